@@ -1,0 +1,58 @@
+# The two commands of the README: `make run` and `make test`.
+# Everything else here is a convenience around CMake.
+
+JOBS      ?= $(shell nproc)
+BUILD     ?= build
+ASAN      ?= build-asan
+FUZZDIR   ?= build-fuzz
+FUZZ_SECS ?= 30
+LISTEN    ?= 127.0.0.1:8080
+DATA      ?= ./data
+
+.PHONY: all deps build run test test-plain test-asan fuzz bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/vodup serve --listen $(LISTEN) --data $(DATA) --init-key
+
+test: deps test-plain test-asan
+
+test-plain:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer; any
+# report aborts the process and fails the test.
+test-asan:
+	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DVODUP_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN) -j $(JOBS)
+	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+fuzz: deps
+	@CC=clang cmake -S . -B $(FUZZDIR) -DCMAKE_BUILD_TYPE=Debug -DVODUP_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZDIR) -j $(JOBS)
+	@mkdir -p fuzz/artifacts
+	@for t in $(FUZZDIR)/fuzz_*; do \
+	  n=$$(basename $$t); echo "== $$n ($(FUZZ_SECS) s)"; \
+	  mkdir -p $(FUZZDIR)/corpus-$$n; \
+	  $$t -max_total_time=$(FUZZ_SECS) -artifact_prefix=fuzz/artifacts/ \
+	      $(FUZZDIR)/corpus-$$n fuzz/corpus/$$n || exit 1; \
+	done
+
+bench: build
+	@scripts/install-deps.sh --bench
+	bench/token-api.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN) $(FUZZDIR)

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages vodup needs to build, test, fuzz and benchmark.
+# Idempotent: does nothing (and needs no network) when everything is present.
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libssl-dev libsqlite3-dev
+            libjansson-dev libcurl4-openssl-dev zlib1g-dev libcmocka-dev sqlite3 curl)
+test_pkgs=(clang libclang-rt-14-dev)
+bench_pkgs=(wrk nginx-light)
+
+want=("${build_pkgs[@]}" "${test_pkgs[@]}")
+case "${1:-}" in
+  --bench) want+=("${bench_pkgs[@]}") ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

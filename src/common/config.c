@@ -1,0 +1,270 @@
+/* config: option table, file loader, validation; see config.h. */
+#include "common/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum config_type { CONFIG_STR, CONFIG_INT, CONFIG_BOOL, CONFIG_LISTEN };
+
+typedef struct config_option {
+    const char *name;
+    int type;
+    size_t offset;
+    const char *default_value;
+    int64_t min, max;
+    const char *help;
+} config_option_t;
+
+#define OFF(f) offsetof(config_t, f)
+
+static const config_option_t config_options[] = {
+    {"listen", CONFIG_LISTEN, 0, "127.0.0.1:8080", 0, 0, "address and port to listen on (port 0: any free port)"},
+    {"data", CONFIG_STR, OFF(data_dir), "./data", 0, 0, "data directory: vodup.db and, later, objects"},
+    {"public-url", CONFIG_STR, OFF(public_url), "", 0, 0,
+     "public base URL of this server, returned as uploadUrl (default http://LISTEN)"},
+    {"clock-skew", CONFIG_INT, OFF(clock_skew), "300", 1, 86400, "accepted X-WS-Timestamp distance, seconds"},
+    {"api-body-limit", CONFIG_INT, OFF(api_body_limit), "65536", 1024, 16777216,
+     "largest API request body, bytes (413 above)"},
+    {"token-lifetime", CONFIG_INT, OFF(token_lifetime), "3600", 60, 2592000, "upload token lifetime, seconds"},
+    {"max-upload-size", CONFIG_INT, OFF(max_upload_size), "68719476736", 1, INT64_MAX,
+     "largest video accepted, bytes (fileSize above it: 1610)"},
+    {"media-extensions", CONFIG_STR, OFF(media_extensions),
+     "mp4,m4v,mov,mkv,webm,avi,flv,f4v,wmv,asf,mpg,mpeg,ts,mts,m2ts,3gp,3g2,ogv,mxf,vob,rm,rmvb,"
+     "m3u8,mp3,m4a,aac,wav,flac,ogg,oga,opus,wma,amr,ape",
+     0, 0, "accepted originFileName extensions, comma-separated"},
+    {"rate-limit", CONFIG_INT, OFF(rate_limit), "1000", 0, 100000000,
+     "API requests per second per AccessKey, 0 = unlimited (429 above)"},
+    {"rate-burst", CONFIG_INT, OFF(rate_burst), "2000", 1, 100000000, "requests an AccessKey may burst"},
+    {"http-threads", CONFIG_INT, OFF(http_threads), "2", 1, 256, "HTTP event-loop threads"},
+    {"connection-limit", CONFIG_INT, OFF(connection_limit), "1024", 1, 65536, "concurrent connections"},
+    {"connection-timeout", CONFIG_INT, OFF(connection_timeout), "60", 1, 86400,
+     "idle connection timeout, seconds"},
+    {"shutdown-timeout", CONFIG_INT, OFF(shutdown_timeout), "30", 0, 3600,
+     "on SIGTERM, seconds to let in-flight requests finish"},
+    {"db-sync", CONFIG_STR, OFF(db_sync), "full", 0, 0,
+     "SQLite durability: full (fsync every group commit) or normal"},
+    {"speed-domain-url", CONFIG_STR, OFF(speed_domain_url), "", 0, 0, "speedDomainlUrl returned by getUploadToken"},
+    {"http-dns-server", CONFIG_STR, OFF(http_dns_server), "", 0, 0, "httpDnsServer returned by getUploadToken"},
+    {"log-level", CONFIG_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error"},
+    {"access-log", CONFIG_BOOL, OFF(access_log), "on", 0, 0, "one JSON line per request on stderr (on/off)"},
+};
+
+#define CONFIG_OPTION_COUNT (sizeof(config_options) / sizeof(config_options[0]))
+
+static const config_option_t *config_find(const char *name)
+{
+    for (size_t i = 0; i < CONFIG_OPTION_COUNT; i++)
+        if (strcmp(config_options[i].name, name) == 0)
+            return &config_options[i];
+    return NULL;
+}
+
+bool config_is_option(const char *name)
+{
+    return config_find(name) != NULL;
+}
+
+static bool config_parse_listen(config_t *c, const char *value, char *err, size_t errlen)
+{
+    const char *colon = strrchr(value, ':');
+    if (!colon || colon == value) {
+        snprintf(err, errlen, "listen: expected HOST:PORT, got '%s'", value);
+        return false;
+    }
+    char *end;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (errno || *end || end == colon + 1 || port < 0 || port > 65535) {
+        snprintf(err, errlen, "listen: bad port in '%s'", value);
+        return false;
+    }
+    const char *host = value;
+    size_t hlen = (size_t)(colon - value);
+    if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
+        host++;
+        hlen -= 2;
+    }
+    char *h = strndup(host, hlen);
+    if (!h)
+        return false;
+    free(c->listen_host);
+    c->listen_host = h;
+    c->listen_port = (int)port;
+    return true;
+}
+
+bool config_set(config_t *c, const char *name, const char *value, char *err, size_t errlen)
+{
+    const config_option_t *o = config_find(name);
+    if (!o) {
+        snprintf(err, errlen, "unknown option '%s'", name);
+        return false;
+    }
+    switch (o->type) {
+    case CONFIG_LISTEN:
+        return config_parse_listen(c, value, err, errlen);
+    case CONFIG_STR: {
+        char **slot = (char **)((char *)c + o->offset);
+        char *v = strdup(value);
+        if (!v)
+            return false;
+        free(*slot);
+        *slot = v;
+        return true;
+    }
+    case CONFIG_INT: {
+        char *end;
+        errno = 0;
+        long long v = strtoll(value, &end, 10);
+        if (errno || *end || end == value || v < o->min || v > o->max) {
+            snprintf(err, errlen, "%s: expected an integer in %lld..%lld, got '%s'", name, (long long)o->min,
+                     (long long)o->max, value);
+            return false;
+        }
+        *(int64_t *)((char *)c + o->offset) = v;
+        return true;
+    }
+    case CONFIG_BOOL: {
+        bool *slot = (bool *)((char *)c + o->offset);
+        if (!strcasecmp(value, "on") || !strcasecmp(value, "true") || !strcmp(value, "1") ||
+            !strcasecmp(value, "yes"))
+            *slot = true;
+        else if (!strcasecmp(value, "off") || !strcasecmp(value, "false") || !strcmp(value, "0") ||
+                 !strcasecmp(value, "no"))
+            *slot = false;
+        else {
+            snprintf(err, errlen, "%s: expected on or off, got '%s'", name, value);
+            return false;
+        }
+        return true;
+    }
+    }
+    return false;
+}
+
+void config_defaults(config_t *c)
+{
+    memset(c, 0, sizeof(*c));
+    char err[256];
+    for (size_t i = 0; i < CONFIG_OPTION_COUNT; i++)
+        (void)config_set(c, config_options[i].name, config_options[i].default_value, err, sizeof(err));
+}
+
+void config_free(config_t *c)
+{
+    for (size_t i = 0; i < CONFIG_OPTION_COUNT; i++)
+        if (config_options[i].type == CONFIG_STR) {
+            char **slot = (char **)((char *)c + config_options[i].offset);
+            free(*slot);
+            *slot = NULL;
+        }
+    free(c->listen_host);
+    c->listen_host = NULL;
+}
+
+static char *config_trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+bool config_load_file(config_t *c, const char *path, char *err, size_t errlen)
+{
+    bool ok = false;
+    char line[4096];
+    int lineno = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return false;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = config_trim(line);
+        if (!*s)
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected 'name = value'", path, lineno);
+            goto out;
+        }
+        *eq = '\0';
+        char *name = config_trim(s), *value = config_trim(eq + 1);
+        char inner[256];
+        if (!config_set(c, name, value, inner, sizeof(inner))) {
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, inner);
+            goto out;
+        }
+    }
+    ok = true;
+out:
+    fclose(f);
+    return ok;
+}
+
+bool config_finish(config_t *c, char *err, size_t errlen)
+{
+    if (strcmp(c->db_sync, "full") != 0 && strcmp(c->db_sync, "normal") != 0) {
+        snprintf(err, errlen, "db-sync: expected full or normal, got '%s'", c->db_sync);
+        return false;
+    }
+    if (strcmp(c->log_level, "debug") && strcmp(c->log_level, "info") && strcmp(c->log_level, "warn") &&
+        strcmp(c->log_level, "error")) {
+        snprintf(err, errlen, "log-level: expected debug, info, warn or error, got '%s'", c->log_level);
+        return false;
+    }
+    for (char *p = c->media_extensions; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    /* A trailing slash would double up when paths are appended. */
+    size_t n = strlen(c->public_url);
+    while (n > 0 && c->public_url[n - 1] == '/')
+        c->public_url[--n] = '\0';
+    return true;
+}
+
+bool config_extension_accepted(const config_t *c, const char *ext)
+{
+    size_t elen = strlen(ext);
+    if (elen == 0)
+        return false;
+    const char *p = c->media_extensions;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        while (len > 0 && *p == ' ') {
+            p++;
+            len--;
+        }
+        while (len > 0 && p[len - 1] == ' ')
+            len--;
+        if (len == elen && strncasecmp(p, ext, len) == 0)
+            return true;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return false;
+}
+
+void config_print_help(void *file)
+{
+    FILE *f = file;
+    for (size_t i = 0; i < CONFIG_OPTION_COUNT; i++) {
+        const config_option_t *o = &config_options[i];
+        fprintf(f, "  --%-20s %s", o->name, o->help);
+        if (o->default_value[0] && strlen(o->default_value) < 40)
+            fprintf(f, " [default %s]", o->default_value);
+        fputc('\n', f);
+    }
+}

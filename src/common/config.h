@@ -1,0 +1,65 @@
+/*
+ * config: the server's loaded configuration.
+ *
+ * Every option has one name used both as a command-line flag (--name VALUE)
+ * and as a config-file key (name = VALUE); the table in config.c is the single
+ * source, and `vodup serve --help` and docs/configuration.md list it.  The
+ * struct is filled once at start-up and read-only afterwards: it is the only
+ * process-wide state vodup has.
+ */
+#ifndef VODUP_CONFIG_H
+#define VODUP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_EXTENSIONS 64
+
+typedef struct config {
+    char *listen_host;          /* listen: HOST:PORT */
+    int listen_port;
+    char *data_dir;             /* data */
+    char *public_url;           /* public-url: base of uploadUrl and playUrl; default http://listen */
+    int64_t clock_skew;         /* seconds */
+    int64_t api_body_limit;     /* bytes */
+    int64_t token_lifetime;     /* seconds */
+    int64_t max_upload_size;    /* bytes */
+    char *media_extensions;     /* comma list, lowercase */
+    int64_t rate_limit;         /* requests per second per AccessKey, 0 = off */
+    int64_t rate_burst;
+    int64_t http_threads;
+    int64_t connection_limit;
+    int64_t connection_timeout; /* idle seconds */
+    int64_t shutdown_timeout;   /* seconds to drain on SIGTERM */
+    char *db_sync;              /* "full" or "normal" */
+    char *speed_domain_url;
+    char *http_dns_server;
+    char *log_level;            /* debug|info|warn|error */
+    bool access_log;
+} config_t;
+
+void config_defaults(config_t *c);
+void config_free(config_t *c);
+
+/* Sets one option by its name (without "--").  On error returns false and
+ * writes a message to err. */
+bool config_set(config_t *c, const char *name, const char *value, char *err, size_t errlen);
+
+/* True when `name` is a configuration option. */
+bool config_is_option(const char *name);
+
+/* Loads "name = value" lines ('#' starts a comment; blank lines ignored). */
+bool config_load_file(config_t *c, const char *path, char *err, size_t errlen);
+
+/* Fills defaults that depend on other options (public-url from listen) and
+ * checks ranges.  Call after all config_set/config_load_file calls. */
+bool config_finish(config_t *c, char *err, size_t errlen);
+
+/* True when `ext` (no dot, any case) is in media-extensions. */
+bool config_extension_accepted(const config_t *c, const char *ext);
+
+/* Writes the option table (name, default, meaning) for --help. */
+void config_print_help(void *file);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * store.c: implementation-independent parts of the store interface: result
+ * frees, names, and the synchronous wrapper around video_register.
+ */
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *store_rc_name(int rc)
+{
+    switch (rc) {
+    case STORE_OK: return "ok";
+    case STORE_NOT_FOUND: return "not found";
+    case STORE_EXISTS: return "already exists";
+    case STORE_CONFLICT: return "conflict";
+    case STORE_INVALID: return "invalid";
+    case STORE_UNAVAILABLE: return "unavailable";
+    default: return "error";
+    }
+}
+
+const char *store_resource_kind_name(int kind)
+{
+    switch (kind) {
+    case STORE_WORKFLOW: return "workflow";
+    case STORE_WATERMARK: return "watermark";
+    case STORE_TEMPLATE: return "template";
+    case STORE_SUBTITLE: return "subtitle";
+    default: return "resource";
+    }
+}
+
+void store_key_free(store_key_t *k)
+{
+    if (!k)
+        return;
+    free(k->access_key);
+    if (k->secret_key) {
+        /* Secrets do not linger in freed heap memory. */
+        memset(k->secret_key, 0, strlen(k->secret_key));
+        free(k->secret_key);
+    }
+    free(k->account_name);
+    free(k->bucket);
+    memset(k, 0, sizeof(*k));
+}
+
+void store_key_list_free(store_key_list_t *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        store_key_free(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof(*l));
+}
+
+void store_domain_list_free(store_domain_list_t *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        free(l->items[i].name);
+    free(l->items);
+    memset(l, 0, sizeof(*l));
+}
+
+void store_resource_free(store_resource_t *r)
+{
+    if (!r)
+        return;
+    free(r->id);
+    free(r->name);
+    free(r->spec);
+    memset(r, 0, sizeof(*r));
+}
+
+void store_resource_list_free(store_resource_list_t *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        store_resource_free(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof(*l));
+}
+
+void store_video_free(store_video_t *v)
+{
+    if (!v)
+        return;
+    char **strs[] = {&v->video_id, &v->file_id, &v->name, &v->file_key, &v->bucket, &v->domain,
+                     &v->status, &v->fail_reason, &v->md5, &v->etag, &v->mime_type, &v->expected_md5,
+                     &v->workflow_id, &v->cmd, &v->watermark_name, &v->template_name, &v->subtitle_id,
+                     &v->codecs};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        free(*strs[i]);
+    for (size_t i = 0; i < v->category_count; i++) {
+        free(v->categories[i].parent_name);
+        free(v->categories[i].child_name);
+    }
+    free(v->categories);
+    memset(v, 0, sizeof(*v));
+}
+
+void store_video_page_free(store_video_page_t *p)
+{
+    for (size_t i = 0; i < p->count; i++)
+        store_video_free(&p->items[i]);
+    free(p->items);
+    memset(p, 0, sizeof(*p));
+}
+
+typedef struct store_sync_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    store_video_reg_result_t *out;
+} store_sync_wait_t;
+
+static void store_sync_done(void *arg, const store_video_reg_result_t *result)
+{
+    store_sync_wait_t *w = arg;
+    pthread_mutex_lock(&w->mu);
+    *w->out = *result;
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+int store_video_register_sync(store_t *s, const store_video_reg_t *reg, store_video_reg_result_t *out)
+{
+    store_sync_wait_t w = {.done = false, .out = out};
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    s->ops->video_register(s, reg, store_sync_done, &w);
+    pthread_mutex_lock(&w.mu);
+    while (!w.done)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    pthread_cond_destroy(&w.cv);
+    pthread_mutex_destroy(&w.mu);
+    return out->rc;
+}

@@ -1,0 +1,268 @@
+/*
+ * store: vodup's metadata (accounts, keys, domains, processing resources,
+ * categories, videos) behind a small vtable, so that PostgreSQL can replace
+ * the embedded SQLite implementation without touching the handlers.
+ *
+ * Contract of every implementation:
+ *  - All functions are thread-safe on one store_t.
+ *  - Reads are synchronous and may run on HTTP poll threads: they must not
+ *    wait on a commit or an fsync.
+ *  - video_register is asynchronous: it queues the write and calls `done`
+ *    later, from a store-owned thread, after the write is durable (group
+ *    commit: many registrations share one transaction and one fsync).
+ *  - Admin writes are synchronous and may be slow; they are not called on
+ *    the request path.
+ *  - Strings in result structs are owned by the struct; free them with the
+ *    matching *_free function.  Every account-scoped call takes account_id and
+ *    never returns another account's rows.
+ *
+ * Return codes: STORE_OK, STORE_NOT_FOUND, STORE_EXISTS (unique name taken),
+ * STORE_CONFLICT (fileId already completed, overwrite 0), STORE_INVALID (bad
+ * argument; `store_last_error` style messages are not kept: callers validate
+ * first), STORE_UNAVAILABLE (database busy past its timeout, disk full,
+ * closing) and STORE_ERROR (anything else; logged by the store).
+ */
+#ifndef VODUP_STORE_H
+#define VODUP_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum store_rc {
+    STORE_OK = 0,
+    STORE_NOT_FOUND,
+    STORE_EXISTS,
+    STORE_CONFLICT,
+    STORE_INVALID,
+    STORE_UNAVAILABLE,
+    STORE_ERROR,
+};
+
+const char *store_rc_name(int rc);
+
+typedef struct store store_t;
+
+/* ---- accounts and keys ---- */
+
+typedef struct store_key {
+    char *access_key;
+    char *secret_key;
+    int64_t account_id;
+    char *account_name;
+    char *bucket;
+    bool enabled;
+    int64_t created_ms;
+} store_key_t;
+
+void store_key_free(store_key_t *k);
+
+typedef struct store_key_list {
+    store_key_t *items;
+    size_t count;
+} store_key_list_t;
+
+void store_key_list_free(store_key_list_t *l);
+
+/* ---- playback domains ---- */
+
+typedef struct store_domain {
+    char *name;
+    bool is_default;
+} store_domain_t;
+
+typedef struct store_domain_list {
+    store_domain_t *items;
+    size_t count;
+} store_domain_list_t;
+
+void store_domain_list_free(store_domain_list_t *l);
+
+/* ---- processing resources (run by the processing stage, later) ---- */
+
+enum store_resource_kind {
+    STORE_WORKFLOW = 0,
+    STORE_WATERMARK,
+    STORE_TEMPLATE,
+    STORE_SUBTITLE,
+};
+
+const char *store_resource_kind_name(int kind); /* "workflow", "watermark", ... */
+
+/*
+ * One resource.  `id` is the public identifier: workflowId ("wf" + 30 hex)
+ * and subtitleId ("sub" + 29 hex) are generated; watermarks and templates are
+ * referred to by name, so their id equals their name.  `spec` is a JSON
+ * object text holding the kind's processing fields:
+ *   workflow:  {"steps":[{"kind":"probe"},{"kind":"transcode","template":"hd"},...]}
+ *   watermark: {"image":"<path under data dir>","position":"top-right","offsetX":16,"offsetY":16,"opacity":1.0}
+ *   template:  {"container":"mp4","videoCodec":"h264","audioCodec":"aac","width":1280,
+ *               "height":720,"videoBitrate":2500,"audioBitrate":128}
+ *   subtitle:  {"file":"<path under data dir>","format":"srt","language":"en"}
+ */
+typedef struct store_resource {
+    char *id;
+    char *name;
+    char *spec;
+    int64_t created_ms;
+} store_resource_t;
+
+void store_resource_free(store_resource_t *r);
+
+typedef struct store_resource_list {
+    store_resource_t *items;
+    size_t count;
+} store_resource_list_t;
+
+void store_resource_list_free(store_resource_list_t *l);
+
+/* ---- videos ---- */
+
+typedef struct store_category {
+    char *parent_name;
+    char *child_name;
+} store_category_t;
+
+typedef struct store_video {
+    char *video_id;
+    int64_t account_id;
+    char *file_id;        /* NULL when none was given */
+    char *name;           /* originFileName */
+    char *file_key;
+    char *bucket;
+    char *domain;         /* "" when the account has no domain */
+    char *status;         /* created|uploading|uploaded|processing|ready|failed */
+    char *fail_reason;    /* NULL unless failed */
+    int64_t size;         /* -1 until uploaded */
+    char *md5;            /* NULL until uploaded */
+    char *etag;
+    char *mime_type;
+    int64_t expected_size; /* -1 when not given */
+    char *expected_md5;    /* NULL when not given */
+    bool overwrite;
+    char *workflow_id;     /* NULL when not set */
+    char *cmd;
+    char *watermark_name;
+    char *template_name;
+    char *subtitle_id;
+    store_category_t *categories;
+    size_t category_count;
+    int64_t created_ms;
+    int64_t uploaded_ms;   /* 0 until uploaded */
+    double duration;       /* < 0 until probed */
+    int width, height;     /* 0 until probed */
+    char *codecs;          /* NULL until probed */
+} store_video_t;
+
+void store_video_free(store_video_t *v);
+
+/*
+ * What getUploadToken registers.  When file_id is set and (account, file_id)
+ * already names a video, that video is returned instead of a new one (its
+ * video_id, file_key, name stay); its processing settings, categories,
+ * expected size/md5, domain and overwrite flag are replaced by these.  If
+ * that video's upload has completed (status uploaded, processing or ready)
+ * and overwrite is false, the result is STORE_CONFLICT.
+ * Categories that do not exist are created under the account.
+ */
+typedef struct store_video_reg {
+    int64_t account_id;
+    const char *video_id;     /* fresh id, used only when a new video is made */
+    const char *file_id;      /* NULL for none */
+    const char *name;
+    const char *file_key;     /* used only when a new video is made */
+    const char *bucket;
+    const char *domain;
+    int64_t expected_size;    /* -1 for none */
+    const char *expected_md5; /* NULL for none */
+    bool overwrite;
+    const char *workflow_id, *cmd, *watermark_name, *template_name, *subtitle_id; /* NULL for none */
+    const store_category_t *categories;
+    size_t category_count;
+    int64_t now_ms;
+} store_video_reg_t;
+
+/* Result of a registration: rc plus, on STORE_OK, the video's ids.
+ * `existed` tells whether a fileId resume found an earlier registration. */
+typedef struct store_video_reg_result {
+    int rc;
+    char video_id[33];
+    char file_key[1024];
+    bool existed;
+} store_video_reg_result_t;
+
+typedef void (*store_reg_done_fn)(void *arg, const store_video_reg_result_t *result);
+
+typedef struct store_video_filter {
+    const char *name_substring; /* NULL or "" for any */
+    const char *status;         /* NULL for any */
+    const char *category_name;  /* NULL for any: matches a parent or a child name */
+    int64_t page_index;         /* from 1 */
+    int64_t page_size;          /* 1..100 */
+} store_video_filter_t;
+
+typedef struct store_video_page {
+    int64_t total;
+    store_video_t *items;
+    size_t count;
+} store_video_page_t;
+
+void store_video_page_free(store_video_page_t *p);
+
+/* ---- the vtable ---- */
+
+struct store_ops {
+    void (*close)(store_t *s);
+
+    /* Creates a key.  account_name: when an account of that name exists the
+     * key joins it, else a new account (with its own bucket) is created;
+     * NULL makes a new account with a generated name. */
+    int (*key_create)(store_t *s, const char *account_name, store_key_t *out);
+    int (*key_list)(store_t *s, store_key_list_t *out);
+    int (*key_set_enabled)(store_t *s, const char *access_key, bool enabled);
+    /* Looks up a key with its account (enabled or not). */
+    int (*key_lookup)(store_t *s, const char *access_key, store_key_t *out);
+    /* Resolves an account by name or by one of its AccessKeys. */
+    int (*account_find)(store_t *s, const char *name_or_key, int64_t *account_id);
+    int (*account_count)(store_t *s, int64_t *count);
+
+    int (*domain_add)(store_t *s, int64_t account_id, const char *name, bool make_default);
+    int (*domain_list)(store_t *s, int64_t account_id, store_domain_list_t *out);
+    /* name NULL: the default domain (STORE_NOT_FOUND when the account has none). */
+    int (*domain_get)(store_t *s, int64_t account_id, const char *name, store_domain_t *out);
+
+    /* Adds a resource; out->id receives the generated (or name) id. */
+    int (*resource_add)(store_t *s, int64_t account_id, int kind, const char *name,
+                        const char *spec_json, store_resource_t *out);
+    int (*resource_list)(store_t *s, int64_t account_id, int kind, store_resource_list_t *out);
+    /* By id (workflow, subtitle) or name (watermark, template). */
+    int (*resource_get)(store_t *s, int64_t account_id, int kind, const char *id,
+                        store_resource_t *out);
+
+    void (*video_register)(store_t *s, const store_video_reg_t *reg, store_reg_done_fn done, void *arg);
+    int (*video_get)(store_t *s, int64_t account_id, const char *video_id, store_video_t *out);
+    int (*video_list)(store_t *s, int64_t account_id, const store_video_filter_t *filter,
+                      store_video_page_t *out);
+};
+
+struct store {
+    const struct store_ops *ops;
+};
+
+/* Synchronous wrapper around ops->video_register (waits for `done`), for
+ * the admin command and tests. */
+int store_video_register_sync(store_t *s, const store_video_reg_t *reg, store_video_reg_result_t *out);
+
+/* ---- the embedded SQLite implementation ---- */
+
+typedef struct store_sqlite_options {
+    const char *path;       /* database file, created mode 0600 */
+    bool sync_full;         /* PRAGMA synchronous=FULL (default) vs NORMAL */
+    int busy_timeout_ms;    /* for admin processes sharing the file; default 5000 */
+    int read_connections;   /* pooled read-only connections; default 4 */
+} store_sqlite_options_t;
+
+/* Opens (creating and migrating as needed).  NULL on failure, logged. */
+store_t *store_sqlite_open(const store_sqlite_options_t *opt);
+
+#endif
