@@ -6,12 +6,11 @@
 #include <time.h>
 
 #include "common/encoding.h"
+#include "common/timeutil.h"
 
 int64_t ids_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return timeutil_now_ms();
 }
 
 bool ids_video_id(int64_t now_ms, char out[IDS_VIDEO_ID_LEN + 1])

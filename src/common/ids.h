@@ -14,7 +14,7 @@
 
 #define IDS_VIDEO_ID_LEN 32
 
-/* Milliseconds since the Unix epoch, wall clock. */
+/* Milliseconds since the Unix epoch (same as timeutil_now_ms). */
 int64_t ids_now_ms(void);
 
 /* out: 33 bytes. */

@@ -2,11 +2,11 @@
 #include <stddef.h>
 
 #include "common/log.h"
+#include "common/timeutil.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 /* The minimum level is part of the loaded configuration: written once at
@@ -37,13 +37,9 @@ void log_msg(int level, const char *fmt, ...)
     if (level < log_min_level)
         return;
     char line[2048];
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-                     names[level < 0 || level > LOG_ERROR ? LOG_ERROR : level]);
+    char ts[TIMEUTIL_ISO_LEN];
+    timeutil_iso8601(timeutil_now_ms(), ts);
+    int n = snprintf(line, sizeof(line), "%s %s ", ts, names[level < 0 || level > LOG_ERROR ? LOG_ERROR : level]);
     va_list ap;
     va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);

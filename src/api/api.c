@@ -1,0 +1,330 @@
+/*
+ * api.c: routing, the two stages of every API call (see api.h), request
+ * authentication and the JSON envelopes.  Handlers for each API family live
+ * in token_api.c and video_api.c.
+ *
+ * Order of checks, as docs/api.md states it: route (404), method (405),
+ * authentication headers (401), declared body size (413), then with the body
+ * in: signature (401), key disabled (403), rate limit (429), content type
+ * (415), body syntax (400), and the parameters in the order of the error
+ * table.  A disabled key or an exhausted rate limit is only reported to a
+ * caller who proved it holds the secret, so neither leaks to a stranger.
+ */
+#include "api/api.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "api/api_handlers.h"
+#include "api/errors.h"
+#include "api/params.h"
+#include "api/ratelimit.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+
+static const struct {
+    const char *path;
+    int route;
+} api_routes[] = {
+    {"/vod/videoManage/getUploadToken", API_ROUTE_GET_UPLOAD_TOKEN},
+    {"/vod/videoManage/getVideoInfo", API_ROUTE_GET_VIDEO_INFO},
+    {"/vod/videoManage/getVideoList", API_ROUTE_GET_VIDEO_LIST},
+};
+
+int api_route_find(const char *path)
+{
+    for (size_t i = 0; i < sizeof(api_routes) / sizeof(api_routes[0]); i++)
+        if (strcmp(api_routes[i].path, path) == 0)
+            return api_routes[i].route;
+    return API_ROUTE_NONE;
+}
+
+void api_call_init(api_call_t *call, const api_ctx_t *ctx)
+{
+    memset(call, 0, sizeof(*call));
+    buf_init(&call->body, (size_t)ctx->cfg->api_body_limit);
+}
+
+void api_call_reset(api_call_t *call)
+{
+    buf_free(&call->body);
+    store_key_free(&call->key);
+    free(call->response);
+    call->response = NULL;
+}
+
+static void api_call_set_json(api_call_t *call, int status, json_t *root)
+{
+    free(call->response);
+    call->status = status;
+    call->response = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    if (!call->response) {
+        /* Out of memory: a fixed body still tells the client what happened. */
+        call->status = 500;
+        call->response = strdup("{\"code\":500,\"message\":\"Internal error.\"}");
+    }
+}
+
+void api_call_error(api_call_t *call, int err, const char *detail)
+{
+    const api_error_info_t *info = api_error_info(err);
+    json_t *root = json_pack("{s:i, s:s, s:s}", "code", info->code, "message", detail ? detail : info->message,
+                             "requestId", call->request_id ? call->request_id : "");
+    api_call_set_json(call, info->http_status, root);
+}
+
+void api_call_store_error(api_call_t *call, int rc)
+{
+    switch (rc) {
+    case STORE_NOT_FOUND:
+        api_call_error(call, API_ERR_VIDEO_NOT_FOUND, NULL);
+        break;
+    case STORE_CONFLICT:
+        api_call_error(call, API_ERR_CONFLICT, NULL);
+        break;
+    case STORE_UNAVAILABLE:
+        api_call_error(call, API_ERR_UNAVAILABLE, "The database is unavailable; try again later.");
+        break;
+    default:
+        log_error("request %s: store error: %s", call->request_id, store_rc_name(rc));
+        api_call_error(call, API_ERR_INTERNAL, NULL);
+        break;
+    }
+}
+
+void api_call_success(api_call_t *call, void *json_data)
+{
+    json_t *root = json_pack("{s:i, s:s, s:o}", "code", 200, "message", api_error_info(API_OK)->message,
+                             "data", (json_t *)json_data);
+    api_call_set_json(call, 200, root);
+}
+
+static const char *api_header(const api_call_t *call, const char *lowercase_name)
+{
+    return call->header_lookup(call->header_ctx, lowercase_name);
+}
+
+/* Parses X-WS-Timestamp: decimal seconds, nothing else. */
+static bool api_parse_timestamp(const char *s, int64_t *out)
+{
+    int64_t v = 0;
+    if (!s || !*s || strlen(s) > 12)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        v = v * 10 + (*s - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static int api_body_type_of(const char *content_type)
+{
+    if (!content_type)
+        return API_BODY_NONE;
+    size_t n = strcspn(content_type, ";");
+    while (n > 0 && content_type[n - 1] == ' ')
+        n--;
+    const char *s = content_type;
+    while (*s == ' ' && n > 0) {
+        s++;
+        n--;
+    }
+    if (n == strlen("application/x-www-form-urlencoded") &&
+        strncasecmp(s, "application/x-www-form-urlencoded", n) == 0)
+        return API_BODY_FORM;
+    if (n == strlen("application/json") && strncasecmp(s, "application/json", n) == 0)
+        return API_BODY_JSON;
+    return -1;
+}
+
+/* Stage-1 authentication: everything that needs no body. */
+static bool api_authenticate_headers(const api_ctx_t *ctx, api_call_t *call)
+{
+    const char *ak = api_header(call, "x-ws-accesskey");
+    const char *ts = api_header(call, "x-ws-timestamp");
+    const char *authz = api_header(call, "authorization");
+    int64_t ts_value;
+
+    if (ak && strlen(ak) <= WS3_MAX_CREDENTIAL)
+        snprintf(call->access_key, sizeof(call->access_key), "%s", ak);
+    if (!ak || !ts || !authz) {
+        api_call_error(call, API_ERR_AUTH,
+                       "Authentication failed: X-WS-AccessKey, X-WS-Timestamp and Authorization are required.");
+        return false;
+    }
+    if (!ws3_auth_header_parse(authz, strlen(authz), &call->auth)) {
+        api_call_error(call, API_ERR_AUTH, "Authentication failed: malformed Authorization header.");
+        return false;
+    }
+    if (strcmp(call->auth.credential, ak) != 0) {
+        api_call_error(call, API_ERR_AUTH, "Authentication failed: Credential does not match X-WS-AccessKey.");
+        return false;
+    }
+    if (!ws3_signed_headers_contain(call->auth.signed_headers, "host")) {
+        api_call_error(call, API_ERR_AUTH, "Authentication failed: the host header must be signed.");
+        return false;
+    }
+    if (!api_parse_timestamp(ts, &ts_value)) {
+        api_call_error(call, API_ERR_AUTH, "Authentication failed: malformed X-WS-Timestamp.");
+        return false;
+    }
+    int64_t now = (int64_t)time(NULL);
+    if (ts_value < now - ctx->cfg->clock_skew || ts_value > now + ctx->cfg->clock_skew) {
+        api_call_error(call, API_ERR_AUTH, "Authentication failed: X-WS-Timestamp is outside the allowed window.");
+        return false;
+    }
+    int rc = ctx->store->ops->key_lookup(ctx->store, ak, &call->key);
+    if (rc == STORE_NOT_FOUND) {
+        api_call_error(call, API_ERR_AUTH, "Authentication failed: unknown AccessKey.");
+        return false;
+    }
+    if (rc != STORE_OK) {
+        api_call_store_error(call, rc);
+        return false;
+    }
+    return true;
+}
+
+bool api_call_begin(const api_ctx_t *ctx, api_call_t *call, int64_t content_length, const char *content_type)
+{
+    call->route = api_route_find(call->path);
+    if (call->route == API_ROUTE_NONE) {
+        api_call_error(call, API_ERR_NOT_FOUND, NULL);
+        return false;
+    }
+    if (strcmp(call->method, "GET") != 0 && strcmp(call->method, "POST") != 0) {
+        api_call_error(call, API_ERR_METHOD, NULL);
+        return false;
+    }
+    if (!api_authenticate_headers(ctx, call))
+        return false;
+    /* A declared oversize body is refused before it is read: the signature
+     * over it cannot be checked without reading it, and reading it is the
+     * cost the limit exists to avoid. */
+    if (content_length > ctx->cfg->api_body_limit) {
+        api_call_error(call, API_ERR_BODY_TOO_LARGE, NULL);
+        return false;
+    }
+    call->body_type = api_body_type_of(content_type);
+    return true;
+}
+
+/* Stage-2 authentication: the signature over the whole request. */
+static bool api_verify_signature(api_call_t *call)
+{
+    bool ok = false;
+    buf_t canonical, sts;
+    buf_init(&canonical, 0);
+    buf_init(&sts, 0);
+    char expected[WS3_SIGNATURE_HEX_LEN + 1];
+    ws3_request_t req = {
+        .method = call->method,
+        .path = call->path,
+        .query = call->query,
+        .query_count = call->query_count,
+        .header_lookup = call->header_lookup,
+        .header_ctx = call->header_ctx,
+    };
+    memcpy(req.body_sha256, call->body_sha256, sizeof(req.body_sha256));
+    if (call->body.len > 0 && !ws3_signed_headers_contain(call->auth.signed_headers, "content-type")) {
+        api_call_error(call, API_ERR_AUTH, "Authentication failed: the content-type header must be signed.");
+        goto out;
+    }
+    if (!ws3_canonical_request(&req, call->auth.signed_headers, &canonical)) {
+        api_call_error(call, API_ERR_AUTH, "Authentication failed: a signed header is missing.");
+        goto out;
+    }
+    if (!ws3_string_to_sign(api_header(call, "x-ws-timestamp"), canonical.data, canonical.len, &sts)) {
+        api_call_error(call, API_ERR_INTERNAL, NULL);
+        goto out;
+    }
+    ws3_signature(call->key.secret_key, sts.data, sts.len, expected);
+    if (!ws3_signature_equal(expected, call->auth.signature)) {
+        api_call_error(call, API_ERR_AUTH, "Authentication failed: signature mismatch.");
+        goto out;
+    }
+    ok = true;
+out:
+    buf_free(&canonical);
+    buf_free(&sts);
+    return ok;
+}
+
+/* Names whose JSON value may be an array or object (kept as JSON text). */
+static const char *const api_structured_params[] = {"categoryNames", NULL};
+
+bool api_call_finish(const api_ctx_t *ctx, api_call_t *call, bool body_overflow)
+{
+    bool ready = true;
+    params_t params;
+    params_init(&params);
+    char err[256];
+
+    if (!api_verify_signature(call))
+        goto out;
+    if (body_overflow) {
+        api_call_error(call, API_ERR_BODY_TOO_LARGE, NULL);
+        goto out;
+    }
+    if (!call->key.enabled) {
+        api_call_error(call, API_ERR_KEY_DISABLED, NULL);
+        goto out;
+    }
+    if (!ratelimit_take(ctx->ratelimit, call->key.access_key, timeutil_monotonic_ns())) {
+        api_call_error(call, API_ERR_RATE_LIMIT, NULL);
+        goto out;
+    }
+    /* Only POST bodies carry parameters; a body on GET is covered by the
+     * signature but otherwise ignored. */
+    bool post_body = strcmp(call->method, "POST") == 0 && call->body.len > 0;
+    if (post_body && call->body_type <= API_BODY_NONE) {
+        api_call_error(call, API_ERR_MEDIA_TYPE,
+                       "The body content type must be application/x-www-form-urlencoded or application/json.");
+        goto out;
+    }
+    if (!params_add_pairs(&params, call->query, call->query_count)) {
+        api_call_error(call, API_ERR_INTERNAL, NULL);
+        goto out;
+    }
+    if (post_body && call->body_type == API_BODY_FORM) {
+        if (!params_parse_form(&params, call->body.data, call->body.len)) {
+            api_call_error(call, API_ERR_INTERNAL, NULL);
+            goto out;
+        }
+    } else if (post_body && call->body_type == API_BODY_JSON) {
+        if (!params_parse_json(&params, call->body.data, call->body.len, api_structured_params, err,
+                               sizeof(err))) {
+            api_call_error(call, API_ERR_PARAM, err);
+            goto out;
+        }
+    }
+    if (params.duplicate[0]) {
+        snprintf(err, sizeof(err), "Parameter %s is given more than once.", params.duplicate);
+        api_call_error(call, API_ERR_PARAM, err);
+        goto out;
+    }
+    switch (call->route) {
+    case API_ROUTE_GET_UPLOAD_TOKEN:
+        ready = token_api_get_upload_token(ctx, call, &params);
+        break;
+    case API_ROUTE_GET_VIDEO_INFO:
+        ready = video_api_get_video_info(ctx, call, &params);
+        break;
+    case API_ROUTE_GET_VIDEO_LIST:
+        ready = video_api_get_video_list(ctx, call, &params);
+        break;
+    default:
+        api_call_error(call, API_ERR_NOT_FOUND, NULL);
+        break;
+    }
+out:
+    params_free(&params);
+    return ready;
+}

@@ -1,0 +1,108 @@
+/*
+ * api: the signed JSON API (getUploadToken, getVideoInfo, getVideoList),
+ * independent of the HTTP library.
+ *
+ * The HTTP layer (http/server.c) fills an api_call_t from the request and
+ * drives it in two stages:
+ *   1. api_call_begin() once the headers are in: routing (404), method (405),
+ *      header authentication (401, 403), rate limit (429) and framing checks
+ *      that need no body (413 on a declared length, 415).
+ *   2. api_call_finish() once the whole body is in: signature over the body
+ *      (401), parameters, store.  It either completes at once or, for a
+ *      registration, later from the store's writer thread, through
+ *      call->on_complete.
+ * The response is call->status plus the JSON text in call->response (owned by
+ * the call; api_call_reset frees it).
+ */
+#ifndef VODUP_API_H
+#define VODUP_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth/ws3.h"
+#include "common/buf.h"
+#include "common/config.h"
+#include "store/store.h"
+
+typedef struct ratelimit ratelimit_t;
+
+/* Shared, read-only after start-up (the store and rate limiter are
+ * internally synchronised). */
+typedef struct api_ctx {
+    const config_t *cfg;
+    store_t *store;
+    ratelimit_t *ratelimit;
+    const char *public_url; /* base of uploadUrl and playUrl, no trailing '/' */
+} api_ctx_t;
+
+enum api_route {
+    API_ROUTE_NONE = 0,
+    API_ROUTE_GET_UPLOAD_TOKEN,
+    API_ROUTE_GET_VIDEO_INFO,
+    API_ROUTE_GET_VIDEO_LIST,
+};
+
+/* The route for a path, API_ROUTE_NONE when it is not an API path. */
+int api_route_find(const char *path);
+
+enum api_body_type { API_BODY_NONE = 0, API_BODY_FORM, API_BODY_JSON };
+
+typedef struct api_call api_call_t;
+typedef void (*api_complete_fn)(api_call_t *call);
+
+struct api_call {
+    /* Inputs, set by the HTTP layer. */
+    int route;
+    const char *method;
+    const char *path;
+    ws3_pair_t *query; /* decoded query pairs, owned by the HTTP layer */
+    size_t query_count;
+    ws3_header_lookup_fn header_lookup;
+    void *header_ctx;
+    const char *request_id;
+    buf_t body;               /* raw body, capped at api-body-limit */
+    uint8_t body_sha256[32];
+    int body_type;            /* from Content-Type, set by api_call_begin */
+    api_complete_fn on_complete; /* called when a pending call finishes */
+
+    /* Results. */
+    char access_key[WS3_MAX_CREDENTIAL + 1]; /* for the access log; "" if unknown */
+    store_key_t key;          /* the authenticated key and its account */
+    ws3_auth_header_t auth;
+    int status;               /* HTTP status of the response */
+    char *response;           /* JSON text, malloc'd */
+};
+
+/* Zeroes the call and initialises its body buffer with the API body cap. */
+void api_call_init(api_call_t *call, const api_ctx_t *ctx);
+/* Frees everything the call owns (not the inputs owned by the HTTP layer). */
+void api_call_reset(api_call_t *call);
+
+/*
+ * Stage 1.  content_length is -1 when unknown (chunked).  Returns true when
+ * the call may go on to read its body; false when call->status/response hold
+ * an error to send now.
+ */
+bool api_call_begin(const api_ctx_t *ctx, api_call_t *call, int64_t content_length,
+                    const char *content_type);
+
+/*
+ * Stage 2, with the body complete (body_overflow: more than the cap arrived).
+ * Returns true when the response is ready now; false when it will be ready
+ * when call->on_complete(call) runs (on another thread).
+ */
+bool api_call_finish(const api_ctx_t *ctx, api_call_t *call, bool body_overflow);
+
+/* Fills call->status/response with an error; `detail` (may be NULL)
+ * replaces the table's message (e.g. to name a parameter). */
+void api_call_error(api_call_t *call, int err, const char *detail);
+
+/* Fills call->status/response with the error for a store return code. */
+void api_call_store_error(api_call_t *call, int rc);
+
+/* Builds {"code":200,"message":"Operation successfully","data":<data>} and
+ * takes ownership of data (a jansson json_t*). */
+void api_call_success(api_call_t *call, void *json_data);
+
+#endif

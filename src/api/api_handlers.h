@@ -1,0 +1,26 @@
+/*
+ * api_handlers: the per-family API handlers called by api.c once a call is
+ * authenticated and its parameters gathered.  Each returns true when the
+ * response is ready, false when it completes later through
+ * call->on_complete (see api.h).  Not for use outside src/api/.
+ */
+#ifndef VODUP_API_HANDLERS_H
+#define VODUP_API_HANDLERS_H
+
+#include <jansson.h>
+
+#include "api/api.h"
+#include "api/params.h"
+
+/* token_api.c */
+bool token_api_get_upload_token(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
+
+/* video_api.c */
+bool video_api_get_video_info(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
+bool video_api_get_video_list(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
+
+/* playUrl for a video: the domain ("https://" added when it has no scheme)
+ * or, without a domain, the server's public URL, then "/" fileKey. */
+char *video_api_play_url(const api_ctx_t *ctx, const char *domain, const char *file_key);
+
+#endif

@@ -1,0 +1,196 @@
+/*
+ * token_api: POST|GET /vod/videoManage/getUploadToken.
+ *
+ * Validates the parameters (token_request.c), checks that the named domain
+ * and processing resources exist in the caller's account, registers the
+ * video through the store's group commit, and answers with the ids, the
+ * uploadUrl and a WCS upload token for scope bucket:fileKey.  The answer is
+ * built on the store's writer thread once the registration is durable, so
+ * a client never holds a token for a video the registry could forget.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_handlers.h"
+#include "api/errors.h"
+#include "api/filekey.h"
+#include "api/token_request.h"
+#include "auth/upload_token.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+
+/* What the completion needs once the store has answered. */
+typedef struct token_api_pending {
+    const api_ctx_t *ctx;
+    api_call_t *call;
+    bool overwrite;
+    int64_t file_size;
+    int64_t now_ms;
+} token_api_pending_t;
+
+/* Checks one named resource; false with the response set when missing. */
+static bool token_api_resource_exists(const api_ctx_t *ctx, api_call_t *call, int kind, const char *id,
+                                      const char *param)
+{
+    store_resource_t r = {0};
+    int rc = ctx->store->ops->resource_get(ctx->store, call->key.account_id, kind, id, &r);
+    store_resource_free(&r);
+    if (rc == STORE_OK)
+        return true;
+    if (rc == STORE_NOT_FOUND) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "Parameter %s does not exist.", param);
+        api_call_error(call, API_ERR_PARAM, msg);
+    } else {
+        api_call_store_error(call, rc);
+    }
+    return false;
+}
+
+/* Resolves the playback domain: the named one, else the account default,
+ * else "" (playUrl then uses the server's own public URL). */
+static bool token_api_domain(const api_ctx_t *ctx, api_call_t *call, const char *name, char **out)
+{
+    store_domain_t d = {0};
+    int rc = ctx->store->ops->domain_get(ctx->store, call->key.account_id, name, &d);
+    if (rc == STORE_OK) {
+        *out = d.name;
+        return true;
+    }
+    free(d.name);
+    if (rc == STORE_NOT_FOUND && !name) {
+        *out = strdup("");
+        return *out != NULL;
+    }
+    if (rc == STORE_NOT_FOUND)
+        api_call_error(call, API_ERR_PARAM, "Parameter domain is not configured for this account.");
+    else
+        api_call_store_error(call, rc);
+    return false;
+}
+
+static json_t *token_api_policy(const char *bucket, const char *file_key, int64_t deadline_ms, bool overwrite,
+                                int64_t fsize_limit)
+{
+    char scope[1400];
+    char deadline[32];
+    snprintf(scope, sizeof(scope), "%s:%s", bucket, file_key);
+    snprintf(deadline, sizeof(deadline), "%lld", (long long)deadline_ms);
+    json_t *policy = json_pack("{s:s, s:s, s:i}", "scope", scope, "deadline", deadline, "overwrite", overwrite ? 1 : 0);
+    if (policy && fsize_limit >= 0)
+        json_object_set_new(policy, "fsizeLimit", json_integer(fsize_limit));
+    return policy;
+}
+
+static void token_api_registered(void *arg, const store_video_reg_result_t *result)
+{
+    token_api_pending_t *pending = arg;
+    api_call_t *call = pending->call;
+    const api_ctx_t *ctx = pending->ctx;
+    const config_t *cfg = ctx->cfg;
+    buf_t token;
+    buf_init(&token, 0);
+    char *policy_text = NULL;
+    json_t *policy = NULL;
+
+    if (result->rc != STORE_OK) {
+        api_call_store_error(call, result->rc);
+        goto out;
+    }
+    policy = token_api_policy(call->key.bucket, result->file_key, pending->now_ms + cfg->token_lifetime * 1000,
+                              pending->overwrite, pending->file_size);
+    policy_text = policy ? json_dumps(policy, JSON_COMPACT) : NULL;
+    if (!policy_text || !upload_token_mint(call->key.access_key, call->key.secret_key, policy_text, &token)) {
+        api_call_error(call, API_ERR_INTERNAL, NULL);
+        goto out;
+    }
+    json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "videoId", result->video_id, "fileKey",
+                             result->file_key, "uploadUrl", ctx->public_url, "uploadToken", token.data,
+                             "bucketName", call->key.bucket, "httpDnsServer", cfg->http_dns_server,
+                             "speedDomainlUrl", cfg->speed_domain_url);
+    if (!data) {
+        api_call_error(call, API_ERR_INTERNAL, NULL);
+        goto out;
+    }
+    api_call_success(call, data);
+out:
+    free(policy_text);
+    json_decref(policy);
+    buf_free(&token);
+    free(pending);
+    call->on_complete(call);
+}
+
+bool token_api_get_upload_token(const api_ctx_t *ctx, api_call_t *call, const params_t *params)
+{
+    bool ready = true;
+    token_request_t req;
+    char detail[256];
+    char video_id[IDS_VIDEO_ID_LEN + 1];
+    char *domain = NULL;
+    buf_t file_key;
+    buf_init(&file_key, 0);
+
+    int err = token_request_parse(params, ctx->cfg, &req, detail, sizeof(detail));
+    if (err != API_OK) {
+        api_call_error(call, err, detail);
+        return true;
+    }
+    if (!token_api_domain(ctx, call, req.domain, &domain))
+        goto out;
+    if (req.workflow_id && !token_api_resource_exists(ctx, call, STORE_WORKFLOW, req.workflow_id, "workflowId"))
+        goto out;
+    if (req.watermark_name &&
+        !token_api_resource_exists(ctx, call, STORE_WATERMARK, req.watermark_name, "waterMarkName"))
+        goto out;
+    if (req.template_name &&
+        !token_api_resource_exists(ctx, call, STORE_TEMPLATE, req.template_name, "transCodeCombineName"))
+        goto out;
+    if (req.subtitle_id && !token_api_resource_exists(ctx, call, STORE_SUBTITLE, req.subtitle_id, "subtitleId"))
+        goto out;
+
+    int64_t now = timeutil_now_ms();
+    if (!ids_video_id(now, video_id) || !filekey_build(req.name, req.name_len, video_id, now, &file_key)) {
+        api_call_error(call, API_ERR_INTERNAL, NULL);
+        goto out;
+    }
+    token_api_pending_t *pending = malloc(sizeof(*pending));
+    if (!pending) {
+        api_call_error(call, API_ERR_INTERNAL, NULL);
+        goto out;
+    }
+    *pending = (token_api_pending_t){
+        .ctx = ctx, .call = call, .overwrite = req.overwrite, .file_size = req.file_size, .now_ms = now};
+    store_video_reg_t reg = {
+        .account_id = call->key.account_id,
+        .video_id = video_id,
+        .file_id = req.file_id,
+        .name = req.name,
+        .file_key = file_key.data,
+        .bucket = call->key.bucket,
+        .domain = domain,
+        .expected_size = req.file_size,
+        .expected_md5 = req.file_md5[0] ? req.file_md5 : NULL,
+        .overwrite = req.overwrite,
+        .workflow_id = req.workflow_id,
+        .cmd = req.cmd,
+        .watermark_name = req.watermark_name,
+        .template_name = req.template_name,
+        .subtitle_id = req.subtitle_id,
+        .categories = req.categories,
+        .category_count = req.category_count,
+        .now_ms = now,
+    };
+    /* From here the call belongs to the store's writer thread until
+     * token_api_registered runs. */
+    ready = false;
+    ctx->store->ops->video_register(ctx->store, &reg, token_api_registered, pending);
+out:
+    free(domain);
+    buf_free(&file_key);
+    token_request_free(&req);
+    return ready;
+}

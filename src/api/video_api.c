@@ -1,0 +1,171 @@
+/*
+ * video_api: getVideoInfo and getVideoList, the read side of the video
+ * registry.  Both only ever see the caller's account: the account id comes
+ * from the authenticated key, never from a parameter.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_handlers.h"
+#include "api/errors.h"
+#include "common/timeutil.h"
+
+#define VIDEO_API_MAX_PAGE_SIZE 100
+#define VIDEO_API_DEFAULT_PAGE_SIZE 10
+
+static const char *const video_api_statuses[] = {"created", "uploading", "uploaded",
+                                                 "processing", "ready", "failed", NULL};
+
+char *video_api_play_url(const api_ctx_t *ctx, const char *domain, const char *file_key)
+{
+    buf_t b;
+    buf_init(&b, 0);
+    bool ok;
+    if (!domain || !*domain)
+        ok = buf_printf(&b, "%s/%s", ctx->public_url, file_key);
+    else if (strstr(domain, "://"))
+        ok = buf_printf(&b, "%s/%s", domain, file_key);
+    else
+        ok = buf_printf(&b, "https://%s/%s", domain, file_key);
+    if (!ok) {
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_steal(&b);
+}
+
+static json_t *video_api_time(int64_t ms)
+{
+    if (ms <= 0)
+        return json_null();
+    char out[TIMEUTIL_ISO_LEN];
+    timeutil_iso8601(ms, out);
+    return json_string(out);
+}
+
+static json_t *video_api_string(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *video_api_to_json(const api_ctx_t *ctx, const store_video_t *v)
+{
+    json_t *cats = json_array();
+    for (size_t i = 0; i < v->category_count; i++)
+        json_array_append_new(cats, json_pack("{s:s, s:s}", "parentName", v->categories[i].parent_name,
+                                              "childName", v->categories[i].child_name));
+    char *play = video_api_play_url(ctx, v->domain, v->file_key);
+    json_t *o = json_object();
+    json_object_set_new(o, "videoId", video_api_string(v->video_id));
+    json_object_set_new(o, "videoName", video_api_string(v->name));
+    json_object_set_new(o, "fileId", video_api_string(v->file_id));
+    json_object_set_new(o, "fileKey", video_api_string(v->file_key));
+    json_object_set_new(o, "bucketName", video_api_string(v->bucket));
+    json_object_set_new(o, "status", video_api_string(v->status));
+    json_object_set_new(o, "failReason", video_api_string(v->fail_reason));
+    json_object_set_new(o, "size", v->size >= 0 ? json_integer(v->size) : json_null());
+    json_object_set_new(o, "md5", video_api_string(v->md5));
+    json_object_set_new(o, "etag", video_api_string(v->etag));
+    json_object_set_new(o, "mimeType", video_api_string(v->mime_type));
+    json_object_set_new(o, "domain", video_api_string(v->domain));
+    json_object_set_new(o, "playUrl", video_api_string(play));
+    json_object_set_new(o, "categories", cats);
+    json_object_set_new(o, "workflowId", video_api_string(v->workflow_id));
+    json_object_set_new(o, "cmd", video_api_string(v->cmd));
+    json_object_set_new(o, "waterMarkName", video_api_string(v->watermark_name));
+    json_object_set_new(o, "transCodeCombineName", video_api_string(v->template_name));
+    json_object_set_new(o, "subtitleId", video_api_string(v->subtitle_id));
+    json_object_set_new(o, "expectedSize", v->expected_size >= 0 ? json_integer(v->expected_size) : json_null());
+    json_object_set_new(o, "expectedMd5", video_api_string(v->expected_md5));
+    json_object_set_new(o, "createdAt", video_api_time(v->created_ms));
+    json_object_set_new(o, "uploadedAt", video_api_time(v->uploaded_ms));
+    json_object_set_new(o, "duration", v->duration >= 0 ? json_real(v->duration) : json_null());
+    json_object_set_new(o, "width", v->width > 0 ? json_integer(v->width) : json_null());
+    json_object_set_new(o, "height", v->height > 0 ? json_integer(v->height) : json_null());
+    json_object_set_new(o, "codecs", video_api_string(v->codecs));
+    free(play);
+    return o;
+}
+
+bool video_api_get_video_info(const api_ctx_t *ctx, api_call_t *call, const params_t *params)
+{
+    const param_t *id = params_get(params, "videoId");
+    if (!id || id->value_len == 0) {
+        api_call_error(call, API_ERR_PARAM, "Parameter videoId is required.");
+        return true;
+    }
+    store_video_t v = {0};
+    int rc = ctx->store->ops->video_get(ctx->store, call->key.account_id, id->value, &v);
+    if (rc != STORE_OK) {
+        /* Another account's video is as absent as one that never existed. */
+        api_call_store_error(call, rc);
+        store_video_free(&v);
+        return true;
+    }
+    api_call_success(call, video_api_to_json(ctx, &v));
+    store_video_free(&v);
+    return true;
+}
+
+/* Parses a positive decimal integer parameter within [min, max]. */
+static bool video_api_int(const param_t *v, int64_t min, int64_t max, int64_t *out)
+{
+    if (v->value_len == 0 || v->value_len > 12)
+        return false;
+    int64_t n = 0;
+    for (size_t i = 0; i < v->value_len; i++) {
+        if (v->value[i] < '0' || v->value[i] > '9')
+            return false;
+        n = n * 10 + (v->value[i] - '0');
+    }
+    if (n < min || n > max)
+        return false;
+    *out = n;
+    return true;
+}
+
+bool video_api_get_video_list(const api_ctx_t *ctx, api_call_t *call, const params_t *params)
+{
+    store_video_filter_t f = {.page_index = 1, .page_size = VIDEO_API_DEFAULT_PAGE_SIZE};
+    const param_t *p;
+    if ((p = params_get(params, "videoName")) && p->value_len > 0)
+        f.name_substring = p->value;
+    if ((p = params_get(params, "status")) && p->value_len > 0) {
+        bool known = false;
+        for (size_t i = 0; video_api_statuses[i]; i++)
+            known = known || strcmp(video_api_statuses[i], p->value) == 0;
+        if (!known) {
+            api_call_error(call, API_ERR_PARAM,
+                           "Parameter status must be one of created, uploading, uploaded, processing, ready, failed.");
+            return true;
+        }
+        f.status = p->value;
+    }
+    if ((p = params_get(params, "categoryName")) && p->value_len > 0)
+        f.category_name = p->value;
+    if ((p = params_get(params, "pageIndex")) && !video_api_int(p, 1, 1000000000, &f.page_index)) {
+        api_call_error(call, API_ERR_PARAM, "Parameter pageIndex must be an integer from 1.");
+        return true;
+    }
+    if ((p = params_get(params, "pageSize")) && !video_api_int(p, 1, VIDEO_API_MAX_PAGE_SIZE, &f.page_size)) {
+        api_call_error(call, API_ERR_PARAM, "Parameter pageSize must be an integer from 1 to 100.");
+        return true;
+    }
+    store_video_page_t page = {0};
+    int rc = ctx->store->ops->video_list(ctx->store, call->key.account_id, &f, &page);
+    if (rc != STORE_OK) {
+        api_call_store_error(call, rc);
+        store_video_page_free(&page);
+        return true;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < page.count; i++)
+        json_array_append_new(list, video_api_to_json(ctx, &page.items[i]));
+    json_t *data = json_pack("{s:I, s:I, s:I, s:o}", "total", (json_int_t)page.total, "pageIndex",
+                             (json_int_t)f.page_index, "pageSize", (json_int_t)f.page_size, "list", list);
+    api_call_success(call, data);
+    store_video_page_free(&page);
+    return true;
+}

@@ -1,0 +1,266 @@
+/*
+ * serve: `vodup serve`, the server process.
+ *
+ * Loads the configuration (defaults, then --config FILE, then flags), opens
+ * the store in the data directory, creates the first AccessKey on first
+ * start, binds, serves, and on SIGTERM or SIGINT drains in-flight requests
+ * and exits 0.  Signals are taken by sigwait on the main thread, so no
+ * handler runs inside library code.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <pthread.h>
+
+#include "api/api.h"
+#include "api/ratelimit.h"
+#include "cli/cli.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "http/server.h"
+#include "store/store.h"
+
+#define SERVE_DEFAULT_ACCOUNT "default"
+
+/* The copy-paste example printed at start-up; README.md shows the same
+ * lines, and tests/scripts/test_readme_example.sh runs both. */
+static const char serve_example_body[] =
+    "BODY='originFileName=demo.mp4'; CT='application/x-www-form-urlencoded'; TS=$(date +%s)\n"
+    "HASH=$(printf '%s' \"$BODY\" | openssl dgst -sha256 -r | cut -d' ' -f1)\n"
+    "CANON=$(printf 'POST\\n/vod/videoManage/getUploadToken\\n\\ncontent-type:%s\\nhost:%s\\n\\ncontent-type;host\\n%s' "
+    "\"$CT\" \"$HOST\" \"$HASH\")\n"
+    "STS=$(printf 'WS3-HMAC-SHA256\\n%s\\n%s' \"$TS\" \"$(printf '%s' \"$CANON\" | openssl dgst -sha256 -r | cut -d' ' -f1)\")\n"
+    "SIG=$(printf '%s' \"$STS\" | openssl dgst -sha256 -hmac \"$SK\" -r | cut -d' ' -f1)\n"
+    "curl -s \"http://$HOST/vod/videoManage/getUploadToken\" -H \"Content-Type: $CT\" \\\n"
+    "  -H \"X-WS-AccessKey: $AK\" -H \"X-WS-Timestamp: $TS\" \\\n"
+    "  -H \"Authorization: WS3-HMAC-SHA256 Credential=$AK, SignedHeaders=content-type;host, Signature=$SIG\" \\\n"
+    "  --data \"$BODY\"\n";
+
+static void serve_usage(FILE *f)
+{
+    fprintf(f, "usage: vodup serve [--listen HOST:PORT] [--data DIR] [--public-url URL] [--config FILE]\n"
+               "                   [--print-example] [--OPTION VALUE]...\n"
+               "\n"
+               "Runs the vodup API server.  On first start (no account in DIR) it creates the\n"
+               "account \"default\" with an AccessKey and prints it with a signed curl example;\n"
+               "--print-example prints them again on later starts.  SIGTERM or SIGINT drain\n"
+               "in-flight requests (up to --shutdown-timeout) and exit 0.\n"
+               "\n"
+               "Every option can also be set in the --config file as 'name = value' lines;\n"
+               "flags override the file.  Options:\n"
+               "  --config FILE           read options from FILE first\n"
+               "  --print-example         print the default AccessKey and example even if not new\n");
+    config_print_help(f);
+}
+
+static int serve_log_level(const char *name)
+{
+    if (!strcmp(name, "debug"))
+        return LOG_DEBUG;
+    if (!strcmp(name, "warn"))
+        return LOG_WARN;
+    if (!strcmp(name, "error"))
+        return LOG_ERROR;
+    return LOG_INFO;
+}
+
+static bool serve_mkdir(const char *dir)
+{
+    if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+        return true;
+    log_error("cannot create data directory %s: %s", dir, strerror(errno));
+    return false;
+}
+
+/* Creates the default account's key on first start; prints it (and the
+ * example) when new or when asked to. */
+static bool serve_initial_key(store_t *store, const char *hostport, bool print_anyway)
+{
+    int64_t count = 0;
+    bool created = false;
+    store_key_t key = {0};
+    store_key_list_t keys = {0};
+    if (store->ops->account_count(store, &count) != STORE_OK)
+        return false;
+    if (count == 0) {
+        if (store->ops->key_create(store, SERVE_DEFAULT_ACCOUNT, &key) != STORE_OK)
+            return false;
+        created = true;
+    } else if (print_anyway) {
+        if (store->ops->key_list(store, &keys) != STORE_OK)
+            return false;
+        for (size_t i = 0; i < keys.count && !key.access_key; i++)
+            if (keys.items[i].enabled && !strcmp(keys.items[i].account_name, SERVE_DEFAULT_ACCOUNT))
+                store->ops->key_lookup(store, keys.items[i].access_key, &key);
+        store_key_list_free(&keys);
+    }
+    if (key.access_key) {
+        printf("%s AccessKey for account \"%s\" (bucket %s):\n"
+               "  AccessKey: %s\n  SecretKey: %s\n\n"
+               "Try it (paste into a shell):\n\n"
+               "AK='%s' SK='%s' HOST='%s'\n%s\n",
+               created ? "Created" : "Existing", key.account_name, key.bucket, key.access_key, key.secret_key,
+               key.access_key, key.secret_key, hostport, serve_example_body);
+    }
+    store_key_free(&key);
+    return true;
+}
+
+int cli_serve(int argc, char **argv)
+{
+    int status = 1;
+    config_t cfg;
+    char err[512];
+    char dbpath[4096];
+    char hostport[300];
+    char public_url[512];
+    bool print_example = false;
+    store_t *store = NULL;
+    ratelimit_t *rl = NULL;
+    http_server_t *http = NULL;
+    int fd = -1;
+
+    config_defaults(&cfg);
+    /* Pass 1: --config and --help, so flags can override the file. */
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            serve_usage(stdout);
+            status = 0;
+            goto out;
+        }
+        if (!strcmp(argv[i], "--config")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "vodup serve: --config needs a file\n");
+                status = 2;
+                goto out;
+            }
+            if (!config_load_file(&cfg, argv[i + 1], err, sizeof(err))) {
+                fprintf(stderr, "vodup serve: %s\n", err);
+                status = 2;
+                goto out;
+            }
+        }
+    }
+    /* Pass 2: every other flag, as --name VALUE or --name=VALUE. */
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!strcmp(arg, "--config")) {
+            i++;
+            continue;
+        }
+        if (!strcmp(arg, "--print-example")) {
+            print_example = true;
+            continue;
+        }
+        if (strncmp(arg, "--", 2) != 0) {
+            fprintf(stderr, "vodup serve: unexpected argument '%s'\n", arg);
+            status = 2;
+            goto out;
+        }
+        char name[64];
+        const char *value;
+        const char *eq = strchr(arg, '=');
+        if (eq) {
+            snprintf(name, sizeof(name), "%.*s", (int)(eq - arg - 2), arg + 2);
+            value = eq + 1;
+        } else {
+            snprintf(name, sizeof(name), "%s", arg + 2);
+            if (!config_is_option(name) || i + 1 >= argc) {
+                fprintf(stderr, "vodup serve: %s '%s' (see --help)\n",
+                        config_is_option(name) ? "missing value for" : "unknown option", arg);
+                status = 2;
+                goto out;
+            }
+            value = argv[++i];
+        }
+        if (!config_set(&cfg, name, value, err, sizeof(err))) {
+            fprintf(stderr, "vodup serve: %s\n", err);
+            status = 2;
+            goto out;
+        }
+    }
+    if (!config_finish(&cfg, err, sizeof(err))) {
+        fprintf(stderr, "vodup serve: %s\n", err);
+        status = 2;
+        goto out;
+    }
+    log_set_level(serve_log_level(cfg.log_level));
+
+    /* Block the shutdown signals before any thread exists, so every thread
+     * inherits the mask and only sigwait below sees them. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (!serve_mkdir(cfg.data_dir))
+        goto out;
+    snprintf(dbpath, sizeof(dbpath), "%s/vodup.db", cfg.data_dir);
+    store = store_sqlite_open(&(store_sqlite_options_t){
+        .path = dbpath, .sync_full = !strcmp(cfg.db_sync, "full"), .busy_timeout_ms = 5000, .read_connections = 4});
+    if (!store) {
+        fprintf(stderr, "vodup serve: cannot open the database %s\n", dbpath);
+        goto out;
+    }
+    int port = 0;
+    fd = http_listen(cfg.listen_host, cfg.listen_port, &port, err, sizeof(err));
+    if (fd < 0) {
+        fprintf(stderr, "vodup serve: %s\n", err);
+        goto out;
+    }
+    bool v6 = strchr(cfg.listen_host, ':') != NULL;
+    snprintf(hostport, sizeof(hostport), "%s%s%s:%d", v6 ? "[" : "", cfg.listen_host, v6 ? "]" : "", port);
+    if (cfg.public_url[0])
+        snprintf(public_url, sizeof(public_url), "%s", cfg.public_url);
+    else
+        snprintf(public_url, sizeof(public_url), "http://%s", hostport);
+    if (!serve_initial_key(store, hostport, print_example)) {
+        fprintf(stderr, "vodup serve: cannot create the first AccessKey\n");
+        goto out;
+    }
+    rl = ratelimit_new(cfg.rate_limit, cfg.rate_burst);
+    if (!rl)
+        goto out;
+    api_ctx_t api = {.cfg = &cfg, .store = store, .ratelimit = rl, .public_url = public_url};
+    http = http_server_start(&cfg, &api, fd, err, sizeof(err));
+    fd = -1; /* owned by the server now, even on failure */
+    if (!http) {
+        fprintf(stderr, "vodup serve: %s\n", err);
+        goto out;
+    }
+    printf("vodup: listening on http://%s (data %s, uploadUrl %s)\n", hostport, cfg.data_dir, public_url);
+    fflush(stdout);
+    log_info("listening on %s", hostport);
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log_info("received %s: draining (up to %lld s)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+             (long long)cfg.shutdown_timeout);
+    int left = http_server_drain(http, (int)cfg.shutdown_timeout);
+    if (left > 0)
+        log_warn("%d requests still in flight after %lld s; stopping anyway", left, (long long)cfg.shutdown_timeout);
+    /* Closing the store completes every queued registration, which resumes
+     * any connection still waiting, before the daemon stops. */
+    store->ops->close(store);
+    store = NULL;
+    http_server_stop(http);
+    http = NULL;
+    log_info("stopped");
+    status = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    http_server_stop(http);
+    if (store)
+        store->ops->close(store);
+    ratelimit_free(rl);
+    config_free(&cfg);
+    return status;
+}

@@ -1,0 +1,434 @@
+/*
+ * http/server.c: libmicrohttpd glue; see server.h.
+ *
+ * Lifecycle of one request (libmicrohttpd calls http_access repeatedly):
+ *   1. first call, headers only: allocate http_request_t, route, and run the
+ *      API's header stage; an error queued here goes out without reading
+ *      the body (with Connection: close);
+ *   2. body calls: hash and buffer up to the API cap, consuming everything
+ *      offered (unconsumed bytes would stall the connection);
+ *   3. final call: run the API's body stage; if it must wait for the store,
+ *      suspend the connection until http_request_complete resumes it, and
+ *      queue the response on the call after the resume.
+ * http_completed (libmicrohttpd's completion callback, also run on abort)
+ * writes the access log line and frees the request.
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/errors.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "http/access_log.h"
+
+/* libmicrohttpd reads at most about half of this per body call; 128 KiB
+ * keeps API bodies to one or two calls without costing much per connection. */
+#define HTTP_CONNECTION_MEMORY (128 * 1024)
+/* A chunked API body over the cap is drained (so the client gets its 413)
+ * up to this many times the cap, then the connection is cut. */
+#define HTTP_OVERFLOW_DRAIN_FACTOR 16
+#define HTTP_MAX_QUERY_PAIRS 128
+
+struct http_server {
+    const config_t *cfg;
+    const api_ctx_t *api;
+    struct MHD_Daemon *daemon;
+    int listen_fd;
+    EVP_MD *sha256;
+    char request_id_prefix[13];
+    atomic_ullong request_counter;
+    atomic_int in_flight;
+    atomic_bool draining;
+};
+
+enum http_stage { HTTP_STAGE_HEADERS = 0, HTTP_STAGE_BODY, HTTP_STAGE_WAITING, HTTP_STAGE_DONE };
+
+enum http_kind { HTTP_KIND_API = 0, HTTP_KIND_HEALTH, HTTP_KIND_OTHER };
+
+typedef struct http_request {
+    http_server_t *srv;
+    struct MHD_Connection *conn;
+    int kind;
+    int stage;
+    struct timespec start;
+    char request_id[32];
+    char method[16];
+    char *path;
+    ws3_pair_t query[HTTP_MAX_QUERY_PAIRS];
+    size_t query_count;
+    bool query_overflow;
+    EVP_MD_CTX *sha;
+    bool body_overflow;
+    uint64_t bytes_in;
+    api_call_t call;
+    /* Guards the hand-over between the poll thread (suspend) and the store's
+     * writer thread (completion + resume); see http_request_complete. */
+    pthread_mutex_t mu;
+    bool completed;
+    bool suspended;
+    int status;
+    uint64_t bytes_out;
+} http_request_t;
+
+int http_listen(const char *host, int port, int *bound_port, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *res = NULL;
+    char portstr[16];
+    int fd = -1;
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    int gai = getaddrinfo(host, portstr, &hints, &res);
+    if (gai != 0) {
+        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(gai));
+        return -1;
+    }
+    fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        goto fail;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(errno));
+        goto fail;
+    }
+    if (listen(fd, 1024) != 0) {
+        snprintf(err, errlen, "listen: %s", strerror(errno));
+        goto fail;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    *bound_port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                                           : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    freeaddrinfo(res);
+    return fd;
+fail:
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(res);
+    return -1;
+}
+
+static const char *http_header_lookup(void *ctx, const char *lowercase_name)
+{
+    http_request_t *req = ctx;
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, lowercase_name);
+}
+
+static enum MHD_Result http_collect_query(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                          const char *value, size_t value_size)
+{
+    (void)kind;
+    http_request_t *req = cls;
+    if (req->query_count == HTTP_MAX_QUERY_PAIRS) {
+        req->query_overflow = true;
+        return MHD_NO;
+    }
+    req->query[req->query_count++] = (ws3_pair_t){key, key_size, value, value ? value_size : 0};
+    return MHD_YES;
+}
+
+static enum MHD_Result http_send(http_request_t *req, int status, char *body, const char *content_type)
+{
+    size_t len = body ? strlen(body) : 0;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    if (status == 405)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, POST");
+    if (atomic_load(&req->srv->draining))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    req->status = status;
+    req->bytes_out = len;
+    req->stage = HTTP_STAGE_DONE;
+    enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+static enum MHD_Result http_send_call(http_request_t *req)
+{
+    char *body = req->call.response;
+    req->call.response = NULL;
+    return http_send(req, req->call.status ? req->call.status : 500, body, "application/json; charset=utf-8");
+}
+
+static enum MHD_Result http_send_error(http_request_t *req, int err, const char *detail)
+{
+    api_call_error(&req->call, err, detail);
+    return http_send_call(req);
+}
+
+/* Runs on the store's writer thread when a pending API call has its answer. */
+static void http_request_complete(api_call_t *call)
+{
+    http_request_t *req = (http_request_t *)((char *)call - offsetof(http_request_t, call));
+    pthread_mutex_lock(&req->mu);
+    req->completed = true;
+    if (req->suspended) {
+        req->suspended = false;
+        MHD_resume_connection(req->conn);
+    }
+    pthread_mutex_unlock(&req->mu);
+}
+
+static http_request_t *http_request_new(http_server_t *srv, struct MHD_Connection *conn, const char *url,
+                                        const char *method)
+{
+    http_request_t *req = calloc(1, sizeof(*req));
+    if (!req)
+        return NULL;
+    req->srv = srv;
+    req->conn = conn;
+    clock_gettime(CLOCK_MONOTONIC, &req->start);
+    unsigned long long n = atomic_fetch_add(&srv->request_counter, 1) + 1;
+    snprintf(req->request_id, sizeof(req->request_id), "%s%012llx", srv->request_id_prefix, n);
+    snprintf(req->method, sizeof(req->method), "%s", method);
+    req->path = strdup(url);
+    pthread_mutex_init(&req->mu, NULL);
+    api_call_init(&req->call, srv->api);
+    req->call.method = req->method;
+    req->call.path = req->path ? req->path : "";
+    req->call.request_id = req->request_id;
+    req->call.header_lookup = http_header_lookup;
+    req->call.header_ctx = req;
+    req->call.on_complete = http_request_complete;
+    atomic_fetch_add(&srv->in_flight, 1);
+    return req;
+}
+
+static void http_request_free(http_request_t *req)
+{
+    api_call_reset(&req->call);
+    EVP_MD_CTX_free(req->sha);
+    pthread_mutex_destroy(&req->mu);
+    free(req->path);
+    free(req);
+}
+
+static int64_t http_content_length(http_request_t *req)
+{
+    const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!cl)
+        return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(cl, &end, 10);
+    return (errno || *end || v < 0) ? -1 : (int64_t)v;
+}
+
+static enum MHD_Result http_begin(http_request_t *req)
+{
+    http_server_t *srv = req->srv;
+    if (strcmp(req->call.path, "/healthz") == 0) {
+        req->kind = HTTP_KIND_HEALTH;
+        bool draining = atomic_load(&srv->draining);
+        return http_send(req, draining ? 503 : 200,
+                         strdup(draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}"),
+                         "application/json; charset=utf-8");
+    }
+    if (atomic_load(&srv->draining))
+        return http_send_error(req, API_ERR_UNAVAILABLE, "The server is shutting down.");
+    MHD_get_connection_values_n(req->conn, MHD_GET_ARGUMENT_KIND, http_collect_query, req);
+    req->call.query = req->query;
+    req->call.query_count = req->query_count;
+    const char *ctype = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!api_call_begin(srv->api, &req->call, http_content_length(req), ctype))
+        return http_send_call(req);
+    if (req->query_overflow)
+        return http_send_error(req, API_ERR_PARAM, "Too many query parameters.");
+    req->sha = EVP_MD_CTX_new();
+    if (!req->sha || !EVP_DigestInit_ex(req->sha, srv->sha256, NULL))
+        return http_send_error(req, API_ERR_INTERNAL, NULL);
+    req->stage = HTTP_STAGE_BODY;
+    return MHD_YES;
+}
+
+static enum MHD_Result http_body(http_request_t *req, const char *data, size_t size)
+{
+    req->bytes_in += size;
+    EVP_DigestUpdate(req->sha, data, size);
+    if (!req->body_overflow && !buf_append(&req->call.body, data, size))
+        req->body_overflow = true;
+    if (req->body_overflow &&
+        req->bytes_in > (uint64_t)req->srv->cfg->api_body_limit * HTTP_OVERFLOW_DRAIN_FACTOR)
+        return MHD_NO;
+    return MHD_YES;
+}
+
+static enum MHD_Result http_finish(http_request_t *req)
+{
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(req->sha, req->call.body_sha256, &len);
+    req->stage = HTTP_STAGE_WAITING;
+    if (api_call_finish(req->srv->api, &req->call, req->body_overflow))
+        return http_send_call(req);
+    pthread_mutex_lock(&req->mu);
+    bool done = req->completed;
+    if (!done) {
+        req->suspended = true;
+        MHD_suspend_connection(req->conn);
+    }
+    pthread_mutex_unlock(&req->mu);
+    return done ? http_send_call(req) : MHD_YES;
+}
+
+static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                   const char *version, const char *upload_data, size_t *upload_data_size,
+                                   void **con_cls)
+{
+    (void)version;
+    http_server_t *srv = cls;
+    http_request_t *req = *con_cls;
+    if (!req) {
+        req = http_request_new(srv, conn, url, method);
+        if (!req)
+            return MHD_NO;
+        *con_cls = req;
+        return http_begin(req);
+    }
+    switch (req->stage) {
+    case HTTP_STAGE_BODY:
+        if (*upload_data_size > 0) {
+            size_t n = *upload_data_size;
+            *upload_data_size = 0;
+            return http_body(req, upload_data, n);
+        }
+        return http_finish(req);
+    case HTTP_STAGE_WAITING: {
+        /* Called again after the resume. */
+        pthread_mutex_lock(&req->mu);
+        bool done = req->completed;
+        pthread_mutex_unlock(&req->mu);
+        return done ? http_send_call(req) : MHD_YES;
+    }
+    default:
+        /* A response is queued already; swallow whatever body follows. */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+}
+
+static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                           enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    http_server_t *srv = cls;
+    http_request_t *req = *con_cls;
+    if (!req)
+        return;
+    *con_cls = NULL;
+    if (srv->cfg->access_log) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double ms = (double)(now.tv_sec - req->start.tv_sec) * 1e3 + (double)(now.tv_nsec - req->start.tv_nsec) / 1e6;
+        access_log_write(&(access_log_entry_t){
+            .request_id = req->request_id,
+            .method = req->method,
+            .path = req->call.path,
+            .status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? req->status : 0,
+            .bytes_in = req->bytes_in,
+            .bytes_out = req->bytes_out,
+            .duration_ms = ms,
+            .access_key = req->call.access_key,
+            .aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK,
+        });
+    }
+    http_request_free(req);
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    log_debug("libmicrohttpd: %s", msg);
+}
+
+http_server_t *http_server_start(const config_t *cfg, const api_ctx_t *api, int listen_fd, char *err, size_t errlen)
+{
+    http_server_t *srv = calloc(1, sizeof(*srv));
+    if (!srv) {
+        close(listen_fd);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    srv->cfg = cfg;
+    srv->api = api;
+    srv->listen_fd = listen_fd;
+    srv->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!srv->sha256 || !ids_random_hex(6, srv->request_id_prefix)) {
+        snprintf(err, errlen, "OpenSSL initialisation failed");
+        goto fail;
+    }
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    srv->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)cfg->http_threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
+        MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL, MHD_OPTION_END);
+    if (!srv->daemon) {
+        snprintf(err, errlen, "libmicrohttpd failed to start");
+        goto fail;
+    }
+    return srv;
+fail:
+    EVP_MD_free(srv->sha256);
+    close(listen_fd);
+    free(srv);
+    return NULL;
+}
+
+int http_server_drain(http_server_t *srv, int timeout_s)
+{
+    atomic_store(&srv->draining, true);
+    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    srv->listen_fd = -1;
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        int left = atomic_load(&srv->in_flight);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (left == 0 || now.tv_sec - start.tv_sec >= timeout_s)
+            return left;
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void http_server_stop(http_server_t *srv)
+{
+    if (!srv)
+        return;
+    MHD_stop_daemon(srv->daemon);
+    EVP_MD_free(srv->sha256);
+    free(srv);
+}
