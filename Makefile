@@ -21,7 +21,7 @@ build: deps
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	$(BUILD)/vodup serve --listen $(LISTEN) --data $(DATA) --init-key
+	$(BUILD)/vodup serve --listen $(LISTEN) --data $(DATA) --print-example
 
 test: deps test-plain test-asan
 

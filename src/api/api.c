@@ -24,6 +24,7 @@
 #include "api/params.h"
 #include "api/ratelimit.h"
 #include "common/log.h"
+#include "common/workpool.h"
 #include "common/timeutil.h"
 
 static const struct {
@@ -49,10 +50,21 @@ void api_call_init(api_call_t *call, const api_ctx_t *ctx)
     buf_init(&call->body, (size_t)ctx->cfg->api_body_limit);
 }
 
+void api_call_resume(const api_ctx_t *ctx, api_call_t *call)
+{
+    if (call->continuation) {
+        void (*fn)(const api_ctx_t *, api_call_t *) = call->continuation;
+        call->continuation = NULL;
+        fn(ctx, call);
+    }
+}
+
 void api_call_reset(api_call_t *call)
 {
     buf_free(&call->body);
     store_key_free(&call->key);
+    free(call->pending);
+    call->pending = NULL;
     free(call->response);
     call->response = NULL;
 }
@@ -257,6 +269,47 @@ out:
     return ok;
 }
 
+/* A registry query running on a reader thread. */
+typedef struct api_deferred {
+    const api_ctx_t *ctx;
+    api_call_t *call;
+    params_t params;
+} api_deferred_t;
+
+static void api_run_deferred(void *arg)
+{
+    api_deferred_t *d = arg;
+    if (d->call->route == API_ROUTE_GET_VIDEO_INFO)
+        video_api_get_video_info(d->ctx, d->call, &d->params);
+    else
+        video_api_get_video_list(d->ctx, d->call, &d->params);
+    params_free(&d->params);
+    api_call_t *call = d->call;
+    free(d);
+    call->on_complete(call);
+}
+
+/* Moves the call to a reader thread; false (response set) when it cannot. */
+static bool api_defer(const api_ctx_t *ctx, api_call_t *call, params_t *params)
+{
+    api_deferred_t *d = malloc(sizeof(*d));
+    if (!d) {
+        api_call_error(call, API_ERR_INTERNAL, NULL);
+        return false;
+    }
+    d->ctx = ctx;
+    d->call = call;
+    d->params = *params;
+    params_init(params);
+    if (!workpool_submit(ctx->readers, api_run_deferred, d)) {
+        *params = d->params;
+        free(d);
+        api_call_error(call, API_ERR_UNAVAILABLE, NULL);
+        return false;
+    }
+    return true;
+}
+
 /* Names whose JSON value may be an array or object (kept as JSON text). */
 static const char *const api_structured_params[] = {"categoryNames", NULL};
 
@@ -315,10 +368,10 @@ bool api_call_finish(const api_ctx_t *ctx, api_call_t *call, bool body_overflow)
         ready = token_api_get_upload_token(ctx, call, &params);
         break;
     case API_ROUTE_GET_VIDEO_INFO:
-        ready = video_api_get_video_info(ctx, call, &params);
-        break;
     case API_ROUTE_GET_VIDEO_LIST:
-        ready = video_api_get_video_list(ctx, call, &params);
+        ready = ctx->readers ? !api_defer(ctx, call, &params)
+                             : (call->route == API_ROUTE_GET_VIDEO_INFO ? video_api_get_video_info(ctx, call, &params)
+                                                                        : video_api_get_video_list(ctx, call, &params));
         break;
     default:
         api_call_error(call, API_ERR_NOT_FOUND, NULL);

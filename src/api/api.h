@@ -8,9 +8,10 @@
  *      header authentication (401, 403), rate limit (429) and framing checks
  *      that need no body (413 on a declared length, 415).
  *   2. api_call_finish() once the whole body is in: signature over the body
- *      (401), parameters, store.  It either completes at once or, for a
- *      registration, later from the store's writer thread, through
- *      call->on_complete.
+ *      (401), parameters, store.  It either completes at once or later,
+ *      through call->on_complete: a registration from the store's writer
+ *      thread (group commit), a registry query from a reader thread (a
+ *      listing of a large account must not stall a poll thread).
  * The response is call->status plus the JSON text in call->response (owned by
  * the call; api_call_reset frees it).
  */
@@ -26,6 +27,7 @@
 #include "store/store.h"
 
 typedef struct ratelimit ratelimit_t;
+typedef struct workpool workpool_t;
 
 /* Shared, read-only after start-up (the store and rate limiter are
  * internally synchronised). */
@@ -33,6 +35,7 @@ typedef struct api_ctx {
     const config_t *cfg;
     store_t *store;
     ratelimit_t *ratelimit;
+    workpool_t *readers;    /* runs registry queries off the poll threads */
     const char *public_url; /* base of uploadUrl and playUrl, no trailing '/' */
 } api_ctx_t;
 
@@ -64,7 +67,13 @@ struct api_call {
     buf_t body;               /* raw body, capped at api-body-limit */
     uint8_t body_sha256[32];
     int body_type;            /* from Content-Type, set by api_call_begin */
-    api_complete_fn on_complete; /* called when a pending call finishes */
+    api_complete_fn on_complete; /* called (on a store thread) when a pending call can resume */
+
+    /* Set by a handler that went pending: run by api_call_resume on the
+     * poll thread after the resume, to build the response there rather than
+     * on the store's single writer thread. */
+    void (*continuation)(const api_ctx_t *ctx, api_call_t *call);
+    void *pending;
 
     /* Results. */
     char access_key[WS3_MAX_CREDENTIAL + 1]; /* for the access log; "" if unknown */
@@ -93,6 +102,9 @@ bool api_call_begin(const api_ctx_t *ctx, api_call_t *call, int64_t content_leng
  * when call->on_complete(call) runs (on another thread).
  */
 bool api_call_finish(const api_ctx_t *ctx, api_call_t *call, bool body_overflow);
+
+/* After on_complete: finishes a pending call on the calling (poll) thread. */
+void api_call_resume(const api_ctx_t *ctx, api_call_t *call);
 
 /* Fills call->status/response with an error; `detail` (may be NULL)
  * replaces the table's message (e.g. to name a parameter). */

@@ -5,8 +5,10 @@
  * and processing resources exist in the caller's account, registers the
  * video through the store's group commit, and answers with the ids, the
  * uploadUrl and a WCS upload token for scope bucket:fileKey.  The answer is
- * built on the store's writer thread once the registration is durable, so
- * a client never holds a token for a video the registry could forget.
+ * built only after the store reports the registration durable (group
+ * commit), so a client never holds a token for a video the registry could
+ * forget; it is built on the poll thread after the resume, keeping the
+ * store's single writer thread free of JSON and HMAC work.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -22,13 +24,12 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 
-/* What the completion needs once the store has answered. */
+/* What the continuation needs once the store has answered. */
 typedef struct token_api_pending {
-    const api_ctx_t *ctx;
-    api_call_t *call;
     bool overwrite;
     int64_t file_size;
     int64_t now_ms;
+    store_video_reg_result_t result;
 } token_api_pending_t;
 
 /* Checks one named resource; false with the response set when missing. */
@@ -85,11 +86,11 @@ static json_t *token_api_policy(const char *bucket, const char *file_key, int64_
     return policy;
 }
 
-static void token_api_registered(void *arg, const store_video_reg_result_t *result)
+/* Poll thread, after the resume: mint the token and build the answer. */
+static void token_api_respond(const api_ctx_t *ctx, api_call_t *call)
 {
-    token_api_pending_t *pending = arg;
-    api_call_t *call = pending->call;
-    const api_ctx_t *ctx = pending->ctx;
+    token_api_pending_t *pending = call->pending;
+    const store_video_reg_result_t *result = &pending->result;
     const config_t *cfg = ctx->cfg;
     buf_t token;
     buf_init(&token, 0);
@@ -121,6 +122,15 @@ out:
     json_decref(policy);
     buf_free(&token);
     free(pending);
+    call->pending = NULL;
+}
+
+/* Store writer thread: keep the result and wake the connection; nothing
+ * else, because every microsecond here is serial across all requests. */
+static void token_api_registered(void *arg, const store_video_reg_result_t *result)
+{
+    api_call_t *call = arg;
+    ((token_api_pending_t *)call->pending)->result = *result;
     call->on_complete(call);
 }
 
@@ -162,8 +172,9 @@ bool token_api_get_upload_token(const api_ctx_t *ctx, api_call_t *call, const pa
         api_call_error(call, API_ERR_INTERNAL, NULL);
         goto out;
     }
-    *pending = (token_api_pending_t){
-        .ctx = ctx, .call = call, .overwrite = req.overwrite, .file_size = req.file_size, .now_ms = now};
+    *pending = (token_api_pending_t){.overwrite = req.overwrite, .file_size = req.file_size, .now_ms = now};
+    call->pending = pending;
+    call->continuation = token_api_respond;
     store_video_reg_t reg = {
         .account_id = call->key.account_id,
         .video_id = video_id,
@@ -187,7 +198,7 @@ bool token_api_get_upload_token(const api_ctx_t *ctx, api_call_t *call, const pa
     /* From here the call belongs to the store's writer thread until
      * token_api_registered runs. */
     ready = false;
-    ctx->store->ops->video_register(ctx->store, &reg, token_api_registered, pending);
+    ctx->store->ops->video_register(ctx->store, &reg, token_api_registered, call);
 out:
     free(domain);
     buf_free(&file_key);

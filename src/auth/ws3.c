@@ -284,7 +284,8 @@ bool ws3_canonical_query(const ws3_pair_t *pairs, size_t count, buf_t *out)
      * nothing outside the caller's buffer: grow `out` once, enough for the
      * result and then (aligned, past the result's NUL) the array.  The
      * appends below stay within that room, so the buffer never moves and
-     * never writes over the array while it is read.
+     * never writes over the array while it is read.  (On a capped buffer
+     * the array counts against the cap; canonical buffers are uncapped.)
      */
     size_t array_off = start + total + 1;
     array_off += (align - array_off % align) % align;

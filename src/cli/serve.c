@@ -22,6 +22,7 @@
 #include "cli/cli.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/workpool.h"
 #include "http/server.h"
 #include "store/store.h"
 
@@ -122,6 +123,7 @@ int cli_serve(int argc, char **argv)
     bool print_example = false;
     store_t *store = NULL;
     ratelimit_t *rl = NULL;
+    workpool_t *readers = NULL;
     http_server_t *http = NULL;
     int fd = -1;
 
@@ -204,7 +206,8 @@ int cli_serve(int argc, char **argv)
         goto out;
     snprintf(dbpath, sizeof(dbpath), "%s/vodup.db", cfg.data_dir);
     store = store_sqlite_open(&(store_sqlite_options_t){
-        .path = dbpath, .sync_full = !strcmp(cfg.db_sync, "full"), .busy_timeout_ms = 5000, .read_connections = 4});
+        .path = dbpath, .sync_full = !strcmp(cfg.db_sync, "full"), .busy_timeout_ms = 5000,
+        .read_connections = (int)(cfg.read_threads + cfg.http_threads)});
     if (!store) {
         fprintf(stderr, "vodup serve: cannot open the database %s\n", dbpath);
         goto out;
@@ -226,9 +229,10 @@ int cli_serve(int argc, char **argv)
         goto out;
     }
     rl = ratelimit_new(cfg.rate_limit, cfg.rate_burst);
-    if (!rl)
+    readers = workpool_new((size_t)cfg.read_threads);
+    if (!rl || !readers)
         goto out;
-    api_ctx_t api = {.cfg = &cfg, .store = store, .ratelimit = rl, .public_url = public_url};
+    api_ctx_t api = {.cfg = &cfg, .store = store, .ratelimit = rl, .readers = readers, .public_url = public_url};
     http = http_server_start(&cfg, &api, fd, err, sizeof(err));
     fd = -1; /* owned by the server now, even on failure */
     if (!http) {
@@ -246,8 +250,11 @@ int cli_serve(int argc, char **argv)
     int left = http_server_drain(http, (int)cfg.shutdown_timeout);
     if (left > 0)
         log_warn("%d requests still in flight after %lld s; stopping anyway", left, (long long)cfg.shutdown_timeout);
-    /* Closing the store completes every queued registration, which resumes
-     * any connection still waiting, before the daemon stops. */
+    /* Finishing the queued queries and closing the store complete every
+     * pending call, which resumes any connection still waiting, before the
+     * daemon stops. */
+    workpool_free(readers);
+    readers = NULL;
     store->ops->close(store);
     store = NULL;
     http_server_stop(http);
@@ -260,6 +267,7 @@ out:
     http_server_stop(http);
     if (store)
         store->ops->close(store);
+    workpool_free(readers);
     ratelimit_free(rl);
     config_free(&cfg);
     return status;

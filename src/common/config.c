@@ -40,6 +40,8 @@ static const config_option_t config_options[] = {
      "API requests per second per AccessKey, 0 = unlimited (429 above)"},
     {"rate-burst", CONFIG_INT, OFF(rate_burst), "2000", 1, 100000000, "requests an AccessKey may burst"},
     {"http-threads", CONFIG_INT, OFF(http_threads), "2", 1, 256, "HTTP event-loop threads"},
+    {"read-threads", CONFIG_INT, OFF(read_threads), "4", 1, 256,
+     "threads for getVideoInfo/getVideoList queries, so a slow listing never stalls HTTP"},
     {"connection-limit", CONFIG_INT, OFF(connection_limit), "1024", 1, 65536, "concurrent connections"},
     {"connection-timeout", CONFIG_INT, OFF(connection_timeout), "60", 1, 86400,
      "idle connection timeout, seconds"},

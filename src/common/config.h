@@ -29,6 +29,7 @@ typedef struct config {
     int64_t rate_limit;         /* requests per second per AccessKey, 0 = off */
     int64_t rate_burst;
     int64_t http_threads;
+    int64_t read_threads;       /* registry queries off the poll threads */
     int64_t connection_limit;
     int64_t connection_timeout; /* idle seconds */
     int64_t shutdown_timeout;   /* seconds to drain on SIGTERM */

@@ -52,19 +52,22 @@ static int b64_value(unsigned char c)
         return c - 'a' + 26;
     if (c >= '0' && c <= '9')
         return c - '0' + 52;
-    if (c == '-' || c == '+')
+    if (c == '-')
         return 62;
-    if (c == '_' || c == '/')
+    if (c == '_')
         return 63;
     return -1;
 }
 
 bool encoding_b64url_decode(const char *in, size_t len, buf_t *out)
 {
-    /* Strip up to two '=' of padding, then require the rest to be alphabet. */
-    while (len > 0 && in[len - 1] == '=')
+    /* Padding is optional, but at most the two '=' a quantum can need. */
+    size_t pad = 0;
+    while (len > 0 && in[len - 1] == '=' && pad < 2) {
         len--;
-    if (len % 4 == 1)
+        pad++;
+    }
+    if (len % 4 == 1 || (pad > 0 && (len + pad) % 4 != 0))
         return false;
     uint32_t acc = 0;
     int bits = 0;
@@ -81,7 +84,8 @@ bool encoding_b64url_decode(const char *in, size_t len, buf_t *out)
                 return false;
         }
     }
-    return true;
+    /* Leftover bits must be zero: one text, one encoding. */
+    return bits == 0 || (acc & ((1u << bits) - 1)) == 0;
 }
 
 bool encoding_percent_encode(const char *in, size_t len, buf_t *out)

@@ -18,7 +18,8 @@ void encoding_hex(const uint8_t *in, size_t len, char *out);
 
 /* RFC 4648 url-safe alphabet (-_), '=' padding kept. */
 bool encoding_b64url_encode(const void *in, size_t len, buf_t *out);
-/* Accepts input with or without padding; rejects any other character.
+/* Accepts input with or without padding (at most two '='); rejects any
+ * character outside the url-safe alphabet and non-zero leftover bits.
  * Returns false on malformed input. */
 bool encoding_b64url_decode(const char *in, size_t len, buf_t *out);
 

@@ -36,7 +36,7 @@ void access_log_write(const access_log_entry_t *e)
         return;
     if (e->aborted)
         json_object_set_new(o, "aborted", json_true());
-    char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     if (line) {
         log_line(line, strlen(line));
         free(line);

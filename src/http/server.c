@@ -36,9 +36,10 @@
 #include "common/log.h"
 #include "http/access_log.h"
 
-/* libmicrohttpd reads at most about half of this per body call; 128 KiB
- * keeps API bodies to one or two calls without costing much per connection. */
-#define HTTP_CONNECTION_MEMORY (128 * 1024)
+/* libmicrohttpd reads at most about half of this per body call, and clears
+ * the whole pool between requests on a keep-alive connection: 64 KiB keeps
+ * an API body to one or two calls without a large memset per request. */
+#define HTTP_CONNECTION_MEMORY (64 * 1024)
 /* A chunked API body over the cap is drained (so the client gets its 413)
  * up to this many times the cap, then the connection is cut. */
 #define HTTP_OVERFLOW_DRAIN_FACTOR 16
@@ -56,7 +57,13 @@ struct http_server {
     atomic_bool draining;
 };
 
-enum http_stage { HTTP_STAGE_HEADERS = 0, HTTP_STAGE_BODY, HTTP_STAGE_WAITING, HTTP_STAGE_DONE };
+enum http_stage {
+    HTTP_STAGE_HEADERS = 0,
+    HTTP_STAGE_BODY,    /* reading the body */
+    HTTP_STAGE_READY,   /* answer known, waiting for libmicrohttpd's next call to queue it */
+    HTTP_STAGE_WAITING, /* suspended until the store completes the call */
+    HTTP_STAGE_DONE,    /* response queued */
+};
 
 enum http_kind { HTTP_KIND_API = 0, HTTP_KIND_HEALTH, HTTP_KIND_OTHER };
 
@@ -83,6 +90,9 @@ typedef struct http_request {
     bool suspended;
     int status;
     uint64_t bytes_out;
+    /* An answer decided on the first call, queued on the next (see http_answer). */
+    int ready_status;
+    char *ready_body;
 } http_request_t;
 
 int http_listen(const char *host, int port, int *bound_port, char *err, size_t errlen)
@@ -220,6 +230,7 @@ static http_request_t *http_request_new(http_server_t *srv, struct MHD_Connectio
 
 static void http_request_free(http_request_t *req)
 {
+    free(req->ready_body);
     api_call_reset(&req->call);
     EVP_MD_CTX_free(req->sha);
     pthread_mutex_destroy(&req->mu);
@@ -238,26 +249,59 @@ static int64_t http_content_length(http_request_t *req)
     return (errno || *end || v < 0) ? -1 : (int64_t)v;
 }
 
+static bool http_has_body(http_request_t *req)
+{
+    if (MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return true;
+    return http_content_length(req) > 0;
+}
+
+/*
+ * Answers a request from its first call.  libmicrohttpd closes the
+ * connection after a response queued before the request was read, which is
+ * what a refused body needs (it is never read) but would cost a bodiless
+ * request its keep-alive connection: those answers wait for the next call.
+ */
+static enum MHD_Result http_answer(http_request_t *req, int status, char *body)
+{
+    if (http_has_body(req))
+        return http_send(req, status, body, "application/json; charset=utf-8");
+    req->ready_status = status;
+    req->ready_body = body;
+    req->stage = HTTP_STAGE_READY;
+    return MHD_YES;
+}
+
+static enum MHD_Result http_answer_call(http_request_t *req)
+{
+    char *body = req->call.response;
+    req->call.response = NULL;
+    return http_answer(req, req->call.status ? req->call.status : 500, body);
+}
+
 static enum MHD_Result http_begin(http_request_t *req)
 {
     http_server_t *srv = req->srv;
     if (strcmp(req->call.path, "/healthz") == 0) {
         req->kind = HTTP_KIND_HEALTH;
         bool draining = atomic_load(&srv->draining);
-        return http_send(req, draining ? 503 : 200,
-                         strdup(draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}"),
-                         "application/json; charset=utf-8");
+        return http_answer(req, draining ? 503 : 200,
+                           strdup(draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}"));
     }
-    if (atomic_load(&srv->draining))
-        return http_send_error(req, API_ERR_UNAVAILABLE, "The server is shutting down.");
+    if (atomic_load(&srv->draining)) {
+        api_call_error(&req->call, API_ERR_UNAVAILABLE, "The server is shutting down.");
+        return http_answer_call(req);
+    }
     MHD_get_connection_values_n(req->conn, MHD_GET_ARGUMENT_KIND, http_collect_query, req);
     req->call.query = req->query;
     req->call.query_count = req->query_count;
     const char *ctype = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!api_call_begin(srv->api, &req->call, http_content_length(req), ctype))
-        return http_send_call(req);
-    if (req->query_overflow)
-        return http_send_error(req, API_ERR_PARAM, "Too many query parameters.");
+        return http_answer_call(req);
+    if (req->query_overflow) {
+        api_call_error(&req->call, API_ERR_PARAM, "Too many query parameters.");
+        return http_answer_call(req);
+    }
     req->sha = EVP_MD_CTX_new();
     if (!req->sha || !EVP_DigestInit_ex(req->sha, srv->sha256, NULL))
         return http_send_error(req, API_ERR_INTERNAL, NULL);
@@ -291,6 +335,8 @@ static enum MHD_Result http_finish(http_request_t *req)
         MHD_suspend_connection(req->conn);
     }
     pthread_mutex_unlock(&req->mu);
+    if (done)
+        api_call_resume(req->srv->api, &req->call);
     return done ? http_send_call(req) : MHD_YES;
 }
 
@@ -316,12 +362,21 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
             return http_body(req, upload_data, n);
         }
         return http_finish(req);
+    case HTTP_STAGE_READY: {
+        char *ready = req->ready_body;
+        req->ready_body = NULL;
+        *upload_data_size = 0;
+        return http_send(req, req->ready_status, ready, "application/json; charset=utf-8");
+    }
     case HTTP_STAGE_WAITING: {
         /* Called again after the resume. */
         pthread_mutex_lock(&req->mu);
         bool done = req->completed;
         pthread_mutex_unlock(&req->mu);
-        return done ? http_send_call(req) : MHD_YES;
+        if (!done)
+            return MHD_YES;
+        api_call_resume(req->srv->api, &req->call);
+        return http_send_call(req);
     }
     default:
         /* A response is queued already; swallow whatever body follows. */
@@ -358,6 +413,8 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
     http_request_free(req);
     atomic_fetch_sub(&srv->in_flight, 1);
 }
+
+static void http_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 static void http_mhd_log(void *cls, const char *fmt, va_list ap)
 {

@@ -1,0 +1,95 @@
+/* workpool: threads running queued jobs; see workpool.h. */
+#include "common/workpool.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+typedef struct workpool_job {
+    struct workpool_job *next;
+    workpool_fn fn;
+    void *arg;
+} workpool_job_t;
+
+struct workpool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    workpool_job_t *head, *tail;
+    bool stopping;
+    size_t count;
+    pthread_t threads[];
+};
+
+static void *workpool_main(void *arg)
+{
+    workpool_t *wp = arg;
+    for (;;) {
+        pthread_mutex_lock(&wp->mu);
+        while (!wp->head && !wp->stopping)
+            pthread_cond_wait(&wp->cv, &wp->mu);
+        workpool_job_t *job = wp->head;
+        if (!job) {
+            pthread_mutex_unlock(&wp->mu);
+            return NULL;
+        }
+        wp->head = job->next;
+        if (!wp->head)
+            wp->tail = NULL;
+        pthread_mutex_unlock(&wp->mu);
+        job->fn(job->arg);
+        free(job);
+    }
+}
+
+workpool_t *workpool_new(size_t threads)
+{
+    workpool_t *wp = calloc(1, sizeof(*wp) + threads * sizeof(pthread_t));
+    if (!wp)
+        return NULL;
+    pthread_mutex_init(&wp->mu, NULL);
+    pthread_cond_init(&wp->cv, NULL);
+    for (; wp->count < threads; wp->count++)
+        if (pthread_create(&wp->threads[wp->count], NULL, workpool_main, wp) != 0)
+            break;
+    if (wp->count == 0) {
+        workpool_free(wp);
+        return NULL;
+    }
+    return wp;
+}
+
+void workpool_free(workpool_t *wp)
+{
+    if (!wp)
+        return;
+    pthread_mutex_lock(&wp->mu);
+    wp->stopping = true;
+    pthread_cond_broadcast(&wp->cv);
+    pthread_mutex_unlock(&wp->mu);
+    for (size_t i = 0; i < wp->count; i++)
+        pthread_join(wp->threads[i], NULL);
+    pthread_cond_destroy(&wp->cv);
+    pthread_mutex_destroy(&wp->mu);
+    free(wp);
+}
+
+bool workpool_submit(workpool_t *wp, workpool_fn fn, void *arg)
+{
+    workpool_job_t *job = malloc(sizeof(*job));
+    if (!job)
+        return false;
+    *job = (workpool_job_t){NULL, fn, arg};
+    pthread_mutex_lock(&wp->mu);
+    if (wp->stopping) {
+        pthread_mutex_unlock(&wp->mu);
+        free(job);
+        return false;
+    }
+    if (wp->tail)
+        wp->tail->next = job;
+    else
+        wp->head = job;
+    wp->tail = job;
+    pthread_cond_signal(&wp->cv);
+    pthread_mutex_unlock(&wp->mu);
+    return true;
+}

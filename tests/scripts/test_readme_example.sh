@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The README's curl example and the one `vodup serve` prints on first start
+# must be the same lines, and both must work when pasted into a shell.
+set -uo pipefail
+VODUP=${1:?usage: test_readme_example.sh path/to/vodup}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d /tmp/vodup-readme.XXXXXX)
+pid=""
+passed=0 failed=0
+cleanup() {
+  [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+check() { # name, command...
+  local name=$1; shift
+  if "$@"; then passed=$((passed + 1)); echo "ok - $name"
+  else failed=$((failed + 1)); echo "not ok - $name"; fi
+}
+
+"$VODUP" serve --listen 127.0.0.1:0 --data "$work/data" >"$work/stdout" 2>"$work/stderr" &
+pid=$!
+for _ in $(seq 1 200); do
+  grep -q '^vodup: listening on http://' "$work/stdout" && break
+  sleep 0.05
+done
+hostport=$(sed -n 's|^vodup: listening on http://\([^ ]*\) .*|\1|p' "$work/stdout")
+ak=$(sed -n 's/^  AccessKey: //p' "$work/stdout")
+sk=$(sed -n 's/^  SecretKey: //p' "$work/stdout")
+[ -n "$hostport" ] && [ -n "$ak" ] && [ -n "$sk" ] || { echo "server did not start"; cat "$work/stderr"; exit 1; }
+
+# The printed example: from the AK= line to the blank line after it.
+sed -n '/^AK=/,/^$/p' "$work/stdout" >"$work/printed.sh"
+# The README's: the fenced block after the example marker.
+awk '/<!-- example:getUploadToken -->/{m=1; next} m && /^```sh/{f=1; next} f && /^```/{exit} f' \
+  "$ROOT/README.md" >"$work/readme.sh"
+
+same_body() { diff <(tail -n +2 "$work/printed.sh" | sed '/^$/d') <(tail -n +2 "$work/readme.sh"); }
+check "README example equals the printed one" same_body
+
+run_ok() { # file: run it, expect code 200 and a videoId
+  local out
+  out=$(bash "$1") || return 1
+  echo "$out" | grep -q '"code":200' && echo "$out" | grep -q '"videoId":"[0-9a-f]\{32\}"'
+}
+check "printed example works when pasted" run_ok "$work/printed.sh"
+sed -e "s/YOUR_ACCESS_KEY/$ak/" -e "s/YOUR_SECRET_KEY/$sk/" -e "s/127.0.0.1:8080/$hostport/" \
+  "$work/readme.sh" >"$work/readme-filled.sh"
+check "README example works when pasted" run_ok "$work/readme-filled.sh"
+
+bad_secret() { sed -e "s/SK='[^']*'/SK='wrong'/" "$work/readme-filled.sh" >"$work/bad.sh"; bash "$work/bad.sh" | grep -q '"code":401'; }
+check "the same example with a wrong secret gets 401" bad_secret
+
+kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
+check "SIGTERM exits 0" test "$rc" -eq 0
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
