@@ -1,0 +1,1469 @@
+/*
+ * admin: `vodup admin`, the operator's tool for what getUploadToken refers
+ * to: AccessKeys (and the accounts they belong to), playback domains and
+ * processing resources (workflows, watermarks, templates, subtitles).
+ *
+ * It works on DIR/vodup.db through the store interface only, so it is safe
+ * beside a running `vodup serve` (WAL and the busy timeout make the two
+ * processes take turns).  Resource files are copied under DIR/resources/
+ * with private permissions before their row is committed.  It must never
+ * print a SecretKey except the one `key create` just made, and never leave
+ * a usage error unexplained: one line on stderr, exit status 2.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "store/store.h"
+
+#define ADMIN_NAME_MAX 64
+#define ADMIN_MAX_STEPS 32
+#define ADMIN_PATH_MAX 4096
+#define ADMIN_OFFSET_MAX 100000
+#define ADMIN_DIMENSION_MAX 16384
+#define ADMIN_VIDEO_BITRATE_MAX 1000000 /* kbps */
+#define ADMIN_AUDIO_BITRATE_MAX 10000   /* kbps */
+#define ADMIN_DOMAIN_MAX 253
+
+/* getopt_long values of the options every verb also accepts. */
+enum { ADMIN_OPT_DATA = 1000, ADMIN_OPT_ACCOUNT, ADMIN_OPT_JSON };
+
+/* Ends every verb's option table: the global options are accepted there too. */
+#define ADMIN_COMMON_OPTIONS                                  \
+    {"help", no_argument, NULL, 'h'},                         \
+    {"data", required_argument, NULL, ADMIN_OPT_DATA},        \
+    {"account", required_argument, NULL, ADMIN_OPT_ACCOUNT},  \
+    {"json", no_argument, NULL, ADMIN_OPT_JSON},              \
+    {NULL, 0, NULL, 0}
+
+typedef struct admin_ctx {
+    const char *data_dir;
+    const char *account;   /* --account, NULL when not given */
+    bool json;
+    const char *object;    /* the object being run, for its --help */
+    int kind;              /* the store_resource_kind of a resource object */
+    store_t *store;        /* opened on first use */
+    char **pos;            /* positional arguments after the verb's options */
+    int npos;
+} admin_ctx_t;
+
+/* ---- usage ---- */
+
+static const char admin_usage_head[] =
+    "usage: vodup admin --data DIR [--account NAME|AK] [--json] <object> <verb> [args]\n"
+    "\n"
+    "Manages AccessKeys, playback domains and processing resources in DIR/vodup.db,\n"
+    "also while `vodup serve` runs on the same directory.\n"
+    "\n"
+    "Global options (before the object):\n"
+    "  --data DIR           data directory (created mode 0700 if missing)\n"
+    "  --account NAME|AK    the account a domain or resource command acts on, by\n"
+    "                       account name or by one of its AccessKeys; may be left\n"
+    "                       out when exactly one account exists\n"
+    "  --json               print JSON instead of aligned text\n"
+    "  -h, --help           print this help (also after an object or a verb)\n";
+
+static const struct admin_usage_section {
+    const char *object;
+    const char *text;
+} admin_usage_sections[] = {
+    {"key",
+     "\nAccessKeys:\n"
+     "  key create [--name NAME]     create a key; it joins the account NAME if that\n"
+     "                               exists, else a new account with its own bucket\n"
+     "                               (a generated name when NAME is left out)\n"
+     "  key list                     list keys (SecretKeys are never shown)\n"
+     "  key disable AK               refuse requests signed with AK\n"
+     "  key enable AK                accept AK again\n"},
+    {"domain",
+     "\nPlayback domains:\n"
+     "  domain add NAME [--default]  add a domain (host[:port], optionally with\n"
+     "                               http:// or https://); the account's first\n"
+     "                               domain, or one added with --default, is the default\n"
+     "  domain list                  list the account's domains\n"},
+    {"workflow",
+     "\nWorkflows (NAME: 1..64 of A-Z a-z 0-9 . _ -, not starting with '.'):\n"
+     "  workflow add NAME --step KIND[=ARG] [--step KIND[=ARG]]...\n"
+     "                               steps run in order; KIND is probe,\n"
+     "                               transcode=TEMPLATE, watermark=WATERMARK,\n"
+     "                               subtitle=SUBTITLEID or snapshot; prints the workflowId\n"
+     "  workflow list\n"},
+    {"watermark",
+     "\nWatermarks:\n"
+     "  watermark add NAME --image FILE [--position POS] [--offset-x PX]\n"
+     "                [--offset-y PX] [--opacity 0..1]\n"
+     "                               POS: top-left, top-right (default), bottom-left,\n"
+     "                               bottom-right or center; offsets default to 16;\n"
+     "                               opacity to 1; FILE is copied into DIR/resources/\n"
+     "  watermark list\n"},
+    {"template",
+     "\nTranscoding templates:\n"
+     "  template add NAME [--container mp4|hls|webm|mkv]\n"
+     "                [--video-codec h264|h265|vp9|av1|copy] [--audio-codec aac|opus|mp3|copy]\n"
+     "                [--width PX] [--height PX] [--video-bitrate KBPS] [--audio-bitrate KBPS]\n"
+     "                               defaults: mp4, h264, aac (webm: vp9, opus); a width\n"
+     "                               or height of 0 keeps the source's, a bitrate of 0\n"
+     "                               leaves it to the encoder\n"
+     "  template list\n"},
+    {"subtitle",
+     "\nSubtitles:\n"
+     "  subtitle add NAME --file FILE [--language CODE]\n"
+     "                               FILE ends in .srt, .vtt or .ass and is copied into\n"
+     "                               DIR/resources/; CODE like en or pt-BR (default und);\n"
+     "                               prints the subtitleId\n"
+     "  subtitle list\n"},
+};
+
+static const char admin_usage_tail[] = "\nExit status: 0 success, 1 failure, 2 usage error.\n";
+
+/* Prints the usage: all of it, or the global part and one object's section. */
+static void admin_usage(FILE *f, const char *object)
+{
+    fputs(admin_usage_head, f);
+    for (size_t i = 0; i < sizeof(admin_usage_sections) / sizeof(admin_usage_sections[0]); i++)
+        if (!object || !strcmp(object, admin_usage_sections[i].object))
+            fputs(admin_usage_sections[i].text, f);
+    fputs(admin_usage_tail, f);
+}
+
+/* ---- messages ---- */
+
+__attribute__((format(printf, 1, 2))) static int admin_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("vodup admin: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs(" (see 'vodup admin --help')\n", stderr);
+    return 2;
+}
+
+__attribute__((format(printf, 1, 2))) static int admin_fail(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("vodup admin: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+/* Explains a store failure in the operator's terms. */
+static int admin_store_fail(int rc, const char *what)
+{
+    switch (rc) {
+    case STORE_EXISTS:
+        return admin_fail("%s already exists", what);
+    case STORE_NOT_FOUND:
+        return admin_fail("%s: not found", what);
+    case STORE_UNAVAILABLE:
+        return admin_fail("%s: the database is busy or unavailable (disk full?); try again", what);
+    default:
+        return admin_fail("%s: %s", what, store_rc_name(rc));
+    }
+}
+
+/* ---- validation ---- */
+
+/* Resource and account names end up in file names and command lines, so
+ * they keep to a small, path-safe alphabet; a leading '.' would make "." and
+ * ".." (and hidden files) possible. */
+static bool admin_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > ADMIN_NAME_MAX || s[0] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
+            return false;
+    return true;
+}
+
+/* Parses a whole decimal integer in [min, max]. */
+static bool admin_parse_int(const char *s, long min, long max, long *out)
+{
+    if (!*s || isspace((unsigned char)*s))
+        return false;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool admin_one_of(const char *s, const char *const *choices)
+{
+    for (; *choices; choices++)
+        if (!strcmp(s, *choices))
+            return true;
+    return false;
+}
+
+/*
+ * Normalizes a playback domain: host[:port], optionally after http:// or
+ * https:// and followed by a path.  The scheme and host are lowercased
+ * because host names are case-insensitive; the result is what getUploadToken's
+ * `domain` parameter must name.
+ */
+static bool admin_domain_normalize(const char *in, char *out, size_t outlen)
+{
+    size_t n = strlen(in);
+    if (n == 0 || n > ADMIN_DOMAIN_MAX || n >= outlen)
+        return false;
+    memcpy(out, in, n + 1);
+    char *host = out;
+    if (!strncasecmp(out, "http://", 7))
+        host = out + 7;
+    else if (!strncasecmp(out, "https://", 8))
+        host = out + 8;
+    else if (strstr(out, "://"))
+        return false;
+    for (char *p = out; p < host; p++)
+        *p = (char)tolower((unsigned char)*p);
+
+    /* Labels of letters, digits and inner hyphens, separated by dots. */
+    char *p = host;
+    size_t label = 0;
+    for (; *p && *p != ':' && *p != '/'; p++) {
+        if (*p == '.') {
+            if (label == 0 || p[-1] == '-')
+                return false;
+            label = 0;
+            continue;
+        }
+        if (!isalnum((unsigned char)*p) && !(*p == '-' && label > 0))
+            return false;
+        if (++label > 63)
+            return false;
+        *p = (char)tolower((unsigned char)*p);
+    }
+    if (p == host || label == 0 || p[-1] == '-')
+        return false;
+    if (*p == ':') {
+        char *port = ++p;
+        while (isdigit((unsigned char)*p))
+            p++;
+        long v;
+        char saved = *p;
+        *p = '\0';
+        bool ok = admin_parse_int(port, 1, 65535, &v);
+        *p = saved;
+        if (!ok)
+            return false;
+    }
+    if (*p == '/') {
+        if (host == out)
+            return false; /* a path needs the scheme, or it is not a URL */
+        for (; *p; p++)
+            if (!isalnum((unsigned char)*p) && !strchr("/-._~", *p))
+                return false;
+        if (p[-1] == '/')
+            return false; /* playUrl adds the slash itself */
+    }
+    return *p == '\0';
+}
+
+/* ---- option parsing ---- */
+
+/* Handles one of a verb's own options; returns -1 to go on, else an exit
+ * status. */
+typedef int (*admin_opt_fn)(void *state, int id, const char *arg);
+
+/*
+ * Parses a verb's options (argv[0] is the verb).  The global options are
+ * accepted here too, so `--json` after the verb works as expected.  Returns -1
+ * to go on (positional arguments in ctx->pos), else an exit status.
+ */
+static int admin_parse_verb(admin_ctx_t *ctx, int argc, char **argv, const struct option *opts,
+                            admin_opt_fn on_opt, void *state)
+{
+    optind = 0; /* glibc: start over on a new argv */
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            admin_usage(stdout, ctx->object);
+            return 0;
+        case ADMIN_OPT_DATA:
+            ctx->data_dir = optarg;
+            break;
+        case ADMIN_OPT_ACCOUNT:
+            ctx->account = optarg;
+            break;
+        case ADMIN_OPT_JSON:
+            ctx->json = true;
+            break;
+        case ':':
+            return admin_usage_error("option '%s' needs a value", argv[optind - 1]);
+        case '?':
+            if (optopt)
+                return admin_usage_error("unknown option '-%c' for '%s %s'", optopt, ctx->object, argv[0]);
+            return admin_usage_error("unknown option '%s' for '%s %s'", argv[optind - 1], ctx->object, argv[0]);
+        default: {
+            int r = on_opt ? on_opt(state, c, optarg) : admin_usage_error("unexpected option");
+            if (r >= 0)
+                return r;
+        }
+        }
+    }
+    ctx->pos = argv + optind;
+    ctx->npos = argc - optind;
+    return -1;
+}
+
+/* Checks the number of positional arguments; returns -1 when right. */
+static int admin_expect_args(admin_ctx_t *ctx, const char *verb, int n, const char *what)
+{
+    if (ctx->npos < n)
+        return admin_usage_error("'%s %s' needs %s", ctx->object, verb, what);
+    if (ctx->npos > n)
+        return admin_usage_error("unexpected argument '%s'", ctx->pos[n]);
+    return -1;
+}
+
+/* ---- files and the store ---- */
+
+/* mkdir -p, each created component mode 0700. */
+static bool admin_mkdirs(const char *path)
+{
+    char p[ADMIN_PATH_MAX];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof(p))
+        return false;
+    memcpy(p, path, n + 1);
+    for (char *s = p + 1; ; s++) {
+        if (*s == '/' || *s == '\0') {
+            char saved = *s;
+            *s = '\0';
+            if (mkdir(p, 0700) != 0 && errno != EEXIST)
+                return false;
+            *s = saved;
+            if (!saved)
+                break;
+        }
+    }
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int admin_open(admin_ctx_t *ctx)
+{
+    if (ctx->store)
+        return -1;
+    if (!ctx->data_dir || !ctx->data_dir[0])
+        return admin_usage_error("--data DIR is required");
+    char path[ADMIN_PATH_MAX];
+    int n = snprintf(path, sizeof(path), "%s/vodup.db", ctx->data_dir);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return admin_fail("data directory path too long");
+    if (!admin_mkdirs(ctx->data_dir))
+        return admin_fail("cannot create the data directory %s: %s", ctx->data_dir, strerror(errno));
+    /* FULL: an admin change is rare and must survive a crash that follows. */
+    store_sqlite_options_t opt = {.path = path, .sync_full = true, .busy_timeout_ms = 5000, .read_connections = 1};
+    ctx->store = store_sqlite_open(&opt);
+    if (!ctx->store)
+        return admin_fail("cannot open the database %s", path);
+    return -1;
+}
+
+/* The account a domain or resource command acts on: --account, else the
+ * only one there is. */
+static int admin_account(admin_ctx_t *ctx, int64_t *account_id)
+{
+    store_t *s = ctx->store;
+    int rc;
+    if (ctx->account) {
+        rc = s->ops->account_find(s, ctx->account, account_id);
+        if (rc == STORE_NOT_FOUND)
+            return admin_fail("no account is named '%s' or has it as an AccessKey", ctx->account);
+        return rc == STORE_OK ? -1 : admin_store_fail(rc, "finding the account");
+    }
+    int64_t count = 0;
+    rc = s->ops->account_count(s, &count);
+    if (rc != STORE_OK)
+        return admin_store_fail(rc, "counting accounts");
+    if (count == 0)
+        return admin_usage_error("there is no account yet; create one with 'key create'");
+    if (count > 1)
+        return admin_usage_error("there are %lld accounts; say which with --account NAME|AK", (long long)count);
+    /* Every account is created with a key, so the one account has one. */
+    store_key_list_t keys;
+    rc = s->ops->key_list(s, &keys);
+    if (rc != STORE_OK)
+        return admin_store_fail(rc, "listing keys");
+    bool found = keys.count > 0;
+    if (found)
+        *account_id = keys.items[0].account_id;
+    store_key_list_free(&keys);
+    return found ? -1 : admin_fail("the only account has no key");
+}
+
+/* Prints a JSON value on one line; takes the reference. */
+static int admin_print_json(json_t *j)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    if (!text)
+        return admin_fail("out of memory");
+    puts(text);
+    free(text);
+    return 0;
+}
+
+/* ---- aligned text tables ---- */
+
+typedef struct admin_table {
+    size_t ncols, nrows, cap;
+    char **cells; /* row-major, row 0 is the header */
+} admin_table_t;
+
+static bool admin_table_add(admin_table_t *t, const char *const *row)
+{
+    if (t->nrows == t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 16;
+        char **n = realloc(t->cells, ncap * t->ncols * sizeof(*n));
+        if (!n)
+            return false;
+        t->cells = n;
+        t->cap = ncap;
+    }
+    for (size_t c = 0; c < t->ncols; c++) {
+        char *cell = strdup(row[c] ? row[c] : "");
+        if (!cell) {
+            while (c-- > 0)
+                free(t->cells[t->nrows * t->ncols + c]);
+            return false;
+        }
+        t->cells[t->nrows * t->ncols + c] = cell;
+    }
+    t->nrows++;
+    return true;
+}
+
+static void admin_table_print(const admin_table_t *t)
+{
+    size_t width[16] = {0};
+    for (size_t r = 0; r < t->nrows; r++)
+        for (size_t c = 0; c < t->ncols && c < 16; c++) {
+            size_t w = strlen(t->cells[r * t->ncols + c]);
+            if (w > width[c])
+                width[c] = w;
+        }
+    for (size_t r = 0; r < t->nrows; r++) {
+        /* Padding stops at the last non-empty cell: no trailing blanks. */
+        size_t last = t->ncols;
+        while (last > 1 && !t->cells[r * t->ncols + last - 1][0])
+            last--;
+        for (size_t c = 0; c < last; c++) {
+            const char *cell = t->cells[r * t->ncols + c];
+            if (c + 1 == last)
+                printf("%s\n", cell);
+            else
+                printf("%-*s  ", (int)width[c], cell);
+        }
+    }
+}
+
+static void admin_table_free(admin_table_t *t)
+{
+    for (size_t i = 0; i < t->nrows * t->ncols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    memset(t, 0, sizeof(*t));
+}
+
+/* Prints "label  value" lines with the labels aligned. */
+static void admin_print_pairs(const char *const *pairs, size_t n)
+{
+    int w = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((int)strlen(pairs[2 * i]) > w)
+            w = (int)strlen(pairs[2 * i]);
+    for (size_t i = 0; i < n; i++)
+        printf("%-*s  %s\n", w, pairs[2 * i], pairs[2 * i + 1]);
+}
+
+/* ---- key ---- */
+
+static int admin_key_create_opt(void *state, int id, const char *arg)
+{
+    const char **name = state;
+    if (id != 'n')
+        return admin_usage_error("unexpected option");
+    if (!admin_name_valid(arg))
+        return admin_usage_error("account name '%s' must be 1..%d of A-Z a-z 0-9 . _ - (not starting with '.')",
+                                 arg, ADMIN_NAME_MAX);
+    *name = arg;
+    return -1;
+}
+
+/* The name of an account given by id (via its keys). */
+static int admin_account_name(admin_ctx_t *ctx, int64_t account_id, char **name)
+{
+    store_key_list_t keys;
+    int rc = ctx->store->ops->key_list(ctx->store, &keys);
+    if (rc != STORE_OK)
+        return admin_store_fail(rc, "listing keys");
+    *name = NULL;
+    for (size_t i = 0; i < keys.count && !*name; i++)
+        if (keys.items[i].account_id == account_id)
+            *name = strdup(keys.items[i].account_name);
+    store_key_list_free(&keys);
+    return *name ? -1 : admin_fail("cannot find the account's name");
+}
+
+static int admin_key_create(admin_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {{"name", required_argument, NULL, 'n'}, ADMIN_COMMON_OPTIONS};
+    const char *name = NULL;
+    char *resolved = NULL;
+    int r = admin_parse_verb(ctx, argc, argv, opts, admin_key_create_opt, &name);
+    if (r < 0)
+        r = admin_expect_args(ctx, "create", 0, "");
+    if (r < 0)
+        r = admin_open(ctx);
+    if (r < 0 && !name && ctx->account) {
+        /* --account names an existing account to join. */
+        int64_t account_id;
+        r = admin_account(ctx, &account_id);
+        if (r < 0)
+            r = admin_account_name(ctx, account_id, &resolved);
+        name = resolved;
+    }
+    if (r >= 0) {
+        free(resolved);
+        return r;
+    }
+    store_key_t key;
+    int rc = ctx->store->ops->key_create(ctx->store, name, &key);
+    free(resolved);
+    if (rc != STORE_OK)
+        return admin_store_fail(rc, "creating the key");
+    if (ctx->json) {
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "accessKey", key.access_key, "secretKey", key.secret_key,
+                              "account", key.account_name, "bucket", key.bucket);
+        r = admin_print_json(j);
+    } else {
+        const char *pairs[] = {"AccessKey", key.access_key, "SecretKey", key.secret_key,
+                               "account", key.account_name, "bucket", key.bucket};
+        admin_print_pairs(pairs, 4);
+        r = 0;
+    }
+    store_key_free(&key);
+    return r;
+}
+
+static int admin_key_list(admin_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {ADMIN_COMMON_OPTIONS};
+    int r = admin_parse_verb(ctx, argc, argv, opts, NULL, NULL);
+    if (r < 0)
+        r = admin_expect_args(ctx, "list", 0, "");
+    if (r < 0)
+        r = admin_open(ctx);
+    int64_t only = -1;
+    if (r < 0 && ctx->account)
+        r = admin_account(ctx, &only);
+    if (r >= 0)
+        return r;
+
+    store_key_list_t keys;
+    int rc = ctx->store->ops->key_list(ctx->store, &keys);
+    if (rc != STORE_OK)
+        return admin_store_fail(rc, "listing keys");
+    json_t *arr = ctx->json ? json_array() : NULL;
+    admin_table_t t = {.ncols = 5};
+    bool ok = ctx->json ? arr != NULL : admin_table_add(&t, (const char *const[]){"ACCESS KEY", "ACCOUNT", "BUCKET", "ENABLED", "CREATED"});
+    for (size_t i = 0; ok && i < keys.count; i++) {
+        const store_key_t *k = &keys.items[i];
+        if (only >= 0 && k->account_id != only)
+            continue;
+        char created[TIMEUTIL_ISO_LEN];
+        timeutil_iso8601(k->created_ms, created);
+        if (ctx->json)
+            ok = json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b, s:s}", "accessKey", k->access_key,
+                                                      "account", k->account_name, "bucket", k->bucket, "enabled",
+                                                      k->enabled, "createdAt", created)) == 0;
+        else
+            ok = admin_table_add(&t, (const char *const[]){k->access_key, k->account_name, k->bucket,
+                                                           k->enabled ? "yes" : "no", created});
+    }
+    store_key_list_free(&keys);
+    if (!ok) {
+        json_decref(arr);
+        admin_table_free(&t);
+        return admin_fail("out of memory");
+    }
+    if (ctx->json)
+        return admin_print_json(arr);
+    admin_table_print(&t);
+    admin_table_free(&t);
+    return 0;
+}
+
+static int admin_key_set_enabled(admin_ctx_t *ctx, int argc, char **argv, bool enabled)
+{
+    static const struct option opts[] = {ADMIN_COMMON_OPTIONS};
+    int r = admin_parse_verb(ctx, argc, argv, opts, NULL, NULL);
+    if (r < 0)
+        r = admin_expect_args(ctx, argv[0], 1, "an AccessKey");
+    if (r < 0)
+        r = admin_open(ctx);
+    if (r >= 0)
+        return r;
+    const char *ak = ctx->pos[0];
+    int rc = ctx->store->ops->key_set_enabled(ctx->store, ak, enabled);
+    if (rc == STORE_NOT_FOUND)
+        return admin_fail("no AccessKey '%s'", ak);
+    if (rc != STORE_OK)
+        return admin_store_fail(rc, enabled ? "enabling the key" : "disabling the key");
+    if (ctx->json)
+        return admin_print_json(json_pack("{s:s, s:b}", "accessKey", ak, "enabled", enabled));
+    printf("AccessKey %s %s\n", ak, enabled ? "enabled" : "disabled");
+    return 0;
+}
+
+static int admin_key_disable(admin_ctx_t *ctx, int argc, char **argv)
+{
+    return admin_key_set_enabled(ctx, argc, argv, false);
+}
+
+static int admin_key_enable(admin_ctx_t *ctx, int argc, char **argv)
+{
+    return admin_key_set_enabled(ctx, argc, argv, true);
+}
+
+/* ---- domain ---- */
+
+static int admin_domain_add_opt(void *state, int id, const char *arg)
+{
+    bool *make_default = state;
+    if (id != 'd')
+        return admin_usage_error("unexpected option");
+    *make_default = true;
+    return -1;
+}
+
+static int admin_domain_add(admin_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {{"default", no_argument, NULL, 'd'}, ADMIN_COMMON_OPTIONS};
+    bool make_default = false;
+    char name[ADMIN_DOMAIN_MAX + 1];
+    int64_t account_id = 0;
+    int r = admin_parse_verb(ctx, argc, argv, opts, admin_domain_add_opt, &make_default);
+    if (r < 0)
+        r = admin_expect_args(ctx, "add", 1, "a domain name");
+    if (r < 0 && !admin_domain_normalize(ctx->pos[0], name, sizeof(name)))
+        r = admin_usage_error("'%s' is not a domain (host[:port], optionally with http:// or https://)",
+                              ctx->pos[0]);
+    if (r < 0)
+        r = admin_open(ctx);
+    if (r < 0)
+        r = admin_account(ctx, &account_id);
+    if (r >= 0)
+        return r;
+    store_t *s = ctx->store;
+    int rc = s->ops->domain_add(s, account_id, name, make_default);
+    if (rc == STORE_EXISTS)
+        return admin_fail("domain '%s' already exists in this account", name);
+    if (rc != STORE_OK)
+        return admin_store_fail(rc, "adding the domain");
+    store_domain_t d = {0};
+    rc = s->ops->domain_get(s, account_id, name, &d);
+    bool is_default = rc == STORE_OK && d.is_default;
+    free(d.name);
+    if (ctx->json)
+        return admin_print_json(json_pack("{s:s, s:b}", "name", name, "default", is_default));
+    printf("domain %s added%s\n", name, is_default ? " (default)" : "");
+    return 0;
+}
+
+static int admin_domain_list(admin_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {ADMIN_COMMON_OPTIONS};
+    int64_t account_id = 0;
+    int r = admin_parse_verb(ctx, argc, argv, opts, NULL, NULL);
+    if (r < 0)
+        r = admin_expect_args(ctx, "list", 0, "");
+    if (r < 0)
+        r = admin_open(ctx);
+    if (r < 0)
+        r = admin_account(ctx, &account_id);
+    if (r >= 0)
+        return r;
+    store_domain_list_t l;
+    int rc = ctx->store->ops->domain_list(ctx->store, account_id, &l);
+    if (rc != STORE_OK)
+        return admin_store_fail(rc, "listing domains");
+    json_t *arr = ctx->json ? json_array() : NULL;
+    admin_table_t t = {.ncols = 2};
+    bool ok = ctx->json ? arr != NULL : admin_table_add(&t, (const char *const[]){"DOMAIN", "DEFAULT"});
+    for (size_t i = 0; ok && i < l.count; i++) {
+        if (ctx->json)
+            ok = json_array_append_new(arr, json_pack("{s:s, s:b}", "name", l.items[i].name, "default",
+                                                      l.items[i].is_default)) == 0;
+        else
+            ok = admin_table_add(&t, (const char *const[]){l.items[i].name, l.items[i].is_default ? "yes" : ""});
+    }
+    store_domain_list_free(&l);
+    if (!ok) {
+        json_decref(arr);
+        admin_table_free(&t);
+        return admin_fail("out of memory");
+    }
+    if (ctx->json)
+        return admin_print_json(arr);
+    admin_table_print(&t);
+    admin_table_free(&t);
+    return 0;
+}
+
+/* ---- resources: shared parts ---- */
+
+/* The name of the getUploadToken parameter that refers to a resource, which
+ * is what `add` prints. */
+static const char *admin_resource_param(int kind)
+{
+    switch (kind) {
+    case STORE_WORKFLOW: return "workflowId";
+    case STORE_WATERMARK: return "waterMarkName";
+    case STORE_TEMPLATE: return "transCodeCombineName";
+    default: return "subtitleId";
+    }
+}
+
+/* Whether the account already has a resource of this kind and name (the
+ * copy of a file must not start when the add would fail anyway). */
+static int admin_resource_name_free(admin_ctx_t *ctx, int64_t account_id, const char *name)
+{
+    store_resource_list_t l;
+    int rc = ctx->store->ops->resource_list(ctx->store, account_id, ctx->kind, &l);
+    if (rc != STORE_OK)
+        return admin_store_fail(rc, "listing resources");
+    bool taken = false;
+    for (size_t i = 0; i < l.count && !taken; i++)
+        taken = !strcmp(l.items[i].name, name);
+    store_resource_list_free(&l);
+    if (taken)
+        return admin_fail("%s '%s' already exists in this account", store_resource_kind_name(ctx->kind), name);
+    return -1;
+}
+
+/* Stores the resource and prints its reference; takes the spec. */
+static int admin_resource_store(admin_ctx_t *ctx, int64_t account_id, const char *name, json_t *spec)
+{
+    char *text = spec ? json_dumps(spec, JSON_COMPACT) : NULL;
+    json_decref(spec);
+    if (!text)
+        return admin_fail("out of memory");
+    store_resource_t res;
+    int rc = ctx->store->ops->resource_add(ctx->store, account_id, ctx->kind, name, text, &res);
+    free(text);
+    if (rc == STORE_EXISTS)
+        return admin_fail("%s '%s' already exists in this account", store_resource_kind_name(ctx->kind), name);
+    if (rc != STORE_OK) {
+        char what[96];
+        snprintf(what, sizeof(what), "adding the %s", store_resource_kind_name(ctx->kind));
+        return admin_store_fail(rc, what);
+    }
+    const char *param = admin_resource_param(ctx->kind);
+    int r = 0;
+    if (ctx->json)
+        r = admin_print_json(json_pack("{s:s}", param, res.id));
+    else
+        admin_print_pairs((const char *const[]){param, res.id}, 1);
+    store_resource_free(&res);
+    return r;
+}
+
+/* Opens a file the operator named: it must be a readable regular file. */
+static int admin_open_source(const char *path, int *fd)
+{
+    *fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (*fd < 0)
+        return admin_fail("cannot read %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(*fd);
+        *fd = -1;
+        return admin_fail("%s is not a regular file", path);
+    }
+    return -1;
+}
+
+/* The extension of a path's last component, lowercased, when it is 1..8
+ * letters and digits; "" otherwise. */
+static void admin_extension(const char *path, char out[10])
+{
+    out[0] = '\0';
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base)
+        return;
+    size_t n = strlen(dot + 1);
+    if (n == 0 || n > 8)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (!isalnum((unsigned char)dot[1 + i]))
+            return;
+        out[i] = (char)tolower((unsigned char)dot[1 + i]);
+    }
+    out[n] = '\0';
+}
+
+static bool admin_write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/*
+ * Copies src_fd into a new private temporary file in `dir`, synced, and
+ * returns its path in tmp.  The caller renames it into place once the row
+ * is committed, or unlinks it.
+ */
+static int admin_copy_to_temp(int src_fd, const char *src_name, const char *dir, char *tmp, size_t tmplen)
+{
+    int n = snprintf(tmp, tmplen, "%s/.incoming-XXXXXX", dir);
+    if (n < 0 || (size_t)n >= tmplen)
+        return admin_fail("path too long");
+    int out = mkstemp(tmp); /* mode 0600 */
+    if (out < 0)
+        return admin_fail("cannot create a file in %s: %s", dir, strerror(errno));
+    char buf[65536];
+    bool ok = true;
+    for (;;) {
+        ssize_t got = read(src_fd, buf, sizeof(buf));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            admin_fail("cannot read %s: %s", src_name, strerror(errno));
+            ok = false;
+            break;
+        }
+        if (got == 0)
+            break;
+        if (!admin_write_all(out, buf, (size_t)got)) {
+            admin_fail("cannot write %s: %s", tmp, strerror(errno));
+            ok = false;
+            break;
+        }
+    }
+    if (ok && fsync(out) != 0) {
+        admin_fail("cannot sync %s: %s", tmp, strerror(errno));
+        ok = false;
+    }
+    if (close(out) != 0 && ok) {
+        admin_fail("cannot write %s: %s", tmp, strerror(errno));
+        ok = false;
+    }
+    if (!ok) {
+        unlink(tmp);
+        return 1;
+    }
+    return -1;
+}
+
+/* Copies a resource file to DIR/resources/<account>/<subdir>/<file_name>
+ * and stores the resource whose spec names that path (relative to DIR) under
+ * `path_key`.  Takes the spec. */
+static int admin_add_with_file(admin_ctx_t *ctx, int64_t account_id, const char *name, const char *source,
+                               const char *subdir, const char *file_name, json_t *spec, const char *path_key)
+{
+    char rel[ADMIN_PATH_MAX], dir[ADMIN_PATH_MAX], final_path[2 * ADMIN_PATH_MAX], tmp[ADMIN_PATH_MAX];
+    int fd = -1;
+    int r = admin_open_source(source, &fd);
+    if (r < 0)
+        r = admin_resource_name_free(ctx, account_id, name);
+    int n1 = snprintf(rel, sizeof(rel), "resources/%lld/%s/%s", (long long)account_id, subdir, file_name);
+    int n2 = snprintf(dir, sizeof(dir), "%s/resources/%lld/%s", ctx->data_dir, (long long)account_id, subdir);
+    int n3 = snprintf(final_path, sizeof(final_path), "%s/%s", ctx->data_dir, rel);
+    if (r < 0 && (n1 < 0 || n2 < 0 || n3 < 0 || (size_t)n1 >= sizeof(rel) || (size_t)n2 >= sizeof(dir) ||
+                  (size_t)n3 >= sizeof(final_path)))
+        r = admin_fail("path too long");
+    if (r < 0 && !admin_mkdirs(dir))
+        r = admin_fail("cannot create %s: %s", dir, strerror(errno));
+    if (r < 0)
+        r = admin_copy_to_temp(fd, source, dir, tmp, sizeof(tmp));
+    if (fd >= 0)
+        close(fd);
+    if (r >= 0) {
+        json_decref(spec);
+        return r;
+    }
+    if (json_object_set_new(spec, path_key, json_string(rel)) != 0) {
+        json_decref(spec);
+        unlink(tmp);
+        return admin_fail("out of memory");
+    }
+    /* The row goes in first: were the rename first, losing a race for the
+     * name to another admin would overwrite that one's file. */
+    r = admin_resource_store(ctx, account_id, name, spec);
+    if (r != 0) {
+        unlink(tmp);
+        return r;
+    }
+    if (rename(tmp, final_path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return admin_fail("stored the %s but could not place its file at %s: %s",
+                          store_resource_kind_name(ctx->kind), final_path, strerror(e));
+    }
+    /* Make the rename itself durable. */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+static int admin_resource_list(admin_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {ADMIN_COMMON_OPTIONS};
+    int64_t account_id = 0;
+    int r = admin_parse_verb(ctx, argc, argv, opts, NULL, NULL);
+    if (r < 0)
+        r = admin_expect_args(ctx, "list", 0, "");
+    if (r < 0)
+        r = admin_open(ctx);
+    if (r < 0)
+        r = admin_account(ctx, &account_id);
+    if (r >= 0)
+        return r;
+    store_resource_list_t l;
+    int rc = ctx->store->ops->resource_list(ctx->store, account_id, ctx->kind, &l);
+    if (rc != STORE_OK)
+        return admin_store_fail(rc, "listing resources");
+    /* Watermarks and templates are known by name, which is their id. */
+    bool show_id = ctx->kind == STORE_WORKFLOW || ctx->kind == STORE_SUBTITLE;
+    json_t *arr = ctx->json ? json_array() : NULL;
+    admin_table_t t = {.ncols = show_id ? 4 : 3};
+    bool ok = ctx->json ? arr != NULL
+                        : admin_table_add(&t, show_id ? (const char *const[]){"ID", "NAME", "CREATED", "SPEC"}
+                                                      : (const char *const[]){"NAME", "CREATED", "SPEC"});
+    for (size_t i = 0; ok && i < l.count; i++) {
+        const store_resource_t *res = &l.items[i];
+        char created[TIMEUTIL_ISO_LEN];
+        timeutil_iso8601(res->created_ms, created);
+        if (ctx->json) {
+            json_t *spec = json_loads(res->spec, 0, NULL);
+            ok = json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:s}", "id", res->id, "name", res->name,
+                                                      "spec", spec ? spec : json_object(), "createdAt",
+                                                      created)) == 0;
+        } else if (show_id) {
+            ok = admin_table_add(&t, (const char *const[]){res->id, res->name, created, res->spec});
+        } else {
+            ok = admin_table_add(&t, (const char *const[]){res->name, created, res->spec});
+        }
+    }
+    store_resource_list_free(&l);
+    if (!ok) {
+        json_decref(arr);
+        admin_table_free(&t);
+        return admin_fail("out of memory");
+    }
+    if (ctx->json)
+        return admin_print_json(arr);
+    admin_table_print(&t);
+    admin_table_free(&t);
+    return 0;
+}
+
+/* Validates NAME, the one positional argument of every `add`. */
+static int admin_add_name(admin_ctx_t *ctx)
+{
+    int r = admin_expect_args(ctx, "add", 1, "a NAME");
+    if (r < 0 && !admin_name_valid(ctx->pos[0]))
+        r = admin_usage_error("%s name '%s' must be 1..%d of A-Z a-z 0-9 . _ - (not starting with '.')",
+                              store_resource_kind_name(ctx->kind), ctx->pos[0], ADMIN_NAME_MAX);
+    return r;
+}
+
+/* ---- workflow ---- */
+
+typedef struct admin_step {
+    const char *kind;   /* probe, transcode, watermark, subtitle, snapshot */
+    const char *arg;    /* the referenced resource, NULL for probe/snapshot */
+    int ref_kind;       /* its store kind */
+} admin_step_t;
+
+typedef struct admin_workflow_opts {
+    admin_step_t steps[ADMIN_MAX_STEPS];
+    size_t count;
+} admin_workflow_opts_t;
+
+static int admin_workflow_opt(void *state, int id, const char *arg)
+{
+    static const struct {
+        const char *kind;
+        int ref_kind; /* -1: takes no argument */
+        const char *arg_name;
+    } kinds[] = {
+        {"probe", -1, NULL},
+        {"transcode", STORE_TEMPLATE, "a template name"},
+        {"watermark", STORE_WATERMARK, "a watermark name"},
+        {"subtitle", STORE_SUBTITLE, "a subtitleId"},
+        {"snapshot", -1, NULL},
+    };
+    admin_workflow_opts_t *w = state;
+    if (id != 's')
+        return admin_usage_error("unexpected option");
+    if (w->count == ADMIN_MAX_STEPS)
+        return admin_usage_error("a workflow has at most %d steps", ADMIN_MAX_STEPS);
+    const char *eq = strchr(arg, '=');
+    size_t klen = eq ? (size_t)(eq - arg) : strlen(arg);
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (strlen(kinds[i].kind) != klen || strncmp(arg, kinds[i].kind, klen) != 0)
+            continue;
+        if (kinds[i].ref_kind < 0 && eq)
+            return admin_usage_error("step '%s' takes no argument", kinds[i].kind);
+        if (kinds[i].ref_kind >= 0 && (!eq || !eq[1]))
+            return admin_usage_error("step '%s' needs %s: --step %s=...", kinds[i].kind, kinds[i].arg_name,
+                                     kinds[i].kind);
+        w->steps[w->count++] = (admin_step_t){kinds[i].kind, eq ? eq + 1 : NULL, kinds[i].ref_kind};
+        return -1;
+    }
+    return admin_usage_error("unknown step '%.*s' (probe, transcode=TEMPLATE, watermark=WATERMARK, "
+                             "subtitle=SUBTITLEID, snapshot)", (int)klen, arg);
+}
+
+static int admin_workflow_add(admin_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {{"step", required_argument, NULL, 's'}, ADMIN_COMMON_OPTIONS};
+    admin_workflow_opts_t w = {.count = 0};
+    int64_t account_id = 0;
+    int r = admin_parse_verb(ctx, argc, argv, opts, admin_workflow_opt, &w);
+    if (r < 0)
+        r = admin_add_name(ctx);
+    if (r < 0 && w.count == 0)
+        r = admin_usage_error("a workflow needs at least one --step");
+    if (r < 0)
+        r = admin_open(ctx);
+    if (r < 0)
+        r = admin_account(ctx, &account_id);
+    if (r >= 0)
+        return r;
+
+    json_t *steps = json_array();
+    for (size_t i = 0; steps && i < w.count; i++) {
+        const admin_step_t *st = &w.steps[i];
+        if (st->arg) {
+            /* A workflow that names a missing resource would only fail at
+             * processing time, far from this mistake. */
+            store_resource_t res;
+            int rc = ctx->store->ops->resource_get(ctx->store, account_id, st->ref_kind, st->arg, &res);
+            store_resource_free(&res);
+            if (rc != STORE_OK) {
+                json_decref(steps);
+                if (rc == STORE_NOT_FOUND)
+                    return admin_fail("step '%s': no %s '%s' in this account", st->kind,
+                                      store_resource_kind_name(st->ref_kind), st->arg);
+                return admin_store_fail(rc, "checking the workflow's steps");
+            }
+        }
+        json_t *step = st->arg ? json_pack("{s:s, s:s}", "kind", st->kind, store_resource_kind_name(st->ref_kind),
+                                           st->arg)
+                               : json_pack("{s:s}", "kind", st->kind);
+        if (json_array_append_new(steps, step) != 0) {
+            json_decref(steps);
+            steps = NULL;
+        }
+    }
+    json_t *spec = steps ? json_pack("{s:o}", "steps", steps) : NULL;
+    if (!spec)
+        return admin_fail("out of memory");
+    if ((r = admin_resource_name_free(ctx, account_id, ctx->pos[0])) >= 0) {
+        json_decref(spec);
+        return r;
+    }
+    return admin_resource_store(ctx, account_id, ctx->pos[0], spec);
+}
+
+/* ---- watermark ---- */
+
+typedef struct admin_watermark_opts {
+    const char *image;
+    const char *position;
+    long offset_x, offset_y;
+    double opacity;
+} admin_watermark_opts_t;
+
+static int admin_watermark_opt(void *state, int id, const char *arg)
+{
+    static const char *const positions[] = {"top-left", "top-right", "bottom-left", "bottom-right", "center", NULL};
+    admin_watermark_opts_t *o = state;
+    switch (id) {
+    case 'i':
+        o->image = arg;
+        return -1;
+    case 'p':
+        if (!admin_one_of(arg, positions))
+            return admin_usage_error("--position must be top-left, top-right, bottom-left, bottom-right or center");
+        o->position = arg;
+        return -1;
+    case 'x':
+    case 'y':
+        if (!admin_parse_int(arg, 0, ADMIN_OFFSET_MAX, id == 'x' ? &o->offset_x : &o->offset_y))
+            return admin_usage_error("--offset-%c must be an integer 0..%d", id, ADMIN_OFFSET_MAX);
+        return -1;
+    case 'o': {
+        char *end;
+        errno = 0;
+        double v = strtod(arg, &end);
+        if (!*arg || *end || errno || !isfinite(v) || v < 0 || v > 1)
+            return admin_usage_error("--opacity must be a number 0..1");
+        o->opacity = v;
+        return -1;
+    }
+    default:
+        return admin_usage_error("unexpected option");
+    }
+}
+
+static int admin_watermark_add(admin_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"image", required_argument, NULL, 'i'},    {"position", required_argument, NULL, 'p'},
+        {"offset-x", required_argument, NULL, 'x'}, {"offset-y", required_argument, NULL, 'y'},
+        {"opacity", required_argument, NULL, 'o'},  ADMIN_COMMON_OPTIONS};
+    admin_watermark_opts_t o = {.position = "top-right", .offset_x = 16, .offset_y = 16, .opacity = 1.0};
+    int64_t account_id = 0;
+    int r = admin_parse_verb(ctx, argc, argv, opts, admin_watermark_opt, &o);
+    if (r < 0)
+        r = admin_add_name(ctx);
+    if (r < 0 && !o.image)
+        r = admin_usage_error("'watermark add' needs --image FILE");
+    if (r < 0)
+        r = admin_open(ctx);
+    if (r < 0)
+        r = admin_account(ctx, &account_id);
+    if (r >= 0)
+        return r;
+    char ext[10], file_name[ADMIN_NAME_MAX + 12];
+    admin_extension(o.image, ext);
+    snprintf(file_name, sizeof(file_name), "%s%s%s", ctx->pos[0], ext[0] ? "." : "", ext);
+    json_t *spec = json_pack("{s:s, s:s, s:I, s:I, s:f}", "image", "", "position", o.position, "offsetX",
+                             (json_int_t)o.offset_x, "offsetY", (json_int_t)o.offset_y, "opacity", o.opacity);
+    if (!spec)
+        return admin_fail("out of memory");
+    return admin_add_with_file(ctx, account_id, ctx->pos[0], o.image, "watermarks", file_name, spec, "image");
+}
+
+/* ---- template ---- */
+
+typedef struct admin_template_opts {
+    const char *container, *video_codec, *audio_codec;
+    long width, height, video_bitrate, audio_bitrate;
+} admin_template_opts_t;
+
+static int admin_template_opt(void *state, int id, const char *arg)
+{
+    static const char *const containers[] = {"mp4", "hls", "webm", "mkv", NULL};
+    static const char *const video_codecs[] = {"h264", "h265", "vp9", "av1", "copy", NULL};
+    static const char *const audio_codecs[] = {"aac", "opus", "mp3", "copy", NULL};
+    admin_template_opts_t *o = state;
+    switch (id) {
+    case 'c':
+        if (!admin_one_of(arg, containers))
+            return admin_usage_error("--container must be mp4, hls, webm or mkv");
+        o->container = arg;
+        return -1;
+    case 'v':
+        if (!admin_one_of(arg, video_codecs))
+            return admin_usage_error("--video-codec must be h264, h265, vp9, av1 or copy");
+        o->video_codec = arg;
+        return -1;
+    case 'a':
+        if (!admin_one_of(arg, audio_codecs))
+            return admin_usage_error("--audio-codec must be aac, opus, mp3 or copy");
+        o->audio_codec = arg;
+        return -1;
+    case 'W':
+    case 'H':
+        if (!admin_parse_int(arg, 0, ADMIN_DIMENSION_MAX, id == 'W' ? &o->width : &o->height))
+            return admin_usage_error("--%s must be an integer 0..%d", id == 'W' ? "width" : "height",
+                                     ADMIN_DIMENSION_MAX);
+        return -1;
+    case 'V':
+        if (!admin_parse_int(arg, 0, ADMIN_VIDEO_BITRATE_MAX, &o->video_bitrate))
+            return admin_usage_error("--video-bitrate must be an integer 0..%d (kbps)", ADMIN_VIDEO_BITRATE_MAX);
+        return -1;
+    case 'A':
+        if (!admin_parse_int(arg, 0, ADMIN_AUDIO_BITRATE_MAX, &o->audio_bitrate))
+            return admin_usage_error("--audio-bitrate must be an integer 0..%d (kbps)", ADMIN_AUDIO_BITRATE_MAX);
+        return -1;
+    default:
+        return admin_usage_error("unexpected option");
+    }
+}
+
+/* Fills codec defaults from the container and rejects combinations the
+ * container cannot hold, which would otherwise fail only when processing. */
+static int admin_template_check(admin_template_opts_t *o)
+{
+    bool webm = !strcmp(o->container, "webm"), hls = !strcmp(o->container, "hls");
+    if (!o->video_codec)
+        o->video_codec = webm ? "vp9" : "h264";
+    if (!o->audio_codec)
+        o->audio_codec = webm ? "opus" : "aac";
+    static const char *const webm_video[] = {"vp9", "av1", "copy", NULL};
+    static const char *const webm_audio[] = {"opus", "copy", NULL};
+    static const char *const hls_video[] = {"h264", "h265", "copy", NULL};
+    static const char *const hls_audio[] = {"aac", "mp3", "copy", NULL};
+    if (webm && (!admin_one_of(o->video_codec, webm_video) || !admin_one_of(o->audio_codec, webm_audio)))
+        return admin_usage_error("webm holds only vp9 or av1 video and opus audio");
+    if (hls && (!admin_one_of(o->video_codec, hls_video) || !admin_one_of(o->audio_codec, hls_audio)))
+        return admin_usage_error("hls holds only h264 or h265 video and aac or mp3 audio");
+    if (!strcmp(o->video_codec, "copy") && (o->width || o->height || o->video_bitrate))
+        return admin_usage_error("--width, --height and --video-bitrate need a video codec other than copy");
+    if (!strcmp(o->audio_codec, "copy") && o->audio_bitrate)
+        return admin_usage_error("--audio-bitrate needs an audio codec other than copy");
+    return -1;
+}
+
+static int admin_template_add(admin_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"container", required_argument, NULL, 'c'},     {"video-codec", required_argument, NULL, 'v'},
+        {"audio-codec", required_argument, NULL, 'a'},   {"width", required_argument, NULL, 'W'},
+        {"height", required_argument, NULL, 'H'},        {"video-bitrate", required_argument, NULL, 'V'},
+        {"audio-bitrate", required_argument, NULL, 'A'}, ADMIN_COMMON_OPTIONS};
+    admin_template_opts_t o = {.container = "mp4"};
+    int64_t account_id = 0;
+    int r = admin_parse_verb(ctx, argc, argv, opts, admin_template_opt, &o);
+    if (r < 0)
+        r = admin_add_name(ctx);
+    if (r < 0)
+        r = admin_template_check(&o);
+    if (r < 0)
+        r = admin_open(ctx);
+    if (r < 0)
+        r = admin_account(ctx, &account_id);
+    if (r >= 0)
+        return r;
+    json_t *spec = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "container", o.container, "videoCodec",
+                             o.video_codec, "audioCodec", o.audio_codec, "width", (json_int_t)o.width, "height",
+                             (json_int_t)o.height, "videoBitrate", (json_int_t)o.video_bitrate, "audioBitrate",
+                             (json_int_t)o.audio_bitrate);
+    if (!spec)
+        return admin_fail("out of memory");
+    return admin_resource_store(ctx, account_id, ctx->pos[0], spec);
+}
+
+/* ---- subtitle ---- */
+
+typedef struct admin_subtitle_opts {
+    const char *file;
+    const char *language;
+} admin_subtitle_opts_t;
+
+/* A BCP 47-like tag: 2..3 letters, then -subtags of 1..8 letters and digits. */
+static bool admin_language_valid(const char *s)
+{
+    size_t n = strlen(s), i = 0;
+    if (n > 35)
+        return false;
+    while (i < n && isalpha((unsigned char)s[i]))
+        i++;
+    if (i < 2 || i > 3)
+        return false;
+    while (i < n) {
+        if (s[i++] != '-')
+            return false;
+        size_t start = i;
+        while (i < n && isalnum((unsigned char)s[i]))
+            i++;
+        if (i == start || i - start > 8)
+            return false;
+    }
+    return true;
+}
+
+static int admin_subtitle_opt(void *state, int id, const char *arg)
+{
+    admin_subtitle_opts_t *o = state;
+    switch (id) {
+    case 'f':
+        o->file = arg;
+        return -1;
+    case 'l':
+        if (!admin_language_valid(arg))
+            return admin_usage_error("--language '%s' is not a language code like en or pt-BR", arg);
+        o->language = arg;
+        return -1;
+    default:
+        return admin_usage_error("unexpected option");
+    }
+}
+
+static int admin_subtitle_add(admin_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"file", required_argument, NULL, 'f'}, {"language", required_argument, NULL, 'l'}, ADMIN_COMMON_OPTIONS};
+    static const char *const formats[] = {"srt", "vtt", "ass", NULL};
+    admin_subtitle_opts_t o = {.language = "und"};
+    char format[10] = "";
+    int64_t account_id = 0;
+    int r = admin_parse_verb(ctx, argc, argv, opts, admin_subtitle_opt, &o);
+    if (r < 0)
+        r = admin_add_name(ctx);
+    if (r < 0 && !o.file)
+        r = admin_usage_error("'subtitle add' needs --file FILE");
+    if (r < 0) {
+        admin_extension(o.file, format);
+        if (!admin_one_of(format, formats))
+            r = admin_usage_error("subtitle file '%s' must end in .srt, .vtt or .ass", o.file);
+    }
+    if (r < 0)
+        r = admin_open(ctx);
+    if (r < 0)
+        r = admin_account(ctx, &account_id);
+    if (r >= 0)
+        return r;
+    char file_name[ADMIN_NAME_MAX + 12];
+    snprintf(file_name, sizeof(file_name), "%s.%s", ctx->pos[0], format);
+    json_t *spec = json_pack("{s:s, s:s, s:s}", "file", "", "format", format, "language", o.language);
+    if (!spec)
+        return admin_fail("out of memory");
+    return admin_add_with_file(ctx, account_id, ctx->pos[0], o.file, "subtitles", file_name, spec, "file");
+}
+
+/* ---- dispatch ---- */
+
+typedef int (*admin_verb_fn)(admin_ctx_t *ctx, int argc, char **argv);
+
+typedef struct admin_verb {
+    const char *name;
+    admin_verb_fn run;
+} admin_verb_t;
+
+static const admin_verb_t admin_key_verbs[] = {
+    {"create", admin_key_create}, {"list", admin_key_list}, {"disable", admin_key_disable},
+    {"enable", admin_key_enable}, {NULL, NULL}};
+static const admin_verb_t admin_domain_verbs[] = {
+    {"add", admin_domain_add}, {"list", admin_domain_list}, {NULL, NULL}};
+static const admin_verb_t admin_workflow_verbs[] = {
+    {"add", admin_workflow_add}, {"list", admin_resource_list}, {NULL, NULL}};
+static const admin_verb_t admin_watermark_verbs[] = {
+    {"add", admin_watermark_add}, {"list", admin_resource_list}, {NULL, NULL}};
+static const admin_verb_t admin_template_verbs[] = {
+    {"add", admin_template_add}, {"list", admin_resource_list}, {NULL, NULL}};
+static const admin_verb_t admin_subtitle_verbs[] = {
+    {"add", admin_subtitle_add}, {"list", admin_resource_list}, {NULL, NULL}};
+
+static const struct admin_object {
+    const char *name;
+    int kind; /* store kind for resources, -1 otherwise */
+    const admin_verb_t *verbs;
+    const char *verb_names;
+} admin_objects[] = {
+    {"key", -1, admin_key_verbs, "create, list, disable, enable"},
+    {"domain", -1, admin_domain_verbs, "add, list"},
+    {"workflow", STORE_WORKFLOW, admin_workflow_verbs, "add, list"},
+    {"watermark", STORE_WATERMARK, admin_watermark_verbs, "add, list"},
+    {"template", STORE_TEMPLATE, admin_template_verbs, "add, list"},
+    {"subtitle", STORE_SUBTITLE, admin_subtitle_verbs, "add, list"},
+};
+
+static bool admin_is_help(const char *arg)
+{
+    return !strcmp(arg, "--help") || !strcmp(arg, "-h") || !strcmp(arg, "help");
+}
+
+int cli_admin(int argc, char **argv)
+{
+    static const struct option opts[] = {ADMIN_COMMON_OPTIONS};
+    admin_ctx_t ctx = {.object = NULL};
+    /* Info lines (schema migration) are noise in a command's output. */
+    log_set_level(LOG_WARN);
+
+    optind = 0;
+    opterr = 0;
+    int c;
+    /* '+': stop at the object; what follows belongs to it. */
+    while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            admin_usage(stdout, NULL);
+            return 0;
+        case ADMIN_OPT_DATA:
+            ctx.data_dir = optarg;
+            break;
+        case ADMIN_OPT_ACCOUNT:
+            ctx.account = optarg;
+            break;
+        case ADMIN_OPT_JSON:
+            ctx.json = true;
+            break;
+        case ':':
+            return admin_usage_error("option '%s' needs a value", argv[optind - 1]);
+        default:
+            if (optopt)
+                return admin_usage_error("unknown option '-%c'", optopt);
+            return admin_usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return admin_usage_error("missing object (key, domain, workflow, watermark, template or subtitle)");
+    const char *object = argv[optind];
+    if (admin_is_help(object)) {
+        admin_usage(stdout, NULL);
+        return 0;
+    }
+    const struct admin_object *obj = NULL;
+    for (size_t i = 0; i < sizeof(admin_objects) / sizeof(admin_objects[0]) && !obj; i++)
+        if (!strcmp(object, admin_objects[i].name))
+            obj = &admin_objects[i];
+    if (!obj)
+        return admin_usage_error("unknown object '%s' (key, domain, workflow, watermark, template or subtitle)",
+                                 object);
+    ctx.object = obj->name;
+    ctx.kind = obj->kind;
+    if (optind + 1 >= argc)
+        return admin_usage_error("missing verb for '%s' (%s)", obj->name, obj->verb_names);
+    const char *verb = argv[optind + 1];
+    if (admin_is_help(verb)) {
+        admin_usage(stdout, obj->name);
+        return 0;
+    }
+    const admin_verb_t *v = obj->verbs;
+    while (v->name && strcmp(v->name, verb) != 0)
+        v++;
+    if (!v->name)
+        return admin_usage_error("unknown verb '%s' for '%s' (%s)", verb, obj->name, obj->verb_names);
+
+    int status = v->run(&ctx, argc - optind - 1, argv + optind + 1);
+    if (ctx.store)
+        ctx.store->ops->close(ctx.store);
+    if (fflush(stdout) != 0 && status == 0)
+        status = admin_fail("cannot write the output: %s", strerror(errno));
+    return status;
+}
