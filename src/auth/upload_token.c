@@ -8,6 +8,7 @@
  * decides nothing about buckets, keys or deadlines: that is the caller's job.
  */
 #include "auth/upload_token.h"
+#include "auth/crypto.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -27,9 +28,7 @@ static bool upload_token_hmac_hex(const char *secret_key, const char *msg, size_
 {
     uint8_t mac[UPLOAD_TOKEN_SHA1_LEN];
     size_t mac_len = 0;
-    if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA1", NULL, secret_key, strlen(secret_key),
-                  (const unsigned char *)msg, len, mac, sizeof(mac), &mac_len) == NULL ||
-        mac_len != sizeof(mac))
+    if (!crypto_hmac(CRYPTO_SHA1, secret_key, strlen(secret_key), msg, len, mac, &mac_len))
         return false;
     encoding_hex(mac, sizeof(mac), hex);
     OPENSSL_cleanse(mac, sizeof(mac));

@@ -7,6 +7,7 @@
  * never compare a signature with anything but ws3_signature_equal().
  */
 #include "auth/ws3.h"
+#include "auth/crypto.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -337,9 +338,8 @@ static bool ws3_append_folded(buf_t *out, const char *value)
 static bool ws3_append_sha256_hex(buf_t *out, const void *data, size_t len)
 {
     uint8_t digest[32];
-    unsigned int dlen = 0;
     char hex[2 * sizeof(digest) + 1];
-    if (EVP_Digest(data, len, digest, &dlen, EVP_sha256(), NULL) != 1 || dlen != sizeof(digest))
+    if (!crypto_sha256(data, len, digest))
         return false;
     encoding_hex(digest, sizeof(digest), hex);
     return buf_append(out, hex, 2 * sizeof(digest));
@@ -425,9 +425,7 @@ void ws3_signature(const char *secret_key, const char *string_to_sign, size_t le
     out_hex[0] = '\0';
     if (secret_key == NULL || string_to_sign == NULL)
         return;
-    if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret_key, strlen(secret_key),
-                  (const unsigned char *)string_to_sign, len, mac, sizeof(mac), &mac_len) == NULL ||
-        mac_len != sizeof(mac))
+    if (!crypto_hmac(CRYPTO_SHA256, secret_key, strlen(secret_key), string_to_sign, len, mac, &mac_len))
         return;
     encoding_hex(mac, sizeof(mac), out_hex);
     OPENSSL_cleanse(mac, sizeof(mac));

@@ -226,6 +226,8 @@ struct store_ops {
     int (*account_find)(store_t *s, const char *name_or_key, int64_t *account_id);
     int (*account_count)(store_t *s, int64_t *count);
 
+    /* The account's first domain becomes its default; make_default makes
+     * NAME the default, also when it exists already (else STORE_EXISTS). */
     int (*domain_add)(store_t *s, int64_t account_id, const char *name, bool make_default);
     int (*domain_list)(store_t *s, int64_t account_id, store_domain_list_t *out);
     /* name NULL: the default domain (STORE_NOT_FOUND when the account has none). */
@@ -239,6 +241,9 @@ struct store_ops {
     int (*resource_get)(store_t *s, int64_t account_id, int kind, const char *id,
                         store_resource_t *out);
 
+    /* `done` runs on a store thread once the write is durable, or before
+     * this returns when the registration cannot even be queued (out of
+     * memory: STORE_ERROR; store closing: STORE_UNAVAILABLE). */
     void (*video_register)(store_t *s, const store_video_reg_t *reg, store_reg_done_fn done, void *arg);
     int (*video_get)(store_t *s, int64_t account_id, const char *video_id, store_video_t *out);
     int (*video_list)(store_t *s, int64_t account_id, const store_video_filter_t *filter,

@@ -180,6 +180,7 @@ enum store_sqlite_stmt_id {
     SQ_DOMAIN_COUNT,
     SQ_DOMAIN_CLEAR_DEFAULT,
     SQ_DOMAIN_INSERT,
+    SQ_DOMAIN_UPSERT_DEFAULT,
     SQ_DOMAIN_LIST,
     SQ_DOMAIN_GET,
     SQ_DOMAIN_GET_DEFAULT,
@@ -230,6 +231,9 @@ static const char *const store_sqlite_sql[SQ_COUNT] = {
     [SQ_DOMAIN_COUNT] = "SELECT count(*) FROM domains WHERE account_id = ?1",
     [SQ_DOMAIN_CLEAR_DEFAULT] = "UPDATE domains SET is_default = 0 WHERE account_id = ?1 AND is_default = 1",
     [SQ_DOMAIN_INSERT] = "INSERT INTO domains (account_id, name, is_default, created_ms) VALUES (?1, ?2, ?3, ?4)",
+    /* `domain add NAME --default` on a known domain makes it the default. */
+    [SQ_DOMAIN_UPSERT_DEFAULT] = "INSERT INTO domains (account_id, name, is_default, created_ms) VALUES (?1, ?2, ?3, ?4)"
+                                 " ON CONFLICT (account_id, name) DO UPDATE SET is_default = 1",
     [SQ_DOMAIN_LIST] = "SELECT name, is_default FROM domains WHERE account_id = ?1"
                        " ORDER BY is_default DESC, name",
     [SQ_DOMAIN_GET] = "SELECT name, is_default FROM domains WHERE account_id = ?1 AND name = ?2",
@@ -663,6 +667,10 @@ store_t *store_sqlite_open(const store_sqlite_options_t *opt)
         log_error("store: no database path");
         return NULL;
     }
+    /* SQLite's allocation statistics take a process-wide mutex on every
+     * malloc, which every connection and thread would contend for.  The
+     * call only succeeds before SQLite's first use; later it is a no-op. */
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     store_sqlite_t *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
@@ -1045,7 +1053,7 @@ static int store_sqlite_domain_add(store_t *base, int64_t account_id, const char
             goto out;
     }
 
-    rc = store_sqlite_prepare(c, SQ_DOMAIN_INSERT, &st);
+    rc = store_sqlite_prepare(c, make_default ? SQ_DOMAIN_UPSERT_DEFAULT : SQ_DOMAIN_INSERT, &st);
     if (rc != STORE_OK)
         goto out;
     store_sqlite_bind_int64(st, 1, account_id, &err);

@@ -300,7 +300,13 @@ static void test_domains(void **state)
     assert_int_equal(s->ops->domain_get(s, a, "four.example.com", &d), STORE_NOT_FOUND);
 
     assert_int_equal(s->ops->domain_add(s, a, "two.example.com", false), STORE_EXISTS);
-    assert_int_equal(s->ops->domain_add(s, a, "TWO.example.com", true), STORE_EXISTS);
+    /* --default on a known domain (any case) switches the default to it... */
+    assert_int_equal(s->ops->domain_add(s, a, "TWO.example.com", true), STORE_OK);
+    assert_int_equal(s->ops->domain_get(s, a, NULL, &d), STORE_OK);
+    assert_string_equal(d.name, "two.example.com");
+    free(d.name);
+    /* ...and back. */
+    assert_int_equal(s->ops->domain_add(s, a, "three.example.com", true), STORE_OK);
 
     store_domain_list_t l;
     assert_int_equal(s->ops->domain_list(s, a, &l), STORE_OK);
