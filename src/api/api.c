@@ -22,6 +22,7 @@
 #include "api/api_handlers.h"
 #include "api/errors.h"
 #include "api/params.h"
+#include "api/keycache.h"
 #include "api/ratelimit.h"
 #include "common/log.h"
 #include "common/workpool.h"
@@ -63,22 +64,43 @@ void api_call_reset(api_call_t *call)
 {
     buf_free(&call->body);
     store_key_free(&call->key);
+    free(call->default_domain);
+    call->default_domain = NULL;
     free(call->pending);
     call->pending = NULL;
     free(call->response);
     call->response = NULL;
 }
 
+char *api_json_text(const json_t *root, size_t flags)
+{
+    /* Most answers fit the stack buffer: one exact-size malloc instead of
+     * jansson's growing buffer. */
+    char stackbuf[4096];
+    size_t n = root ? json_dumpb(root, stackbuf, sizeof(stackbuf), flags) : 0;
+    if (n == 0 || n > sizeof(stackbuf))
+        return root ? json_dumps(root, flags) : NULL;
+    char *text = malloc(n + 1);
+    if (text) {
+        memcpy(text, stackbuf, n);
+        text[n] = '\0';
+    }
+    return text;
+}
+
 static void api_call_set_json(api_call_t *call, int status, json_t *root)
 {
     free(call->response);
     call->status = status;
-    call->response = json_dumps(root, JSON_COMPACT);
+    call->response = api_json_text(root, JSON_COMPACT);
     json_decref(root);
     if (!call->response) {
         /* Out of memory: a fixed body still tells the client what happened. */
+        char fallback[160];
+        snprintf(fallback, sizeof(fallback), "{\"code\":500,\"message\":\"Internal error.\",\"requestId\":\"%.40s\"}",
+                 call->request_id ? call->request_id : "");
         call->status = 500;
-        call->response = strdup("{\"code\":500,\"message\":\"Internal error.\"}");
+        call->response = strdup(fallback);
     }
 }
 
@@ -111,8 +133,16 @@ void api_call_store_error(api_call_t *call, int rc)
 
 void api_call_success(api_call_t *call, void *json_data)
 {
-    json_t *root = json_pack("{s:i, s:s, s:o}", "code", 200, "message", api_error_info(API_OK)->message,
-                             "data", (json_t *)json_data);
+    json_t *root = json_object();
+    if (root) {
+        json_object_set_new_nocheck(root, "code", json_integer(200));
+        json_object_set_new_nocheck(root, "message", json_string_nocheck(api_error_info(API_OK)->message));
+    }
+    if (!root || json_object_set_new_nocheck(root, "data", (json_t *)json_data) != 0) {
+        json_decref(root);
+        api_call_error(call, API_ERR_INTERNAL, NULL);
+        return;
+    }
     api_call_set_json(call, 200, root);
 }
 
@@ -192,7 +222,7 @@ static bool api_authenticate_headers(const api_ctx_t *ctx, api_call_t *call)
         api_call_error(call, API_ERR_AUTH, "Authentication failed: X-WS-Timestamp is outside the allowed window.");
         return false;
     }
-    int rc = ctx->store->ops->key_lookup(ctx->store, ak, &call->key);
+    int rc = keycache_lookup(ctx->keys, ak, timeutil_monotonic_ns(), &call->key, &call->default_domain);
     if (rc == STORE_NOT_FOUND) {
         api_call_error(call, API_ERR_AUTH, "Authentication failed: unknown AccessKey.");
         return false;
@@ -338,8 +368,7 @@ bool api_call_finish(const api_ctx_t *ctx, api_call_t *call, bool body_overflow)
      * signature but otherwise ignored. */
     bool post_body = strcmp(call->method, "POST") == 0 && call->body.len > 0;
     if (post_body && call->body_type <= API_BODY_NONE) {
-        api_call_error(call, API_ERR_MEDIA_TYPE,
-                       "The body content type must be application/x-www-form-urlencoded or application/json.");
+        api_call_error(call, API_ERR_MEDIA_TYPE, NULL);
         goto out;
     }
     if (!params_add_pairs(&params, call->query, call->query_count)) {

@@ -28,6 +28,7 @@
 
 typedef struct ratelimit ratelimit_t;
 typedef struct workpool workpool_t;
+typedef struct keycache keycache_t;
 
 /* Shared, read-only after start-up (the store and rate limiter are
  * internally synchronised). */
@@ -36,6 +37,7 @@ typedef struct api_ctx {
     store_t *store;
     ratelimit_t *ratelimit;
     workpool_t *readers;    /* runs registry queries off the poll threads */
+    keycache_t *keys;       /* AccessKey lookups, kept for key-cache-ttl */
     const char *public_url; /* base of uploadUrl and playUrl, no trailing '/' */
 } api_ctx_t;
 
@@ -78,6 +80,7 @@ struct api_call {
     /* Results. */
     char access_key[WS3_MAX_CREDENTIAL + 1]; /* for the access log; "" if unknown */
     store_key_t key;          /* the authenticated key and its account */
+    char *default_domain;     /* the account's default playback domain, "" if none */
     ws3_auth_header_t auth;
     int status;               /* HTTP status of the response */
     char *response;           /* JSON text, malloc'd */

@@ -9,7 +9,7 @@ static const api_error_info_t api_errors[API_ERR_COUNT] = {
     [API_ERR_VIDEO_NOT_FOUND] = {404, 404, "The video does not exist."},
     [API_ERR_METHOD] = {405, 405, "Method not allowed."},
     [API_ERR_BODY_TOO_LARGE] = {413, 413, "The request body is too large."},
-    [API_ERR_MEDIA_TYPE] = {415, 415, "The body content type is not accepted."},
+    [API_ERR_MEDIA_TYPE] = {415, 415, "The body content type must be application/x-www-form-urlencoded or application/json."},
     [API_ERR_NAME_EMPTY] = {1606, 400, "The video name cannot be empty."},
     [API_ERR_NAME_TOO_LONG] = {1500, 400, "The file name has exceeded 40 characters."},
     [API_ERR_SOURCE] = {1607, 400, "Video source error."},
@@ -22,7 +22,7 @@ static const api_error_info_t api_errors[API_ERR_COUNT] = {
     [API_ERR_CONFLICT] = {409, 409, "The upload of this fileId has completed; set overwrite=1 to replace it."},
     [API_ERR_RATE_LIMIT] = {429, 429, "Rate limit exceeded for this AccessKey."},
     [API_ERR_INTERNAL] = {500, 500, "Internal error."},
-    [API_ERR_UNAVAILABLE] = {503, 503, "Service unavailable."},
+    [API_ERR_UNAVAILABLE] = {503, 503, "Service unavailable; try again later."},
 };
 
 const api_error_info_t *api_error_info(int err)

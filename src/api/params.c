@@ -169,7 +169,7 @@ bool params_parse_json(params_t *p, const char *body, size_t len, const char *co
             text = owned;
             text_len = strlen(owned);
         } else {
-            snprintf(err, errlen, "parameter %.64s must be a string or a number", name);
+            snprintf(err, errlen, "Parameter %.64s must be a string or a number.", name);
             goto out;
         }
         bool added = params_add(p, name, strlen(name), text, text_len);

@@ -51,10 +51,17 @@ static bool token_api_resource_exists(const api_ctx_t *ctx, api_call_t *call, in
     return false;
 }
 
-/* Resolves the playback domain: the named one, else the account default,
- * else "" (playUrl then uses the server's own public URL). */
+/* Resolves the playback domain: the named one, else the account default
+ * (from the key lookup), else "" (playUrl then uses the server's own
+ * public URL). */
 static bool token_api_domain(const api_ctx_t *ctx, api_call_t *call, const char *name, char **out)
 {
+    if (!name) {
+        *out = strdup(call->default_domain ? call->default_domain : "");
+        if (!*out)
+            api_call_error(call, API_ERR_INTERNAL, NULL);
+        return *out != NULL;
+    }
     store_domain_t d = {0};
     int rc = ctx->store->ops->domain_get(ctx->store, call->key.account_id, name, &d);
     if (rc == STORE_OK) {
@@ -62,10 +69,6 @@ static bool token_api_domain(const api_ctx_t *ctx, api_call_t *call, const char 
         return true;
     }
     free(d.name);
-    if (rc == STORE_NOT_FOUND && !name) {
-        *out = strdup("");
-        return *out != NULL;
-    }
     if (rc == STORE_NOT_FOUND)
         api_call_error(call, API_ERR_PARAM, "Parameter domain is not configured for this account.");
     else
@@ -81,7 +84,10 @@ static json_t *token_api_policy(const char *bucket, const char *file_key, int64_
     snprintf(scope, sizeof(scope), "%s:%s", bucket, file_key);
     snprintf(deadline, sizeof(deadline), "%lld", (long long)deadline_ms);
     json_t *policy = json_pack("{s:s, s:s, s:i}", "scope", scope, "deadline", deadline, "overwrite", overwrite ? 1 : 0);
-    if (policy && fsize_limit >= 0)
+    /* fsizeLimit 0 means "no limit" to WCS, so an expected size of 0 is not
+     * put in the token; the upload endpoint enforces the registered
+     * expected size itself. */
+    if (policy && fsize_limit > 0)
         json_object_set_new(policy, "fsizeLimit", json_integer(fsize_limit));
     return policy;
 }
@@ -103,16 +109,25 @@ static void token_api_respond(const api_ctx_t *ctx, api_call_t *call)
     }
     policy = token_api_policy(call->key.bucket, result->file_key, pending->now_ms + cfg->token_lifetime * 1000,
                               pending->overwrite, pending->file_size);
-    policy_text = policy ? json_dumps(policy, JSON_COMPACT) : NULL;
+    policy_text = policy ? api_json_text(policy, JSON_COMPACT) : NULL;
     if (!policy_text || !upload_token_mint(call->key.access_key, call->key.secret_key, policy_text, &token)) {
         api_call_error(call, API_ERR_INTERNAL, NULL);
         goto out;
     }
-    json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "videoId", result->video_id, "fileKey",
-                             result->file_key, "uploadUrl", ctx->public_url, "uploadToken", token.data,
-                             "bucketName", call->key.bucket, "httpDnsServer", cfg->http_dns_server,
-                             "speedDomainlUrl", cfg->speed_domain_url);
-    if (!data) {
+    /* Ids, keys, tokens and buckets are ASCII by construction, so they skip
+     * jansson's UTF-8 check; configured strings do not. */
+    json_t *data = json_object();
+    if (data) {
+        json_object_set_new_nocheck(data, "videoId", json_string_nocheck(result->video_id));
+        json_object_set_new_nocheck(data, "fileKey", json_string_nocheck(result->file_key));
+        json_object_set_new_nocheck(data, "uploadUrl", json_string(ctx->public_url));
+        json_object_set_new_nocheck(data, "uploadToken", json_string_nocheck(token.data));
+        json_object_set_new_nocheck(data, "bucketName", json_string_nocheck(call->key.bucket));
+        json_object_set_new_nocheck(data, "httpDnsServer", json_string(cfg->http_dns_server));
+        json_object_set_new_nocheck(data, "speedDomainlUrl", json_string(cfg->speed_domain_url));
+    }
+    if (!data || json_object_size(data) != 7) {
+        json_decref(data);
         api_call_error(call, API_ERR_INTERNAL, NULL);
         goto out;
     }

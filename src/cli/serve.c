@@ -18,6 +18,7 @@
 #include <pthread.h>
 
 #include "api/api.h"
+#include "api/keycache.h"
 #include "api/ratelimit.h"
 #include "cli/cli.h"
 #include "common/config.h"
@@ -124,6 +125,7 @@ int cli_serve(int argc, char **argv)
     store_t *store = NULL;
     ratelimit_t *rl = NULL;
     workpool_t *readers = NULL;
+    keycache_t *keys = NULL;
     http_server_t *http = NULL;
     int fd = -1;
 
@@ -230,9 +232,11 @@ int cli_serve(int argc, char **argv)
     }
     rl = ratelimit_new(cfg.rate_limit, cfg.rate_burst);
     readers = workpool_new((size_t)cfg.read_threads);
-    if (!rl || !readers)
+    keys = keycache_new(store, cfg.key_cache_ttl);
+    if (!rl || !readers || !keys)
         goto out;
-    api_ctx_t api = {.cfg = &cfg, .store = store, .ratelimit = rl, .readers = readers, .public_url = public_url};
+    api_ctx_t api = {
+        .cfg = &cfg, .store = store, .ratelimit = rl, .readers = readers, .keys = keys, .public_url = public_url};
     http = http_server_start(&cfg, &api, fd, err, sizeof(err));
     fd = -1; /* owned by the server now, even on failure */
     if (!http) {
@@ -268,6 +272,7 @@ out:
     if (store)
         store->ops->close(store);
     workpool_free(readers);
+    keycache_free(keys);
     ratelimit_free(rl);
     config_free(&cfg);
     return status;

@@ -28,6 +28,7 @@ typedef struct config {
     char *media_extensions;     /* comma list, lowercase */
     int64_t rate_limit;         /* requests per second per AccessKey, 0 = off */
     int64_t rate_burst;
+    int64_t key_cache_ttl;      /* ms an AccessKey lookup is reused, 0 = off */
     int64_t http_threads;
     int64_t read_threads;       /* registry queries off the poll threads */
     int64_t connection_limit;

@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# token-api.sh: getUploadToken throughput and latency against nginx, in one run.
+#
+#   make bench          (builds build/vodup, installs wrk and nginx-light, runs this)
+#   bench/token-api.sh  (environment: VODUP_BIN, ROUNDS, DURATION, ACCESS_LOG, ...)
+#
+# Starts vodup (release build, temp data dir, --rate-limit 0) on 127.0.0.1:18080
+# and nginx (`return 200` of a ~300-byte JSON, 2 workers, access_log off) on
+# 127.0.0.1:18081, both outside the kernel's ephemeral range 32768-60999.
+# Drives each with wrk -t2 -c64 -d10s --latency: vodup with a pre-signed POST
+# getUploadToken (form body; every request registers a video, with the
+# default durable group commit), nginx with the same request. Runs alternate
+# nginx, vodup, nginx, vodup, ... (ROUNDS pairs) because this shared machine
+# drifts by up to ~35% between runs, and the medians are compared.
+# Targets: vodup req/s >= 0.4 x nginx, vodup p99 <= 10 ms.
+# Exits non-zero when vodup answered anything but 200 (or, with STRICT=1,
+# when a target is missed). Everything it starts is stopped by PID on exit.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/bench/lib/ws3.sh"
+
+VODUP_BIN=${VODUP_BIN:-$ROOT/build/vodup}
+VODUP_PORT=${VODUP_PORT:-18080}
+NGINX_PORT=${NGINX_PORT:-18081}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-64}
+# Off by default, like nginx's here: both servers then do no per-request logging.
+ACCESS_LOG=${ACCESS_LOG:-off}
+STRICT=${STRICT:-0}
+TARGET_RATIO=0.4
+TARGET_P99_MS=10
+
+die() { echo "token-api: $*" >&2; exit 1; }
+for tool in wrk nginx openssl curl; do
+  command -v "$tool" >/dev/null || die "$tool is missing (scripts/install-deps.sh --bench installs wrk and nginx-light)"
+done
+[ -x "$VODUP_BIN" ] || die "$VODUP_BIN is missing: run 'make build' (or make bench)"
+ws3_selftest || die "bench/lib/ws3.sh does not reproduce the API contract's test vectors"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/vodup-bench.XXXXXX")
+vodup_pid="" nginx_pid=""
+cleanup() {
+  local rc=$?
+  if [ -n "$vodup_pid" ] && kill -0 "$vodup_pid" 2>/dev/null; then
+    kill -TERM "$vodup_pid" 2>/dev/null || true
+    wait "$vodup_pid" 2>/dev/null || true
+  fi
+  # nginx runs in the foreground (daemon off): $nginx_pid is its master,
+  # the PID its pid file holds; QUIT lets the workers finish and exit.
+  if [ -n "$nginx_pid" ]; then
+    kill -QUIT "$nginx_pid" 2>/dev/null || true
+    wait "$nginx_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_busy "$VODUP_PORT" && die "port $VODUP_PORT is in use (set VODUP_PORT)"
+port_busy "$NGINX_PORT" && die "port $NGINX_PORT is in use (set NGINX_PORT)"
+
+wait_port() { # port pid
+  for _ in $(seq 1 200); do
+    port_busy "$1" && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+# ---- vodup ----
+"$VODUP_BIN" serve --listen "127.0.0.1:$VODUP_PORT" --data "$work/data" \
+  --rate-limit 0 --access-log "$ACCESS_LOG" >"$work/vodup.out" 2>"$work/vodup.err" &
+vodup_pid=$!
+wait_port "$VODUP_PORT" "$vodup_pid" || { cat "$work/vodup.err" >&2; die "vodup did not start"; }
+AK=$(sed -n 's/^  AccessKey: //p' "$work/vodup.out" | head -n 1)
+SK=$(sed -n 's/^  SecretKey: //p' "$work/vodup.out" | head -n 1)
+[ -n "$AK" ] && [ -n "$SK" ] || die "vodup printed no AccessKey/SecretKey"
+
+# ---- nginx ----
+mkdir -p "$work/nginx/tmp" "$work/nginx/logs"
+# About 300 bytes, shaped like a getUploadToken answer.
+json='{"code":200,"message":"Operation successfully","data":{"videoId":"019ab7c2d1e04f6a9c3b2e8d7f10a4b5","fileKey":"video/20261124/019ab7c2d1e04f6a9c3b2e8d7f10a4b5/bench.mp4","uploadUrl":"http://127.0.0.1:18080","uploadToken":"AKbench:c2lnbmF0dXJl:cG9saWN5","bucketName":"vod-bench","httpDnsServer":"","speedDomainlUrl":""}}'
+user_line=""
+[ "$(id -u)" -eq 0 ] && user_line="user $(id -un) $(id -gn);"
+cat >"$work/nginx/nginx.conf" <<EOF
+$user_line
+worker_processes 2;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/tmp/body;
+  proxy_temp_path $work/nginx/tmp/proxy;
+  fastcgi_temp_path $work/nginx/tmp/fastcgi;
+  uwsgi_temp_path $work/nginx/tmp/uwsgi;
+  scgi_temp_path $work/nginx/tmp/scgi;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / {
+      default_type application/json;
+      return 200 '$json';
+    }
+  }
+}
+EOF
+nginx -p "$work/nginx/" -c "$work/nginx/nginx.conf" -e "$work/nginx/logs/error.log" -g 'daemon off;' \
+  >"$work/nginx/logs/stdout" 2>&1 &
+nginx_pid=$!
+wait_port "$NGINX_PORT" "$nginx_pid" || { cat "$work/nginx/logs/"* >&2; die "nginx did not start"; }
+
+# ---- the signed request ----
+API_PATH=/vod/videoManage/getUploadToken
+BODY='originFileName=bench.mp4'
+CT='application/x-www-form-urlencoded'
+# Writes the wrk script for a request signed now (timestamps are accepted
+# within +-300 s, so each vodup round gets a fresh one).
+sign_request() {
+  local ts sig
+  ts=$(date +%s)
+  sig=$(ws3_signature POST "$API_PATH" '' "127.0.0.1:$VODUP_PORT" "$CT" "$BODY" "$ts" "$SK")
+  AUTH="WS3-HMAC-SHA256 Credential=$AK, SignedHeaders=content-type;host, Signature=$sig"
+  TS=$ts
+  cat >"$work/request.lua" <<EOF
+wrk.method = "POST"
+wrk.body = "$BODY"
+wrk.headers["Content-Type"] = "$CT"
+wrk.headers["X-WS-AccessKey"] = "$AK"
+wrk.headers["X-WS-Timestamp"] = "$ts"
+wrk.headers["Authorization"] = "$AUTH"
+EOF
+}
+# One request with the same headers; true when it is a 200 with code 200.
+sample_ok() {
+  local out
+  out=$(curl -s -w '\n%{http_code}' "http://127.0.0.1:$VODUP_PORT$API_PATH" -H "Content-Type: $CT" \
+    -H "X-WS-AccessKey: $AK" -H "X-WS-Timestamp: $TS" -H "Authorization: $AUTH" --data "$BODY")
+  [ "$(tail -n 1 <<<"$out")" = 200 ] && grep -q '"code":200' <<<"$out"
+}
+
+# ---- wrk runs ----
+to_ms() { # wrk latency like 512.00us, 1.23ms, 2.01s
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+    if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+    printf "%.3f", n }'
+}
+# run NAME PORT DURATION -> appends "rps p50 p99 non2xx errors" to $work/NAME.results
+run_wrk() {
+  local name=$1 port=$2 dur=$3 out
+  out="$work/$name.$RANDOM.wrk"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$dur" --latency -s "$work/request.lua" \
+    "http://127.0.0.1:$port$API_PATH" >"$out" 2>&1 || { cat "$out" >&2; return 1; }
+  local rps p50 p99 non2xx errors
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
+  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
+  errors=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$out")
+  echo "${rps:-0} ${p50:-0} ${p99:-0} ${non2xx:-0} ${errors:-0}"
+}
+median() { sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+sign_request
+sample_ok || { curl -s "http://127.0.0.1:$VODUP_PORT$API_PATH" -H "Content-Type: $CT" -H "X-WS-AccessKey: $AK" \
+  -H "X-WS-Timestamp: $TS" -H "Authorization: $AUTH" --data "$BODY" >&2; die "the signed request is not answered 200"; }
+
+echo "token-api: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS rounds of nginx then vodup"
+echo "token-api: vodup $VODUP_BIN, --rate-limit 0, --access-log $ACCESS_LOG, db-sync full (default), data in $work"
+run_wrk nginx "$NGINX_PORT" "$WARMUP" >/dev/null || die "wrk failed"
+run_wrk vodup "$VODUP_PORT" "$WARMUP" >/dev/null || die "wrk failed"
+[ "$(cat "$work/nginx/nginx.pid")" = "$nginx_pid" ] || die "nginx's pid file does not name the process started"
+: >"$work/nginx.results"
+: >"$work/vodup.results"
+for round in $(seq 1 "$ROUNDS"); do
+  r=$(run_wrk nginx "$NGINX_PORT" "$DURATION") || die "wrk failed"; echo "$r" >>"$work/nginx.results"
+  printf '  round %d nginx: %s req/s, p50 %s ms, p99 %s ms\n' "$round" $(cut -d' ' -f1-3 <<<"$r")
+  sign_request
+  n_round=$(cut -d' ' -f1 <<<"$r")
+  r=$(run_wrk vodup "$VODUP_PORT" "$DURATION") || die "wrk failed"; echo "$r" >>"$work/vodup.results"
+  printf '  round %d vodup: %s req/s, p50 %s ms, p99 %s ms, non-2xx %s, socket errors %s (ratio %s)\n' "$round" $r \
+    "$(awk -v a="$(cut -d' ' -f1 <<<"$r")" -v b="$n_round" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
+done
+
+col() { cut -d' ' -f"$2" "$work/$1.results" | median; }
+n_rps=$(col nginx 1); n_p50=$(col nginx 2); n_p99=$(col nginx 3)
+v_rps=$(col vodup 1); v_p50=$(col vodup 2); v_p99=$(col vodup 3)
+v_non2xx=$(awk '{s += $4} END {print s + 0}' "$work/vodup.results")
+v_errors=$(awk '{s += $5} END {print s + 0}' "$work/vodup.results")
+sample=bad; sign_request; sample_ok && sample=200
+ratio=$(awk -v a="$v_rps" -v b="$n_rps" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
+ratio_ok=$(awk -v r="$ratio" -v t="$TARGET_RATIO" 'BEGIN {print (r >= t) ? "met" : "MISSED"}')
+p99_ok=$(awk -v p="$v_p99" -v t="$TARGET_P99_MS" 'BEGIN {print (p <= t) ? "met" : "MISSED"}')
+rss=$(awk '/^VmRSS:/ {r = $2} /^VmHWM:/ {h = $2} END {printf "VmRSS %.1f MiB, VmHWM %.1f MiB", r / 1024, h / 1024}' "/proc/$vodup_pid/status")
+videos=$(cut -d' ' -f1 "$work/vodup.results" | awk -v d="${DURATION%s}" '{s += $1 * d} END {printf "%d", s}')
+
+echo
+printf '%-22s %12s %10s %10s\n' "median of $ROUNDS" "req/s" "p50 ms" "p99 ms"
+printf '%-22s %12.0f %10.3f %10.3f\n' "nginx return 200" "$n_rps" "$n_p50" "$n_p99"
+printf '%-22s %12.0f %10.3f %10.3f\n' "vodup getUploadToken" "$v_rps" "$v_p50" "$v_p99"
+echo "ratio vodup/nginx req/s: $ratio (target >= $TARGET_RATIO: $ratio_ok)"
+echo "vodup p99: $v_p99 ms (target <= $TARGET_P99_MS ms: $p99_ok)"
+echo "vodup non-2xx responses: $v_non2xx, socket errors: $v_errors, sample response after the run: $sample"
+echo "vodup memory after the run (~$videos videos registered): $rss"
+
+[ "$v_non2xx" -eq 0 ] && [ "$sample" = 200 ] || die "vodup answered errors"
+if [ "$STRICT" = 1 ] && { [ "$ratio_ok" != met ] || [ "$p99_ok" != met ]; }; then
+  die "a target was missed"
+fi

@@ -1,0 +1,804 @@
+// openapi-check: docs/openapi.yaml against the validator and against a live vodup.
+//
+//   node openapi-check.mjs spec ROOT
+//       validates ROOT/docs/openapi.yaml (swagger-parser), compiles every
+//       schema with ajv, validates every example, checks that every error of
+//       ROOT/src/api/errors.c is documented, and checks this file's signer
+//       against the test vectors of the API contract.
+//   node openapi-check.mjs live ROOT
+//       with VODUP_URL, VODUP_AK, VODUP_SK (the server's first key), VODUP_BIN
+//       and VODUP_DATA (for `vodup admin`) in the environment: makes real
+//       signed requests and validates each response (status, headers, body)
+//       against the operation's documented response.
+//
+// Prints one "ok"/"not ok" line per check and ends with
+// "openapi-check: N passed, M failed"; exits 1 when anything failed.
+import SwaggerParser from "@apidevtools/swagger-parser";
+import Ajv from "ajv";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import path from "node:path";
+import { execFileSync } from "node:child_process";
+
+const [mode, root] = process.argv.slice(2);
+if (!["spec", "live"].includes(mode) || !root) {
+  console.error("usage: node openapi-check.mjs spec|live ROOT");
+  process.exit(2);
+}
+const SPEC_FILE = path.join(root, "docs", "openapi.yaml");
+
+let passed = 0;
+let failed = 0;
+function check(name, ok, detail) {
+  if (ok) {
+    passed++;
+    console.log(`ok - ${name}`);
+  } else {
+    failed++;
+    console.log(`not ok - ${name}${detail ? `: ${detail}` : ""}`);
+  }
+  return ok;
+}
+
+// ---- OpenAPI 3.0 schema -> JSON Schema (ajv) ------------------------------
+
+// OpenAPI 3.0's `nullable` becomes a type union; `example` is dropped.
+function toJsonSchema(s) {
+  if (Array.isArray(s)) return s.map(toJsonSchema);
+  if (!s || typeof s !== "object") return s;
+  const out = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k === "nullable" || k === "example" || k.startsWith("x-")) continue;
+    if (k === "enum" || k === "default" || k === "required") out[k] = v;
+    else if (k === "properties")
+      out[k] = Object.fromEntries(Object.entries(v).map(([p, ps]) => [p, toJsonSchema(ps)]));
+    else out[k] = toJsonSchema(v);
+  }
+  if (s.nullable === true) {
+    if (out.type) {
+      out.type = [out.type, "null"];
+      if (out.enum) out.enum = [...out.enum, null];
+    } else {
+      return { anyOf: [{ type: "null" }, out] };
+    }
+  }
+  return out;
+}
+
+function newAjv(opts = {}) {
+  const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, ...opts });
+  ajv.addFormat("date-time", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
+  return ajv;
+}
+const ajv = newAjv();
+const ajvQuery = newAjv({ coerceTypes: true });
+const compiled = new WeakMap();
+function validatorFor(schema, a = ajv) {
+  let v = compiled.get(schema);
+  if (!v || v.ajv !== a) {
+    v = a.compile(toJsonSchema(schema));
+    v.ajv = a;
+    compiled.set(schema, v);
+  }
+  return v;
+}
+function errorsText(v) {
+  return ajv.errorsText(v.errors, { separator: "; " });
+}
+
+// ---- WS3-HMAC-SHA256 (../shared/spec/api.md section 1) --------------------
+
+const sha256hex = (data) => crypto.createHash("sha256").update(data).digest("hex");
+
+function rfc3986(s) {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+}
+function formDecode(s) {
+  return decodeURIComponent(s.replace(/\+/g, " "));
+}
+function canonicalQuery(rawQuery) {
+  if (!rawQuery) return "";
+  const pairs = rawQuery
+    .split("&")
+    .filter((seg) => seg.length > 0)
+    .map((seg) => {
+      const eq = seg.indexOf("=");
+      const name = eq < 0 ? seg : seg.slice(0, eq);
+      const value = eq < 0 ? "" : seg.slice(eq + 1);
+      return [rfc3986(formDecode(name)), rfc3986(formDecode(value))];
+    });
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  return pairs.map(([n, v]) => `${n}=${v}`).join("&");
+}
+function foldHeader(v) {
+  return String(v).trim().replace(/[ \t]+/g, " ");
+}
+// headers: lowercase name -> value. Returns the hex signature.
+function ws3Signature({ method, path: p, query, headers, signedHeaders, body, timestamp, secretKey }) {
+  const canonHeaders = signedHeaders
+    .split(";")
+    .map((h) => `${h.toLowerCase()}:${foldHeader(headers[h.toLowerCase()] ?? "")}\n`)
+    .join("");
+  const canonical = [method, p, canonicalQuery(query), canonHeaders, signedHeaders, sha256hex(body ?? "")].join("\n");
+  const sts = `WS3-HMAC-SHA256\n${timestamp}\n${sha256hex(canonical)}`;
+  return crypto.createHmac("sha256", secretKey).update(sts).digest("hex");
+}
+
+// ---- spec mode -----------------------------------------------------------
+
+const TEST_VECTORS = [
+  {
+    method: "POST", path: "/vod/videoManage/getUploadToken", query: "",
+    headers: { host: "127.0.0.1:8080", "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+    signedHeaders: "content-type;host", body: "originFileName=uploadtest.mp4",
+    want: "5cde05e4cdcadda72ada003ddb2b41fa0847e91fe854acbe0a9fed3d382db9a9",
+  },
+  {
+    method: "POST", path: "/vod/videoManage/getUploadToken", query: "",
+    headers: { host: "api.example.com", "content-type": "application/json; charset=utf-8" },
+    signedHeaders: "content-type;host", body: '{"originFileName":"uploadtest.mp4","overwrite":"1"}',
+    want: "18a8266e94c7648d68bbd5616a0e7586bfad07cb4fc122352cfc380e7b7fc63b",
+  },
+  {
+    method: "GET", path: "/vod/videoManage/getUploadToken",
+    query: "overwrite=1&originFileName=%E8%A7%86%E9%A2%91%20a.mp4",
+    headers: { host: "127.0.0.1:8080" }, signedHeaders: "host", body: "",
+    want: "db88a2e463623208cfb1de28638dc7e500f36e9902a5b1861db21352053163f4",
+  },
+];
+
+// Every (schema, example) pair in the document.
+function collectExamples(api) {
+  const found = [];
+  const seen = new Set();
+  const visit = (node, where) => {
+    if (!node || typeof node !== "object" || seen.has(node)) return;
+    seen.add(node);
+    if (Array.isArray(node)) return node.forEach((n, i) => visit(n, `${where}[${i}]`));
+    if (node.schema && node.example !== undefined) found.push({ where, schema: node.schema, example: node.example });
+    if (node.type && node.example !== undefined && !node.schema)
+      found.push({ where, schema: node, example: node.example });
+    for (const [k, v] of Object.entries(node)) if (k !== "example") visit(v, `${where}/${k}`);
+  };
+  visit(api, "#");
+  return found;
+}
+
+async function specMode() {
+  let api;
+  try {
+    await SwaggerParser.validate(SPEC_FILE);
+    check("docs/openapi.yaml is a valid OpenAPI 3.0 document (swagger-parser)", true);
+  } catch (e) {
+    check("docs/openapi.yaml is a valid OpenAPI 3.0 document (swagger-parser)", false, e.message);
+    return;
+  }
+  api = await SwaggerParser.dereference(SPEC_FILE);
+  check("openapi is 3.0.3", api.openapi === "3.0.3", api.openapi);
+
+  for (const p of ["getUploadToken", "getVideoInfo", "getVideoList"]) {
+    const item = api.paths[`/vod/videoManage/${p}`] ?? {};
+    check(`${p}: GET and POST documented`, item.get && item.post);
+    check(`${p}: POST takes form and JSON bodies`,
+      item.post?.requestBody?.content?.["application/x-www-form-urlencoded"] &&
+      item.post?.requestBody?.content?.["application/json"]);
+    for (const m of ["get", "post"]) {
+      const op = item[m];
+      if (!op) continue;
+      const allHaveId = Object.values(op.responses).every((r) => r.headers?.["X-Request-Id"]?.required);
+      check(`${p} ${m.toUpperCase()}: every response declares X-Request-Id`, allHaveId);
+    }
+  }
+  check("GET /healthz documented, unsigned", api.paths["/healthz"]?.get && api.paths["/healthz"].get.security?.length === 0);
+  const schemes = api.components.securitySchemes;
+  check("WS3 security schemes are the three headers",
+    schemes.WS3AccessKey?.name === "X-WS-AccessKey" && schemes.WS3Timestamp?.name === "X-WS-Timestamp" &&
+    schemes.WS3Authorization?.name === "Authorization");
+
+  // Every response schema compiles.
+  let compileErrors = [];
+  const allResponses = [];
+  for (const [p, item] of Object.entries(api.paths))
+    for (const [m, op] of Object.entries(item))
+      for (const [status, r] of Object.entries(op.responses ?? {})) allResponses.push({ where: `${m} ${p} ${status}`, r });
+  for (const [name, r] of Object.entries(api.components.responses)) allResponses.push({ where: `components ${name}`, r });
+  for (const { where, r } of allResponses) {
+    try {
+      for (const c of Object.values(r.content ?? {})) validatorFor(c.schema);
+      for (const h of Object.values(r.headers ?? {})) validatorFor(h.schema);
+    } catch (e) {
+      compileErrors.push(`${where}: ${e.message}`);
+    }
+  }
+  check("every response schema compiles with ajv", compileErrors.length === 0, compileErrors.join(" | "));
+
+  // Every example validates against its schema.
+  const bad = [];
+  const examples = collectExamples(api);
+  for (const { where, schema, example } of examples) {
+    try {
+      const v = validatorFor(schema);
+      if (!v(example)) bad.push(`${where}: ${errorsText(v)}`);
+    } catch (e) {
+      bad.push(`${where}: ${e.message}`);
+    }
+  }
+  check(`all ${examples.length} examples match their schemas`, examples.length > 10 && bad.length === 0, bad.join(" | "));
+
+  // Every error of src/api/errors.c is documented with its HTTP status.
+  const errorsC = fs.readFileSync(path.join(root, "src", "api", "errors.c"), "utf8");
+  const table = [...errorsC.matchAll(/\[API_[A-Z0-9_]+\]\s*=\s*\{(\d+),\s*(\d+),/g)].map((m) => [+m[1], +m[2]]);
+  const documented = new Set();
+  for (const { r } of allResponses) {
+    const schema = r.content?.["application/json"]?.schema;
+    const codes = (schema?.allOf ?? []).flatMap((s) => s.properties?.code?.enum ?? []);
+    const status = Object.entries(api.paths).flatMap(([, item]) =>
+      Object.values(item).flatMap((op) => Object.entries(op.responses ?? {}).filter(([, x]) => x === r).map(([s]) => +s)));
+    const fixed = { NoSuchApi: 404, MethodNotAllowed: 405 };
+    for (const [name, s] of Object.entries(fixed)) if (api.components.responses[name] === r) status.push(s);
+    for (const s of status) for (const c of codes) documented.add(`${c}/${s}`);
+  }
+  documented.add("200/200");
+  const missing = table.filter(([c, s]) => !documented.has(`${c}/${s}`)).map(([c, s]) => `code ${c} HTTP ${s}`);
+  check(`all ${table.length} entries of src/api/errors.c documented with their status`, table.length > 15 && missing.length === 0,
+    missing.join(", ") || `only ${table.length} entries parsed`);
+
+  // The user docs cover the same tables (they are written by hand).
+  const apiMd = fs.readFileSync(path.join(root, "docs", "api.md"), "utf8");
+  const rows = apiMd.split("\n").filter((l) => l.startsWith("| "));
+  const missingRows = [...errorsC.matchAll(/\[API_[A-Z0-9_]+\]\s*=\s*\{(\d+),\s*(\d+),\s*"([^"]+)"/g)]
+    .filter(([, code]) => code !== "200")
+    .filter(([, code, status, message]) => !rows.some((l) => l.includes(`| ${status} | ${code} |`) &&
+      // For these codes the handlers always send a more specific message than
+      // the table's default, and the rows show those.
+      (["400", "401", "415", "503"].includes(code) || l.includes(message))))
+    .map(([, code, status, message]) => `${code}/${status} "${message}"`);
+  check("docs/api.md's error table has every code, status and message of src/api/errors.c", missingRows.length === 0,
+    missingRows.join(", "));
+  const configC = fs.readFileSync(path.join(root, "src", "common", "config.c"), "utf8");
+  const configMd = fs.readFileSync(path.join(root, "docs", "configuration.md"), "utf8");
+  const options = [...configC.matchAll(/^\s*\{"([a-z-]+)", CONFIG_[A-Z]+,/gm)].map((m) => m[1]);
+  const undocumented = options.filter((o) => !configMd.includes(`| \`--${o}\` / \`${o}\` |`));
+  check(`docs/configuration.md documents all ${options.length} options of src/common/config.c`,
+    options.length > 10 && undocumented.length === 0, undocumented.join(", "));
+
+  for (const [i, tv] of TEST_VECTORS.entries()) {
+    const got = ws3Signature({ ...tv, secretKey: "SKDEMO00000000000000000000000000", timestamp: "1700000000" });
+    check(`test signer reproduces test vector ${i + 1}`, got === tv.want, got);
+  }
+  check("test signer's CanonicalQuery of vector 3",
+    canonicalQuery(TEST_VECTORS[2].query) === "originFileName=%E8%A7%86%E9%A2%91%20a.mp4&overwrite=1");
+}
+
+// ---- live mode -----------------------------------------------------------
+
+const env = (n) => {
+  const v = process.env[n];
+  if (!v) throw new Error(`${n} is not set`);
+  return v;
+};
+
+async function liveMode() {
+  const base = new URL(env("VODUP_URL"));
+  const AK = env("VODUP_AK");
+  const SK = env("VODUP_SK");
+  const BIN = env("VODUP_BIN");
+  const DATA = env("VODUP_DATA");
+  const HOST = base.host;
+  const api = await SwaggerParser.dereference(SPEC_FILE);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+
+  // One request. `body` is a string or Buffer; JSON objects are stringified.
+  function request({ method = "POST", path: p, query = "", body, contentType, ak = AK, sk = SK, timestamp,
+    signedHeaders, auth = true, authorization, headers: extra = {}, chunked = false }) {
+    if (body !== undefined && typeof body === "object" && !Buffer.isBuffer(body)) {
+      body = JSON.stringify(body);
+      contentType ??= "application/json; charset=utf-8";
+    }
+    if (body !== undefined) contentType ??= "application/x-www-form-urlencoded";
+    const ts = String(timestamp ?? Math.floor(Date.now() / 1000));
+    const headers = { host: HOST, ...extra };
+    if (contentType !== undefined) headers["content-type"] = contentType;
+    if (auth) {
+      signedHeaders ??= contentType !== undefined ? "content-type;host" : "host";
+      const sig = ws3Signature({ method, path: p, query, headers, signedHeaders, body: body ?? "", timestamp: ts, secretKey: sk });
+      headers["x-ws-accesskey"] = ak;
+      headers["x-ws-timestamp"] = ts;
+      headers.authorization = authorization ?? `WS3-HMAC-SHA256 Credential=${ak}, SignedHeaders=${signedHeaders}, Signature=${sig}`;
+    }
+    if (body !== undefined && !chunked) headers["content-length"] = Buffer.byteLength(body);
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        { host: base.hostname, port: base.port, method, path: p + (query ? `?${query}` : ""), headers, agent },
+        (res) => {
+          const chunks = [];
+          res.on("data", (c) => chunks.push(c));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            let json;
+            try { json = JSON.parse(text); } catch { json = undefined; }
+            resolve({ status: res.statusCode, headers: res.headers, text, json });
+          });
+        });
+      req.on("error", reject);
+      if (body !== undefined && chunked) {
+        const buf = Buffer.from(body);
+        for (let i = 0; i < buf.length; i += 8192) req.write(buf.subarray(i, i + 8192));
+      } else if (body !== undefined) req.write(body);
+      req.end();
+    });
+  }
+
+  // A request whose headers declare a body that is never sent: the server
+  // must answer from the headers alone.
+  function rawHeadersOnly(lines) {
+    return new Promise((resolve, reject) => {
+      const sock = net.connect(+base.port, base.hostname);
+      const chunks = [];
+      sock.setTimeout(5000, () => { sock.destroy(); reject(new Error("timeout")); });
+      sock.on("data", (c) => {
+        chunks.push(c);
+        const text = Buffer.concat(chunks).toString("utf8");
+        const end = text.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        const head = text.slice(0, end).split("\r\n");
+        const headers = {};
+        for (const l of head.slice(1)) {
+          const i = l.indexOf(":");
+          headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+        }
+        const len = +(headers["content-length"] ?? 0);
+        const rest = Buffer.concat(chunks).subarray(Buffer.byteLength(text.slice(0, end + 4)));
+        if (rest.length >= len) {
+          sock.destroy();
+          const bodyText = rest.subarray(0, len).toString("utf8");
+          let json;
+          try { json = JSON.parse(bodyText); } catch { json = undefined; }
+          resolve({ status: +head[0].split(" ")[1], headers, text: bodyText, json });
+        }
+      });
+      sock.on("error", reject);
+      sock.write(lines.join("\r\n") + "\r\n\r\n");
+    });
+  }
+
+  // Validates a response against the documented one; returns true when valid.
+  function validate(name, res, { apiPath, method, response } = {}) {
+    const problems = [];
+    let doc = response;
+    if (!doc) {
+      const op = api.paths[apiPath]?.[method.toLowerCase()];
+      if (!op) problems.push(`operation ${method} ${apiPath} not documented`);
+      else {
+        doc = op.responses[String(res.status)] ?? op.responses.default;
+        if (!doc) problems.push(`status ${res.status} not documented for ${method} ${apiPath}`);
+      }
+    }
+    if (doc) {
+      for (const [hname, h] of Object.entries(doc.headers ?? {})) {
+        const value = res.headers[hname.toLowerCase()];
+        if (value === undefined) {
+          if (h.required) problems.push(`header ${hname} missing`);
+          continue;
+        }
+        const v = validatorFor(h.schema);
+        if (!v(value)) problems.push(`header ${hname}=${value}: ${errorsText(v)}`);
+      }
+      const ctype = res.headers["content-type"] ?? "";
+      const media = ctype.split(";")[0].trim().toLowerCase();
+      const content = doc.content?.[media];
+      if (!content) problems.push(`content type '${ctype}' not documented`);
+      else if (ctype.replace(/\s/g, "").toLowerCase() !== "application/json;charset=utf-8")
+        problems.push(`content type '${ctype}', want 'application/json; charset=utf-8'`);
+      else if (res.json === undefined) problems.push(`body is not JSON: ${res.text.slice(0, 200)}`);
+      else {
+        const v = validatorFor(content.schema);
+        if (!v(res.json)) problems.push(`${errorsText(v)}; body ${res.text.slice(0, 300)}`);
+      }
+    }
+    if (res.json && res.json.requestId !== undefined && res.json.requestId !== res.headers["x-request-id"])
+      problems.push(`requestId ${res.json.requestId} != X-Request-Id ${res.headers["x-request-id"]}`);
+    return check(`${name}: ${res.status} matches docs/openapi.yaml`, problems.length === 0, problems.join("; "));
+  }
+
+  // The documented request schema for (path, method, kind) accepts `params`?
+  function requestSchemaAccepts(apiPath, method, kind, params) {
+    const op = api.paths[apiPath][method.toLowerCase()];
+    if (kind === "query") {
+      const schema = { type: "object", properties: {}, required: [] };
+      for (const prm of op.parameters ?? []) {
+        schema.properties[prm.name] = prm.schema;
+        if (prm.required) schema.required.push(prm.name);
+      }
+      const v = validatorFor(schema, ajvQuery);
+      const copy = { ...params };
+      return [v(copy), v.errors];
+    }
+    const media = kind === "json" ? "application/json" : "application/x-www-form-urlencoded";
+    const v = validatorFor(op.requestBody.content[media].schema);
+    return [v(params), v.errors];
+  }
+
+  const TOKEN = "/vod/videoManage/getUploadToken";
+  const INFO = "/vod/videoManage/getVideoInfo";
+  const LIST = "/vod/videoManage/getVideoList";
+  const form = (o) => new URLSearchParams(o).toString().replace(/\+/g, "%20");
+
+  // One API call, validated; `expect` = {status, code, reqValid}.
+  async function apiCase(name, { path: p, method = "POST", params, kind = "form", expect, ...opts }) {
+    let body, query = opts.query ?? "";
+    if (params !== undefined) {
+      if (kind === "query") query = form(params);
+      else if (kind === "json") body = params;
+      else body = form(params);
+    }
+    if (expect.reqValid !== undefined && params !== undefined) {
+      const [ok, errs] = requestSchemaAccepts(p, method, kind, params);
+      check(`${name}: request ${expect.reqValid ? "accepted" : "rejected"} by the documented request schema`,
+        ok === expect.reqValid, ok ? "schema accepted it" : ajv.errorsText(errs));
+    }
+    const res = await request({ method, path: p, query, body, ...opts });
+    validate(name, res, { apiPath: p, method });
+    const want = expect.code ?? expect.status;
+    check(`${name}: HTTP ${expect.status}, code ${want}`,
+      res.status === expect.status && res.json?.code === want, `got HTTP ${res.status} ${res.text.slice(0, 300)}`);
+    return res;
+  }
+
+  const admin = (...args) => execFileSync(BIN, ["admin", "--data", DATA, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  let haveAdmin = false;
+  try {
+    admin("--help");
+    haveAdmin = true;
+  } catch {
+    haveAdmin = false;
+  }
+
+  // ---- healthz, 404, 405 ----
+  {
+    const res = await request({ method: "GET", path: "/healthz", auth: false });
+    validate("GET /healthz", res, { apiPath: "/healthz", method: "GET" });
+    check("GET /healthz says ok", res.status === 200 && res.json?.status === "ok", res.text);
+    for (const p of ["/vod/videoManage/noSuchApi", "/", "/vod/videoManage/getUploadToken/"]) {
+      const r = await request({ method: "GET", path: p });
+      validate(`GET ${p} (no such API)`, r, { response: api.components.responses.NoSuchApi });
+      check(`GET ${p}: 404`, r.status === 404 && r.json?.code === 404, r.text);
+    }
+    for (const m of ["PUT", "DELETE", "PATCH"]) {
+      const r = await request({ method: m, path: TOKEN, auth: false });
+      validate(`${m} getUploadToken (method not allowed)`, r, { response: api.components.responses.MethodNotAllowed });
+      check(`${m} getUploadToken: 405 with Allow: GET, POST`, r.status === 405 && r.json?.code === 405, r.text);
+    }
+  }
+
+  // ---- getUploadToken: successes ----
+  function decodePolicy(token) {
+    const first = token.indexOf(":");
+    const last = token.lastIndexOf(":");
+    const encSign = token.slice(first + 1, last);
+    const encPolicy = token.slice(last + 1);
+    const b64 = (s) => Buffer.from(s.replace(/-/g, "+").replace(/_/g, "/"), "base64");
+    return { ak: token.slice(0, first), encSign, encPolicy, policy: JSON.parse(b64(encPolicy).toString("utf8")),
+      sign: b64(encSign).toString("utf8") };
+  }
+  function checkToken(name, res, { overwrite = 0, fsizeLimit } = {}) {
+    const d = res.json?.data;
+    if (!d) return check(`${name}: has data`, false, res.text);
+    const t = decodePolicy(d.uploadToken);
+    const pv = validatorFor(api.components.schemas.UploadTokenPolicy);
+    check(`${name}: token policy matches UploadTokenPolicy`, pv(t.policy), errorsText(pv));
+    const wantSign = crypto.createHmac("sha1", SK).update(t.encPolicy).digest("hex");
+    const deadline = +t.policy.deadline;
+    const now = Date.now();
+    const problems = [];
+    if (t.ak !== AK) problems.push(`token AK ${t.ak}`);
+    if (t.sign !== wantSign) problems.push("token signature is not HMAC-SHA1(SK, EncodedPolicy)");
+    if (t.policy.scope !== `${d.bucketName}:${d.fileKey}`) problems.push(`scope ${t.policy.scope}`);
+    if (t.policy.overwrite !== overwrite) problems.push(`overwrite ${t.policy.overwrite}, want ${overwrite}`);
+    if (t.policy.fsizeLimit !== fsizeLimit) problems.push(`fsizeLimit ${t.policy.fsizeLimit}, want ${fsizeLimit}`);
+    if (Math.abs(deadline - (now + 3600 * 1000)) > 120 * 1000) problems.push(`deadline ${deadline} is not now + 3600 s`);
+    if (!d.fileKey.includes(`/${d.videoId}/`)) problems.push("fileKey does not contain the videoId");
+    const today = new Date().toISOString().slice(0, 10).replace(/-/g, "");
+    const yesterday = new Date(now - 86400e3).toISOString().slice(0, 10).replace(/-/g, "");
+    const day = d.fileKey.split("/")[1];
+    if (day !== today && day !== yesterday) problems.push(`fileKey date ${day}`);
+    if (Math.abs(parseInt(d.videoId.slice(0, 12), 16) - now) > 120 * 1000) problems.push("videoId's first 12 hex are not the time in ms");
+    if (d.uploadUrl !== base.origin) problems.push(`uploadUrl ${d.uploadUrl}, want ${base.origin}`);
+    if (d.httpDnsServer !== "" || d.speedDomainlUrl !== "") problems.push("httpDnsServer/speedDomainlUrl not empty by default");
+    return check(`${name}: token, scope, deadline and ids as documented`, problems.length === 0, problems.join("; "));
+  }
+
+  const v1 = await apiCase("POST form getUploadToken", {
+    path: TOKEN, params: { originFileName: "uploadtest.mp4" }, expect: { status: 200, reqValid: true } });
+  checkToken("POST form getUploadToken", v1);
+  check("fileKey stem kept", v1.json?.data?.fileKey?.endsWith("/uploadtest.mp4"), v1.json?.data?.fileKey);
+
+  const v2params = { originFileName: "视频 a.MP4", overwrite: 1, fileSize: 1048576,
+    fileMd5: "9E107D9D372BB6826BD81D3542A419D6", fileId: "resume-1", cmd: "probe",
+    categoryNames: [{ parentName: "sports", childName: "football" }] };
+  const v2 = await apiCase("POST JSON getUploadToken", {
+    path: TOKEN, kind: "json", params: v2params, expect: { status: 200, reqValid: true } });
+  checkToken("POST JSON getUploadToken", v2, { overwrite: 1, fsizeLimit: 1048576 });
+  check("fileKey: each non-safe code point is one '_', extension lowercased",
+    v2.json?.data?.fileKey?.endsWith("/___a.mp4"), v2.json?.data?.fileKey);
+
+  const v3 = await apiCase("GET getUploadToken", {
+    path: TOKEN, method: "GET", kind: "query", params: { originFileName: "视频 a.mp4", overwrite: "1" },
+    expect: { status: 200, reqValid: true } });
+  checkToken("GET getUploadToken", v3, { overwrite: 1 });
+
+  await apiCase("POST form getUploadToken, params in the query", {
+    path: TOKEN, query: "originFileName=q.mkv", expect: { status: 200 } });
+  await apiCase("getUploadToken, 40 code points", {
+    path: TOKEN, params: { originFileName: "视".repeat(36) + ".mp4" }, expect: { status: 200, reqValid: true } });
+  await apiCase("getUploadToken, empty stem", {
+    path: TOKEN, params: { originFileName: ".webm" }, expect: { status: 200, reqValid: true } });
+  await apiCase("getUploadToken, JSON string categoryNames and null", {
+    path: TOKEN, kind: "json", expect: { status: 200 },
+    params: { originFileName: "cats.mov", categoryNames: '[{"parentName":"news","childName":"local"}]', domain: null } });
+
+  // ---- getVideoInfo, and the fileId resume ----
+  const id2 = v2.json?.data?.videoId ?? "0".repeat(32);
+  const info2 = await apiCase("POST form getVideoInfo", { path: INFO, params: { videoId: id2 }, expect: { status: 200, reqValid: true } });
+  {
+    const d = info2.json?.data ?? {};
+    const problems = [];
+    const want = { videoId: id2, videoName: "视频 a.MP4", fileId: "resume-1", fileKey: v2.json?.data?.fileKey,
+      bucketName: v2.json?.data?.bucketName, status: "created", expectedSize: 1048576,
+      expectedMd5: "9e107d9d372bb6826bd81d3542a419d6", cmd: "probe", workflowId: null, size: null, uploadedAt: null,
+      duration: null, width: null, height: null, codecs: null, failReason: null };
+    for (const [k, v] of Object.entries(want)) if (d[k] !== v) problems.push(`${k}=${JSON.stringify(d[k])}, want ${JSON.stringify(v)}`);
+    if (JSON.stringify(d.categories) !== JSON.stringify([{ parentName: "sports", childName: "football" }]))
+      problems.push(`categories ${JSON.stringify(d.categories)}`);
+    if (Math.abs(Date.parse(d.createdAt) - Date.now()) > 120e3) problems.push(`createdAt ${d.createdAt}`);
+    if (!haveAdmin && d.playUrl !== `${base.origin}/${d.fileKey}`) problems.push(`playUrl ${d.playUrl} (no domain: public-url/fileKey)`);
+    check("getVideoInfo returns what getUploadToken registered", problems.length === 0, problems.join("; "));
+  }
+  const resume = await apiCase("getUploadToken, same fileId again", {
+    path: TOKEN, params: { originFileName: "other-name.mp4", fileId: "resume-1" }, expect: { status: 200, reqValid: true } });
+  check("fileId resume: same videoId and fileKey",
+    resume.json?.data?.videoId === id2 && resume.json?.data?.fileKey === v2.json?.data?.fileKey, resume.text);
+  checkToken("fileId resume", resume);
+  const info2b = await apiCase("GET getVideoInfo", { path: INFO, method: "GET", kind: "query", params: { videoId: id2 }, expect: { status: 200, reqValid: true } });
+  {
+    const d = info2b.json?.data ?? {};
+    const problems = [];
+    const want = { videoName: "视频 a.MP4", expectedSize: null, expectedMd5: null, cmd: null };
+    for (const [k, v] of Object.entries(want)) if (d[k] !== v) problems.push(`${k}=${JSON.stringify(d[k])}, want ${JSON.stringify(v)}`);
+    if (JSON.stringify(d.categories) !== "[]") problems.push(`categories ${JSON.stringify(d.categories)}`);
+    check("fileId resume: the latest call's settings replace the earlier ones, the name stays", problems.length === 0, problems.join("; "));
+  }
+  await apiCase("POST JSON getVideoInfo", { path: INFO, kind: "json", params: { videoId: id2 }, expect: { status: 200, reqValid: true } });
+  await apiCase("getVideoInfo without videoId", { path: INFO, params: {}, expect: { status: 400 } });
+  await apiCase("getVideoInfo, unknown videoId", { path: INFO, params: { videoId: "0".repeat(32) }, expect: { status: 404 } });
+  await apiCase("GET getVideoInfo, unknown videoId", { path: INFO, method: "GET", kind: "query", params: { videoId: "nope" }, expect: { status: 404 } });
+
+  // ---- getUploadToken: parameter errors, in the documented order ----
+  const E = (code, status = 400) => ({ status, code });
+  const tokenErrors = [
+    ["no parameters", {}, E(1606)],
+    ["empty originFileName", { originFileName: "" }, { ...E(1606), reqValid: false }],
+    ["41 code points", { originFileName: "a".repeat(37) + ".mp4" }, { ...E(1500), reqValid: false }],
+    ["control character in the name", { originFileName: "a\u0001b.mp4" }, { ...E(400), reqValid: false }],
+    ["no extension", { originFileName: "noext" }, { ...E(1607), reqValid: false }],
+    ["extension not accepted", { originFileName: "notes.txt" }, E(1607)],
+    ["overwrite=2", { originFileName: "a.mp4", overwrite: "2" }, { ...E(1608), reqValid: false }],
+    ["overwrite empty", { originFileName: "a.mp4", overwrite: "" }, { ...E(1608), reqValid: false }],
+    ["fileSize=-1", { originFileName: "a.mp4", fileSize: "-1" }, { ...E(1609), reqValid: false }],
+    ["fileSize=1.5", { originFileName: "a.mp4", fileSize: "1.5" }, { ...E(1609), reqValid: false }],
+    ["fileSize over 64 GiB", { originFileName: "a.mp4", fileSize: "68719476737" }, E(1610)],
+    ["fileMd5 empty", { originFileName: "a.mp4", fileMd5: "" }, { ...E(1604), reqValid: false }],
+    ["fileMd5 of 33", { originFileName: "a.mp4", fileMd5: "a".repeat(33) }, { ...E(1605), reqValid: false }],
+    ["fileMd5 not hex", { originFileName: "a.mp4", fileMd5: "z".repeat(32) }, { ...E(400), reqValid: false }],
+    ["fileId with '!'", { originFileName: "a.mp4", fileId: "bad!" }, { ...E(400), reqValid: false }],
+    ["fileId empty", { originFileName: "a.mp4", fileId: "" }, { ...E(400), reqValid: false }],
+    ["fileId of 33", { originFileName: "a.mp4", fileId: "a".repeat(33) }, { ...E(400), reqValid: false }],
+    ["categoryNames not JSON", { originFileName: "a.mp4", categoryNames: "sports" }, E(400)],
+    ["unknown domain", { originFileName: "a.mp4", domain: "nope.example.com" }, E(400)],
+    ["unknown workflowId", { originFileName: "a.mp4", workflowId: "wfnope" }, E(400)],
+    ["unknown waterMarkName", { originFileName: "a.mp4", waterMarkName: "nope" }, E(400)],
+    ["unknown transCodeCombineName", { originFileName: "a.mp4", transCodeCombineName: "nope" }, E(400)],
+    ["unknown subtitleId", { originFileName: "a.mp4", subtitleId: "nope" }, E(400)],
+    ["order: 1606 before 1608", { overwrite: "2" }, E(1606)],
+    ["order: 1608 before 1609", { originFileName: "a.mp4", overwrite: "x", fileSize: "x" }, E(1608)],
+    ["order: 1609 before 1604", { originFileName: "a.mp4", fileSize: "x", fileMd5: "" }, E(1609)],
+    ["order: 1605 before fileId", { originFileName: "a.mp4", fileMd5: "a".repeat(40), fileId: "!" }, E(1605)],
+  ];
+  for (const [name, params, expect] of tokenErrors)
+    await apiCase(`getUploadToken, ${name}`, { path: TOKEN, params, expect });
+  await apiCase("GET getUploadToken, 1607", { path: TOKEN, method: "GET", kind: "query", params: { originFileName: "x.exe" }, expect: E(1607) });
+  await apiCase("JSON getUploadToken, overwrite 2 as a number", { path: TOKEN, kind: "json", params: { originFileName: "a.mp4", overwrite: 2 }, expect: { ...E(1608), reqValid: false } });
+
+  // Messages name what failed.
+  {
+    const r = await request({ path: TOKEN, body: form({ originFileName: "a.mp4", workflowId: "wfnope" }) });
+    check("400 message names the parameter", /workflowId/.test(r.json?.message ?? ""), r.text);
+    const r2 = await request({ path: TOKEN, body: form({ originFileName: "a.mp4", domain: "nope.example.com" }) });
+    check("unknown domain message", /domain/.test(r2.json?.message ?? ""), r2.text);
+  }
+
+  // ---- body framing ----
+  await apiCase("parameter in the query and the body", { path: TOKEN, query: "originFileName=a.mp4", params: { originFileName: "b.mp4" }, expect: E(400) });
+  await apiCase("parameter twice in a form", { path: TOKEN, body: "originFileName=a.mp4&originFileName=b.mp4", expect: E(400) });
+  await apiCase("malformed JSON body", { path: TOKEN, body: '{"originFileName":', contentType: "application/json", expect: E(400) });
+  await apiCase("JSON body not an object", { path: TOKEN, body: '["a.mp4"]', contentType: "application/json", expect: E(400) });
+  await apiCase("JSON value an object", { path: TOKEN, body: '{"originFileName":{"a":1}}', contentType: "application/json", expect: E(400) });
+  await apiCase("body of text/plain", { path: TOKEN, body: "originFileName=a.mp4", contentType: "text/plain", expect: E(415, 415) });
+  await apiCase("getVideoList body of application/xml", { path: LIST, body: "<a/>", contentType: "application/xml", expect: E(415, 415) });
+  await apiCase("129 query parameters", {
+    path: LIST, method: "GET", query: Array.from({ length: 129 }, (_, i) => `p${i}=1`).join("&"), expect: E(400) });
+  await apiCase("form Content-Type with charset", { path: TOKEN, body: "originFileName=cs.mp4", contentType: "application/x-www-form-urlencoded; charset=utf-8", expect: { status: 200 } });
+  {
+    const big = "originFileName=a.mp4&cmd=" + "x".repeat(70000);
+    await apiCase("chunked body over 64 KiB", { path: TOKEN, body: big, chunked: true, expect: E(413, 413) });
+    const ts = String(Math.floor(Date.now() / 1000));
+    const sig = "0".repeat(64);
+    const r = await rawHeadersOnly([
+      `POST ${TOKEN} HTTP/1.1`, `Host: ${HOST}`, "Content-Type: application/x-www-form-urlencoded",
+      "Content-Length: 70000", `X-WS-AccessKey: ${AK}`, `X-WS-Timestamp: ${ts}`,
+      `Authorization: WS3-HMAC-SHA256 Credential=${AK}, SignedHeaders=content-type;host, Signature=${sig}`]);
+    validate("declared Content-Length over 64 KiB (answered before the body)", r, { apiPath: TOKEN, method: "POST" });
+    check("declared Content-Length over 64 KiB: 413", r.status === 413 && r.json?.code === 413, r.text);
+  }
+
+  // ---- authentication ----
+  const ts = Math.floor(Date.now() / 1000);
+  const goodForm = { originFileName: "a.mp4" };
+  const authErrors = [
+    ["no signing headers", { auth: false }],
+    ["wrong secret", { sk: "not-the-secret" }],
+    ["timestamp 301 s old", { timestamp: ts - 301 }],
+    ["timestamp 400 s ahead", { timestamp: ts + 400 }],
+    ["timestamp not decimal", { timestamp: "17e8" }],
+    ["unknown AccessKey", { ak: "AKUNKNOWN0000000" }],
+    ["host not signed", { signedHeaders: "content-type" }],
+    ["content-type not signed with a body", { signedHeaders: "host" }],
+    ["a signed header absent", { signedHeaders: "content-type;host;x-absent" }],
+    ["malformed Authorization", { authorization: "WS3-HMAC-SHA256 Credential=x" }],
+    ["Credential not the AccessKey", { authorization: `WS3-HMAC-SHA256 Credential=OTHER, SignedHeaders=content-type;host, Signature=${"0".repeat(64)}` }],
+  ];
+  for (const [name, opts] of authErrors)
+    await apiCase(`getUploadToken, ${name}`, { path: TOKEN, params: goodForm, expect: E(401, 401), ...opts });
+  await apiCase("GET getVideoList, wrong secret", { path: LIST, method: "GET", kind: "query", params: {}, sk: "x", expect: E(401, 401) });
+  await apiCase("GET getVideoInfo, tampered query", {
+    path: INFO, method: "GET", query: "videoId=abc", expect: E(401, 401),
+    authorization: (() => {
+      const sig = ws3Signature({ method: "GET", path: INFO, query: "videoId=abd", headers: { host: HOST }, signedHeaders: "host", body: "", timestamp: String(Math.floor(Date.now() / 1000)), secretKey: SK });
+      return `WS3-HMAC-SHA256 Credential=${AK}, SignedHeaders=host, Signature=${sig}`;
+    })() });
+  await apiCase("signature over a folded header value", {
+    path: TOKEN, params: { originFileName: "fold.mp4" }, contentType: "application/x-www-form-urlencoded;   charset=utf-8",
+    expect: { status: 200 } });
+
+  // ---- getVideoList ----
+  const list = await apiCase("GET getVideoList", { path: LIST, method: "GET", kind: "query", params: {}, expect: { status: 200, reqValid: true } });
+  {
+    const d = list.json?.data ?? {};
+    const ids = (d.list ?? []).map((v) => v.videoId);
+    const times = (d.list ?? []).map((v) => Date.parse(v.createdAt));
+    check("getVideoList defaults pageIndex 1, pageSize 10", d.pageIndex === 1 && d.pageSize === 10, JSON.stringify({ pageIndex: d.pageIndex, pageSize: d.pageSize }));
+    check("getVideoList newest first", times.every((t, i) => i === 0 || t <= times[i - 1]), (d.list ?? []).map((v) => v.createdAt).join(","));
+    check("getVideoList total counts every video", d.total >= 8 && ids.length === Math.min(10, d.total), `total ${d.total}, ${ids.length} listed`);
+  }
+  const p1 = await apiCase("POST JSON getVideoList page 1", { path: LIST, kind: "json", params: { pageSize: 2, pageIndex: 1 }, expect: { status: 200, reqValid: true } });
+  const p2 = await apiCase("POST form getVideoList page 2", { path: LIST, params: { pageSize: "2", pageIndex: "2" }, expect: { status: 200, reqValid: true } });
+  check("pages do not overlap", p1.json?.data?.list?.length === 2 && p2.json?.data?.list?.length === 2 &&
+    !p1.json.data.list.some((a) => p2.json.data.list.some((b) => a.videoId === b.videoId)), `${p1.text.slice(0, 100)} / ${p2.text.slice(0, 100)}`);
+  const byName = await apiCase("getVideoList videoName, case-insensitive", { path: LIST, params: { videoName: "UPLOADTEST" }, expect: { status: 200, reqValid: true } });
+  check("videoName filter matches", byName.json?.data?.total >= 1 && byName.json.data.list.every((v) => /uploadtest/i.test(v.videoName)), byName.text.slice(0, 300));
+  const byCat = await apiCase("getVideoList categoryName (a parent)", { path: LIST, params: { categoryName: "news" }, expect: { status: 200, reqValid: true } });
+  check("categoryName matches a parent name", byCat.json?.data?.total === 1 && byCat.json.data.list[0].videoName === "cats.mov", byCat.text.slice(0, 300));
+  const byChild = await apiCase("getVideoList categoryName (a child)", { path: LIST, kind: "json", params: { categoryName: "local" }, expect: { status: 200, reqValid: true } });
+  check("categoryName matches a child name", byChild.json?.data?.total === 1, byChild.text.slice(0, 300));
+  const byStatus = await apiCase("getVideoList status=created", { path: LIST, method: "GET", kind: "query", params: { status: "created", pageSize: "100" }, expect: { status: 200, reqValid: true } });
+  check("status filter", byStatus.json?.data?.list?.every((v) => v.status === "created"), byStatus.text.slice(0, 200));
+  const none = await apiCase("getVideoList status=ready (none)", { path: LIST, params: { status: "ready" }, expect: { status: 200, reqValid: true } });
+  check("no match: total 0, empty list", none.json?.data?.total === 0 && none.json.data.list.length === 0, none.text);
+  for (const [name, params] of [["status=bogus", { status: "bogus" }], ["pageSize=0", { pageSize: "0" }],
+    ["pageSize=101", { pageSize: "101" }], ["pageIndex=0", { pageIndex: "0" }], ["pageIndex=abc", { pageIndex: "abc" }]])
+    await apiCase(`getVideoList ${name}`, { path: LIST, method: "GET", kind: "query", params, expect: { ...E(400), reqValid: false } });
+
+  // ---- with the admin command: domains, resources, accounts, disabled keys ----
+  if (haveAdmin) await adminCases();
+  else check("vodup admin is available (domains, resources, other accounts, 403)", false, "vodup admin --help failed");
+
+  async function adminCases() {
+    const run = (...a) => {
+      try {
+        return { ok: true, out: admin(...a) };
+      } catch (e) {
+        return { ok: false, out: `${e.stdout ?? ""}${e.stderr ?? ""}` };
+      }
+    };
+    const json = (text) => { try { return JSON.parse(text); } catch { return undefined; } };
+    // A second account, with a key that is then disabled.
+    const k2 = run("key", "create", "--name", "other", "--json");
+    const key2 = json(k2.out);
+    const ak2 = key2?.accessKey, sk2 = key2?.secretKey;
+    check("admin key create --json gives accessKey and secretKey", k2.ok && ak2 && sk2, k2.out);
+    if (ak2 && sk2) {
+      const other = await apiCase("getUploadToken by another account", { path: TOKEN, params: { originFileName: "theirs.mp4" }, ak: ak2, sk: sk2, expect: { status: 200 } });
+      await apiCase("getVideoInfo of another account's video", { path: INFO, params: { videoId: other.json?.data?.videoId ?? "x" }, expect: { status: 404 } });
+      const theirs = await apiCase("getVideoList of the other account", { path: LIST, params: {}, ak: ak2, sk: sk2, expect: { status: 200 } });
+      check("accounts see only their own videos", theirs.json?.data?.total === 1, theirs.text.slice(0, 200));
+      const dis = run("key", "disable", ak2);
+      check("admin key disable", dis.ok, dis.out);
+      await apiCase("getUploadToken with a disabled key", { path: TOKEN, params: goodForm, ak: ak2, sk: sk2, expect: E(403, 403) });
+      await apiCase("disabled key with a wrong secret is 401, not 403", { path: TOKEN, params: goodForm, ak: ak2, sk: "x", expect: E(401, 401) });
+    }
+    // Domains and processing resources of the first account.
+    const acct = ["--account", AK];
+    const dom = run(...acct, "domain", "add", "cdn.example.com");
+    check("admin domain add", dom.ok, dom.out);
+    const dom2 = run(...acct, "domain", "add", "https://media.example.org");
+    check("admin domain add (with a scheme)", dom2.ok, dom2.out);
+    const withDefault = await apiCase("getUploadToken, default domain", { path: TOKEN, params: { originFileName: "d.mp4" }, expect: { status: 200 } });
+    const wd = (await request({ path: INFO, body: form({ videoId: withDefault.json?.data?.videoId ?? "" }) })).json?.data;
+    check("playUrl uses the account's default domain", wd?.domain === "cdn.example.com" && wd?.playUrl === `https://cdn.example.com/${wd?.fileKey}`, JSON.stringify(wd));
+    const named = await apiCase("getUploadToken, domain with a scheme", { path: TOKEN, params: { originFileName: "e.mp4", domain: "https://media.example.org" }, expect: { status: 200 } });
+    const nd = (await request({ path: INFO, body: form({ videoId: named.json?.data?.videoId ?? "" }) })).json?.data;
+    check("a domain with a scheme is used as is", nd?.playUrl === `https://media.example.org/${nd?.fileKey}`, JSON.stringify(nd));
+
+    const tpl = run(...acct, "template", "add", "hd", "--container", "mp4", "--video-codec", "h264", "--width", "1280", "--height", "720");
+    check("admin template add", tpl.ok, tpl.out);
+    const wf = run(...acct, "workflow", "add", "standard", "--step", "probe", "--step", "transcode=hd", "--json");
+    const wfId = json(wf.out)?.workflowId ?? (wf.out.match(/\bwf[0-9a-f]{30}\b/) ?? [])[0];
+    check("admin workflow add gives a workflowId", wf.ok && wfId, wf.out);
+    fs.writeFileSync(path.join(DATA, "..", "mark.png"), Buffer.from("89504e470d0a1a0a", "hex"));
+    fs.writeFileSync(path.join(DATA, "..", "subs.srt"), "1\n00:00:01,000 --> 00:00:02,000\nhello\n");
+    const wm = run(...acct, "watermark", "add", "logo", "--image", path.join(DATA, "..", "mark.png"));
+    check("admin watermark add", wm.ok, wm.out);
+    const sub = run(...acct, "--json", "subtitle", "add", "english", "--file", path.join(DATA, "..", "subs.srt"), "--language", "en");
+    const subId = json(sub.out)?.subtitleId;
+    check("admin subtitle add gives a subtitleId", sub.ok && subId, sub.out);
+    const all = await apiCase("getUploadToken with an existing template, watermark and subtitle", {
+      path: TOKEN, expect: { status: 200, reqValid: true },
+      params: { originFileName: "t.mp4", transCodeCombineName: "hd", waterMarkName: "logo", subtitleId: subId ?? "x", cmd: "probe" } });
+    const ad = (await request({ path: INFO, body: form({ videoId: all.json?.data?.videoId ?? "" }) })).json?.data;
+    check("getVideoInfo shows the processing settings",
+      ad?.transCodeCombineName === "hd" && ad?.waterMarkName === "logo" && ad?.subtitleId === subId && ad?.cmd === "probe" &&
+      ad?.workflowId === null, JSON.stringify(ad));
+    const order = await apiCase("existence order: domain before workflowId", {
+      path: TOKEN, params: { originFileName: "o.mp4", domain: "nope.example.com", workflowId: "wfnope" }, expect: E(400) });
+    check("existence order: the domain is reported first", /domain/.test(order.json?.message ?? ""), order.text);
+    const order2 = await apiCase("existence order: waterMarkName before transCodeCombineName", {
+      path: TOKEN, params: { originFileName: "o.mp4", waterMarkName: "nope", transCodeCombineName: "nope" }, expect: E(400) });
+    check("existence order: waterMarkName is reported first", /waterMarkName/.test(order2.json?.message ?? ""), order2.text);
+    if (wfId) {
+      const w = await apiCase("getUploadToken, workflowId wins over the rest", {
+        path: TOKEN, expect: { status: 200 },
+        params: { originFileName: "w.mp4", workflowId: wfId, cmd: "ignored", waterMarkName: "no-such-mark", subtitleId: "!!" } });
+      const wdata = (await request({ path: INFO, body: form({ videoId: w.json?.data?.videoId ?? "" }) })).json?.data;
+      check("with workflowId, cmd/waterMarkName/transCodeCombineName/subtitleId are null",
+        wdata?.workflowId === wfId && wdata.cmd === null && wdata.waterMarkName === null &&
+        wdata.transCodeCombineName === null && wdata.subtitleId === null, JSON.stringify(wdata));
+    }
+  }
+
+  // ---- rate limit (the server runs with a small burst for this) ----
+  {
+    let got, sent = 0;
+    while (sent < 400 && !got) {
+      const r = await request({ method: "GET", path: LIST, query: "pageSize=1" });
+      sent++;
+      if (r.status !== 200) got = r;
+    }
+    if (check(`rate limit answers 429 once the burst is spent (after ${sent} more requests)`, got?.status === 429,
+      got ? got.text : "no 429 in 400 requests")) {
+      validate("GET getVideoList over the rate limit", got, { apiPath: LIST, method: "GET" });
+      check("429 carries code 429", got.json?.code === 429, got.text);
+    }
+  }
+  agent.destroy();
+}
+
+try {
+  if (mode === "spec") await specMode();
+  else await liveMode();
+} catch (e) {
+  check(`${mode} checks ran to the end`, false, e.stack);
+}
+console.log(`openapi-check: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

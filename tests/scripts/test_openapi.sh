@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# docs/openapi.yaml must be a valid OpenAPI 3.0 document, and every response
+# of a real `vodup serve` must match it: status, headers and body, for
+# successes and errors of each operation.  The node part is
+# tests/js/openapi-check.mjs (swagger-parser + ajv, installed with `npm ci`
+# from tests/js/package-lock.json when tests/js/node_modules is missing).
+set -uo pipefail
+VODUP=${1:?usage: test_openapi.sh path/to/vodup}
+# The node part runs in tests/js: a relative path must not depend on the cwd.
+[[ $VODUP == /* || $VODUP != */* ]] || VODUP="$PWD/$VODUP"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+JS="$ROOT/tests/js"
+work=$(mktemp -d /tmp/vodup-openapi.XXXXXX)
+pid=""
+passed=0 failed=0
+cleanup() {
+  if [ -n "$pid" ]; then
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+check() { # name, command...; returns the command's success
+  local name=$1; shift
+  if "$@"; then passed=$((passed + 1)); echo "ok - $name"
+  else failed=$((failed + 1)); echo "not ok - $name"; return 1; fi
+}
+finish() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit
+}
+# Adds the counts of the node part's last line to ours.
+run_node() { # mode
+  local out rc
+  out=$(cd "$JS" && node openapi-check.mjs "$1" "$ROOT" 2>&1); rc=$?
+  echo "$out" | grep -v '^openapi-check: '
+  local line node_failed=-1
+  line=$(echo "$out" | grep '^openapi-check: ' | tail -n 1)
+  if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+    passed=$((passed + BASH_REMATCH[1])); node_failed=${BASH_REMATCH[2]}; failed=$((failed + node_failed))
+  else
+    failed=$((failed + 1)); echo "not ok - node $1 checks printed no summary"
+  fi
+  if [ "$rc" -ne 0 ] && [ "$node_failed" -eq 0 ]; then
+    failed=$((failed + 1)); echo "not ok - node $1 exited $rc"
+  fi
+}
+
+# ---- node dependencies (npm ci from the lockfile; once per checkout) ----
+install_deps() {
+  command -v node >/dev/null && command -v npm >/dev/null || { echo "node and npm are required" >&2; return 1; }
+  # Reinstall when the lockfile is newer than what npm last installed.
+  if [ -f "$JS/node_modules/.package-lock.json" ] && [ ! "$JS/package-lock.json" -nt "$JS/node_modules/.package-lock.json" ]; then
+    return 0
+  fi
+  # Two test runs (plain and ASan trees) may start at once: one installs.
+  (
+    flock 9
+    if [ -f "$JS/node_modules/.package-lock.json" ] && [ ! "$JS/package-lock.json" -nt "$JS/node_modules/.package-lock.json" ]; then
+      exit 0
+    fi
+    cd "$JS" && npm ci --no-audit --no-fund --loglevel=error >"$work/npm.log" 2>&1 || { cat "$work/npm.log" >&2; exit 1; }
+  ) 9>"${TMPDIR:-/tmp}/vodup-npm-install-$(id -u).lock"
+}
+check "npm ci installed swagger-parser and ajv" install_deps || finish
+
+# ---- (a) the document itself ----
+run_node spec
+
+# ---- (b) a live server ----
+# A small rate-limit burst, so the live checks can reach a 429 quickly; no
+# key cache, so admin changes made mid-test (a disabled key, a default
+# domain) show at once (the cache's own behaviour is an integration test).
+"$VODUP" serve --listen 127.0.0.1:0 --data "$work/data" --rate-limit 1 --rate-burst 300 --key-cache-ttl 0 \
+  >"$work/stdout" 2>"$work/stderr" &
+pid=$!
+for _ in $(seq 1 200); do
+  grep -q '^vodup: listening on http://' "$work/stdout" && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.05
+done
+hostport=$(sed -n 's|^vodup: listening on http://\([^ ]*\) .*|\1|p' "$work/stdout")
+ak=$(sed -n 's/^  AccessKey: //p' "$work/stdout" | head -n 1)
+sk=$(sed -n 's/^  SecretKey: //p' "$work/stdout" | head -n 1)
+started() { [ -n "$hostport" ] && [ -n "$ak" ] && [ -n "$sk" ]; }
+if ! check "vodup serve started and printed its key" started; then
+  echo "--- stdout"; cat "$work/stdout"; echo "--- stderr"; tail -n 30 "$work/stderr"
+  finish
+fi
+
+VODUP_URL="http://$hostport" VODUP_AK="$ak" VODUP_SK="$sk" VODUP_BIN="$VODUP" VODUP_DATA="$work/data" \
+  run_node live
+
+# The access log must never carry the secret or a full signature.
+no_secret_logged() { ! grep -qF -- "$sk" "$work/stderr"; }
+check "the secret key never appears in the server's log" no_secret_logged
+
+kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
+check "SIGTERM: exit status 0 (got $rc)" test "$rc" -eq 0
+[ "$failed" -eq 0 ] || { echo "--- server stderr (last 20 lines)"; tail -n 20 "$work/stderr"; }
+finish
