@@ -33,6 +33,7 @@
 
 #include "api/errors.h"
 #include "common/ids.h"
+#include "common/timeutil.h"
 #include "common/log.h"
 #include "http/access_log.h"
 
@@ -147,6 +148,10 @@ static enum MHD_Result http_collect_query(void *cls, enum MHD_ValueKind kind, co
 {
     (void)kind;
     http_request_t *req = cls;
+    /* An empty segment ("a=1&&b=2") is not a pair; clients that build the
+     * CanonicalQuery with URLSearchParams or parse_qsl drop it, so do we. */
+    if (key_size == 0 && (value == NULL || value_size == 0))
+        return MHD_YES;
     if (req->query_count == HTTP_MAX_QUERY_PAIRS) {
         req->query_overflow = true;
         return MHD_NO;
@@ -469,12 +474,10 @@ int http_server_drain(http_server_t *srv, int timeout_s)
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
     srv->listen_fd = -1;
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    int64_t deadline_ns = timeutil_monotonic_ns() + (int64_t)timeout_s * 1000000000;
     for (;;) {
         int left = atomic_load(&srv->in_flight);
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (left == 0 || now.tv_sec - start.tv_sec >= timeout_s)
+        if (left == 0 || timeutil_monotonic_ns() >= deadline_ns)
             return left;
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
