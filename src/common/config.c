@@ -23,7 +23,7 @@ typedef struct config_option {
 
 static const config_option_t config_options[] = {
     {"listen", CONFIG_LISTEN, 0, "127.0.0.1:8080", 0, 0, "address and port to listen on (port 0: any free port)"},
-    {"data", CONFIG_STR, OFF(data_dir), "./data", 0, 0, "data directory: vodup.db and, later, objects"},
+    {"data", CONFIG_STR, OFF(data_dir), "./data", 0, 0, "data directory: vodup.db, blocks and objects"},
     {"public-url", CONFIG_STR, OFF(public_url), "", 0, 0,
      "public base URL of this server, returned as uploadUrl (default http://LISTEN)"},
     {"clock-skew", CONFIG_INT, OFF(clock_skew), "300", 1, 86400, "accepted X-WS-Timestamp distance, seconds"},
@@ -53,6 +53,16 @@ static const config_option_t config_options[] = {
      "SQLite durability: full (fsync every group commit) or normal"},
     {"speed-domain-url", CONFIG_STR, OFF(speed_domain_url), "", 0, 0, "speedDomainlUrl returned by getUploadToken"},
     {"http-dns-server", CONFIG_STR, OFF(http_dns_server), "", 0, 0, "httpDnsServer returned by getUploadToken"},
+    {"cors-origins", CONFIG_STR, OFF(cors_origins), "*", 0, 0,
+     "origins allowed to upload from a browser: * or a comma-separated list of exact origins"},
+    {"max-block-size", CONFIG_INT, OFF(max_block_size), "1073741824", 1, INT64_MAX,
+     "largest mkblk blockSize, bytes (400 above)"},
+    {"block-max-age", CONFIG_INT, OFF(block_max_age), "604800", 60, 31536000,
+     "seconds an unfinished block (and its ctx) is kept after its last write; then swept"},
+    {"upload-threads", CONFIG_INT, OFF(upload_threads), "4", 1, 256,
+     "threads for fsync, assembling and publishing uploads, so they never stall HTTP"},
+    {"playback", CONFIG_STR, OFF(playback), "public", 0, 0,
+     "GET/HEAD /<fileKey> serves published objects: public or off"},
     {"log-level", CONFIG_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error"},
     {"access-log", CONFIG_BOOL, OFF(access_log), "on", 0, 0, "one JSON line per request on stderr (on/off)"},
 };
@@ -221,6 +231,10 @@ bool config_finish(config_t *c, char *err, size_t errlen)
 {
     if (strcmp(c->db_sync, "full") != 0 && strcmp(c->db_sync, "normal") != 0) {
         snprintf(err, errlen, "db-sync: expected full or normal, got '%s'", c->db_sync);
+        return false;
+    }
+    if (strcmp(c->playback, "public") != 0 && strcmp(c->playback, "off") != 0) {
+        snprintf(err, errlen, "playback: expected public or off, got '%s'", c->playback);
         return false;
     }
     if (strcmp(c->log_level, "debug") && strcmp(c->log_level, "info") && strcmp(c->log_level, "warn") &&

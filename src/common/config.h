@@ -37,6 +37,11 @@ typedef struct config {
     char *db_sync;              /* "full" or "normal" */
     char *speed_domain_url;
     char *http_dns_server;
+    char *cors_origins;         /* "*" or comma list of origins */
+    int64_t max_block_size;     /* bytes */
+    int64_t block_max_age;      /* seconds */
+    int64_t upload_threads;
+    char *playback;             /* "public" or "off" */
     char *log_level;            /* debug|info|warn|error */
     bool access_log;
 } config_t;

@@ -152,6 +152,7 @@ typedef struct store_video {
     double duration;       /* < 0 until probed */
     int width, height;     /* 0 until probed */
     char *codecs;          /* NULL until probed */
+    char *object_id;       /* blob object holding the bytes; NULL until uploaded */
 } store_video_t;
 
 void store_video_free(store_video_t *v);
@@ -209,6 +210,19 @@ typedef struct store_video_page {
 
 void store_video_page_free(store_video_page_t *p);
 
+/* What a finished upload records (video_set_uploaded). */
+typedef struct store_video_upload {
+    int64_t account_id;
+    const char *video_id;
+    const char *object_id;  /* blob object now holding the bytes */
+    int64_t size;
+    const char *md5;        /* 32 lowercase hex */
+    const char *etag;       /* WCS etag, 28 chars */
+    const char *mime_type;
+    bool overwrite;         /* the token's policy: may replace an earlier upload */
+    int64_t now_ms;         /* uploadedAt */
+} store_video_upload_t;
+
 /* ---- the vtable ---- */
 
 struct store_ops {
@@ -248,6 +262,30 @@ struct store_ops {
     int (*video_get)(store_t *s, int64_t account_id, const char *video_id, store_video_t *out);
     int (*video_list)(store_t *s, int64_t account_id, const store_video_filter_t *filter,
                       store_video_page_t *out);
+
+    /* ---- the upload path: synchronous writes, called off the poll threads ---- */
+
+    /* The video whose fileKey is `file_key` in the account (account_id < 0:
+     * in any account, for the playback origin; fileKeys are unique). */
+    int (*video_find_by_key)(store_t *s, int64_t account_id, const char *file_key, store_video_t *out);
+    /* First bytes arrived: status created or failed -> uploading (any other
+     * status is left alone; STORE_OK either way, STORE_NOT_FOUND if none). */
+    int (*video_set_uploading)(store_t *s, int64_t account_id, const char *video_id);
+    /* Publishes an upload: status uploaded, size, md5, etag, mimeType,
+     * object_id, uploadedAt, failReason cleared.  When the video has an
+     * object already and u->overwrite is false: STORE_CONFLICT, nothing
+     * changes.  *old_object_id receives the object it replaced (caller frees
+     * it and removes its bytes), or NULL. */
+    int (*video_set_uploaded)(store_t *s, const store_video_upload_t *u, char **old_object_id);
+    /* An upload was refused after its bytes arrived (fileMd5 mismatch):
+     * status failed with `reason`, unless the video has an object already
+     * (then only nothing changes; STORE_OK). */
+    int (*video_set_failed)(store_t *s, int64_t account_id, const char *video_id, const char *reason);
+    /* Whether any video names `object_id` (for the blob sweep). */
+    int (*object_in_use)(store_t *s, const char *object_id, bool *in_use);
+    /* The server secret called `name` (32 random bytes, made on first use
+     * and kept in the database, so that every node and restart agrees). */
+    int (*secret_get)(store_t *s, const char *name, unsigned char out[32]);
 };
 
 struct store {
