@@ -26,8 +26,11 @@
 #include "common/workpool.h"
 #include "http/server.h"
 #include "store/store.h"
+#include "upload/upload.h"
 
 #define SERVE_DEFAULT_ACCOUNT "default"
+/* How often unfinished blocks and orphaned objects are looked for. */
+#define SERVE_SWEEP_INTERVAL_MS (3600 * 1000)
 
 /* The copy-paste example printed at start-up; README.md shows the same
  * lines, and tests/scripts/test_readme_example.sh runs both. */
@@ -126,6 +129,9 @@ int cli_serve(int argc, char **argv)
     ratelimit_t *rl = NULL;
     workpool_t *readers = NULL;
     keycache_t *keys = NULL;
+    workpool_t *upload_workers = NULL;
+    blob_t *blob = NULL;
+    upload_sweeper_t *sweeper = NULL;
     http_server_t *http = NULL;
     int fd = -1;
 
@@ -233,11 +239,25 @@ int cli_serve(int argc, char **argv)
     rl = ratelimit_new(cfg.rate_limit, cfg.rate_burst);
     readers = workpool_new((size_t)cfg.read_threads);
     keys = keycache_new(store, cfg.key_cache_ttl);
-    if (!rl || !readers || !keys)
+    upload_workers = workpool_new((size_t)cfg.upload_threads);
+    if (!rl || !readers || !keys || !upload_workers)
+        goto out;
+    blob = blob_local_open(cfg.data_dir);
+    if (!blob) {
+        fprintf(stderr, "vodup serve: cannot open the object storage under %s\n", cfg.data_dir);
+        goto out;
+    }
+    upload_ctx_t upload = {.cfg = &cfg, .store = store, .blob = blob, .keys = keys, .workers = upload_workers};
+    if (store->ops->secret_get(store, "upload-ctx", upload.ctx_secret) != STORE_OK) {
+        fprintf(stderr, "vodup serve: cannot read the server secret from the database\n");
+        goto out;
+    }
+    sweeper = upload_sweeper_start(&upload, SERVE_SWEEP_INTERVAL_MS);
+    if (!sweeper)
         goto out;
     api_ctx_t api = {
         .cfg = &cfg, .store = store, .ratelimit = rl, .readers = readers, .keys = keys, .public_url = public_url};
-    http = http_server_start(&cfg, &api, fd, err, sizeof(err));
+    http = http_server_start(&cfg, &api, &upload, fd, err, sizeof(err));
     fd = -1; /* owned by the server now, even on failure */
     if (!http) {
         fprintf(stderr, "vodup serve: %s\n", err);
@@ -259,6 +279,10 @@ int cli_serve(int argc, char **argv)
      * daemon stops. */
     workpool_free(readers);
     readers = NULL;
+    workpool_free(upload_workers);
+    upload_workers = NULL;
+    upload_sweeper_stop(sweeper);
+    sweeper = NULL;
     store->ops->close(store);
     store = NULL;
     http_server_stop(http);
@@ -268,10 +292,15 @@ int cli_serve(int argc, char **argv)
 out:
     if (fd >= 0)
         close(fd);
+    /* Jobs use the store: finish them before it closes. */
+    workpool_free(readers);
+    workpool_free(upload_workers);
+    upload_sweeper_stop(sweeper);
     http_server_stop(http);
     if (store)
         store->ops->close(store);
-    workpool_free(readers);
+    if (blob)
+        blob->ops->close(blob);
     keycache_free(keys);
     ratelimit_free(rl);
     config_free(&cfg);

@@ -13,6 +13,7 @@
  * http_completed (libmicrohttpd's completion callback, also run on abort)
  * writes the access log line and frees the request.
  */
+#define _GNU_SOURCE /* strcasestr */
 #include "http/server.h"
 
 #include <arpa/inet.h>
@@ -36,6 +37,8 @@
 #include "common/timeutil.h"
 #include "common/log.h"
 #include "http/access_log.h"
+#include "http/cors.h"
+#include "http/playback.h"
 
 /* libmicrohttpd reads at most about half of this per body call, and clears
  * the whole pool between requests on a keep-alive connection: 64 KiB keeps
@@ -49,6 +52,7 @@
 struct http_server {
     const config_t *cfg;
     const api_ctx_t *api;
+    const upload_ctx_t *upload;
     struct MHD_Daemon *daemon;
     int listen_fd;
     EVP_MD *sha256;
@@ -66,7 +70,7 @@ enum http_stage {
     HTTP_STAGE_DONE,    /* response queued */
 };
 
-enum http_kind { HTTP_KIND_API = 0, HTTP_KIND_HEALTH, HTTP_KIND_OTHER };
+enum http_kind { HTTP_KIND_API = 0, HTTP_KIND_HEALTH, HTTP_KIND_UPLOAD, HTTP_KIND_PLAYBACK, HTTP_KIND_OTHER };
 
 typedef struct http_request {
     http_server_t *srv;
@@ -84,6 +88,7 @@ typedef struct http_request {
     bool body_overflow;
     uint64_t bytes_in;
     api_call_t call;
+    upload_call_t *upload; /* HTTP_KIND_UPLOAD */
     /* Guards the hand-over between the poll thread (suspend) and the store's
      * writer thread (completion + resume); see http_request_complete. */
     pthread_mutex_t mu;
@@ -94,6 +99,7 @@ typedef struct http_request {
     /* An answer decided on the first call, queued on the next (see http_answer). */
     int ready_status;
     char *ready_body;
+    struct MHD_Response *ready_resp; /* playback: built on the first call */
 } http_request_t;
 
 int http_listen(const char *host, int port, int *bound_port, char *err, size_t errlen)
@@ -195,10 +201,9 @@ static enum MHD_Result http_send_error(http_request_t *req, int err, const char 
     return http_send_call(req);
 }
 
-/* Runs on the store's writer thread when a pending API call has its answer. */
-static void http_request_complete(api_call_t *call)
+/* Runs on a store or worker thread when a pending call has its answer. */
+static void http_request_resume(http_request_t *req)
 {
-    http_request_t *req = (http_request_t *)((char *)call - offsetof(http_request_t, call));
     pthread_mutex_lock(&req->mu);
     req->completed = true;
     if (req->suspended) {
@@ -206,6 +211,16 @@ static void http_request_complete(api_call_t *call)
         MHD_resume_connection(req->conn);
     }
     pthread_mutex_unlock(&req->mu);
+}
+
+static void http_request_complete(api_call_t *call)
+{
+    http_request_resume((http_request_t *)((char *)call - offsetof(http_request_t, call)));
+}
+
+static void http_upload_complete(void *arg)
+{
+    http_request_resume(arg);
 }
 
 static http_request_t *http_request_new(http_server_t *srv, struct MHD_Connection *conn, const char *url,
@@ -236,6 +251,9 @@ static http_request_t *http_request_new(http_server_t *srv, struct MHD_Connectio
 static void http_request_free(http_request_t *req)
 {
     free(req->ready_body);
+    if (req->ready_resp)
+        MHD_destroy_response(req->ready_resp);
+    upload_call_free(req->upload);
     api_call_reset(&req->call);
     EVP_MD_CTX_free(req->sha);
     pthread_mutex_destroy(&req->mu);
@@ -284,6 +302,132 @@ static enum MHD_Result http_answer_call(http_request_t *req)
     return http_answer(req, req->call.status ? req->call.status : 500, body);
 }
 
+/* ---- the upload endpoint and playback ---- */
+
+/* Headers on every upload and playback answer: both request ids (the
+ * Python SDK reads X-Reqid), CORS, and the Connection: close echo the
+ * Python SDK's pooled sockets need. */
+static void http_upload_headers(http_request_t *req, struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    MHD_add_response_header(resp, "X-Reqid", req->request_id);
+    cors_add_headers(req->srv->cfg, resp, MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Origin"));
+    const char *connection = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONNECTION);
+    if ((connection && strcasestr(connection, "close")) || atomic_load(&req->srv->draining))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
+static enum MHD_Result http_queue(http_request_t *req, int status, struct MHD_Response *resp, uint64_t len)
+{
+    if (!resp)
+        return MHD_NO;
+    req->status = status;
+    req->bytes_out = len;
+    req->stage = HTTP_STAGE_DONE;
+    enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+static enum MHD_Result http_send_upload(http_request_t *req)
+{
+    upload_response_t ur;
+    upload_call_response(req->upload, &ur);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(ur.body_len, (void *)ur.body, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ur.content_type);
+    if (ur.location)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, ur.location);
+    if (ur.status == 405)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "POST, OPTIONS");
+    http_upload_headers(req, resp);
+    return http_queue(req, ur.status, resp, ur.body_len);
+}
+
+static const char *http_upload_header(void *arg, const char *name)
+{
+    http_request_t *req = arg;
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+static enum MHD_Result http_begin_upload(http_request_t *req, int route)
+{
+    http_server_t *srv = req->srv;
+    req->kind = HTTP_KIND_UPLOAD;
+    if (strcmp(req->method, "OPTIONS") == 0) {
+        struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+            return MHD_NO;
+        http_upload_headers(req, resp);
+        cors_add_preflight(resp);
+        req->ready_resp = resp;
+        req->ready_status = 200;
+        req->stage = HTTP_STAGE_READY;
+        return MHD_YES;
+    }
+    bool post = strcmp(req->method, "POST") == 0;
+    bool draining = atomic_load(&srv->draining);
+    upload_request_t ur = {
+        .route = post && !draining ? route : UPLOAD_ROUTE_NONE,
+        .path = req->call.path,
+        .request_id = req->request_id,
+        .conn = req->conn,
+        .header = http_upload_header,
+        .header_arg = req,
+        .content_length = http_content_length(req),
+        .on_complete = http_upload_complete,
+        .complete_arg = req,
+    };
+    req->upload = upload_call_begin(srv->upload, &ur);
+    if (!req->upload)
+        return MHD_NO;
+    if (!post)
+        upload_call_fail(req->upload, 405, "Use POST.");
+    else if (draining)
+        upload_call_fail(req->upload, 503, "The server is shutting down.");
+    if (upload_call_failed(req->upload)) {
+        /* A refused body is never read; a bodiless request keeps its
+         * connection by answering on the next call (see http_answer). */
+        if (http_has_body(req))
+            return http_send_upload(req);
+        req->stage = HTTP_STAGE_READY;
+        return MHD_YES;
+    }
+    req->stage = HTTP_STAGE_BODY;
+    return MHD_YES;
+}
+
+static enum MHD_Result http_finish_upload(http_request_t *req)
+{
+    req->stage = HTTP_STAGE_WAITING;
+    if (upload_call_finish(req->upload))
+        return http_send_upload(req);
+    pthread_mutex_lock(&req->mu);
+    bool done = req->completed;
+    if (!done) {
+        req->suspended = true;
+        MHD_suspend_connection(req->conn);
+    }
+    pthread_mutex_unlock(&req->mu);
+    return done ? http_send_upload(req) : MHD_YES;
+}
+
+static enum MHD_Result http_begin_playback(http_request_t *req)
+{
+    req->kind = HTTP_KIND_PLAYBACK;
+    int status = 500;
+    struct MHD_Response *resp = playback_respond(req->srv->upload, req->conn, req->call.path, &status);
+    if (!resp)
+        return MHD_NO;
+    http_upload_headers(req, resp);
+    req->ready_resp = resp;
+    req->ready_status = status;
+    req->stage = HTTP_STAGE_READY;
+    return MHD_YES;
+}
+
 static enum MHD_Result http_begin(http_request_t *req)
 {
     http_server_t *srv = req->srv;
@@ -293,6 +437,12 @@ static enum MHD_Result http_begin(http_request_t *req)
         return http_answer(req, draining ? 503 : 200,
                            strdup(draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}"));
     }
+    int upload_route = srv->upload ? upload_route_find(req->call.path) : UPLOAD_ROUTE_NONE;
+    if (upload_route != UPLOAD_ROUTE_NONE)
+        return http_begin_upload(req, upload_route);
+    if (srv->upload && (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")) &&
+        api_route_find(req->call.path) == API_ROUTE_NONE && !atomic_load(&srv->draining))
+        return http_begin_playback(req);
     if (atomic_load(&srv->draining)) {
         api_call_error(&req->call, API_ERR_UNAVAILABLE, "The server is shutting down.");
         return http_answer_call(req);
@@ -361,6 +511,14 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
     }
     switch (req->stage) {
     case HTTP_STAGE_BODY:
+        if (req->kind == HTTP_KIND_UPLOAD) {
+            if (*upload_data_size == 0)
+                return http_finish_upload(req);
+            size_t n = *upload_data_size;
+            *upload_data_size = 0;
+            req->bytes_in += n;
+            return upload_call_body(req->upload, upload_data, n) ? MHD_YES : MHD_NO;
+        }
         if (*upload_data_size > 0) {
             size_t n = *upload_data_size;
             *upload_data_size = 0;
@@ -368,6 +526,14 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         }
         return http_finish(req);
     case HTTP_STAGE_READY: {
+        *upload_data_size = 0;
+        if (req->ready_resp) {
+            struct MHD_Response *resp = req->ready_resp;
+            req->ready_resp = NULL;
+            return http_queue(req, req->ready_status, resp, 0);
+        }
+        if (req->kind == HTTP_KIND_UPLOAD)
+            return http_send_upload(req);
         char *ready = req->ready_body;
         req->ready_body = NULL;
         *upload_data_size = 0;
@@ -380,6 +546,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         pthread_mutex_unlock(&req->mu);
         if (!done)
             return MHD_YES;
+        if (req->kind == HTTP_KIND_UPLOAD)
+            return http_send_upload(req);
         api_call_resume(req->srv->api, &req->call);
         return http_send_call(req);
     }
@@ -411,7 +579,7 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
             .bytes_in = req->bytes_in,
             .bytes_out = req->bytes_out,
             .duration_ms = ms,
-            .access_key = req->call.access_key,
+            .access_key = req->upload ? upload_call_access_key(req->upload) : req->call.access_key,
             .aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK,
         });
     }
@@ -432,7 +600,8 @@ static void http_mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("libmicrohttpd: %s", msg);
 }
 
-http_server_t *http_server_start(const config_t *cfg, const api_ctx_t *api, int listen_fd, char *err, size_t errlen)
+http_server_t *http_server_start(const config_t *cfg, const api_ctx_t *api, const upload_ctx_t *upload, int listen_fd,
+                                 char *err, size_t errlen)
 {
     http_server_t *srv = calloc(1, sizeof(*srv));
     if (!srv) {
@@ -442,6 +611,7 @@ http_server_t *http_server_start(const config_t *cfg, const api_ctx_t *api, int 
     }
     srv->cfg = cfg;
     srv->api = api;
+    srv->upload = upload;
     srv->listen_fd = listen_fd;
     srv->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     if (!srv->sha256 || !ids_random_hex(6, srv->request_id_prefix)) {

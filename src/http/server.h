@@ -16,6 +16,7 @@
 
 #include "api/api.h"
 #include "common/config.h"
+#include "upload/upload.h"
 
 typedef struct http_server http_server_t;
 
@@ -23,9 +24,10 @@ typedef struct http_server http_server_t;
  * port actually bound in *bound_port; -1 on failure with err set. */
 int http_listen(const char *host, int port, int *bound_port, char *err, size_t errlen);
 
-/* Starts serving on listen_fd (takes ownership).  NULL on failure. */
-http_server_t *http_server_start(const config_t *cfg, const api_ctx_t *api, int listen_fd, char *err,
-                                 size_t errlen);
+/* Starts serving on listen_fd (takes ownership).  upload NULL: no upload
+ * endpoint or playback (API only).  NULL on failure. */
+http_server_t *http_server_start(const config_t *cfg, const api_ctx_t *api, const upload_ctx_t *upload,
+                                 int listen_fd, char *err, size_t errlen);
 
 /* Graceful stop, step 1: stop accepting, answer new requests on open
  * connections with 503, and wait up to timeout_s for in-flight requests.

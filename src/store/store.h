@@ -263,28 +263,48 @@ struct store_ops {
     int (*video_list)(store_t *s, int64_t account_id, const store_video_filter_t *filter,
                       store_video_page_t *out);
 
-    /* ---- the upload path: synchronous writes, called off the poll threads ---- */
+    /* ---- the upload path: synchronous writes, called off the poll threads ----
+     *
+     * The writes return once durable (the configured synchronous mode).  In
+     * the SQLite store they are jobs of the writer thread, sharing the
+     * group-committed batches of video_register, so they never wait behind
+     * a competing writer; they must not be called from a `done` callback
+     * (that runs on the writer thread: STORE_ERROR, logged).  A closing
+     * store answers STORE_UNAVAILABLE.  Another account's video is
+     * STORE_NOT_FOUND, as an unknown one. */
 
     /* The video whose fileKey is `file_key` in the account (account_id < 0:
-     * in any account, for the playback origin; fileKeys are unique). */
+     * in any account, for the playback origin; fileKeys are unique across
+     * the whole database).  A read. */
     int (*video_find_by_key)(store_t *s, int64_t account_id, const char *file_key, store_video_t *out);
-    /* First bytes arrived: status created or failed -> uploading (any other
-     * status is left alone; STORE_OK either way, STORE_NOT_FOUND if none). */
+    /* First bytes arrived: status created or failed -> uploading, clearing
+     * failReason (any other status is left alone; STORE_OK either way,
+     * STORE_NOT_FOUND if none). */
     int (*video_set_uploading)(store_t *s, int64_t account_id, const char *video_id);
     /* Publishes an upload: status uploaded, size, md5, etag, mimeType,
-     * object_id, uploadedAt, failReason cleared.  When the video has an
-     * object already and u->overwrite is false: STORE_CONFLICT, nothing
-     * changes.  *old_object_id receives the object it replaced (caller frees
-     * it and removes its bytes), or NULL. */
+     * object_id, uploadedAt, failReason cleared; duration, width, height and
+     * codecs go back to "not probed" (they described the old bytes).  The
+     * check and the set are one transaction.  When the video has an object
+     * already and u->overwrite is false: STORE_CONFLICT, nothing changes.
+     * *old_object_id receives the object it replaced (caller frees it and
+     * removes its bytes), or NULL: also when u->object_id is the video's
+     * object already.  old_object_id may be NULL (the sweep then removes the
+     * old bytes).  STORE_EXISTS: u->object_id belongs to another video (an
+     * object is never shared).  STORE_INVALID: no video_id or object_id, or
+     * size < 0. */
     int (*video_set_uploaded)(store_t *s, const store_video_upload_t *u, char **old_object_id);
     /* An upload was refused after its bytes arrived (fileMd5 mismatch):
-     * status failed with `reason`, unless the video has an object already
-     * (then only nothing changes; STORE_OK). */
+     * status failed with `reason` (required), unless the video has an object
+     * already (then nothing changes; STORE_OK). */
     int (*video_set_failed)(store_t *s, int64_t account_id, const char *video_id, const char *reason);
-    /* Whether any video names `object_id` (for the blob sweep). */
+    /* Whether any video names `object_id` (for the blob sweep).  A read; on
+     * any error *in_use is true, so that a failed lookup never reads as
+     * "free to remove". */
     int (*object_in_use)(store_t *s, const char *object_id, bool *in_use);
     /* The server secret called `name` (32 random bytes, made on first use
-     * and kept in the database, so that every node and restart agrees). */
+     * and kept in the database, so that every node and restart agrees).
+     * Read first; only the first use writes (insert-if-absent, then read the
+     * winner, so racing threads and nodes get the same bytes). */
     int (*secret_get)(store_t *s, const char *name, unsigned char out[32]);
 };
 

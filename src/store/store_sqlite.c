@@ -3,10 +3,13 @@
  *
  * Owns the database file (created 0600, WAL journal), one write connection,
  * a small pool of read connections and the writer thread that group-commits
- * video registrations: every registration queued while the previous batch
- * was being committed shares the next transaction and its single fsync.
- * Reads never touch the write connection, and WAL readers never wait for a
- * writer, so a slow fsync cannot hold up a request that only reads.
+ * video registrations and the upload path's writes: every job queued while
+ * the previous batch was being committed shares the next transaction and its
+ * single fsync (a registration's caller is called back, an upload-path
+ * writer waits).  Admin writes, rare and off the request path, take the
+ * write connection directly between batches.  Reads never touch the write
+ * connection, and WAL readers never wait for a writer, so a slow fsync
+ * cannot hold up a request that only reads.
  *
  * It must never build SQL from input (every value is a bound parameter),
  * never log a secret key, and never call a `done` callback while holding one
@@ -17,6 +20,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stddef.h>
@@ -130,6 +135,22 @@ static const char *const store_sqlite_migrations[] = {
     "  position INTEGER NOT NULL,"
     "  PRIMARY KEY (video_id, category_id)) WITHOUT ROWID;"
     "CREATE INDEX video_categories_category ON video_categories(category_id);",
+
+    /* 2: the upload path.  object_id names the blob object holding a
+     * video's bytes (NULL until the first upload is published).  A fileKey
+     * embeds its video's id, so keys already stored are distinct and the
+     * playback origin can look one up without knowing the account; making
+     * the index UNIQUE turns that invariant into the database's to keep.  No
+     * two videos may share an object either: replacing one video's upload
+     * removes the old object's bytes, which must not be another's.  The
+     * object index also serves the blob sweep's "is this object in use?". */
+    "ALTER TABLE videos ADD COLUMN object_id TEXT;"
+    "CREATE UNIQUE INDEX videos_file_key ON videos(file_key);"
+    "CREATE UNIQUE INDEX videos_object_id ON videos(object_id) WHERE object_id IS NOT NULL;"
+    /* Server-wide secrets (keys of HMACs that every node must agree on). */
+    "CREATE TABLE secrets ("
+    "  name TEXT PRIMARY KEY,"
+    "  value BLOB NOT NULL);",
 };
 
 #define STORE_SQLITE_SCHEMA_VERSION \
@@ -142,13 +163,13 @@ static const char *const store_sqlite_migrations[] = {
     "v.video_id, v.account_id, v.file_id, v.name, v.file_key, v.bucket, v.domain, v.status, "   \
     "v.fail_reason, v.size, v.md5, v.etag, v.mime_type, v.expected_size, v.expected_md5, "       \
     "v.overwrite, v.workflow_id, v.cmd, v.watermark_name, v.template_name, v.subtitle_id, "      \
-    "v.created_ms, v.uploaded_ms, v.duration, v.width, v.height, v.codecs"
+    "v.created_ms, v.uploaded_ms, v.duration, v.width, v.height, v.codecs, v.object_id"
 
 enum store_sqlite_video_col {
     VC_VIDEO_ID, VC_ACCOUNT_ID, VC_FILE_ID, VC_NAME, VC_FILE_KEY, VC_BUCKET, VC_DOMAIN, VC_STATUS,
     VC_FAIL_REASON, VC_SIZE, VC_MD5, VC_ETAG, VC_MIME_TYPE, VC_EXPECTED_SIZE, VC_EXPECTED_MD5,
     VC_OVERWRITE, VC_WORKFLOW_ID, VC_CMD, VC_WATERMARK_NAME, VC_TEMPLATE_NAME, VC_SUBTITLE_ID,
-    VC_CREATED_MS, VC_UPLOADED_MS, VC_DURATION, VC_WIDTH, VC_HEIGHT, VC_CODECS,
+    VC_CREATED_MS, VC_UPLOADED_MS, VC_DURATION, VC_WIDTH, VC_HEIGHT, VC_CODECS, VC_OBJECT_ID,
 };
 
 /* The WHERE clause shared by the count and the page of getVideoList:
@@ -199,6 +220,15 @@ enum store_sqlite_stmt_id {
     SQ_VIDEO_CATEGORIES,
     SQ_VIDEO_COUNT,
     SQ_VIDEO_PAGE,
+    SQ_VIDEO_BY_KEY,
+    SQ_VIDEO_EXISTS,
+    SQ_VIDEO_OBJECT,
+    SQ_VIDEO_SET_UPLOADING,
+    SQ_VIDEO_SET_UPLOADED,
+    SQ_VIDEO_SET_FAILED,
+    SQ_OBJECT_IN_USE,
+    SQ_SECRET_GET,
+    SQ_SECRET_INSERT,
     SQ_COUNT
 };
 
@@ -268,6 +298,26 @@ static const char *const store_sqlite_sql[SQ_COUNT] = {
     [SQ_VIDEO_COUNT] = "SELECT count(*)" STORE_SQLITE_VIDEO_FILTER,
     [SQ_VIDEO_PAGE] = "SELECT " STORE_SQLITE_VIDEO_COLUMNS STORE_SQLITE_VIDEO_FILTER
                       " ORDER BY v.created_ms DESC, v.video_id DESC LIMIT ?5 OFFSET ?6",
+    /* ?2 < 0: any account (the playback origin knows only the key). */
+    [SQ_VIDEO_BY_KEY] = "SELECT " STORE_SQLITE_VIDEO_COLUMNS " FROM videos v"
+                        " WHERE v.file_key = ?1 AND (?2 < 0 OR v.account_id = ?2)",
+    [SQ_VIDEO_EXISTS] = "SELECT 1 FROM videos WHERE video_id = ?1 AND account_id = ?2",
+    [SQ_VIDEO_OBJECT] = "SELECT object_id FROM videos WHERE video_id = ?1 AND account_id = ?2",
+    /* A failed upload may be retried; its reason goes with the failure. */
+    [SQ_VIDEO_SET_UPLOADING] = "UPDATE videos SET status = 'uploading', fail_reason = NULL"
+                               " WHERE video_id = ?1 AND account_id = ?2 AND status IN ('created', 'failed')",
+    /* New bytes make the probe results of the old ones meaningless, so they
+     * are reset to "not probed" along with the upload's own fields. */
+    [SQ_VIDEO_SET_UPLOADED] = "UPDATE videos SET status = 'uploaded', fail_reason = NULL, size = ?3, md5 = ?4,"
+                              " etag = ?5, mime_type = ?6, object_id = ?7, uploaded_ms = ?8,"
+                              " duration = -1, width = 0, height = 0, codecs = NULL"
+                              " WHERE video_id = ?1 AND account_id = ?2",
+    [SQ_VIDEO_SET_FAILED] = "UPDATE videos SET status = 'failed', fail_reason = ?3"
+                            " WHERE video_id = ?1 AND account_id = ?2 AND object_id IS NULL",
+    [SQ_OBJECT_IN_USE] = "SELECT EXISTS (SELECT 1 FROM videos WHERE object_id = ?1)",
+    [SQ_SECRET_GET] = "SELECT value FROM secrets WHERE name = ?1",
+    /* The first writer wins; everyone then reads the winner's value. */
+    [SQ_SECRET_INSERT] = "INSERT OR IGNORE INTO secrets (name, value) VALUES (?1, ?2)",
 };
 
 /* ---- types ---- */
@@ -278,11 +328,16 @@ typedef struct store_sqlite_conn {
     sqlite3_stmt *stmts[SQ_COUNT];
 } store_sqlite_conn_t;
 
-/* A queued registration.  The registration's strings and categories are
+typedef struct store_sqlite_write store_sqlite_write_t;
+
+/* A queued job: a registration or, when `write` is set, one of the upload
+ * path's synchronous writes.  A registration's strings and categories are
  * copied into the same allocation, because the caller frees its own as soon
- * as video_register returns. */
+ * as video_register returns; a write's job lives on its caller's stack, as
+ * the caller waits until the write is durable. */
 typedef struct store_sqlite_job {
     struct store_sqlite_job *next;
+    store_sqlite_write_t *write;
     store_video_reg_t reg;
     store_reg_done_fn done;
     void *arg;
@@ -622,6 +677,10 @@ static int store_sqlite_migrate(store_sqlite_conn_t *c)
     for (int v = version; v < STORE_SQLITE_SCHEMA_VERSION; v++) {
         int src = sqlite3_exec(c->db, store_sqlite_migrations[v], NULL, NULL, NULL);
         if (src != SQLITE_OK) {
+            /* Logged here: the mapping stays silent about constraint
+             * failures (a UNIQUE index over rows that break it), and a
+             * database that cannot be migrated stops the server. */
+            log_error("store: migration to schema version %d failed: %s", v + 1, sqlite3_errmsg(c->db));
             rc = store_sqlite_map(c->db, src, "migration");
             goto out;
         }
@@ -1337,6 +1396,317 @@ out:
     return rc;
 }
 
+/* ---- the upload path: synchronous writes through the writer thread ---- */
+
+#define STORE_SQLITE_SECRET_LEN 32
+
+/*
+ * One of the upload path's writes.  Upload workers call these concurrently
+ * with the registrations the writer thread group-commits; rather than take
+ * the write connection from it (and pay an fsync each), a write joins the
+ * queue as one more job: it runs in the next batch's transaction, under its
+ * own savepoint, and shares that batch's single commit.  The caller sleeps
+ * until the batch is durable, then reads rc and the outputs.
+ */
+typedef int (*store_sqlite_write_fn)(store_sqlite_conn_t *c, store_sqlite_write_t *w);
+
+struct store_sqlite_write {
+    store_sqlite_write_fn run;
+    /* Arguments, borrowed from the caller (who waits, so they outlive the
+     * job). */
+    int64_t account_id;
+    const char *video_id;
+    const char *text; /* video_set_failed's reason; secret_get's name */
+    const store_video_upload_t *upload;
+    /* Outputs, valid only when rc is STORE_OK. */
+    char *old_object_id;
+    unsigned char secret[STORE_SQLITE_SECRET_LEN];
+    /* The hand-over from the writer thread to the caller. */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    int rc;
+};
+
+/* Called by the writer thread once the write's batch has committed (or
+ * failed): records the outcome and wakes the caller.  A write whose batch
+ * failed after it ran keeps none of its outputs. */
+static void store_sqlite_write_finish(store_sqlite_write_t *w, int rc)
+{
+    pthread_mutex_lock(&w->mu);
+    w->rc = rc;
+    if (rc != STORE_OK) {
+        free(w->old_object_id);
+        w->old_object_id = NULL;
+        OPENSSL_cleanse(w->secret, sizeof(w->secret));
+    }
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Queues `w` for the writer thread and waits until it is durable.  Returns
+ * its rc; STORE_UNAVAILABLE when the store is closing. */
+static int store_sqlite_write_sync(store_sqlite_t *s, store_sqlite_write_t *w)
+{
+    /* From a registration callback this would wait for the writer thread
+     * on the writer thread, forever. */
+    if (s->writer_started && pthread_equal(pthread_self(), s->writer_thread)) {
+        log_error("store: an upload-path write was called from a store callback");
+        return STORE_ERROR;
+    }
+    store_sqlite_job_t job;
+    memset(&job, 0, sizeof(job));
+    job.write = w;
+    w->done = false;
+    w->rc = STORE_ERROR;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+
+    int rc;
+    pthread_mutex_lock(&s->queue_mu);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->queue_mu);
+        rc = STORE_UNAVAILABLE;
+        goto out;
+    }
+    if (s->queue_tail)
+        s->queue_tail->next = &job;
+    else
+        s->queue_head = &job;
+    s->queue_tail = &job;
+    pthread_cond_signal(&s->queue_cv);
+    pthread_mutex_unlock(&s->queue_mu);
+
+    pthread_mutex_lock(&w->mu);
+    while (!w->done)
+        pthread_cond_wait(&w->cv, &w->mu);
+    rc = w->rc;
+    pthread_mutex_unlock(&w->mu);
+out:
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    return rc;
+}
+
+/* STORE_OK when the account has the video, else STORE_NOT_FOUND: tells "no
+ * change was due" from "no such video" after an UPDATE changed no row. */
+static int store_sqlite_video_exists(store_sqlite_conn_t *c, int64_t account_id, const char *video_id)
+{
+    sqlite3_stmt *st;
+    int rc = store_sqlite_prepare(c, SQ_VIDEO_EXISTS, &st);
+    if (rc != STORE_OK)
+        return rc;
+    int err = SQLITE_OK;
+    store_sqlite_bind_text(st, 1, video_id, &err);
+    store_sqlite_bind_int64(st, 2, account_id, &err);
+    int src = err != SQLITE_OK ? err : sqlite3_step(st);
+    store_sqlite_release(st);
+    if (src == SQLITE_ROW)
+        return STORE_OK;
+    return src == SQLITE_DONE ? STORE_NOT_FOUND : store_sqlite_map(c->db, src, "find video");
+}
+
+/* Runs an UPDATE bound to (?1 video_id, ?2 account_id[, ?3 text]); a
+ * statement that changed no row answers whether the video exists. */
+static int store_sqlite_video_update(store_sqlite_conn_t *c, enum store_sqlite_stmt_id id,
+                                     const store_sqlite_write_t *w, const char *what)
+{
+    sqlite3_stmt *st;
+    int rc = store_sqlite_prepare(c, id, &st);
+    if (rc != STORE_OK)
+        return rc;
+    int err = SQLITE_OK;
+    store_sqlite_bind_text(st, 1, w->video_id, &err);
+    store_sqlite_bind_int64(st, 2, w->account_id, &err);
+    if (w->text)
+        store_sqlite_bind_text(st, 3, w->text, &err);
+    int src = err != SQLITE_OK ? err : sqlite3_step(st);
+    store_sqlite_release(st);
+    if (src != SQLITE_DONE)
+        return store_sqlite_map(c->db, src, what);
+    if (sqlite3_changes(c->db) > 0)
+        return STORE_OK;
+    return store_sqlite_video_exists(c, w->account_id, w->video_id);
+}
+
+static int store_sqlite_run_set_uploading(store_sqlite_conn_t *c, store_sqlite_write_t *w)
+{
+    return store_sqlite_video_update(c, SQ_VIDEO_SET_UPLOADING, w, "set video uploading");
+}
+
+static int store_sqlite_run_set_failed(store_sqlite_conn_t *c, store_sqlite_write_t *w)
+{
+    return store_sqlite_video_update(c, SQ_VIDEO_SET_FAILED, w, "set video failed");
+}
+
+/* The check and the set run in one transaction, which holds the database's
+ * write lock throughout (BEGIN IMMEDIATE): no other upload, thread or
+ * process can publish between them. */
+static int store_sqlite_run_set_uploaded(store_sqlite_conn_t *c, store_sqlite_write_t *w)
+{
+    const store_video_upload_t *u = w->upload;
+    sqlite3_stmt *st;
+    int rc = store_sqlite_prepare(c, SQ_VIDEO_OBJECT, &st);
+    if (rc != STORE_OK)
+        return rc;
+    int err = SQLITE_OK;
+    store_sqlite_bind_text(st, 1, u->video_id, &err);
+    store_sqlite_bind_int64(st, 2, u->account_id, &err);
+    int src = err != SQLITE_OK ? err : sqlite3_step(st);
+    if (src != SQLITE_ROW) {
+        store_sqlite_release(st);
+        return src == SQLITE_DONE ? STORE_NOT_FOUND : store_sqlite_map(c->db, src, "find video object");
+    }
+    bool ok = true;
+    char *old = store_sqlite_col_text(st, 0, &ok);
+    store_sqlite_release(st);
+    if (!ok)
+        return STORE_ERROR;
+    if (old && !u->overwrite) {
+        free(old);
+        return STORE_CONFLICT;
+    }
+    /* Publishing the same object again replaces nothing: reporting it as
+     * replaced would have the caller delete the bytes it just published. */
+    if (old && !strcmp(old, u->object_id)) {
+        free(old);
+        old = NULL;
+    }
+
+    rc = store_sqlite_prepare(c, SQ_VIDEO_SET_UPLOADED, &st);
+    if (rc != STORE_OK)
+        goto out;
+    store_sqlite_bind_text(st, 1, u->video_id, &err);
+    store_sqlite_bind_int64(st, 2, u->account_id, &err);
+    store_sqlite_bind_int64(st, 3, u->size, &err);
+    store_sqlite_bind_text(st, 4, u->md5, &err);
+    store_sqlite_bind_text(st, 5, u->etag, &err);
+    store_sqlite_bind_text(st, 6, u->mime_type, &err);
+    store_sqlite_bind_text(st, 7, u->object_id, &err);
+    store_sqlite_bind_int64(st, 8, u->now_ms, &err);
+    src = err != SQLITE_OK ? err : sqlite3_step(st);
+    store_sqlite_release(st);
+    /* STORE_EXISTS here: the object already belongs to another video. */
+    rc = src == SQLITE_DONE ? STORE_OK : store_sqlite_map(c->db, src, "set video uploaded");
+out:
+    if (rc == STORE_OK)
+        w->old_object_id = old;
+    else
+        free(old);
+    return rc;
+}
+
+/* Reads the secret `name` into `out`; STORE_NOT_FOUND when there is none. */
+static int store_sqlite_secret_read(store_sqlite_conn_t *c, const char *name,
+                                    unsigned char out[STORE_SQLITE_SECRET_LEN])
+{
+    sqlite3_stmt *st;
+    int rc = store_sqlite_prepare(c, SQ_SECRET_GET, &st);
+    if (rc != STORE_OK)
+        return rc;
+    int err = SQLITE_OK;
+    store_sqlite_bind_text(st, 1, name, &err);
+    int src = err != SQLITE_OK ? err : sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        const void *value = sqlite3_column_blob(st, 0);
+        if (value && sqlite3_column_bytes(st, 0) == STORE_SQLITE_SECRET_LEN) {
+            memcpy(out, value, STORE_SQLITE_SECRET_LEN);
+            rc = STORE_OK;
+        } else {
+            /* Never made by this code: refuse rather than use a weak key. */
+            log_error("store: secret %s in the database is not %d bytes", name, STORE_SQLITE_SECRET_LEN);
+            rc = STORE_ERROR;
+        }
+    } else {
+        rc = src == SQLITE_DONE ? STORE_NOT_FOUND : store_sqlite_map(c->db, src, "read secret");
+    }
+    store_sqlite_release(st);
+    return rc;
+}
+
+/* Makes the secret unless another thread or process made it first, then
+ * reads whichever value won, so that everyone agrees on it. */
+static int store_sqlite_run_secret_make(store_sqlite_conn_t *c, store_sqlite_write_t *w)
+{
+    unsigned char fresh[STORE_SQLITE_SECRET_LEN];
+    if (RAND_bytes(fresh, sizeof(fresh)) != 1) {
+        log_error("store: RAND_bytes failed");
+        return STORE_ERROR;
+    }
+    sqlite3_stmt *st;
+    int err = SQLITE_OK, src;
+    int rc = store_sqlite_prepare(c, SQ_SECRET_INSERT, &st);
+    if (rc != STORE_OK)
+        goto out;
+    store_sqlite_bind_text(st, 1, w->text, &err);
+    if (err == SQLITE_OK)
+        err = sqlite3_bind_blob(st, 2, fresh, (int)sizeof(fresh), SQLITE_STATIC);
+    src = err != SQLITE_OK ? err : sqlite3_step(st);
+    store_sqlite_release(st);
+    rc = src == SQLITE_DONE ? STORE_OK : store_sqlite_map(c->db, src, "make secret");
+    if (rc == STORE_OK)
+        rc = store_sqlite_secret_read(c, w->text, w->secret);
+    if (rc == STORE_NOT_FOUND)
+        rc = STORE_ERROR; /* inserted or already there: it cannot be missing */
+out:
+    OPENSSL_cleanse(fresh, sizeof(fresh));
+    return rc;
+}
+
+static int store_sqlite_video_set_uploading(store_t *base, int64_t account_id, const char *video_id)
+{
+    if (!video_id)
+        return STORE_INVALID;
+    store_sqlite_write_t w = {.run = store_sqlite_run_set_uploading, .account_id = account_id, .video_id = video_id};
+    return store_sqlite_write_sync((store_sqlite_t *)base, &w);
+}
+
+static int store_sqlite_video_set_uploaded(store_t *base, const store_video_upload_t *u, char **old_object_id)
+{
+    if (old_object_id)
+        *old_object_id = NULL;
+    if (!u || !u->video_id || !u->object_id || !u->object_id[0] || u->size < 0)
+        return STORE_INVALID;
+    store_sqlite_write_t w = {.run = store_sqlite_run_set_uploaded, .upload = u};
+    int rc = store_sqlite_write_sync((store_sqlite_t *)base, &w);
+    if (old_object_id)
+        *old_object_id = w.old_object_id;
+    else
+        free(w.old_object_id); /* the caller leaves the old bytes to the sweep */
+    return rc;
+}
+
+static int store_sqlite_video_set_failed(store_t *base, int64_t account_id, const char *video_id,
+                                         const char *reason)
+{
+    if (!video_id || !reason)
+        return STORE_INVALID;
+    store_sqlite_write_t w = {
+        .run = store_sqlite_run_set_failed, .account_id = account_id, .video_id = video_id, .text = reason};
+    return store_sqlite_write_sync((store_sqlite_t *)base, &w);
+}
+
+/* Reads first, on a pooled connection: the secret exists after its first
+ * use, so only that first call waits for the writer thread and a commit. */
+static int store_sqlite_secret_get(store_t *base, const char *name, unsigned char out[32])
+{
+    store_sqlite_t *s = (store_sqlite_t *)base;
+    if (!name || !name[0])
+        return STORE_INVALID;
+    store_sqlite_conn_t *c = store_sqlite_reader_get(s);
+    int rc = store_sqlite_secret_read(c, name, out);
+    store_sqlite_reader_put(s, c);
+    if (rc != STORE_NOT_FOUND)
+        return rc;
+    store_sqlite_write_t w = {.run = store_sqlite_run_secret_make, .text = name};
+    rc = store_sqlite_write_sync(s, &w);
+    if (rc == STORE_OK)
+        memcpy(out, w.secret, STORE_SQLITE_SECRET_LEN);
+    OPENSSL_cleanse(w.secret, sizeof(w.secret));
+    return rc;
+}
+
 /* ---- video registration: the writer thread ---- */
 
 static bool store_sqlite_status_completed(const char *status)
@@ -1529,7 +1899,7 @@ static void store_sqlite_run_batch(store_sqlite_t *s, store_sqlite_job_t *batch)
         rc = store_sqlite_exec(c, SQ_SAVEPOINT, "savepoint");
         if (rc != STORE_OK)
             break;
-        int jrc = store_sqlite_register_one(c, &j->reg, &j->result);
+        int jrc = j->write ? j->write->run(c, j->write) : store_sqlite_register_one(c, &j->reg, &j->result);
         if (jrc == STORE_OK) {
             rc = store_sqlite_exec(c, SQ_RELEASE, "release savepoint");
             if (rc != STORE_OK)
@@ -1586,8 +1956,13 @@ static void *store_sqlite_writer_main(void *arg)
         /* Callbacks run with no lock held: they may call into the store. */
         while (batch) {
             store_sqlite_job_t *next = batch->next;
-            batch->done(batch->arg, &batch->result);
-            free(batch);
+            if (batch->write) {
+                /* The job belongs to the waiting caller: not touched after. */
+                store_sqlite_write_finish(batch->write, batch->result.rc);
+            } else {
+                batch->done(batch->arg, &batch->result);
+                free(batch);
+            }
             batch = next;
         }
     }
@@ -1716,6 +2091,7 @@ static int store_sqlite_video_row(sqlite3_stmt *st, store_video_t *out)
         {VC_TEMPLATE_NAME, offsetof(store_video_t, template_name)},
         {VC_SUBTITLE_ID, offsetof(store_video_t, subtitle_id)},
         {VC_CODECS, offsetof(store_video_t, codecs)},
+        {VC_OBJECT_ID, offsetof(store_video_t, object_id)},
     };
     memset(out, 0, sizeof(*out));
     bool ok = true;
@@ -1771,23 +2147,22 @@ out:
     return rc;
 }
 
-static int store_sqlite_video_get(store_t *base, int64_t account_id, const char *video_id, store_video_t *out)
+/* Reads the one video that statement `id` selects with ?1 = text and ?2 =
+ * account_id, with its categories. */
+static int store_sqlite_video_read_one(store_sqlite_t *s, enum store_sqlite_stmt_id id, const char *text,
+                                       int64_t account_id, store_video_t *out)
 {
-    store_sqlite_t *s = (store_sqlite_t *)base;
-    memset(out, 0, sizeof(*out));
-    if (!video_id)
-        return STORE_INVALID;
     store_sqlite_conn_t *c = store_sqlite_reader_get(s);
     sqlite3_stmt *st = NULL;
     /* One snapshot for the row and its categories. */
     int rc = store_sqlite_exec(c, SQ_BEGIN, "begin read");
     if (rc != STORE_OK)
         goto out;
-    rc = store_sqlite_prepare(c, SQ_VIDEO_GET, &st);
+    rc = store_sqlite_prepare(c, id, &st);
     if (rc != STORE_OK)
         goto out;
     int err = SQLITE_OK;
-    store_sqlite_bind_text(st, 1, video_id, &err);
+    store_sqlite_bind_text(st, 1, text, &err);
     store_sqlite_bind_int64(st, 2, account_id, &err);
     int src = err != SQLITE_OK ? err : sqlite3_step(st);
     if (src == SQLITE_ROW)
@@ -1805,6 +2180,38 @@ static int store_sqlite_video_get(store_t *base, int64_t account_id, const char 
 out:
     store_sqlite_release(st);
     store_sqlite_reader_put(s, c); /* ends the read transaction */
+    return rc;
+}
+
+static int store_sqlite_video_get(store_t *base, int64_t account_id, const char *video_id, store_video_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!video_id)
+        return STORE_INVALID;
+    return store_sqlite_video_read_one((store_sqlite_t *)base, SQ_VIDEO_GET, video_id, account_id, out);
+}
+
+/* A key is unique in the whole database (videos_file_key), so at most one
+ * row matches even across accounts. */
+static int store_sqlite_video_find_by_key(store_t *base, int64_t account_id, const char *file_key,
+                                          store_video_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!file_key)
+        return STORE_INVALID;
+    return store_sqlite_video_read_one((store_sqlite_t *)base, SQ_VIDEO_BY_KEY, file_key,
+                                       account_id < 0 ? -1 : account_id, out);
+}
+
+static int store_sqlite_object_in_use(store_t *base, const char *object_id, bool *in_use)
+{
+    /* A missing answer must not read as "free to delete". */
+    *in_use = true;
+    if (!object_id)
+        return STORE_INVALID;
+    int64_t n = 0;
+    int rc = store_sqlite_read_int64((store_sqlite_t *)base, SQ_OBJECT_IN_USE, object_id, &n, "object in use");
+    *in_use = rc != STORE_OK || n != 0;
     return rc;
 }
 
@@ -1923,4 +2330,10 @@ static const struct store_ops store_sqlite_ops = {
     .video_register = store_sqlite_video_register,
     .video_get = store_sqlite_video_get,
     .video_list = store_sqlite_video_list,
+    .video_find_by_key = store_sqlite_video_find_by_key,
+    .video_set_uploading = store_sqlite_video_set_uploading,
+    .video_set_uploaded = store_sqlite_video_set_uploaded,
+    .video_set_failed = store_sqlite_video_set_failed,
+    .object_in_use = store_sqlite_object_in_use,
+    .secret_get = store_sqlite_secret_get,
 };

@@ -2,8 +2,9 @@
  * test_store: the SQLite store against the contract in store/store.h.
  *
  * Each test opens a fresh database in its own mkdtemp directory under /tmp
- * and removes it afterwards.  A raw sqlite3 connection stands in for the
- * upload path where a test needs a video to have moved on (status uploaded).
+ * and removes it afterwards.  A raw sqlite3 connection sets statuses the
+ * store's own operations cannot reach yet (processing, ready) and builds
+ * databases of an older schema for the migration tests.
  */
 #define _GNU_SOURCE /* nftw */
 #include <stdarg.h>
@@ -76,27 +77,40 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Runs one SQL statement on a separate raw connection to the file. */
-static void raw_exec(fixture_t *f, const char *sql)
+/* Runs SQL (one or more statements) on a separate raw connection to a file. */
+static void raw_exec_at(const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    int src = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if (src != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
     sqlite3_close(db);
 }
 
-static int64_t raw_count(fixture_t *f, const char *sql)
+static void raw_exec(fixture_t *f, const char *sql)
+{
+    raw_exec_at(f->path, sql);
+}
+
+/* The first column of the first row of a query, as an integer. */
+static int64_t raw_count_at(const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     int64_t n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     sqlite3_close(db);
     return n;
+}
+
+static int64_t raw_count(fixture_t *f, const char *sql)
+{
+    return raw_count_at(f->path, sql);
 }
 
 static bool all_chars(const char *s, const char *alphabet)
@@ -900,6 +914,724 @@ static void test_reads_during_write_lock(void **state)
     store_key_free(&k);
 }
 
+/* ---- the upload path ---- */
+
+#define MD5_A "0123456789abcdef0123456789abcdef"
+#define MD5_B "fedcba9876543210fedcba9876543210"
+#define OBJ_1 "00000000000000000000000000000001"
+#define OBJ_2 "00000000000000000000000000000002"
+#define OBJ_3 "00000000000000000000000000000003"
+
+/* Registers a new video (no fileId); its ids go to vid and key. */
+static void new_video(store_t *s, int64_t account_id, char vid[33], char key[1024])
+{
+    store_video_reg_t reg;
+    store_video_reg_result_t res;
+    reg_init(&reg, vid, account_id, "clip.mp4", NULL, ids_now_ms());
+    assert_int_equal(store_video_register_sync(s, &reg, &res), STORE_OK);
+    if (key)
+        snprintf(key, 1024, "%s", res.file_key);
+}
+
+static store_video_upload_t upload_of(int64_t account_id, const char *video_id, const char *object_id,
+                                      int64_t size, const char *md5, bool overwrite)
+{
+    return (store_video_upload_t){
+        .account_id = account_id,
+        .video_id = video_id,
+        .object_id = object_id,
+        .size = size,
+        .md5 = md5,
+        .etag = "FhQ3rQ2V6TuGRUHm8-h2k8cKOnYq",
+        .mime_type = "video/mp4",
+        .overwrite = overwrite,
+        .now_ms = 1700000000123,
+    };
+}
+
+static void assert_video_status(store_t *s, int64_t account_id, const char *vid, const char *status,
+                                const char *fail_reason, const char *object_id)
+{
+    store_video_t v;
+    assert_int_equal(s->ops->video_get(s, account_id, vid, &v), STORE_OK);
+    assert_string_equal(v.status, status);
+    if (fail_reason)
+        assert_string_equal(v.fail_reason, fail_reason);
+    else
+        assert_null(v.fail_reason);
+    if (object_id)
+        assert_string_equal(v.object_id, object_id);
+    else
+        assert_null(v.object_id);
+    store_video_free(&v);
+}
+
+static void test_find_by_key(void **state)
+{
+    fixture_t *f = *state;
+    store_t *s = f->store;
+    int64_t a = new_account(s, "a"), b = new_account(s, "b");
+    char vid[33], key[1024];
+    new_video(s, a, vid, key);
+    store_category_t cat = {"p", "c"};
+    char vid2[33];
+    store_video_reg_t reg;
+    store_video_reg_result_t res;
+    reg_init(&reg, vid2, a, "other.mp4", NULL, ids_now_ms());
+    reg.categories = &cat;
+    reg.category_count = 1;
+    assert_int_equal(store_video_register_sync(s, &reg, &res), STORE_OK);
+
+    static const struct {
+        int account; /* 0: a, 1: b, -1: any */
+        bool known_key;
+        int rc;
+    } cases[] = {
+        {0, true, STORE_OK}, {1, true, STORE_NOT_FOUND}, {-1, true, STORE_OK},
+        {0, false, STORE_NOT_FOUND}, {-1, false, STORE_NOT_FOUND},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t account = cases[i].account < 0 ? -1 : cases[i].account == 0 ? a : b;
+        store_video_t v;
+        int rc = s->ops->video_find_by_key(s, account, cases[i].known_key ? key : "video/20240101/none/x.mp4", &v);
+        if (rc != cases[i].rc)
+            fail_msg("case %zu: %s, want %s", i, store_rc_name(rc), store_rc_name(cases[i].rc));
+        if (rc == STORE_OK) {
+            assert_string_equal(v.video_id, vid);
+            assert_string_equal(v.file_key, key);
+            assert_int_equal(v.account_id, a);
+            assert_string_equal(v.status, "created");
+            assert_null(v.object_id);
+        }
+        store_video_free(&v);
+    }
+
+    /* Categories come along, as with video_get. */
+    store_video_t v;
+    assert_int_equal(s->ops->video_find_by_key(s, -1, res.file_key, &v), STORE_OK);
+    assert_string_equal(v.video_id, vid2);
+    assert_int_equal(v.category_count, 1);
+    assert_string_equal(v.categories[0].child_name, "c");
+    store_video_free(&v);
+    assert_int_equal(s->ops->video_find_by_key(s, a, NULL, &v), STORE_INVALID);
+
+    /* After an upload every read fills object_id. */
+    store_video_upload_t u = upload_of(a, vid, OBJ_1, 10, MD5_A, false);
+    assert_int_equal(s->ops->video_set_uploaded(s, &u, NULL), STORE_OK);
+    assert_int_equal(s->ops->video_find_by_key(s, -1, key, &v), STORE_OK);
+    assert_string_equal(v.object_id, OBJ_1);
+    store_video_free(&v);
+    assert_video_status(s, a, vid, "uploaded", NULL, OBJ_1);
+    store_video_filter_t flt = {.page_index = 1, .page_size = 10};
+    store_video_page_t p;
+    assert_int_equal(s->ops->video_list(s, a, &flt, &p), STORE_OK);
+    assert_int_equal(p.count, 2);
+    for (size_t i = 0; i < p.count; i++) {
+        if (!strcmp(p.items[i].video_id, vid))
+            assert_string_equal(p.items[i].object_id, OBJ_1);
+        else
+            assert_null(p.items[i].object_id);
+    }
+    store_video_page_free(&p);
+}
+
+/* fileKeys are unique across the whole database. */
+static void test_file_key_unique(void **state)
+{
+    fixture_t *f = *state;
+    store_t *s = f->store;
+    int64_t a = new_account(s, "a"), b = new_account(s, "b");
+    char vid[33], vid2[33];
+    store_video_reg_t reg;
+    store_video_reg_result_t res;
+    reg_init(&reg, vid, a, "x.mp4", NULL, ids_now_ms());
+    reg.file_key = "video/20240101/same/x.mp4";
+    assert_int_equal(store_video_register_sync(s, &reg, &res), STORE_OK);
+    reg_init(&reg, vid2, b, "x.mp4", NULL, ids_now_ms());
+    reg.file_key = "video/20240101/same/x.mp4";
+    assert_int_equal(store_video_register_sync(s, &reg, &res), STORE_EXISTS);
+}
+
+static void test_set_uploading_transitions(void **state)
+{
+    fixture_t *f = *state;
+    store_t *s = f->store;
+    int64_t a = new_account(s, "a"), b = new_account(s, "b");
+    static const struct {
+        const char *before, *reason_before;
+        const char *after, *reason_after;
+    } cases[] = {
+        {"created", NULL, "uploading", NULL},
+        {"failed", "The uploaded content does not match fileMd5.", "uploading", NULL},
+        {"uploading", NULL, "uploading", NULL},
+        {"uploaded", NULL, "uploaded", NULL},
+        {"processing", NULL, "processing", NULL},
+        {"ready", NULL, "ready", NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char vid[33], sql[256];
+        new_video(s, a, vid, NULL);
+        snprintf(sql, sizeof(sql), "UPDATE videos SET status = '%s', fail_reason = %s%s%s WHERE video_id = '%s'",
+                 cases[i].before, cases[i].reason_before ? "'" : "",
+                 cases[i].reason_before ? cases[i].reason_before : "NULL", cases[i].reason_before ? "'" : "", vid);
+        raw_exec(f, sql);
+        /* Another account's video is as absent as an unknown one. */
+        assert_int_equal(s->ops->video_set_uploading(s, b, vid), STORE_NOT_FOUND);
+        assert_video_status(s, a, vid, cases[i].before, cases[i].reason_before, NULL);
+        assert_int_equal(s->ops->video_set_uploading(s, a, vid), STORE_OK);
+        assert_video_status(s, a, vid, cases[i].after, cases[i].reason_after, NULL);
+        assert_int_equal(s->ops->video_set_uploading(s, a, vid), STORE_OK); /* idempotent */
+        assert_video_status(s, a, vid, cases[i].after, cases[i].reason_after, NULL);
+    }
+    assert_int_equal(s->ops->video_set_uploading(s, a, "00000000000000000000000000000000"), STORE_NOT_FOUND);
+    assert_int_equal(s->ops->video_set_uploading(s, a, NULL), STORE_INVALID);
+}
+
+static void test_set_uploaded_conflict_overwrite(void **state)
+{
+    fixture_t *f = *state;
+    store_t *s = f->store;
+    int64_t a = new_account(s, "a"), b = new_account(s, "b");
+    char vid[33], other[33];
+    new_video(s, a, vid, NULL);
+    new_video(s, a, other, NULL);
+    assert_int_equal(s->ops->video_set_uploading(s, a, vid), STORE_OK);
+
+    /* First upload: nothing replaced. */
+    char *old = (char *)"sentinel";
+    store_video_upload_t u = upload_of(a, vid, OBJ_1, 1000, MD5_A, false);
+    assert_int_equal(s->ops->video_set_uploaded(s, &u, &old), STORE_OK);
+    assert_null(old);
+    store_video_t v;
+    assert_int_equal(s->ops->video_get(s, a, vid, &v), STORE_OK);
+    assert_string_equal(v.status, "uploaded");
+    assert_null(v.fail_reason);
+    assert_int_equal(v.size, 1000);
+    assert_string_equal(v.md5, MD5_A);
+    assert_string_equal(v.etag, "FhQ3rQ2V6TuGRUHm8-h2k8cKOnYq");
+    assert_string_equal(v.mime_type, "video/mp4");
+    assert_string_equal(v.object_id, OBJ_1);
+    assert_int_equal(v.uploaded_ms, 1700000000123);
+    store_video_free(&v);
+
+    /* A second upload without overwrite conflicts and changes nothing. */
+    old = (char *)"sentinel";
+    u = upload_of(a, vid, OBJ_2, 2000, MD5_B, false);
+    assert_int_equal(s->ops->video_set_uploaded(s, &u, &old), STORE_CONFLICT);
+    assert_null(old);
+    assert_int_equal(s->ops->video_get(s, a, vid, &v), STORE_OK);
+    assert_string_equal(v.object_id, OBJ_1);
+    assert_int_equal(v.size, 1000);
+    assert_string_equal(v.md5, MD5_A);
+    store_video_free(&v);
+
+    /* With overwrite it replaces the object and hands back the old one;
+     * probe results of the old bytes are dropped. */
+    char sql[256];
+    snprintf(sql, sizeof(sql), "UPDATE videos SET status = 'ready', duration = 12.5, width = 640, height = 360,"
+                               " codecs = 'h264,aac' WHERE video_id = '%s'", vid);
+    raw_exec(f, sql);
+    u = upload_of(a, vid, OBJ_2, 2000, MD5_B, true);
+    u.mime_type = "video/quicktime";
+    u.now_ms = 1700000000999;
+    assert_int_equal(s->ops->video_set_uploaded(s, &u, &old), STORE_OK);
+    assert_non_null(old);
+    assert_string_equal(old, OBJ_1);
+    free(old);
+    assert_int_equal(s->ops->video_get(s, a, vid, &v), STORE_OK);
+    assert_string_equal(v.status, "uploaded");
+    assert_string_equal(v.object_id, OBJ_2);
+    assert_int_equal(v.size, 2000);
+    assert_string_equal(v.md5, MD5_B);
+    assert_string_equal(v.mime_type, "video/quicktime");
+    assert_int_equal(v.uploaded_ms, 1700000000999);
+    assert_true(v.duration < 0);
+    assert_int_equal(v.width, 0);
+    assert_int_equal(v.height, 0);
+    assert_null(v.codecs);
+    store_video_free(&v);
+
+    /* Publishing the same object again replaces nothing. */
+    assert_int_equal(s->ops->video_set_uploaded(s, &u, &old), STORE_OK);
+    assert_null(old);
+
+    /* Failures leave *old_object_id NULL and the row alone. */
+    static const struct {
+        bool other_account, unknown_video, other_videos_object, bad_args;
+        int rc;
+    } bad[] = {
+        {true, false, false, false, STORE_NOT_FOUND},
+        {false, true, false, false, STORE_NOT_FOUND},
+        {false, false, true, false, STORE_EXISTS}, /* one object, one video */
+        {false, false, false, true, STORE_INVALID},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        u = upload_of(bad[i].other_account ? b : a, bad[i].unknown_video ? "00000000000000000000000000000000" : other,
+                      bad[i].other_videos_object ? OBJ_2 : OBJ_3, 5, MD5_A, true);
+        if (bad[i].bad_args)
+            u.object_id = NULL;
+        old = (char *)"sentinel";
+        int rc = s->ops->video_set_uploaded(s, &u, &old);
+        if (rc != bad[i].rc)
+            fail_msg("case %zu: %s, want %s", i, store_rc_name(rc), store_rc_name(bad[i].rc));
+        assert_null(old);
+        assert_video_status(s, a, other, "created", NULL, NULL);
+    }
+    assert_int_equal(s->ops->video_set_uploaded(s, NULL, &old), STORE_INVALID);
+    assert_int_equal(raw_count(f, "SELECT count(*) FROM videos WHERE object_id IS NOT NULL"), 1);
+}
+
+static void test_set_failed(void **state)
+{
+    fixture_t *f = *state;
+    store_t *s = f->store;
+    int64_t a = new_account(s, "a"), b = new_account(s, "b");
+    const char *reason = "The uploaded content does not match fileMd5.";
+    char vid[33];
+    new_video(s, a, vid, NULL);
+
+    /* Before any upload: failed, with the reason; a retry may start again. */
+    assert_int_equal(s->ops->video_set_uploading(s, a, vid), STORE_OK);
+    assert_int_equal(s->ops->video_set_failed(s, b, vid, reason), STORE_NOT_FOUND);
+    assert_video_status(s, a, vid, "uploading", NULL, NULL);
+    assert_int_equal(s->ops->video_set_failed(s, a, vid, reason), STORE_OK);
+    assert_video_status(s, a, vid, "failed", reason, NULL);
+    assert_int_equal(s->ops->video_set_uploading(s, a, vid), STORE_OK);
+    assert_video_status(s, a, vid, "uploading", NULL, NULL);
+
+    /* After an upload was published, a refused replacement changes nothing:
+     * the published bytes are still what the video is. */
+    store_video_upload_t u = upload_of(a, vid, OBJ_1, 10, MD5_A, true);
+    assert_int_equal(s->ops->video_set_uploaded(s, &u, NULL), STORE_OK);
+    assert_int_equal(s->ops->video_set_failed(s, a, vid, reason), STORE_OK);
+    assert_video_status(s, a, vid, "uploaded", NULL, OBJ_1);
+
+    assert_int_equal(s->ops->video_set_failed(s, a, "00000000000000000000000000000000", reason), STORE_NOT_FOUND);
+    assert_int_equal(s->ops->video_set_failed(s, a, vid, NULL), STORE_INVALID);
+    assert_int_equal(s->ops->video_set_failed(s, a, NULL, reason), STORE_INVALID);
+
+    /* The upload succeeding after a failure clears the reason. */
+    char vid2[33];
+    new_video(s, a, vid2, NULL);
+    assert_int_equal(s->ops->video_set_failed(s, a, vid2, reason), STORE_OK);
+    u = upload_of(a, vid2, OBJ_2, 10, MD5_A, false);
+    assert_int_equal(s->ops->video_set_uploaded(s, &u, NULL), STORE_OK);
+    assert_video_status(s, a, vid2, "uploaded", NULL, OBJ_2);
+}
+
+static void test_object_in_use(void **state)
+{
+    fixture_t *f = *state;
+    store_t *s = f->store;
+    int64_t a = new_account(s, "a");
+    char vid[33];
+    new_video(s, a, vid, NULL);
+    static const struct {
+        const char *publish; /* NULL: check only */
+        bool in_use[3];      /* OBJ_1, OBJ_2, OBJ_3 */
+    } steps[] = {
+        {NULL, {false, false, false}},
+        {OBJ_1, {true, false, false}},
+        {OBJ_2, {false, true, false}}, /* replaced: OBJ_1 is free */
+    };
+    const char *objs[] = {OBJ_1, OBJ_2, OBJ_3};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        if (steps[i].publish) {
+            store_video_upload_t u = upload_of(a, vid, steps[i].publish, 1, MD5_A, true);
+            char *old = NULL;
+            assert_int_equal(s->ops->video_set_uploaded(s, &u, &old), STORE_OK);
+            free(old);
+        }
+        for (size_t j = 0; j < 3; j++) {
+            bool in_use = !steps[i].in_use[j];
+            assert_int_equal(s->ops->object_in_use(s, objs[j], &in_use), STORE_OK);
+            if (in_use != steps[i].in_use[j])
+                fail_msg("step %zu object %zu: in_use %d", i, j, in_use);
+        }
+    }
+    bool in_use = false;
+    assert_int_equal(s->ops->object_in_use(s, NULL, &in_use), STORE_INVALID);
+    assert_true(in_use); /* an error never says "free to remove" */
+}
+
+static void test_secret_get(void **state)
+{
+    fixture_t *f = *state;
+    store_t *s = f->store;
+    unsigned char one[32], again[32], other[32], zero[32] = {0};
+    assert_int_equal(s->ops->secret_get(s, "ctx", one), STORE_OK);
+    assert_memory_not_equal(one, zero, 32);
+    assert_int_equal(s->ops->secret_get(s, "ctx", again), STORE_OK);
+    assert_memory_equal(one, again, 32);
+    assert_int_equal(s->ops->secret_get(s, "other", other), STORE_OK);
+    assert_memory_not_equal(one, other, 32);
+    assert_int_equal(raw_count(f, "SELECT count(*) FROM secrets"), 2);
+    assert_int_equal(raw_count(f, "SELECT length(value) FROM secrets WHERE name = 'ctx'"), 32);
+    assert_int_equal(s->ops->secret_get(s, "", again), STORE_INVALID);
+    assert_int_equal(s->ops->secret_get(s, NULL, again), STORE_INVALID);
+
+    /* Kept across a restart. */
+    s->ops->close(s);
+    f->store = s = open_store(f->path);
+    assert_non_null(s);
+    assert_int_equal(s->ops->secret_get(s, "ctx", again), STORE_OK);
+    assert_memory_equal(one, again, 32);
+
+    /* A value this code never made is refused, not used. */
+    raw_exec(f, "INSERT INTO secrets (name, value) VALUES ('short', x'0102')");
+    assert_int_equal(s->ops->secret_get(s, "short", again), STORE_ERROR);
+}
+
+/* Threads of two stores on one file (two nodes) all get the same secret. */
+#define SECRET_THREADS 8
+
+typedef struct secret_worker {
+    store_t *store;
+    unsigned char value[32];
+    int rc;
+} secret_worker_t;
+
+static void *secret_worker_main(void *arg)
+{
+    secret_worker_t *w = arg;
+    w->rc = w->store->ops->secret_get(w->store, "shared", w->value);
+    return NULL;
+}
+
+static void test_secret_get_concurrent(void **state)
+{
+    fixture_t *f = *state;
+    store_t *second = open_store(f->path);
+    assert_non_null(second);
+    pthread_t threads[SECRET_THREADS];
+    secret_worker_t workers[SECRET_THREADS];
+    for (size_t i = 0; i < SECRET_THREADS; i++) {
+        workers[i] = (secret_worker_t){.store = i % 2 ? second : f->store, .rc = -1};
+        assert_int_equal(pthread_create(&threads[i], NULL, secret_worker_main, &workers[i]), 0);
+    }
+    for (size_t i = 0; i < SECRET_THREADS; i++)
+        pthread_join(threads[i], NULL);
+    for (size_t i = 0; i < SECRET_THREADS; i++) {
+        assert_int_equal(workers[i].rc, STORE_OK);
+        assert_memory_equal(workers[i].value, workers[0].value, 32);
+    }
+    second->ops->close(second);
+    assert_int_equal(raw_count(f, "SELECT count(*) FROM secrets"), 1);
+}
+
+/*
+ * Upload-path writes share the writer thread's batches: while a raw
+ * connection holds the write lock, a registration and an upload write queued
+ * behind it both wait, and neither reports before the lock is released and
+ * its batch committed.
+ */
+typedef struct upload_writer {
+    store_t *store;
+    int64_t account_id;
+    const char *video_id;
+    int rc;
+    bool finished;
+} upload_writer_t;
+
+static void *upload_writer_main(void *arg)
+{
+    upload_writer_t *w = arg;
+    w->rc = w->store->ops->video_set_uploading(w->store, w->account_id, w->video_id);
+    __atomic_store_n(&w->finished, true, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+static void test_upload_writes_join_batches(void **state)
+{
+    fixture_t *f = *state;
+    store_t *s = f->store;
+    int64_t a = new_account(s, "a");
+    char vid[33];
+    new_video(s, a, vid, NULL);
+
+    collector_t *c = calloc(1, sizeof(*c));
+    assert_non_null(c);
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+
+    char vid2[33];
+    store_video_reg_t reg;
+    reg_init(&reg, vid2, a, "queued.mp4", NULL, ids_now_ms());
+    slot_t slot = {c, 0};
+    s->ops->video_register(s, &reg, collect_done, &slot);
+    upload_writer_t w = {.store = s, .account_id = a, .video_id = vid, .rc = -1};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, upload_writer_main, &w), 0);
+    usleep(100 * 1000);
+    assert_int_equal(c->done, 0);
+    assert_false(__atomic_load_n(&w.finished, __ATOMIC_SEQ_CST));
+    assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    pthread_join(t, NULL);
+    collector_wait(c, 1);
+    assert_int_equal(w.rc, STORE_OK);
+    assert_int_equal(c->results[0].rc, STORE_OK);
+    assert_video_status(s, a, vid, "uploading", NULL, NULL);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+/* Many upload workers at once beside registrations: every write lands. */
+#define UPLOAD_THREADS 4
+#define UPLOAD_PER_THREAD 20
+
+typedef struct upload_worker {
+    store_t *store;
+    int64_t account_id;
+    int index;
+    int failures;
+} upload_worker_t;
+
+static void *upload_worker_main(void *arg)
+{
+    upload_worker_t *w = arg;
+    store_t *s = w->store;
+    for (int i = 0; i < UPLOAD_PER_THREAD; i++) {
+        char vid[33], obj[33];
+        store_video_reg_t reg;
+        store_video_reg_result_t res;
+        reg_init(&reg, vid, w->account_id, "c.mp4", NULL, ids_now_ms());
+        snprintf(obj, sizeof(obj), "%016x%016x", w->index, i);
+        store_video_upload_t u = upload_of(w->account_id, vid, obj, i, MD5_A, false);
+        char *old = NULL;
+        if (store_video_register_sync(s, &reg, &res) != STORE_OK ||
+            s->ops->video_set_uploading(s, w->account_id, vid) != STORE_OK ||
+            s->ops->video_set_uploaded(s, &u, &old) != STORE_OK || old)
+            w->failures++;
+        free(old);
+    }
+    return NULL;
+}
+
+static void test_upload_writes_concurrent(void **state)
+{
+    fixture_t *f = *state;
+    store_t *s = f->store;
+    int64_t a = new_account(s, "a");
+    pthread_t threads[UPLOAD_THREADS];
+    upload_worker_t workers[UPLOAD_THREADS];
+    for (int i = 0; i < UPLOAD_THREADS; i++) {
+        workers[i] = (upload_worker_t){s, a, i, 0};
+        assert_int_equal(pthread_create(&threads[i], NULL, upload_worker_main, &workers[i]), 0);
+    }
+    for (int i = 0; i < UPLOAD_THREADS; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(workers[i].failures, 0);
+    }
+    assert_int_equal(raw_count(f, "SELECT count(*) FROM videos WHERE status = 'uploaded' AND object_id IS NOT NULL"),
+                     UPLOAD_THREADS * UPLOAD_PER_THREAD);
+}
+
+/* A registration callback runs on the writer thread: an upload-path write
+ * from there is refused instead of waiting for itself forever. */
+typedef struct reentrant {
+    store_t *store;
+    int64_t account_id;
+    int rc;
+    bool done;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} reentrant_t;
+
+static void reentrant_done(void *arg, const store_video_reg_result_t *result)
+{
+    reentrant_t *r = arg;
+    int rc = r->store->ops->video_set_uploading(r->store, r->account_id, result->video_id);
+    pthread_mutex_lock(&r->mu);
+    r->rc = rc;
+    r->done = true;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void test_upload_write_from_callback(void **state)
+{
+    fixture_t *f = *state;
+    store_t *s = f->store;
+    reentrant_t r = {.store = s, .account_id = new_account(s, "a"), .rc = -1};
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.cv, NULL);
+    char vid[33];
+    store_video_reg_t reg;
+    reg_init(&reg, vid, r.account_id, "x.mp4", NULL, ids_now_ms());
+    s->ops->video_register(s, &reg, reentrant_done, &r);
+    pthread_mutex_lock(&r.mu);
+    while (!r.done)
+        pthread_cond_wait(&r.cv, &r.mu);
+    pthread_mutex_unlock(&r.mu);
+    assert_int_equal(r.rc, STORE_ERROR);
+    pthread_cond_destroy(&r.cv);
+    pthread_mutex_destroy(&r.mu);
+}
+
+/* ---- migrations ---- */
+
+/*
+ * Schema version 1 exactly as releases before the upload path created it
+ * (migration 1 is frozen: databases in the field ran it), so that migrating
+ * a real older database is what the test exercises.
+ */
+static const char *const schema_v1 =
+    "CREATE TABLE accounts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  bucket TEXT NOT NULL UNIQUE,"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE TABLE access_keys ("
+    "  access_key TEXT PRIMARY KEY,"
+    "  secret_key TEXT NOT NULL,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+    "  enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE INDEX access_keys_account ON access_keys(account_id);"
+    "CREATE TABLE domains ("
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+    "  name TEXT NOT NULL COLLATE NOCASE,"
+    "  is_default INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1)),"
+    "  created_ms INTEGER NOT NULL,"
+    "  UNIQUE (account_id, name));"
+    "CREATE UNIQUE INDEX domains_one_default ON domains(account_id) WHERE is_default = 1;"
+    "CREATE TABLE resources ("
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('workflow', 'watermark', 'template', 'subtitle')),"
+    "  id TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  spec TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  UNIQUE (account_id, kind, name),"
+    "  UNIQUE (account_id, kind, id));"
+    "CREATE TABLE categories ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+    "  parent_name TEXT NOT NULL,"
+    "  child_name TEXT NOT NULL,"
+    "  UNIQUE (account_id, parent_name, child_name));"
+    "CREATE TABLE videos ("
+    "  video_id TEXT PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+    "  file_id TEXT,"
+    "  name TEXT NOT NULL,"
+    "  file_key TEXT NOT NULL,"
+    "  bucket TEXT NOT NULL,"
+    "  domain TEXT NOT NULL DEFAULT '',"
+    "  status TEXT NOT NULL DEFAULT 'created' CHECK (status IN"
+    "    ('created', 'uploading', 'uploaded', 'processing', 'ready', 'failed')),"
+    "  fail_reason TEXT,"
+    "  size INTEGER NOT NULL DEFAULT -1,"
+    "  md5 TEXT,"
+    "  etag TEXT,"
+    "  mime_type TEXT,"
+    "  expected_size INTEGER NOT NULL DEFAULT -1,"
+    "  expected_md5 TEXT,"
+    "  overwrite INTEGER NOT NULL DEFAULT 0 CHECK (overwrite IN (0, 1)),"
+    "  workflow_id TEXT,"
+    "  cmd TEXT,"
+    "  watermark_name TEXT,"
+    "  template_name TEXT,"
+    "  subtitle_id TEXT,"
+    "  created_ms INTEGER NOT NULL,"
+    "  uploaded_ms INTEGER NOT NULL DEFAULT 0,"
+    "  duration REAL NOT NULL DEFAULT -1,"
+    "  width INTEGER NOT NULL DEFAULT 0,"
+    "  height INTEGER NOT NULL DEFAULT 0,"
+    "  codecs TEXT);"
+    "CREATE UNIQUE INDEX videos_file_id ON videos(account_id, file_id) WHERE file_id IS NOT NULL;"
+    "CREATE INDEX videos_newest ON videos(account_id, created_ms DESC, video_id DESC);"
+    "CREATE TABLE video_categories ("
+    "  video_id TEXT NOT NULL REFERENCES videos(video_id) ON DELETE CASCADE,"
+    "  category_id INTEGER NOT NULL REFERENCES categories(id),"
+    "  position INTEGER NOT NULL,"
+    "  PRIMARY KEY (video_id, category_id)) WITHOUT ROWID;"
+    "CREATE INDEX video_categories_category ON video_categories(category_id);";
+
+#define V1_VIDEO "0190000000000000000000000000000a"
+#define V1_KEY "video/20240101/" V1_VIDEO "/old.mp4"
+
+/* A version-1 database with one account, key and video, in a new file. */
+static void make_v1_database(const char *path, bool duplicate_key)
+{
+    raw_exec_at(path, "PRAGMA journal_mode = WAL");
+    raw_exec_at(path, schema_v1);
+    raw_exec_at(path,
+                "PRAGMA user_version = 1;"
+                "INSERT INTO accounts (id, name, bucket, created_ms) VALUES (7, 'old', 'vod-00000000000000aa', 1);"
+                "INSERT INTO access_keys (access_key, secret_key, account_id, created_ms)"
+                " VALUES ('AKOLD00000000000000A', 'secret', 7, 1);"
+                "INSERT INTO videos (video_id, account_id, name, file_key, bucket, status, created_ms)"
+                " VALUES ('" V1_VIDEO "', 7, 'old.mp4', '" V1_KEY "', 'vod-00000000000000aa', 'uploading', 2);");
+    if (duplicate_key)
+        raw_exec_at(path, "INSERT INTO videos (video_id, account_id, name, file_key, bucket, created_ms)"
+                          " VALUES ('0190000000000000000000000000000b', 7, 'dup.mp4', '" V1_KEY "',"
+                          " 'vod-00000000000000aa', 3)");
+}
+
+static void test_migrate_from_v1(void **state)
+{
+    fixture_t *f = *state;
+    char path[160];
+    snprintf(path, sizeof(path), "%s/old.db", f->dir);
+    make_v1_database(path, false);
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 1);
+
+    store_t *s = open_store(path);
+    assert_non_null(s);
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 2);
+
+    /* The old rows are intact and the new column reads as NULL. */
+    store_key_t k;
+    assert_int_equal(s->ops->key_lookup(s, "AKOLD00000000000000A", &k), STORE_OK);
+    assert_int_equal(k.account_id, 7);
+    store_key_free(&k);
+    store_video_t v;
+    assert_int_equal(s->ops->video_find_by_key(s, -1, V1_KEY, &v), STORE_OK);
+    assert_string_equal(v.video_id, V1_VIDEO);
+    assert_string_equal(v.status, "uploading");
+    assert_null(v.object_id);
+    store_video_free(&v);
+
+    /* The upload path works on the migrated file. */
+    store_video_upload_t u = upload_of(7, V1_VIDEO, OBJ_1, 3, MD5_A, false);
+    char *old = NULL;
+    assert_int_equal(s->ops->video_set_uploaded(s, &u, &old), STORE_OK);
+    assert_null(old);
+    assert_video_status(s, 7, V1_VIDEO, "uploaded", NULL, OBJ_1);
+    unsigned char secret[32], again[32];
+    assert_int_equal(s->ops->secret_get(s, "ctx", secret), STORE_OK);
+    s->ops->close(s);
+
+    /* Reopening finds it current and keeps everything. */
+    s = open_store(path);
+    assert_non_null(s);
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 2);
+    assert_int_equal(s->ops->secret_get(s, "ctx", again), STORE_OK);
+    assert_memory_equal(secret, again, 32);
+    assert_video_status(s, 7, V1_VIDEO, "uploaded", NULL, OBJ_1);
+    s->ops->close(s);
+}
+
+/* Rows that break the new UNIQUE index stop the migration as a whole: the
+ * file stays at version 1, untouched, and the store does not open. */
+static void test_migrate_refuses_duplicate_keys(void **state)
+{
+    fixture_t *f = *state;
+    char path[160];
+    snprintf(path, sizeof(path), "%s/dup.db", f->dir);
+    make_v1_database(path, true);
+    assert_null(open_store(path));
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 1);
+    assert_int_equal(raw_count_at(path, "SELECT count(*) FROM pragma_table_info('videos') WHERE name = 'object_id'"), 0);
+    assert_int_equal(raw_count_at(path, "SELECT count(*) FROM sqlite_master WHERE name = 'secrets'"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -919,6 +1651,19 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_categories_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_video_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reads_during_write_lock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_by_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_key_unique, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_uploading_transitions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_uploaded_conflict_overwrite, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_failed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_object_in_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_get_concurrent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upload_writes_join_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upload_writes_concurrent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upload_write_from_callback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_refuses_duplicate_keys, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,753 @@
+/*
+ * blob_local: the local-directory implementation of blob.h.
+ *
+ * Owns everything under the directory given to blob_local_open:
+ *
+ *     blocks/<id[0..1]>/<id>     unfinished blocks of resumable uploads
+ *     staging/<random hex>       objects being written, invisible to readers
+ *     objects/<id[0..1]>/<id>    published objects
+ *
+ * Directories are 0700 and files 0600.  The 256 fan-out subdirectories of
+ * blocks/ and objects/ are made (and fsynced) at open, so no request ever
+ * creates a directory: a directory made on demand would need its parent
+ * fsynced before a file in it could be acknowledged, and of two threads
+ * racing to make it, the loser could not know when that had happened.
+ *
+ * Every path is relative to a directory descriptor opened once, and every id
+ * is checked to be exactly 32 lowercase hex characters before it becomes part
+ * of a path, so a caller bug cannot reach outside the directory.  The blob_t
+ * holds nothing mutable after open, which is what makes it thread-safe
+ * without a lock.
+ *
+ * It must never log the bytes it stores, never hold them in memory beyond
+ * one write call, and never leave a staged file behind a failed publish.
+ */
+#include "blob/blob.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "common/ids.h"
+#include "common/log.h"
+
+#define BLOB_LOCAL_DIR_MODE 0700
+#define BLOB_LOCAL_FILE_MODE 0600
+#define BLOB_LOCAL_FANOUT 256
+/* Staged names are 128 random bits; a collision is astronomically unlikely,
+ * but a few retries make one harmless instead of an error. */
+#define BLOB_LOCAL_STAGE_RETRIES 8
+/* "ab/" + id + NUL: a file's name relative to its area. */
+#define BLOB_LOCAL_NAME_LEN (3 + BLOB_ID_LEN + 1)
+
+#define BLOB_LOCAL_OPEN_DIR (O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+
+enum blob_local_area { BLOB_LOCAL_BLOCKS = 0, BLOB_LOCAL_STAGING, BLOB_LOCAL_OBJECTS, BLOB_LOCAL_AREAS };
+
+static const char *const blob_local_area_names[BLOB_LOCAL_AREAS] = {"blocks", "staging", "objects"};
+
+typedef struct blob_local {
+    blob_t base; /* first, so a blob_t * is a blob_local_t * */
+    char *dir;   /* for log messages only */
+    int root_fd;
+    int area_fd[BLOB_LOCAL_AREAS];
+} blob_local_t;
+
+struct blob_writer {
+    blob_local_t *b;
+    int fd;
+    int64_t pos;   /* where the next write goes */
+    bool staged;   /* a staged object, else a block */
+    bool sync_dir; /* the block's directory entry is not yet known to be durable */
+    /* A failed fdatasync leaves the page cache in an unknown state and Linux
+     * reports the error only once, so a later sync could "succeed" without
+     * the bytes on disk: after one failure the writer refuses everything. */
+    bool failed;
+    char name[BLOB_LOCAL_NAME_LEN]; /* relative to the area's directory */
+};
+
+struct blob_reader {
+    int fd;
+};
+
+/* ---- helpers ---- */
+
+static bool blob_local_id_valid(const char *id)
+{
+    if (!id)
+        return false;
+    for (size_t i = 0; i < BLOB_ID_LEN; i++) {
+        char c = id[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false; /* also stops at a NUL before 32 chars */
+    }
+    return id[BLOB_ID_LEN] == '\0';
+}
+
+/* "ab/abcd..." for a valid id. */
+static void blob_local_name(const char *id, char out[BLOB_LOCAL_NAME_LEN])
+{
+    out[0] = id[0];
+    out[1] = id[1];
+    out[2] = '/';
+    memcpy(out + 3, id, BLOB_ID_LEN + 1);
+}
+
+static int blob_local_rc_of(int err)
+{
+    return err == ENOSPC || err == EDQUOT ? BLOB_NO_SPACE : BLOB_ERROR;
+}
+
+/* Logs a failed system call on an entry and maps its errno to a blob_rc. */
+static int blob_local_fail(const blob_local_t *b, const char *what, int area, const char *name, int err)
+{
+    log_error("blob: %s %s/%s/%s: %s", what, b->dir, blob_local_area_names[area], name ? name : "", strerror(err));
+    return blob_local_rc_of(err);
+}
+
+static int blob_local_invalid_id(const char *what)
+{
+    /* The id itself is not logged: it is not one this module would accept. */
+    log_error("blob: %s: invalid id", what);
+    return BLOB_ERROR;
+}
+
+static int64_t blob_local_mtime_ms(const struct stat *st)
+{
+    return (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
+}
+
+/* fsyncs `sub` (a fan-out subdirectory, or "." for the area itself). */
+static int blob_local_sync_dir(const blob_local_t *b, int area, const char *sub)
+{
+    int fd = openat(b->area_fd[area], sub, BLOB_LOCAL_OPEN_DIR);
+    if (fd < 0)
+        return blob_local_fail(b, "open directory", area, sub, errno);
+    int rc = BLOB_OK;
+    if (fsync(fd) != 0)
+        rc = blob_local_fail(b, "fsync directory", area, sub, errno);
+    close(fd);
+    return rc;
+}
+
+/* ---- open / close ---- */
+
+/* fsyncs the directory that holds `path`, so that a newly made `path`
+ * survives a crash. */
+static bool blob_local_sync_parent(const char *path)
+{
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    while (len > 0 && path[len - 1] != '/')
+        len--;
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    char *parent = len == 0 ? strdup(".") : strndup(path, len);
+    if (!parent)
+        return false;
+    bool ok = false;
+    int err = 0;
+    int fd = open(parent, BLOB_LOCAL_OPEN_DIR);
+    if (fd < 0) {
+        err = errno;
+    } else {
+        ok = fsync(fd) == 0;
+        err = errno;
+        close(fd);
+    }
+    if (!ok)
+        log_error("blob: fsync %s: %s", parent, strerror(err));
+    free(parent);
+    return ok;
+}
+
+/* Makes `name` under dir_fd unless it exists; *made tells which. */
+static bool blob_local_mkdir(int dir_fd, const char *name, bool *made)
+{
+    if (mkdirat(dir_fd, name, BLOB_LOCAL_DIR_MODE) == 0) {
+        *made = true;
+        return true;
+    }
+    return errno == EEXIST;
+}
+
+static bool blob_local_open_area(blob_local_t *b, int area)
+{
+    const char *name = blob_local_area_names[area];
+    bool root_changed = false;
+    if (!blob_local_mkdir(b->root_fd, name, &root_changed)) {
+        log_error("blob: mkdir %s/%s: %s", b->dir, name, strerror(errno));
+        return false;
+    }
+    b->area_fd[area] = openat(b->root_fd, name, BLOB_LOCAL_OPEN_DIR);
+    if (b->area_fd[area] < 0) {
+        log_error("blob: open %s/%s: %s", b->dir, name, strerror(errno));
+        return false;
+    }
+    if (area != BLOB_LOCAL_STAGING) {
+        bool changed = false;
+        for (int i = 0; i < BLOB_LOCAL_FANOUT; i++) {
+            char sub[3];
+            snprintf(sub, sizeof(sub), "%02x", i);
+            if (!blob_local_mkdir(b->area_fd[area], sub, &changed)) {
+                log_error("blob: mkdir %s/%s/%s: %s", b->dir, name, sub, strerror(errno));
+                return false;
+            }
+        }
+        if (changed && fsync(b->area_fd[area]) != 0) {
+            log_error("blob: fsync %s/%s: %s", b->dir, name, strerror(errno));
+            return false;
+        }
+    }
+    if (root_changed && fsync(b->root_fd) != 0) {
+        log_error("blob: fsync %s: %s", b->dir, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+static void blob_local_close(blob_t *base)
+{
+    blob_local_t *b = (blob_local_t *)base;
+    if (!b)
+        return;
+    for (int i = 0; i < BLOB_LOCAL_AREAS; i++)
+        if (b->area_fd[i] >= 0)
+            close(b->area_fd[i]);
+    if (b->root_fd >= 0)
+        close(b->root_fd);
+    free(b->dir);
+    free(b);
+}
+
+/* ---- blocks ---- */
+
+static void blob_local_writer_free(blob_writer_t *w)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    free(w);
+}
+
+static int blob_local_block_open(blob_t *base, const char *block_id, int64_t offset, blob_writer_t **out)
+{
+    blob_local_t *b = (blob_local_t *)base;
+    *out = NULL;
+    if (!blob_local_id_valid(block_id))
+        return blob_local_invalid_id("block_open");
+    if (offset < 0) {
+        log_error("blob: block_open: negative offset");
+        return BLOB_ERROR;
+    }
+    int rc = BLOB_OK;
+    int fd_blocks = b->area_fd[BLOB_LOCAL_BLOCKS];
+    blob_writer_t *w = calloc(1, sizeof(*w));
+    if (!w) {
+        log_error("blob: block_open: out of memory");
+        return BLOB_ERROR;
+    }
+    w->b = b;
+    w->fd = -1;
+    w->pos = offset;
+    blob_local_name(block_id, w->name);
+    if (offset == 0) {
+        w->fd = openat(fd_blocks, w->name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                       BLOB_LOCAL_FILE_MODE);
+        if (w->fd < 0) {
+            rc = blob_local_fail(b, "create", BLOB_LOCAL_BLOCKS, w->name, errno);
+            goto out;
+        }
+        /* Also when the file already existed: an earlier writer may have
+         * created it and gone away before its first sync. */
+        w->sync_dir = true;
+        goto out;
+    }
+
+    w->fd = openat(fd_blocks, w->name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (w->fd < 0) {
+        rc = errno == ENOENT ? BLOB_NOT_FOUND : blob_local_fail(b, "open", BLOB_LOCAL_BLOCKS, w->name, errno);
+        goto out;
+    }
+    struct stat st;
+    if (fstat(w->fd, &st) != 0) {
+        rc = blob_local_fail(b, "stat", BLOB_LOCAL_BLOCKS, w->name, errno);
+        goto out;
+    }
+    if (st.st_size < offset) {
+        log_error("blob: block %s holds %lld bytes, fewer than offset %lld", w->name, (long long)st.st_size,
+                  (long long)offset);
+        rc = BLOB_ERROR;
+        goto out;
+    }
+    /* Bytes past the acknowledged offset may be torn by a crash or belong
+     * to a chunk the client is re-sending: drop them. */
+    if (st.st_size > offset && ftruncate(w->fd, offset) != 0) {
+        rc = blob_local_fail(b, "truncate", BLOB_LOCAL_BLOCKS, w->name, errno);
+        goto out;
+    }
+    /* Reopening counts as a write for sweep, which goes by mtime: a block
+     * being resumed is not the abandoned one it looks for. */
+    if (futimens(w->fd, NULL) != 0) {
+        rc = blob_local_fail(b, "touch", BLOB_LOCAL_BLOCKS, w->name, errno);
+        goto out;
+    }
+out:
+    if (rc != BLOB_OK)
+        blob_local_writer_free(w);
+    else
+        *out = w;
+    return rc;
+}
+
+static int blob_local_block_size(blob_t *base, const char *block_id, int64_t *size)
+{
+    blob_local_t *b = (blob_local_t *)base;
+    if (!blob_local_id_valid(block_id))
+        return blob_local_invalid_id("block_size");
+    char name[BLOB_LOCAL_NAME_LEN];
+    blob_local_name(block_id, name);
+    struct stat st;
+    if (fstatat(b->area_fd[BLOB_LOCAL_BLOCKS], name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? BLOB_NOT_FOUND : blob_local_fail(b, "stat", BLOB_LOCAL_BLOCKS, name, errno);
+    *size = st.st_size;
+    return BLOB_OK;
+}
+
+static int blob_local_remove(blob_local_t *b, int area, const char *id, const char *what)
+{
+    if (!blob_local_id_valid(id))
+        return blob_local_invalid_id(what);
+    char name[BLOB_LOCAL_NAME_LEN];
+    blob_local_name(id, name);
+    if (unlinkat(b->area_fd[area], name, 0) != 0)
+        return errno == ENOENT ? BLOB_NOT_FOUND : blob_local_fail(b, "remove", area, name, errno);
+    return BLOB_OK;
+}
+
+static int blob_local_block_remove(blob_t *base, const char *block_id)
+{
+    return blob_local_remove((blob_local_t *)base, BLOB_LOCAL_BLOCKS, block_id, "block_remove");
+}
+
+/* ---- readers ---- */
+
+static int blob_local_read_open(blob_local_t *b, int area, const char *id, const char *what, blob_reader_t **out)
+{
+    *out = NULL;
+    if (!blob_local_id_valid(id))
+        return blob_local_invalid_id(what);
+    char name[BLOB_LOCAL_NAME_LEN];
+    blob_local_name(id, name);
+    blob_reader_t *r = malloc(sizeof(*r));
+    if (!r) {
+        log_error("blob: %s: out of memory", what);
+        return BLOB_ERROR;
+    }
+    r->fd = openat(b->area_fd[area], name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (r->fd < 0) {
+        int rc = errno == ENOENT ? BLOB_NOT_FOUND : blob_local_fail(b, "open", area, name, errno);
+        free(r);
+        return rc;
+    }
+    *out = r;
+    return BLOB_OK;
+}
+
+static int blob_local_block_read_open(blob_t *base, const char *block_id, blob_reader_t **out)
+{
+    return blob_local_read_open((blob_local_t *)base, BLOB_LOCAL_BLOCKS, block_id, "block_read_open", out);
+}
+
+static int64_t blob_local_read_at(blob_reader_t *r, void *buf, size_t len, int64_t offset)
+{
+    if (offset < 0 || len > (size_t)INT64_MAX)
+        return -1;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pread(r->fd, (char *)buf + done, len - done, (off_t)(offset + (int64_t)done));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            log_error("blob: read: %s", strerror(errno));
+            return -1;
+        }
+        if (n == 0)
+            break;
+        done += (size_t)n;
+    }
+    return (int64_t)done;
+}
+
+static int blob_local_reader_fd(blob_reader_t *r)
+{
+    return r->fd;
+}
+
+static void blob_local_reader_close(blob_reader_t *r)
+{
+    if (!r)
+        return;
+    close(r->fd);
+    free(r);
+}
+
+/* ---- writers ---- */
+
+static int blob_local_writer_area(const blob_writer_t *w)
+{
+    return w->staged ? BLOB_LOCAL_STAGING : BLOB_LOCAL_BLOCKS;
+}
+
+static int blob_local_write(blob_writer_t *w, const void *data, size_t len)
+{
+    if (w->failed) {
+        log_error("blob: write to %s after a failed sync", w->name);
+        return BLOB_ERROR;
+    }
+    const char *p = data;
+    int64_t start = w->pos;
+    while (len > 0) {
+        ssize_t n = pwrite(w->fd, p, len, (off_t)w->pos);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int err = n < 0 ? errno : EIO; /* 0 for a non-empty write: no progress possible */
+            /* Give back the space a partial write took, so a full disk is
+             * not made fuller by bytes the caller was told did not land. */
+            if (ftruncate(w->fd, start) == 0)
+                w->pos = start;
+            else
+                w->failed = true;
+            return blob_local_fail(w->b, "write", blob_local_writer_area(w), w->name, err);
+        }
+        p += n;
+        len -= (size_t)n;
+        w->pos += n;
+    }
+    return BLOB_OK;
+}
+
+static int blob_local_sync(blob_writer_t *w)
+{
+    if (w->failed) {
+        log_error("blob: sync of %s after a failed sync", w->name);
+        return BLOB_ERROR;
+    }
+    if (fdatasync(w->fd) != 0) {
+        w->failed = true;
+        return blob_local_fail(w->b, "fdatasync", blob_local_writer_area(w), w->name, errno);
+    }
+    if (w->sync_dir) {
+        char sub[3] = {w->name[0], w->name[1], '\0'};
+        int rc = blob_local_sync_dir(w->b, BLOB_LOCAL_BLOCKS, sub);
+        if (rc != BLOB_OK) {
+            w->failed = true;
+            return rc;
+        }
+        w->sync_dir = false;
+    }
+    return BLOB_OK;
+}
+
+static void blob_local_writer_close(blob_writer_t *w)
+{
+    if (!w)
+        return;
+    if (w->staged) {
+        /* ENOENT: a sweep took it first, which is what we wanted anyway. */
+        if (unlinkat(w->b->area_fd[BLOB_LOCAL_STAGING], w->name, 0) != 0 && errno != ENOENT)
+            blob_local_fail(w->b, "remove", BLOB_LOCAL_STAGING, w->name, errno);
+    }
+    blob_local_writer_free(w);
+}
+
+/* ---- objects ---- */
+
+static int blob_local_object_stage(blob_t *base, blob_writer_t **out)
+{
+    blob_local_t *b = (blob_local_t *)base;
+    *out = NULL;
+    blob_writer_t *w = calloc(1, sizeof(*w));
+    if (!w) {
+        log_error("blob: object_stage: out of memory");
+        return BLOB_ERROR;
+    }
+    w->b = b;
+    w->fd = -1;
+    w->staged = true;
+    int err = EEXIST;
+    for (int i = 0; i < BLOB_LOCAL_STAGE_RETRIES && w->fd < 0 && err == EEXIST; i++) {
+        if (!ids_random_hex(BLOB_ID_LEN / 2, w->name)) {
+            log_error("blob: object_stage: no random bytes");
+            free(w);
+            return BLOB_ERROR;
+        }
+        w->fd = openat(b->area_fd[BLOB_LOCAL_STAGING], w->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                       BLOB_LOCAL_FILE_MODE);
+        err = errno;
+    }
+    if (w->fd < 0) {
+        int rc = blob_local_fail(b, "create", BLOB_LOCAL_STAGING, w->name, err);
+        free(w);
+        return rc;
+    }
+    *out = w;
+    return BLOB_OK;
+}
+
+static int blob_local_object_publish(blob_t *base, blob_writer_t *w, const char *object_id)
+{
+    blob_local_t *b = (blob_local_t *)base;
+    if (!w)
+        return BLOB_ERROR;
+    if (!w->staged) {
+        log_error("blob: object_publish: %s is a block, not a staged object", w->name);
+        blob_local_writer_close(w);
+        return BLOB_ERROR;
+    }
+    int rc = BLOB_OK;
+    bool renamed = false;
+    char name[BLOB_LOCAL_NAME_LEN];
+    char sub[3];
+    if (!blob_local_id_valid(object_id)) {
+        rc = blob_local_invalid_id("object_publish");
+        goto out;
+    }
+    if (w->failed) {
+        log_error("blob: publish of %s after a failed sync", w->name);
+        rc = BLOB_ERROR;
+        goto out;
+    }
+    blob_local_name(object_id, name);
+    /* mtime is the publish time: sweep measures the age of an object that
+     * no registry row names from here, so an object is not swept in the
+     * moment between its publish and the commit of its row, however long
+     * the staging took. */
+    if (futimens(w->fd, NULL) != 0) {
+        rc = blob_local_fail(b, "touch", BLOB_LOCAL_STAGING, w->name, errno);
+        goto out;
+    }
+    if (fdatasync(w->fd) != 0) {
+        rc = blob_local_fail(b, "fdatasync", BLOB_LOCAL_STAGING, w->name, errno);
+        goto out;
+    }
+    if (renameat(b->area_fd[BLOB_LOCAL_STAGING], w->name, b->area_fd[BLOB_LOCAL_OBJECTS], name) != 0) {
+        rc = blob_local_fail(b, "rename to objects", BLOB_LOCAL_STAGING, w->name, errno);
+        goto out;
+    }
+    renamed = true;
+    snprintf(sub, sizeof(sub), "%.2s", name);
+    rc = blob_local_sync_dir(b, BLOB_LOCAL_OBJECTS, sub);
+    if (rc != BLOB_OK) {
+        /* Not known to be durable, so the caller writes no row: the object
+         * would be garbage, and must not stay visible until a sweep. */
+        if (unlinkat(b->area_fd[BLOB_LOCAL_OBJECTS], name, 0) != 0)
+            blob_local_fail(b, "remove", BLOB_LOCAL_OBJECTS, name, errno);
+    }
+out:
+    if (renamed)
+        blob_local_writer_free(w);
+    else
+        blob_local_writer_close(w); /* removes the staged file */
+    return rc;
+}
+
+static int blob_local_object_stat(blob_t *base, const char *object_id, blob_object_info_t *out)
+{
+    blob_local_t *b = (blob_local_t *)base;
+    if (!blob_local_id_valid(object_id))
+        return blob_local_invalid_id("object_stat");
+    char name[BLOB_LOCAL_NAME_LEN];
+    blob_local_name(object_id, name);
+    struct stat st;
+    if (fstatat(b->area_fd[BLOB_LOCAL_OBJECTS], name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? BLOB_NOT_FOUND : blob_local_fail(b, "stat", BLOB_LOCAL_OBJECTS, name, errno);
+    out->size = st.st_size;
+    out->mtime_ms = blob_local_mtime_ms(&st);
+    return BLOB_OK;
+}
+
+static int blob_local_object_read_open(blob_t *base, const char *object_id, blob_reader_t **out)
+{
+    return blob_local_read_open((blob_local_t *)base, BLOB_LOCAL_OBJECTS, object_id, "object_read_open", out);
+}
+
+static int blob_local_object_remove(blob_t *base, const char *object_id)
+{
+    return blob_local_remove((blob_local_t *)base, BLOB_LOCAL_OBJECTS, object_id, "object_remove");
+}
+
+/* ---- sweep ---- */
+
+typedef struct blob_local_sweep {
+    blob_local_t *b;
+    int area;
+    int64_t cutoff_ms; /* entries last modified before this go */
+    bool (*in_use)(void *arg, const char *object_id);
+    void *arg;
+    int64_t removed;
+    bool ok;
+} blob_local_sweep_t;
+
+static bool blob_local_is_fanout(const char *name)
+{
+    const char *hex = "0123456789abcdef";
+    return name[0] && strchr(hex, name[0]) && name[1] && strchr(hex, name[1]) && name[2] == '\0';
+}
+
+/* Sweeps the files of one directory: `sub` of the area, or "." for it. */
+static void blob_local_sweep_dir(blob_local_sweep_t *s, const char *sub)
+{
+    int fd = openat(s->b->area_fd[s->area], sub, BLOB_LOCAL_OPEN_DIR);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        blob_local_fail(s->b, "open directory", s->area, sub, errno);
+        if (fd >= 0)
+            close(fd);
+        s->ok = false;
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char where[BLOB_LOCAL_NAME_LEN + 2]; /* sub/id, for log messages */
+        /* Names this module did not make (including . and ..) are not its
+         * to remove. */
+        if (!blob_local_id_valid(e->d_name))
+            continue;
+        snprintf(where, sizeof(where), "%.2s/%.32s", sub, e->d_name); /* a valid id: 32 */
+        struct stat st;
+        if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            if (errno != ENOENT) {
+                blob_local_fail(s->b, "stat", s->area, where, errno);
+                s->ok = false;
+            }
+            continue;
+        }
+        if (!S_ISREG(st.st_mode) || blob_local_mtime_ms(&st) >= s->cutoff_ms)
+            continue;
+        /* Age first: it is free, while in_use may query the registry. */
+        if (s->in_use && s->in_use(s->arg, e->d_name))
+            continue;
+        if (unlinkat(fd, e->d_name, 0) != 0) {
+            if (errno != ENOENT) {
+                blob_local_fail(s->b, "remove", s->area, where, errno);
+                s->ok = false;
+            }
+            continue;
+        }
+        s->removed++;
+    }
+    closedir(d);
+}
+
+static void blob_local_sweep_area(blob_local_sweep_t *s)
+{
+    if (s->area == BLOB_LOCAL_STAGING) {
+        blob_local_sweep_dir(s, ".");
+        return;
+    }
+    /* Walk what is there rather than the 256 names open made, so nothing
+     * depends on open having run on this exact tree. */
+    int fd = openat(s->b->area_fd[s->area], ".", BLOB_LOCAL_OPEN_DIR);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        blob_local_fail(s->b, "open directory", s->area, ".", errno);
+        if (fd >= 0)
+            close(fd);
+        s->ok = false;
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (blob_local_is_fanout(e->d_name))
+            blob_local_sweep_dir(s, e->d_name);
+    closedir(d);
+}
+
+static int64_t blob_local_sweep(blob_t *base, int64_t now_ms, int64_t max_age_ms,
+                                bool (*in_use)(void *arg, const char *object_id), void *arg)
+{
+    if (max_age_ms < 0 || now_ms < max_age_ms) {
+        log_error("blob: sweep: bad clock or age (now %lld, max age %lld)", (long long)now_ms, (long long)max_age_ms);
+        return -1;
+    }
+    blob_local_sweep_t s = {.b = (blob_local_t *)base, .cutoff_ms = now_ms - max_age_ms, .ok = true};
+    s.area = BLOB_LOCAL_BLOCKS;
+    blob_local_sweep_area(&s);
+    s.area = BLOB_LOCAL_STAGING;
+    blob_local_sweep_area(&s);
+    if (in_use) { /* without a registry to ask, every object is kept */
+        s.area = BLOB_LOCAL_OBJECTS;
+        s.in_use = in_use;
+        s.arg = arg;
+        blob_local_sweep_area(&s);
+    }
+    return s.ok ? s.removed : -1;
+}
+
+/* ---- vtable ---- */
+
+static const struct blob_ops blob_local_ops = {
+    .close = blob_local_close,
+    .block_open = blob_local_block_open,
+    .block_size = blob_local_block_size,
+    .block_read_open = blob_local_block_read_open,
+    .block_remove = blob_local_block_remove,
+    .object_stage = blob_local_object_stage,
+    .object_publish = blob_local_object_publish,
+    .object_stat = blob_local_object_stat,
+    .object_read_open = blob_local_object_read_open,
+    .object_remove = blob_local_object_remove,
+    .write = blob_local_write,
+    .sync = blob_local_sync,
+    .writer_close = blob_local_writer_close,
+    .read_at = blob_local_read_at,
+    .reader_fd = blob_local_reader_fd,
+    .reader_close = blob_local_reader_close,
+    .sweep = blob_local_sweep,
+};
+
+blob_t *blob_local_open(const char *dir)
+{
+    if (!dir || !*dir) {
+        log_error("blob: no directory given");
+        return NULL;
+    }
+    blob_local_t *b = calloc(1, sizeof(*b));
+    if (!b || !(b->dir = strdup(dir))) {
+        log_error("blob: out of memory");
+        free(b);
+        return NULL;
+    }
+    b->base.ops = &blob_local_ops;
+    b->root_fd = -1;
+    for (int i = 0; i < BLOB_LOCAL_AREAS; i++)
+        b->area_fd[i] = -1;
+
+    bool made = false;
+    if (!blob_local_mkdir(AT_FDCWD, dir, &made)) {
+        log_error("blob: mkdir %s: %s", dir, strerror(errno));
+        goto fail;
+    }
+    b->root_fd = open(dir, BLOB_LOCAL_OPEN_DIR);
+    if (b->root_fd < 0) {
+        log_error("blob: open %s: %s", dir, strerror(errno));
+        goto fail;
+    }
+    for (int i = 0; i < BLOB_LOCAL_AREAS; i++)
+        if (!blob_local_open_area(b, i))
+            goto fail;
+    if (made && !blob_local_sync_parent(dir))
+        goto fail;
+    return &b->base;
+fail:
+    blob_local_close(&b->base);
+    return NULL;
+}

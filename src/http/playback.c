@@ -1,0 +1,184 @@
+/* playback: GET/HEAD /<fileKey>; see playback.h. */
+#include "http/playback.h"
+
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+static bool playback_parse_num(const char **p, int64_t *out)
+{
+    const char *s = *p;
+    int64_t v = 0;
+    int digits = 0;
+    while (*s >= '0' && *s <= '9') {
+        if (++digits > 18)
+            return false;
+        v = v * 10 + (*s++ - '0');
+    }
+    if (digits == 0)
+        return false;
+    *out = v;
+    *p = s;
+    return true;
+}
+
+playback_range_kind_t playback_parse_range(const char *header, int64_t size, int64_t *first, int64_t *last)
+{
+    if (!header || strncmp(header, "bytes=", 6) != 0 || strchr(header, ','))
+        return PLAYBACK_RANGE_NONE;
+    const char *p = header + 6;
+    while (*p == ' ')
+        p++;
+    int64_t a = -1, b = -1;
+    if (*p == '-') {
+        p++;
+        int64_t n;
+        if (!playback_parse_num(&p, &n) || *p)
+            return PLAYBACK_RANGE_NONE;
+        if (n == 0 || size == 0)
+            return PLAYBACK_RANGE_UNSATISFIABLE;
+        a = n >= size ? 0 : size - n;
+        b = size - 1;
+    } else {
+        if (!playback_parse_num(&p, &a) || *p++ != '-')
+            return PLAYBACK_RANGE_NONE;
+        if (*p) {
+            if (!playback_parse_num(&p, &b) || *p || b < a)
+                return PLAYBACK_RANGE_NONE;
+        }
+        if (a >= size)
+            return PLAYBACK_RANGE_UNSATISFIABLE;
+        if (b < 0 || b >= size)
+            b = size - 1;
+    }
+    *first = a;
+    *last = b;
+    return PLAYBACK_RANGE_OK;
+}
+
+static struct MHD_Response *playback_error(int code, const char *message, int *status)
+{
+    char body[256];
+    snprintf(body, sizeof(body), "{\"code\":%d,\"message\":\"%s\",\"error\":\"%s\"}", code, message, message);
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+    if (r)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+    *status = code;
+    return r;
+}
+
+typedef struct playback_stream {
+    blob_t *blob;
+    blob_reader_t *reader;
+    int64_t first;
+} playback_stream_t;
+
+/* For blob implementations without a file descriptor (S3 later). */
+static ssize_t playback_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    playback_stream_t *s = cls;
+    int64_t n = s->blob->ops->read_at(s->reader, buf, max, s->first + (int64_t)pos);
+    if (n < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (n == 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    return (ssize_t)n;
+}
+
+static void playback_stream_free(void *cls)
+{
+    playback_stream_t *s = cls;
+    s->blob->ops->reader_close(s->reader);
+    free(s);
+}
+
+struct MHD_Response *playback_respond(const upload_ctx_t *ctx, struct MHD_Connection *conn, const char *path,
+                                      int *status)
+{
+    if (strcmp(ctx->cfg->playback, "public") != 0 || path[0] != '/' || !path[1])
+        return playback_error(404, "Not found.", status);
+    store_video_t video = {0};
+    blob_reader_t *reader = NULL;
+    struct MHD_Response *resp = NULL;
+    blob_t *blob = ctx->blob;
+    int rc = ctx->store->ops->video_find_by_key(ctx->store, -1, path + 1, &video);
+    if (rc != STORE_OK || !video.object_id) {
+        resp = rc == STORE_OK || rc == STORE_NOT_FOUND ? playback_error(404, "Not found.", status)
+                                                       : playback_error(503, "Service unavailable.", status);
+        goto out;
+    }
+    blob_object_info_t info;
+    if (blob->ops->object_stat(blob, video.object_id, &info) != BLOB_OK ||
+        blob->ops->object_read_open(blob, video.object_id, &reader) != BLOB_OK) {
+        /* The row was replaced between the lookup and the open: the caller
+         * may retry; never serve anything else. */
+        resp = playback_error(404, "Not found.", status);
+        goto out;
+    }
+    int64_t first = 0, last = info.size - 1;
+    const char *range = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
+    playback_range_kind_t kind = playback_parse_range(range, info.size, &first, &last);
+    char content_range[96];
+    if (kind == PLAYBACK_RANGE_UNSATISFIABLE) {
+        resp = playback_error(416, "Range not satisfiable.", status);
+        snprintf(content_range, sizeof(content_range), "bytes */%" PRId64, info.size);
+        if (resp)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
+        goto out;
+    }
+    if (kind == PLAYBACK_RANGE_NONE) {
+        first = 0;
+        last = info.size - 1;
+    }
+    uint64_t length = (uint64_t)(last - first + 1);
+    int fd = blob->ops->reader_fd(reader);
+    if (fd >= 0) {
+        int own = dup(fd);
+        if (own < 0)
+            goto out;
+        /* libmicrohttpd owns and closes this descriptor (sendfile). */
+        resp = MHD_create_response_from_fd_at_offset64(length, own, (uint64_t)first);
+        if (!resp)
+            close(own);
+    } else {
+        playback_stream_t *s = calloc(1, sizeof(*s));
+        if (!s)
+            goto out;
+        *s = (playback_stream_t){blob, reader, first};
+        resp = MHD_create_response_from_callback(length, 64 * 1024, playback_stream_read, s, playback_stream_free);
+        if (!resp)
+            free(s);
+        else
+            reader = NULL;
+    }
+    if (!resp)
+        goto out;
+    *status = kind == PLAYBACK_RANGE_OK ? 206 : 200;
+    if (kind == PLAYBACK_RANGE_OK) {
+        snprintf(content_range, sizeof(content_range), "bytes %" PRId64 "-%" PRId64 "/%" PRId64, first, last,
+                 info.size);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
+    }
+    char etag[64], modified[64];
+    snprintf(etag, sizeof(etag), "\"%s\"", video.etag ? video.etag : video.object_id);
+    time_t t = (time_t)((video.uploaded_ms ? video.uploaded_ms : info.mtime_ms) / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(modified, sizeof(modified), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            video.mime_type ? video.mime_type : "application/octet-stream");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, modified);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+out:
+    if (reader)
+        blob->ops->reader_close(reader);
+    store_video_free(&video);
+    return resp;
+}

@@ -1,0 +1,203 @@
+/*
+ * block: /mkblk and /bput, the chunks of the breakpoint-resume protocol.
+ *
+ * A chunk is written to its block in the blob store as it arrives (page
+ * cache, poll thread), then made durable on a worker before the answer, so
+ * a ctx the client receives always names bytes that survive a crash.
+ * Re-sending a chunk with an earlier ctx (a client that lost an answer)
+ * cuts the block back to that acknowledged offset.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "common/buf.h"
+#include "common/encoding.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "upload/upload_internal.h"
+
+/* Parses a non-negative decimal of at most 18 digits; false otherwise. */
+static bool block_parse_int(const char *s, size_t len, int64_t *out)
+{
+    if (len == 0 || len > 18)
+        return false;
+    int64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* The request's Key header (url-safe base64 of the key), decoded; NULL when absent or malformed. */
+static char *block_header_key(upload_call_t *call)
+{
+    const char *h = call->req.header(call->req.header_arg, "key");
+    if (!h || !h[0])
+        return NULL;
+    buf_t b;
+    buf_init(&b, 0);
+    char *key = NULL;
+    if (encoding_b64url_decode(h, strlen(h), &b) && b.len > 0 && !memchr(b.data, '\0', b.len))
+        key = buf_steal(&b);
+    buf_free(&b);
+    return key;
+}
+
+static bool block_authorise(upload_call_t *call)
+{
+    const char *auth = call->req.header(call->req.header_arg, "authorization");
+    char *request_key = block_header_key(call);
+    bool ok = upload_auth_verify(call, auth ? auth : "", auth ? strlen(auth) : 0, request_key);
+    free(request_key);
+    return ok;
+}
+
+static void block_begin_mkblk(upload_call_t *call, const char *args)
+{
+    upload_block_state_t *st = &call->u.block;
+    const char *slash = strchr(args, '/');
+    size_t size_len = slash ? (size_t)(slash - args) : strlen(args);
+    int64_t block_size = 0, index = -1;
+    if (!block_parse_int(args, size_len, &block_size) || block_size <= 0) {
+        upload_fail(call, 400, "mkblk: the block size must be a positive integer.");
+        return;
+    }
+    if (slash && slash[1]) {
+        const char *idx = slash + 1;
+        size_t idx_len = strcspn(idx, "/");
+        if (!block_parse_int(idx, idx_len, &index) || index > INT32_MAX) {
+            upload_fail(call, 400, "mkblk: the block index must be a non-negative integer.");
+            return;
+        }
+    }
+    if (!block_authorise(call))
+        return;
+    if (block_size > call->ctx->cfg->max_block_size) {
+        upload_fail(call, 400, "mkblk: the block size is larger than the server allows.");
+        return;
+    }
+    if (!block_ctx_key_hash(call->key.bucket, call->file_key, st->ctx.key_hash) ||
+        !ids_random_hex(BLOB_ID_LEN / 2, st->ctx.block_id)) {
+        upload_fail(call, 500, "Internal error.");
+        return;
+    }
+    st->ctx.index = (int32_t)index;
+    st->ctx.block_size = block_size;
+    st->start = 0;
+}
+
+static void block_begin_bput(upload_call_t *call, const char *args)
+{
+    upload_block_state_t *st = &call->u.block;
+    const char *slash = strchr(args, '/');
+    int64_t offset = 0;
+    if (!slash || !block_parse_int(slash + 1, strlen(slash + 1), &offset)) {
+        upload_fail(call, 400, "bput: expected /bput/<ctx>/<offset>.");
+        return;
+    }
+    if (!block_authorise(call))
+        return;
+    uint8_t key_hash[8];
+    if (!block_ctx_decode(args, (size_t)(slash - args), call->ctx->ctx_secret, &st->ctx)) {
+        upload_fail(call, 701, "bput: the ctx is not valid.");
+        return;
+    }
+    if (!block_ctx_key_hash(call->key.bucket, call->file_key, key_hash)) {
+        upload_fail(call, 500, "Internal error.");
+        return;
+    }
+    if (memcmp(key_hash, st->ctx.key_hash, sizeof(key_hash)) != 0) {
+        upload_fail(call, 701, "bput: the ctx belongs to another file.");
+        return;
+    }
+    if (offset != st->ctx.offset) {
+        upload_fail(call, 701, "bput: the offset does not match the ctx.");
+        return;
+    }
+    st->start = offset;
+}
+
+void block_begin(upload_call_t *call)
+{
+    upload_block_state_t *st = &call->u.block;
+    const char *path = call->req.path;
+    if (call->req.route == UPLOAD_ROUTE_MKBLK)
+        block_begin_mkblk(call, path + strlen("/mkblk/"));
+    else
+        block_begin_bput(call, path + strlen("/bput/"));
+    if (call->failed)
+        return;
+    int64_t room = st->ctx.block_size - st->start;
+    if (call->req.content_length > room) {
+        upload_fail(call, 400, "The chunk is larger than what is left of its block.");
+        return;
+    }
+    blob_t *blob = call->ctx->blob;
+    int rc = blob->ops->block_open(blob, st->ctx.block_id, st->start, &call->writer);
+    if (rc != BLOB_OK) {
+        if (call->req.route == UPLOAD_ROUTE_BPUT && (rc == BLOB_NOT_FOUND || rc == BLOB_ERROR))
+            upload_fail(call, 701, "bput: the block is gone or shorter than the ctx says; upload it again.");
+        else
+            upload_fail_blob(call, rc);
+        return;
+    }
+    if (!upload_hash_begin(call, false)) {
+        upload_fail(call, 500, "Internal error.");
+        return;
+    }
+    st->crc32 = (uint32_t)crc32(0L, Z_NULL, 0);
+}
+
+bool block_body(upload_call_t *call, const char *data, size_t len)
+{
+    upload_block_state_t *st = &call->u.block;
+    if (call->received + (int64_t)len > st->ctx.block_size - st->start) {
+        upload_fail(call, 400, "The chunk is larger than what is left of its block.");
+        call->drained = len;
+        return true;
+    }
+    upload_mark_uploading(call);
+    st->crc32 = (uint32_t)crc32(st->crc32, (const Bytef *)data, (uInt)len);
+    upload_payload(call, data, len);
+    return true;
+}
+
+static void block_work(upload_call_t *call)
+{
+    upload_block_state_t *st = &call->u.block;
+    blob_t *blob = call->ctx->blob;
+    int rc = blob->ops->sync(call->writer);
+    blob->ops->writer_close(call->writer);
+    call->writer = NULL;
+    if (rc != BLOB_OK) {
+        upload_fail_blob(call, rc);
+        return;
+    }
+    st->ctx.offset = st->start + call->received;
+    char text[BLOCK_CTX_TEXT_LEN + 1];
+    unsigned char md5[EVP_MAX_MD_SIZE];
+    unsigned int md5_len = 0;
+    char md5_hex[33];
+    if (!block_ctx_encode(&st->ctx, call->ctx->ctx_secret, text) || !EVP_DigestFinal_ex(call->md5, md5, &md5_len)) {
+        upload_fail(call, 500, "Internal error.");
+        return;
+    }
+    encoding_hex(md5, 16, md5_hex);
+    upload_succeed_json(call, json_pack("{s:s,s:I,s:I,s:s}", "ctx", text, "offset", (json_int_t)st->ctx.offset,
+                                        "crc32", (json_int_t)st->crc32, "checksum", md5_hex));
+}
+
+void block_finish(upload_call_t *call)
+{
+    if (call->received == 0) {
+        upload_fail(call, 400, "The chunk is empty.");
+        return;
+    }
+    call->work = block_work;
+}

@@ -1,0 +1,226 @@
+/*
+ * form: POST /file/upload, the multipart form upload.
+ *
+ * libmicrohttpd's PostProcessor parses the multipart body (any field
+ * order, sized or chunked).  The `file` part streams into a staged blob
+ * object while MD5 and the etag are computed.  When the token comes first
+ * it is checked before any byte is stored; when it comes after the file
+ * (the browser SDK's order) the staged bytes are only a spool, bounded by
+ * max-upload-size and removed at once if the token then fails.
+ */
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/encoding.h"
+#include "upload/return_body.h"
+#include "upload/upload_internal.h"
+
+#define FORM_PARSER_BUFFER (16 * 1024)
+
+static bool form_authorise(upload_call_t *call)
+{
+    upload_form_state_t *st = &call->u.form;
+    char *request_key = st->key_field.len ? strndup(st->key_field.data, st->key_field.len) : NULL;
+    bool ok = upload_auth_verify(call, st->token.data ? st->token.data : "", st->token.len, request_key);
+    free(request_key);
+    return ok && upload_check_overwrite(call);
+}
+
+static bool form_file_data(upload_call_t *call, const char *data, size_t size)
+{
+    upload_form_state_t *st = &call->u.form;
+    if (!st->file_started) {
+        st->file_started = true;
+        /* The file part has begun, so a token sent before it is complete. */
+        if (st->token.len > 0 && !form_authorise(call))
+            return false;
+        blob_t *blob = call->ctx->blob;
+        int rc = blob->ops->object_stage(blob, &call->writer);
+        if (rc != BLOB_OK) {
+            upload_fail_blob(call, rc);
+            return false;
+        }
+        if (!upload_hash_begin(call, true)) {
+            upload_fail(call, 500, "Internal error.");
+            return false;
+        }
+    }
+    if (size == 0)
+        return true;
+    if (!upload_check_size(call, call->received + (int64_t)size))
+        return false;
+    upload_mark_uploading(call);
+    return upload_payload(call, data, size);
+}
+
+static bool form_field_append(upload_call_t *call, buf_t *b, const char *data, size_t size)
+{
+    if (b->len + size > UPLOAD_MAX_FIELD) {
+        upload_fail(call, 400, "A form field is too long.");
+        return false;
+    }
+    if (!buf_append(b, data, size)) {
+        upload_fail(call, 500, "Internal error.");
+        return false;
+    }
+    return true;
+}
+
+static enum MHD_Result form_iterate(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+                                    const char *content_type, const char *transfer_encoding, const char *data,
+                                    uint64_t off, size_t size)
+{
+    (void)kind;
+    (void)filename;
+    (void)content_type;
+    (void)transfer_encoding;
+    upload_call_t *call = cls;
+    upload_form_state_t *st = &call->u.form;
+    if (call->failed)
+        return MHD_YES; /* keep parsing so the body drains; nothing more is stored */
+    bool ok = true;
+    if (strcmp(key, "file") == 0) {
+        if (st->file_ended) {
+            upload_fail(call, 400, "The form has more than one file part.");
+            return MHD_YES;
+        }
+        ok = form_file_data(call, data, size);
+    } else {
+        if (st->file_started)
+            st->file_ended = true;
+        if (strcmp(key, "token") == 0) {
+            if (st->file_started && !call->authorised && off == 0)
+                buf_reset(&st->token);
+            ok = form_field_append(call, &st->token, data, size);
+        } else if (strcmp(key, "key") == 0) {
+            ok = form_field_append(call, &st->key_field, data, size);
+        } else if (strcmp(key, "mimeType") == 0) {
+            /* Values arrive in pieces only past the parser buffer; a media
+             * type is far shorter. */
+            ok = off != 0 || upload_set_mime_type(call, data, size);
+        } else if (strncmp(key, "x:", 2) == 0 && strlen(key) < 128) {
+            ok = off != 0 || size > UPLOAD_MAX_FIELD || upload_add_xvar(call, key, data, size);
+        }
+        /* deadline (retention days) and unknown fields are ignored. */
+    }
+    (void)ok;
+    return MHD_YES;
+}
+
+void form_begin(upload_call_t *call)
+{
+    upload_form_state_t *st = &call->u.form;
+    buf_init(&st->token, 0);
+    buf_init(&st->key_field, 0);
+    const char *ctype = call->req.header(call->req.header_arg, "content-type");
+    if (!ctype || strncasecmp(ctype, "multipart/form-data", 19) != 0) {
+        upload_fail(call, 400, "The form upload must be multipart/form-data.");
+        return;
+    }
+    /* The body is the file plus a little form overhead. */
+    if (call->req.content_length > call->ctx->cfg->max_upload_size + 65536) {
+        upload_fail(call, 413, "The file is larger than the server allows.");
+        return;
+    }
+    st->pp = MHD_create_post_processor(call->req.conn, FORM_PARSER_BUFFER, form_iterate, call);
+    if (!st->pp)
+        upload_fail(call, 400, "The multipart body cannot be parsed (boundary missing?).");
+}
+
+bool form_body(upload_call_t *call, const char *data, size_t len)
+{
+    upload_form_state_t *st = &call->u.form;
+    if (MHD_post_process(st->pp, data, len) != MHD_YES && !call->failed)
+        upload_fail(call, 400, "The multipart body is malformed.");
+    return true;
+}
+
+static void form_answer(upload_call_t *call, const char *etag)
+{
+    return_vars_t vars = {
+        .bucket = call->key.bucket,
+        .key = call->file_key,
+        .fname = call->video.name,
+        .hash = etag,
+        .mime_type = upload_mime_type(call),
+        .fsize = call->received,
+        .x_names = (const char *const *)call->xnames,
+        .x_values = (const char *const *)call->xvalues,
+        .x_count = call->xcount,
+    };
+    buf_t query;
+    buf_init(&query, 0);
+    bool ok = true;
+    if (call->policy.return_body && call->policy.return_body[0])
+        ok = return_body_expand(call->policy.return_body, &vars, &query) && buf_append_str(&query, "&");
+    ok = ok && buf_printf(&query, "hash=%s", etag);
+    if (ok && call->policy.return_url && call->policy.return_url[0]) {
+        buf_t loc;
+        buf_init(&loc, 0);
+        ok = buf_printf(&loc, "%s%s%s", call->policy.return_url, strchr(call->policy.return_url, '?') ? "&" : "?",
+                        query.data);
+        if (ok) {
+            call->location = buf_steal(&loc);
+            call->status = 303;
+            buf_reset(&call->body);
+            call->content_type = "text/plain; charset=utf-8";
+        }
+        buf_free(&loc);
+    } else if (ok) {
+        buf_reset(&call->body);
+        ok = encoding_b64url_encode(query.data, query.len, &call->body);
+        call->status = 200;
+        call->content_type = "text/plain; charset=utf-8";
+    }
+    buf_free(&query);
+    if (!ok)
+        upload_fail(call, 500, "Internal error.");
+}
+
+static void form_work(upload_call_t *call)
+{
+    unsigned char md5[EVP_MAX_MD_SIZE];
+    unsigned int md5_len = 0;
+    char md5_hex[33], etag[29];
+    if (!EVP_DigestFinal_ex(call->md5, md5, &md5_len) || !etag_final(&call->etag, etag)) {
+        upload_fail(call, 500, "Internal error.");
+        return;
+    }
+    encoding_hex(md5, 16, md5_hex);
+    if (upload_publish(call, md5_hex, etag, call->received))
+        form_answer(call, etag);
+}
+
+void form_finish(upload_call_t *call)
+{
+    upload_form_state_t *st = &call->u.form;
+    enum MHD_Result parsed = MHD_destroy_post_processor(st->pp);
+    st->pp = NULL;
+    if (call->failed)
+        return;
+    if (parsed != MHD_YES) {
+        upload_fail(call, 400, "The multipart body is malformed or incomplete.");
+        return;
+    }
+    if (!call->authorised && !form_authorise(call))
+        return;
+    if (!st->file_started) {
+        upload_fail(call, 400, "The form has no file part.");
+        return;
+    }
+    if (!upload_check_size(call, call->received))
+        return;
+    upload_mark_uploading(call);
+    call->work = form_work;
+}
+
+void form_free(upload_call_t *call)
+{
+    upload_form_state_t *st = &call->u.form;
+    if (st->pp)
+        MHD_destroy_post_processor(st->pp);
+    buf_free(&st->token);
+    buf_free(&st->key_field);
+}

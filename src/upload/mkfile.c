@@ -1,0 +1,300 @@
+/*
+ * mkfile: the last step of the block protocol.  Checks that the ctx list
+ * names complete blocks of this fileKey, in order, summing to fileSize;
+ * then, on a worker, copies the blocks into a staged object while hashing
+ * (MD5 for the registry and fileMd5, SHA-1 pieces for the etag) and
+ * publishes it.  Blocks are removed only after the registry row is
+ * written, so a crash at any point leaves them for a retry.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/encoding.h"
+#include "common/log.h"
+#include "upload/return_body.h"
+#include "upload/upload_internal.h"
+
+#define MKFILE_COPY_BUFFER (1 << 20)
+
+static bool mkfile_parse_int(const char *s, size_t len, int64_t *out)
+{
+    if (len == 0 || len > 18)
+        return false;
+    int64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static char *mkfile_b64_text(const char *s, size_t len)
+{
+    buf_t b;
+    buf_init(&b, 0);
+    char *r = NULL;
+    if (encoding_b64url_decode(s, len, &b) && !memchr(b.data ? b.data : "", '\0', b.len))
+        r = buf_steal(&b);
+    buf_free(&b);
+    return r;
+}
+
+/* Reads the /<name>/<b64 value> pairs after the size. */
+static bool mkfile_parse_pairs(upload_call_t *call, const char *p, char **request_key)
+{
+    while (*p == '/') {
+        p++;
+        const char *name_end = strchr(p, '/');
+        if (!name_end)
+            return *p == '\0'; /* a trailing '/' is tolerated */
+        const char *value = name_end + 1;
+        size_t value_len = strcspn(value, "/");
+        size_t name_len = (size_t)(name_end - p);
+        char *decoded = mkfile_b64_text(value, value_len);
+        if (!decoded)
+            return false;
+        bool ok = true;
+        if (name_len == 3 && memcmp(p, "key", 3) == 0) {
+            free(*request_key);
+            *request_key = decoded;
+            decoded = NULL;
+        } else if (name_len == 8 && memcmp(p, "mimeType", 8) == 0) {
+            ok = upload_set_mime_type(call, decoded, strlen(decoded));
+        } else if (name_len > 2 && memcmp(p, "x:", 2) == 0 && name_len < 128) {
+            char name[128];
+            memcpy(name, p, name_len);
+            name[name_len] = '\0';
+            ok = upload_add_xvar(call, name, decoded, strlen(decoded));
+        }
+        free(decoded);
+        if (!ok)
+            return false;
+        p = value + value_len;
+    }
+    return *p == '\0';
+}
+
+void mkfile_begin(upload_call_t *call)
+{
+    upload_mkfile_state_t *st = &call->u.mkfile;
+    buf_init(&st->ctx_list, 0);
+    const char *args = call->req.path + strlen("/mkfile/");
+    size_t size_len = strcspn(args, "/");
+    char *request_key = NULL;
+    if (!mkfile_parse_int(args, size_len, &st->file_size)) {
+        upload_fail(call, 400, "mkfile: the file size must be a non-negative integer.");
+        goto out;
+    }
+    if (!mkfile_parse_pairs(call, args + size_len, &request_key)) {
+        upload_fail(call, 400, "mkfile: malformed /<name>/<base64 value> pairs.");
+        goto out;
+    }
+    if (!request_key) {
+        const char *h = call->req.header(call->req.header_arg, "key");
+        if (h && h[0])
+            request_key = mkfile_b64_text(h, strlen(h));
+    }
+    const char *mime = call->req.header(call->req.header_arg, "mimetype");
+    if (mime && !call->mime_type && !upload_set_mime_type(call, mime, strlen(mime))) {
+        upload_fail(call, 500, "Internal error.");
+        goto out;
+    }
+    const char *auth = call->req.header(call->req.header_arg, "authorization");
+    if (!upload_auth_verify(call, auth ? auth : "", auth ? strlen(auth) : 0, request_key))
+        goto out;
+    if (!upload_check_size(call, st->file_size) || !upload_check_overwrite(call))
+        goto out;
+    if (call->req.content_length > UPLOAD_MAX_MKFILE_BODY)
+        upload_fail(call, 400, "mkfile: the ctx list is too long.");
+out:
+    free(request_key);
+}
+
+bool mkfile_body(upload_call_t *call, const char *data, size_t len)
+{
+    upload_mkfile_state_t *st = &call->u.mkfile;
+    if (st->ctx_list.len + len > UPLOAD_MAX_MKFILE_BODY) {
+        upload_fail(call, 400, "mkfile: the ctx list is too long.");
+        return true;
+    }
+    if (!buf_append(&st->ctx_list, data, len))
+        upload_fail(call, 500, "Internal error.");
+    return true;
+}
+
+/* Splits and checks the ctx list; on failure the call has its error. */
+static bool mkfile_check_blocks(upload_call_t *call)
+{
+    upload_mkfile_state_t *st = &call->u.mkfile;
+    const char *p = st->ctx_list.data ? st->ctx_list.data : "";
+    const char *end = p + st->ctx_list.len;
+    size_t count = 0;
+    for (const char *q = p; q < end; q++)
+        count += *q == ',';
+    count++;
+    st->blocks = calloc(count, sizeof(*st->blocks));
+    if (!st->blocks) {
+        upload_fail(call, 500, "Internal error.");
+        return false;
+    }
+    uint8_t key_hash[8];
+    if (!block_ctx_key_hash(call->key.bucket, call->file_key, key_hash)) {
+        upload_fail(call, 500, "Internal error.");
+        return false;
+    }
+    int64_t total = 0;
+    while (p <= end) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *item_end = comma ? comma : end;
+        const char *a = p, *b = item_end;
+        while (a < b && (*a == ' ' || *a == '\t' || *a == '\r' || *a == '\n'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r' || b[-1] == '\n'))
+            b--;
+        if (a == b) {
+            /* Only an entirely empty list (an empty file) may have no ctx. */
+            if (!(st->block_count == 0 && !comma && st->file_size == 0)) {
+                upload_fail(call, 412, "mkfile: the ctx list has an empty entry.");
+                return false;
+            }
+            break;
+        }
+        block_ctx_t *blk = &st->blocks[st->block_count];
+        if (!block_ctx_decode(a, (size_t)(b - a), call->ctx->ctx_secret, blk)) {
+            upload_fail(call, 401, "mkfile: a ctx is not valid.");
+            return false;
+        }
+        if (memcmp(blk->key_hash, key_hash, sizeof(key_hash)) != 0) {
+            upload_fail(call, 412, "mkfile: a ctx belongs to another file.");
+            return false;
+        }
+        if (blk->index >= 0 && (size_t)blk->index != st->block_count) {
+            upload_fail(call, 412, "mkfile: the ctx list is not in block order.");
+            return false;
+        }
+        if (blk->offset != blk->block_size) {
+            upload_fail(call, 412, "mkfile: a block is incomplete.");
+            return false;
+        }
+        total += blk->block_size;
+        st->block_count++;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    if (total != st->file_size) {
+        upload_fail(call, 412, "mkfile: the blocks do not add up to the file size.");
+        return false;
+    }
+    return true;
+}
+
+/* Appends the returnBody variables, when the policy has a returnBody, as
+ * string members of the mkfile answer. */
+static bool mkfile_return_members(upload_call_t *call, json_t *obj, const char *etag)
+{
+    if (!call->policy.return_body)
+        return true;
+    return_vars_t vars = {
+        .bucket = call->key.bucket,
+        .key = call->file_key,
+        .fname = call->video.name,
+        .hash = etag,
+        .mime_type = upload_mime_type(call),
+        .fsize = call->u.mkfile.file_size,
+        .x_names = (const char *const *)call->xnames,
+        .x_values = (const char *const *)call->xvalues,
+        .x_count = call->xcount,
+    };
+    buf_t b;
+    buf_init(&b, 0);
+    bool ok = return_body_expand(call->policy.return_body, &vars, &b);
+    char *save = NULL;
+    for (char *pair = ok && b.data ? strtok_r(b.data, "&", &save) : NULL; pair; pair = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(pair, '=');
+        if (!eq || eq == pair)
+            continue;
+        *eq = '\0';
+        if (strcmp(pair, "hash") != 0 && strcmp(pair, "key") != 0)
+            json_object_set_new(obj, pair, json_string(eq + 1));
+    }
+    buf_free(&b);
+    return ok;
+}
+
+static void mkfile_work(upload_call_t *call)
+{
+    upload_mkfile_state_t *st = &call->u.mkfile;
+    blob_t *blob = call->ctx->blob;
+    char *copy = malloc(MKFILE_COPY_BUFFER);
+    blob_reader_t *reader = NULL;
+    if (!copy || !upload_hash_begin(call, true)) {
+        upload_fail(call, 500, "Internal error.");
+        goto out;
+    }
+    int rc = blob->ops->object_stage(blob, &call->writer);
+    if (rc != BLOB_OK) {
+        upload_fail_blob(call, rc);
+        goto out;
+    }
+    for (size_t i = 0; i < st->block_count; i++) {
+        const block_ctx_t *blk = &st->blocks[i];
+        int64_t size = 0;
+        if (blob->ops->block_size(blob, blk->block_id, &size) != BLOB_OK || size < blk->offset ||
+            blob->ops->block_read_open(blob, blk->block_id, &reader) != BLOB_OK) {
+            upload_fail(call, 412, "mkfile: a block is gone (swept or never stored); upload it again.");
+            goto out;
+        }
+        for (int64_t off = 0; off < blk->offset;) {
+            size_t want = blk->offset - off > MKFILE_COPY_BUFFER ? MKFILE_COPY_BUFFER : (size_t)(blk->offset - off);
+            int64_t n = blob->ops->read_at(reader, copy, want, off);
+            if (n <= 0) {
+                upload_fail(call, 500, "Internal error.");
+                goto out;
+            }
+            if (!upload_payload(call, copy, (size_t)n))
+                goto out;
+            off += n;
+        }
+        blob->ops->reader_close(reader);
+        reader = NULL;
+    }
+    unsigned char md5[EVP_MAX_MD_SIZE];
+    unsigned int md5_len = 0;
+    char md5_hex[33], etag[29];
+    if (!EVP_DigestFinal_ex(call->md5, md5, &md5_len) || !etag_final(&call->etag, etag)) {
+        upload_fail(call, 500, "Internal error.");
+        goto out;
+    }
+    encoding_hex(md5, 16, md5_hex);
+    if (!upload_publish(call, md5_hex, etag, call->received))
+        goto out;
+    for (size_t i = 0; i < st->block_count; i++)
+        blob->ops->block_remove(blob, st->blocks[i].block_id);
+    json_t *answer = json_pack("{s:s,s:s}", "hash", etag, "key", call->file_key);
+    if (answer && !mkfile_return_members(call, answer, etag)) {
+        json_decref(answer);
+        answer = NULL;
+    }
+    upload_succeed_json(call, answer);
+out:
+    if (reader)
+        blob->ops->reader_close(reader);
+    free(copy);
+}
+
+void mkfile_finish(upload_call_t *call)
+{
+    if (!mkfile_check_blocks(call))
+        return;
+    call->work = mkfile_work;
+}
+
+void mkfile_free(upload_call_t *call)
+{
+    buf_free(&call->u.mkfile.ctx_list);
+    free(call->u.mkfile.blocks);
+}

@@ -1,0 +1,96 @@
+/*
+ * sweep: removes what no client can use any more: blocks not written for
+ * block-max-age (their ctx values expire with them), staged objects a crash
+ * left behind, and published objects no registry row names (a crash between
+ * publish and the row).  Runs on its own thread so that a large directory
+ * walk never holds up uploads.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "common/ids.h"
+#include "common/log.h"
+#include "upload/upload.h"
+
+struct upload_sweeper {
+    const upload_ctx_t *ctx;
+    int64_t interval_ms;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+};
+
+static bool upload_object_in_use(void *arg, const char *object_id)
+{
+    store_t *store = arg;
+    bool in_use = true; /* when in doubt, keep */
+    if (store->ops->object_in_use(store, object_id, &in_use) != STORE_OK)
+        return true;
+    return in_use;
+}
+
+int64_t upload_sweep_once(const upload_ctx_t *ctx, int64_t now_ms)
+{
+    int64_t n = ctx->blob->ops->sweep(ctx->blob, now_ms, ctx->cfg->block_max_age * 1000, upload_object_in_use,
+                                      ctx->store);
+    if (n > 0)
+        log_info("sweep: removed %lld expired blocks or orphaned objects", (long long)n);
+    return n;
+}
+
+static void *upload_sweeper_main(void *arg)
+{
+    upload_sweeper_t *sw = arg;
+    pthread_mutex_lock(&sw->mu);
+    while (!sw->stop) {
+        pthread_mutex_unlock(&sw->mu);
+        upload_sweep_once(sw->ctx, ids_now_ms());
+        pthread_mutex_lock(&sw->mu);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += sw->interval_ms / 1000;
+        until.tv_nsec += (sw->interval_ms % 1000) * 1000000;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+        while (!sw->stop && pthread_cond_timedwait(&sw->cv, &sw->mu, &until) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&sw->mu);
+    return NULL;
+}
+
+upload_sweeper_t *upload_sweeper_start(const upload_ctx_t *ctx, int64_t interval_ms)
+{
+    upload_sweeper_t *sw = calloc(1, sizeof(*sw));
+    if (!sw)
+        return NULL;
+    sw->ctx = ctx;
+    sw->interval_ms = interval_ms;
+    pthread_mutex_init(&sw->mu, NULL);
+    pthread_cond_init(&sw->cv, NULL);
+    if (pthread_create(&sw->thread, NULL, upload_sweeper_main, sw) != 0) {
+        pthread_mutex_destroy(&sw->mu);
+        pthread_cond_destroy(&sw->cv);
+        free(sw);
+        return NULL;
+    }
+    return sw;
+}
+
+void upload_sweeper_stop(upload_sweeper_t *sw)
+{
+    if (!sw)
+        return;
+    pthread_mutex_lock(&sw->mu);
+    sw->stop = true;
+    pthread_cond_signal(&sw->cv);
+    pthread_mutex_unlock(&sw->mu);
+    pthread_join(sw->thread, NULL);
+    pthread_mutex_destroy(&sw->mu);
+    pthread_cond_destroy(&sw->cv);
+    free(sw);
+}

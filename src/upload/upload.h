@@ -1,0 +1,115 @@
+/*
+ * upload: the WCS upload endpoint (../shared/spec/upload-protocol.md) that
+ * getUploadToken's uploadUrl points at: form upload (/file/upload) and the
+ * breakpoint-resume block protocol (/mkblk, /bput, /mkfile).
+ *
+ * The HTTP layer (http/server.c) drives one upload_call_t per request:
+ *   1. upload_call_begin() once the headers are in: route, token, key,
+ *      declared sizes.  An error found here is answered before the body is
+ *      read (libmicrohttpd then closes the connection).
+ *   2. upload_call_body() for each piece of the body, on the poll thread:
+ *      hashes and page-cache writes only.  An error found here (a limit
+ *      passed) is remembered; the rest of the body is discarded, up to
+ *      UPLOAD_DRAIN_LIMIT bytes, then the connection is cut.
+ *   3. upload_call_finish() with the body complete.  Durable work (fsync,
+ *      assembling, publishing, registry writes) runs on the upload workpool;
+ *      call->on_complete then resumes the connection and
+ *      upload_call_response() gives the answer.
+ * Handlers reach bytes only through blob and metadata only through store.
+ */
+#ifndef VODUP_UPLOAD_H
+#define VODUP_UPLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blob/blob.h"
+#include "common/config.h"
+#include "store/store.h"
+
+typedef struct keycache keycache_t;
+typedef struct workpool workpool_t;
+struct MHD_Connection;
+
+/* Bytes of a refused body that are read and dropped so that the client
+ * sees its error; past this the connection is cut. */
+#define UPLOAD_DRAIN_LIMIT (64 * 1024 * 1024)
+
+/* Shared by all calls; read-only after start-up. */
+typedef struct upload_ctx {
+    const config_t *cfg;
+    store_t *store;
+    blob_t *blob;
+    keycache_t *keys;
+    workpool_t *workers;           /* fsync, assembly, publish, registry writes */
+    unsigned char ctx_secret[32];  /* signs block ctx values (store secret "upload-ctx") */
+} upload_ctx_t;
+
+enum upload_route {
+    UPLOAD_ROUTE_NONE = 0,
+    UPLOAD_ROUTE_FORM,   /* POST /file/upload */
+    UPLOAD_ROUTE_MKBLK,  /* POST /mkblk/<blockSize>[/<index>] */
+    UPLOAD_ROUTE_BPUT,   /* POST /bput/<ctx>/<offset> */
+    UPLOAD_ROUTE_MKFILE, /* POST /mkfile/<fileSize>[/<name>/<b64 value>]... */
+};
+
+/* The route for a path (any method), UPLOAD_ROUTE_NONE if not an upload path. */
+int upload_route_find(const char *path);
+
+typedef const char *(*upload_header_fn)(void *arg, const char *name);
+
+typedef struct upload_call upload_call_t;
+typedef void (*upload_complete_fn)(void *arg);
+
+/* What the HTTP layer needs to answer a request. */
+typedef struct upload_request {
+    int route;
+    const char *path;             /* decoded URL path */
+    const char *request_id;
+    struct MHD_Connection *conn;  /* for the multipart parser of the form route */
+    upload_header_fn header;      /* request header by name (case-insensitive) */
+    void *header_arg;
+    int64_t content_length;       /* -1 when unknown (chunked) */
+    upload_complete_fn on_complete; /* called from a worker when a pending finish is done */
+    void *complete_arg;
+} upload_request_t;
+
+/* The answer: status, body, content type, and a Location for 303. */
+typedef struct upload_response {
+    int status;
+    const char *body; /* owned by the call */
+    size_t body_len;
+    const char *content_type;
+    const char *location; /* NULL unless 303 */
+} upload_response_t;
+
+/* Returns a new call (never NULL unless out of memory).  When it returns,
+ * upload_call_failed() tells whether the answer is already decided. */
+upload_call_t *upload_call_begin(const upload_ctx_t *ctx, const upload_request_t *req);
+bool upload_call_failed(const upload_call_t *call);
+/* Decides an error answer from outside (405, 503 while draining); the
+ * first decided answer wins. */
+void upload_call_fail(upload_call_t *call, int status, const char *message);
+/* Consumes body bytes.  False: cut the connection (a refused body went past
+ * UPLOAD_DRAIN_LIMIT, or an internal error made the rest pointless). */
+bool upload_call_body(upload_call_t *call, const char *data, size_t len);
+/* The body is complete.  True: the response is ready now.  False: it will be
+ * ready when req->on_complete(complete_arg) runs on a worker thread. */
+bool upload_call_finish(upload_call_t *call);
+void upload_call_response(const upload_call_t *call, upload_response_t *out);
+/* The AccessKey of the token, for the access log ("" when unknown). */
+const char *upload_call_access_key(const upload_call_t *call);
+/* Frees the call; discards staged bytes of an unfinished upload.  Must not
+ * be called while a finish is pending (the HTTP layer waits for resume). */
+void upload_call_free(upload_call_t *call);
+
+/* The sweep of unfinished blocks and orphaned objects older than
+ * block-max-age: one pass now, then one every interval on its own thread
+ * (sweep.c). */
+int64_t upload_sweep_once(const upload_ctx_t *ctx, int64_t now_ms);
+typedef struct upload_sweeper upload_sweeper_t;
+upload_sweeper_t *upload_sweeper_start(const upload_ctx_t *ctx, int64_t interval_ms);
+void upload_sweeper_stop(upload_sweeper_t *sw);
+
+#endif

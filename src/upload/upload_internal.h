@@ -1,0 +1,139 @@
+/*
+ * upload_internal: the per-request state shared by the upload route files
+ * (form.c, block.c, mkfile.c) and upload.c, which owns its life cycle.
+ * Not for use outside src/upload.
+ */
+#ifndef VODUP_UPLOAD_INTERNAL_H
+#define VODUP_UPLOAD_INTERNAL_H
+
+#include <openssl/evp.h>
+
+#include "auth/upload_token.h"
+#include "common/buf.h"
+#include "upload/block_ctx.h"
+#include "upload/etag.h"
+#include "upload/upload.h"
+
+#define UPLOAD_MAX_XVARS 32
+#define UPLOAD_MAX_FIELD 4096        /* token, key, mimeType, x:* values */
+#define UPLOAD_MAX_MKFILE_BODY (4 << 20)
+
+/* Per-route state. */
+typedef struct upload_form_state {
+    struct MHD_PostProcessor *pp;
+    buf_t token;
+    buf_t key_field;
+    bool token_done; /* the token field ended (another field started) */
+    bool file_started, file_ended;
+} upload_form_state_t;
+
+typedef struct upload_block_state {
+    block_ctx_t ctx; /* the block's new state (offset grows as bytes arrive) */
+    int64_t start;   /* offset this request appends at */
+    uint32_t crc32;
+} upload_block_state_t;
+
+typedef struct upload_mkfile_state {
+    int64_t file_size;
+    buf_t ctx_list;
+    block_ctx_t *blocks;
+    size_t block_count;
+} upload_mkfile_state_t;
+
+struct upload_call {
+    const upload_ctx_t *ctx;
+    upload_request_t req;
+
+    /* The authorised target, once the token is verified. */
+    bool authorised;
+    char access_key[128];
+    store_key_t key;
+    upload_policy_t policy;
+    store_video_t video;
+    char *file_key; /* the resolved key (owned) */
+
+    /* Optional fields (form fields, mkfile path pairs, headers). */
+    char *mime_type;
+    char *xnames[UPLOAD_MAX_XVARS];
+    char *xvalues[UPLOAD_MAX_XVARS];
+    size_t xcount;
+
+    /* Streaming state of the bytes being received. */
+    blob_writer_t *writer;
+    EVP_MD_CTX *md5;
+    etag_t etag;
+    bool etag_ready;
+    int64_t received;  /* payload bytes (the file part, or the chunk) */
+    uint64_t drained;  /* bytes discarded after an error */
+    bool marked_uploading;
+
+    union {
+        upload_form_state_t form;
+        upload_block_state_t block;
+        upload_mkfile_state_t mkfile;
+    } u;
+
+    /* Work run on the worker pool by upload_call_finish. */
+    void (*work)(upload_call_t *call);
+
+    /* The answer. */
+    bool failed;
+    int status;
+    buf_t body;
+    const char *content_type;
+    char *location;
+};
+
+/* Decides an error answer (the first one wins). */
+void upload_fail(upload_call_t *call, int status, const char *message);
+/* Sets a 200 JSON answer from a jansson object (takes the reference). */
+void upload_succeed_json(upload_call_t *call, void *json);
+/* The answer for a store or blob return code. */
+void upload_fail_store(upload_call_t *call, int rc);
+void upload_fail_blob(upload_call_t *call, int rc);
+
+/* Verifies an upload token (with or without the "UpToken " prefix),
+ * resolves the key (scope key, else request_key, which may be NULL) and
+ * loads its video.  On failure the call has its error (401, 631, ...). */
+bool upload_auth_verify(upload_call_t *call, const char *token, size_t token_len, const char *request_key);
+/* 406 when the video holds an upload already and the token may not replace it. */
+bool upload_check_overwrite(upload_call_t *call);
+/* 413 when `size` passes the token's fsizeLimit or max-upload-size. */
+bool upload_check_size(upload_call_t *call, int64_t size);
+/* Queues (without waiting) the created -> uploading transition. */
+void upload_mark_uploading(upload_call_t *call);
+/* Adds an x:name variable / sets mimeType (copies). */
+bool upload_add_xvar(upload_call_t *call, const char *name, const char *value, size_t value_len);
+bool upload_set_mime_type(upload_call_t *call, const char *value, size_t len);
+
+/* Starts hashing (MD5, and the WCS etag when `with_etag`) of received bytes. */
+bool upload_hash_begin(upload_call_t *call, bool with_etag);
+/* Hashes and writes payload bytes to call->writer. */
+bool upload_payload(upload_call_t *call, const char *data, size_t len);
+
+/*
+ * Publishes call->writer (a staged object holding the whole file) as the
+ * video's bytes: md5 check against fileMd5, blob publish, registry row,
+ * removal of the replaced object.  Runs on a worker.  `md5_hex` and `etag`
+ * describe the staged bytes.  On success call->status is left to the caller.
+ */
+bool upload_publish(upload_call_t *call, const char *md5_hex, const char *etag, int64_t size);
+/* mimeType to record: the given one, else from the key's extension. */
+const char *upload_mime_type(const upload_call_t *call);
+
+/* Route handlers. */
+void form_begin(upload_call_t *call);
+bool form_body(upload_call_t *call, const char *data, size_t len);
+void form_finish(upload_call_t *call);
+void form_free(upload_call_t *call);
+
+void block_begin(upload_call_t *call);
+bool block_body(upload_call_t *call, const char *data, size_t len);
+void block_finish(upload_call_t *call);
+
+void mkfile_begin(upload_call_t *call);
+bool mkfile_body(upload_call_t *call, const char *data, size_t len);
+void mkfile_finish(upload_call_t *call);
+void mkfile_free(upload_call_t *call);
+
+#endif
