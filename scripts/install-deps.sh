@@ -5,7 +5,8 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libssl-dev libsqlite3-dev
             libjansson-dev libcurl4-openssl-dev zlib1g-dev libcmocka-dev sqlite3 curl)
-test_pkgs=(clang libclang-rt-14-dev)
+# chromium: the browser SDK test (tests/scripts/test_wcs_js_sdk.sh) drives it headless.
+test_pkgs=(clang libclang-rt-14-dev chromium)
 bench_pkgs=(wrk nginx-light)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")

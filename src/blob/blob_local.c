@@ -674,8 +674,8 @@ static void blob_local_sweep_area(blob_local_sweep_t *s)
 static int64_t blob_local_sweep(blob_t *base, int64_t now_ms, int64_t max_age_ms,
                                 bool (*in_use)(void *arg, const char *object_id), void *arg)
 {
-    if (max_age_ms < 0 || now_ms < max_age_ms) {
-        log_error("blob: sweep: bad clock or age (now %lld, max age %lld)", (long long)now_ms, (long long)max_age_ms);
+    if (max_age_ms < 0) {
+        log_error("blob: sweep: negative max age %lld", (long long)max_age_ms);
         return -1;
     }
     blob_local_sweep_t s = {.b = (blob_local_t *)base, .cutoff_ms = now_ms - max_age_ms, .ok = true};

@@ -62,15 +62,24 @@ playback_range_kind_t playback_parse_range(const char *header, int64_t size, int
     return PLAYBACK_RANGE_OK;
 }
 
-static struct MHD_Response *playback_error(int code, const char *message, int *status)
+static struct MHD_Response *playback_error(int code, const char *message, const char *request_id, int *status,
+                                           uint64_t *length)
 {
-    char body[256];
-    snprintf(body, sizeof(body), "{\"code\":%d,\"message\":\"%s\",\"error\":\"%s\"}", code, message, message);
+    /* The API's error shape: playback is not the WCS upload endpoint. */
+    char body[320];
+    snprintf(body, sizeof(body), "{\"code\":%d,\"message\":\"%s\",\"requestId\":\"%s\"}", code, message,
+             request_id);
     struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+    *length = strlen(body);
     if (r)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
     *status = code;
     return r;
+}
+
+bool playback_path(const char *path)
+{
+    return path[0] == '/' && path[1] && strncmp(path, "/vod/", 5) != 0 && strcmp(path, "/vod") != 0;
 }
 
 typedef struct playback_stream {
@@ -99,18 +108,18 @@ static void playback_stream_free(void *cls)
 }
 
 struct MHD_Response *playback_respond(const upload_ctx_t *ctx, struct MHD_Connection *conn, const char *path,
-                                      int *status)
+                                      const char *request_id, int *status, uint64_t *out_length)
 {
     if (strcmp(ctx->cfg->playback, "public") != 0 || path[0] != '/' || !path[1])
-        return playback_error(404, "Not found.", status);
+        return playback_error(404, "Not found.", request_id, status, out_length);
     store_video_t video = {0};
     blob_reader_t *reader = NULL;
     struct MHD_Response *resp = NULL;
     blob_t *blob = ctx->blob;
     int rc = ctx->store->ops->video_find_by_key(ctx->store, -1, path + 1, &video);
     if (rc != STORE_OK || !video.object_id) {
-        resp = rc == STORE_OK || rc == STORE_NOT_FOUND ? playback_error(404, "Not found.", status)
-                                                       : playback_error(503, "Service unavailable.", status);
+        resp = rc == STORE_OK || rc == STORE_NOT_FOUND ? playback_error(404, "Not found.", request_id, status, out_length)
+                                                       : playback_error(503, "Service unavailable.", request_id, status, out_length);
         goto out;
     }
     blob_object_info_t info;
@@ -118,7 +127,7 @@ struct MHD_Response *playback_respond(const upload_ctx_t *ctx, struct MHD_Connec
         blob->ops->object_read_open(blob, video.object_id, &reader) != BLOB_OK) {
         /* The row was replaced between the lookup and the open: the caller
          * may retry; never serve anything else. */
-        resp = playback_error(404, "Not found.", status);
+        resp = playback_error(404, "Not found.", request_id, status, out_length);
         goto out;
     }
     int64_t first = 0, last = info.size - 1;
@@ -126,7 +135,7 @@ struct MHD_Response *playback_respond(const upload_ctx_t *ctx, struct MHD_Connec
     playback_range_kind_t kind = playback_parse_range(range, info.size, &first, &last);
     char content_range[96];
     if (kind == PLAYBACK_RANGE_UNSATISFIABLE) {
-        resp = playback_error(416, "Range not satisfiable.", status);
+        resp = playback_error(416, "Range not satisfiable.", request_id, status, out_length);
         snprintf(content_range, sizeof(content_range), "bytes */%" PRId64, info.size);
         if (resp)
             MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
@@ -160,6 +169,7 @@ struct MHD_Response *playback_respond(const upload_ctx_t *ctx, struct MHD_Connec
     if (!resp)
         goto out;
     *status = kind == PLAYBACK_RANGE_OK ? 206 : 200;
+    *out_length = length;
     if (kind == PLAYBACK_RANGE_OK) {
         snprintf(content_range, sizeof(content_range), "bytes %" PRId64 "-%" PRId64 "/%" PRId64, first, last,
                  info.size);

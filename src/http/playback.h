@@ -8,6 +8,7 @@
 #ifndef VODUP_HTTP_PLAYBACK_H
 #define VODUP_HTTP_PLAYBACK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "upload/upload.h"
@@ -27,8 +28,13 @@ playback_range_kind_t playback_parse_range(const char *header, int64_t size, int
 
 /* Builds the answer for path (the decoded request path, starting with '/').
  * Returns the response (the caller adds common headers, queues and
- * destroys it) and its status in *status; NULL when out of memory. */
+ * destroys it), its status in *status and body length in *length; NULL
+ * when out of memory. */
 struct MHD_Response *playback_respond(const upload_ctx_t *ctx, struct MHD_Connection *conn, const char *path,
-                                      int *status);
+                                      const char *request_id, int *status, uint64_t *length);
+
+/* Whether a GET/HEAD of `path` is a playback request: anything but "/" and
+ * the API's /vod/ namespace (fileKeys never start with "vod/"). */
+bool playback_path(const char *path);
 
 #endif

@@ -99,7 +99,8 @@ typedef struct http_request {
     /* An answer decided on the first call, queued on the next (see http_answer). */
     int ready_status;
     char *ready_body;
-    struct MHD_Response *ready_resp; /* playback: built on the first call */
+    struct MHD_Response *ready_resp; /* playback, preflight: built on the first call */
+    uint64_t ready_length;
 } http_request_t;
 
 int http_listen(const char *host, int port, int *bound_port, char *err, size_t errlen)
@@ -418,12 +419,15 @@ static enum MHD_Result http_begin_playback(http_request_t *req)
 {
     req->kind = HTTP_KIND_PLAYBACK;
     int status = 500;
-    struct MHD_Response *resp = playback_respond(req->srv->upload, req->conn, req->call.path, &status);
+    uint64_t length = 0;
+    struct MHD_Response *resp =
+        playback_respond(req->srv->upload, req->conn, req->call.path, req->request_id, &status, &length);
     if (!resp)
         return MHD_NO;
     http_upload_headers(req, resp);
     req->ready_resp = resp;
     req->ready_status = status;
+    req->ready_length = length;
     req->stage = HTTP_STAGE_READY;
     return MHD_YES;
 }
@@ -441,7 +445,7 @@ static enum MHD_Result http_begin(http_request_t *req)
     if (upload_route != UPLOAD_ROUTE_NONE)
         return http_begin_upload(req, upload_route);
     if (srv->upload && (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")) &&
-        api_route_find(req->call.path) == API_ROUTE_NONE && !atomic_load(&srv->draining))
+        playback_path(req->call.path) && !atomic_load(&srv->draining))
         return http_begin_playback(req);
     if (atomic_load(&srv->draining)) {
         api_call_error(&req->call, API_ERR_UNAVAILABLE, "The server is shutting down.");
@@ -530,7 +534,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         if (req->ready_resp) {
             struct MHD_Response *resp = req->ready_resp;
             req->ready_resp = NULL;
-            return http_queue(req, req->ready_status, resp, 0);
+            return http_queue(req, req->ready_status, resp, req->ready_length);
         }
         if (req->kind == HTTP_KIND_UPLOAD)
             return http_send_upload(req);

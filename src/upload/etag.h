@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ETAG_PIECE_SIZE (4 * 1024 * 1024)
+#define ETAG_PIECE_SIZE ((size_t)4 * 1024 * 1024)
 #define ETAG_LEN 28 /* characters, without the NUL */
 
 typedef struct evp_md_ctx_st etag_md_ctx_t; /* OpenSSL's EVP_MD_CTX */

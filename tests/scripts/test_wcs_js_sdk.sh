@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# A real browser client against the upload endpoint: the public WCS browser
+# SDK (npm wcs-js-sdk, its prebuilt dist/wcs.min.js) in headless Chromium
+# (Debian's /usr/bin/chromium driven by npm playwright-core), on a page served
+# from another origin than vodup's, so CORS applies.  It form-uploads 100 KiB
+# and block-uploads 9.5 MiB (3 blocks), then checks getVideoInfo of both.
+# The node part is tests/js/wcs-sdk/run.mjs; its packages are installed with
+# `npm ci` from tests/js/wcs-sdk/package-lock.json into the build tree
+# (next to the vodup binary), once.
+set -uo pipefail
+VODUP=${1:?usage: test_wcs_js_sdk.sh path/to/vodup}
+[[ $VODUP == /* || $VODUP != */* ]] || VODUP="$PWD/$VODUP"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SRC="$ROOT/tests/js/wcs-sdk"
+# npm installs beside the binary: the build tree, never the source tree.
+DEPS=${VODUP_WCS_SDK_DEPS:-$(cd "$(dirname "$VODUP")" && pwd)/wcs-sdk-js}
+LIMIT=115 # seconds for the whole script (ctest allows more); a hung server fails it, not ctest
+START=$SECONDS
+work=$(mktemp -d /tmp/vodup-wcs-js.XXXXXX)
+pid=""
+passed=0 failed=0
+# SIGTERM, then SIGKILL if vodup is still draining after 20 s: a server stuck
+# on a hung upload must not hold the test past its limit.  Sets stop_rc.
+stop_vodup() {
+  stop_rc=-1
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 1 200); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$pid" 2>/dev/null && { echo "# vodup still running 20 s after SIGTERM: SIGKILL"; kill -KILL "$pid"; }
+  wait "$pid" 2>/dev/null; stop_rc=$?
+  pid=""
+}
+cleanup() {
+  stop_vodup
+  rm -rf "$work"
+}
+trap cleanup EXIT
+check() { # name, command...; returns the command's success
+  local name=$1; shift
+  if "$@"; then passed=$((passed + 1)); echo "ok - $name"
+  else failed=$((failed + 1)); echo "not ok - $name"; return 1; fi
+}
+finish() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit
+}
+left() { echo $((LIMIT - (SECONDS - START))); }
+
+# ---- node packages (npm ci from the lockfile; once per build tree) ----
+echo "# step: install playwright-core and wcs-js-sdk into $DEPS"
+installed() {
+  [ -f "$DEPS/node_modules/.package-lock.json" ] && [ -f "$DEPS/package-lock.json" ] &&
+    cmp -s "$SRC/package-lock.json" "$DEPS/package-lock.json"
+}
+install_deps() {
+  command -v node >/dev/null && command -v npm >/dev/null || { echo "node and npm are required" >&2; return 1; }
+  installed && return 0
+  mkdir -p "$DEPS" || return 1
+  # The plain and the ASan test runs may start at once: one installs.
+  (
+    flock 9
+    installed && exit 0
+    cp "$SRC/package.json" "$SRC/package-lock.json" "$SRC/.npmrc" "$DEPS/" &&
+      cd "$DEPS" && timeout 60 npm ci --no-audit --no-fund --loglevel=error >"$work/npm.log" 2>&1 ||
+      { cat "$work/npm.log" >&2; exit 1; }
+  ) 9>"$DEPS.lock"
+}
+check "npm ci installed playwright-core and wcs-js-sdk" install_deps || finish
+chromium=${CHROMIUM:-/usr/bin/chromium}
+check "Chromium is installed at $chromium (Debian package chromium)" test -x "$chromium" || finish
+
+# ---- vodup ----
+echo "# step: start vodup serve on an ephemeral port"
+"$VODUP" serve --listen 127.0.0.1:0 --data "$work/data" >"$work/stdout" 2>"$work/stderr" &
+pid=$!
+for _ in $(seq 1 200); do
+  grep -q '^vodup: listening on http://' "$work/stdout" && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.05
+done
+hostport=$(sed -n 's|^vodup: listening on http://\([^ ]*\) .*|\1|p' "$work/stdout")
+ak=$(sed -n 's/^  AccessKey: //p' "$work/stdout" | head -n 1)
+sk=$(sed -n 's/^  SecretKey: //p' "$work/stdout" | head -n 1)
+started() { [ -n "$hostport" ] && [ -n "$ak" ] && [ -n "$sk" ]; }
+if ! check "vodup serve started and printed its key" started; then
+  echo "--- stdout"; cat "$work/stdout"; echo "--- stderr"; tail -n 30 "$work/stderr"
+  finish
+fi
+
+# ---- the browser part ----
+echo "# step: node tests/js/wcs-sdk/run.mjs (server http://$hostport)"
+# What is left, less 25 s for stopping vodup; two hung uploads cost about 65 s.
+budget=$(($(left) - 25))
+[ "$budget" -le 85 ] || budget=85
+[ "$budget" -ge 20 ] || budget=20
+out="$work/node.out"
+VODUP_URL="http://$hostport" VODUP_AK="$ak" VODUP_SK="$sk" VODUP_LOG="$work/stderr" \
+  WCS_SDK_NODE_MODULES="$DEPS/node_modules" CHROMIUM="$chromium" WCS_SDK_DEADLINE_S=$((budget - 3)) \
+  timeout -k 5 "$budget" node "$SRC/run.mjs" 2>&1 | tee "$out" | grep -v '^wcs-sdk: '
+rc=${PIPESTATUS[0]}
+line=$(grep '^wcs-sdk: ' "$out" | tail -n 1)
+node_failed=-1
+if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+  passed=$((passed + BASH_REMATCH[1])); node_failed=${BASH_REMATCH[2]}; failed=$((failed + node_failed))
+else
+  failed=$((failed + 1)); echo "not ok - the node part printed no summary (exit $rc$([ "$rc" -eq 124 ] && echo ", killed after $budget s"))"
+fi
+if [ "$rc" -ne 0 ] && [ "$node_failed" -eq 0 ]; then
+  failed=$((failed + 1)); echo "not ok - the node part exited $rc"
+fi
+
+# ---- shutdown ----
+echo "# step: stop vodup"
+no_secret_logged() { ! grep -qF -- "$sk" "$work/stderr"; }
+check "the secret key never appears in the server's log" no_secret_logged
+stop_vodup
+check "SIGTERM: exit status 0 (got $stop_rc)" test "$stop_rc" -eq 0
+[ "$failed" -eq 0 ] || { echo "--- server stderr (last 30 lines)"; tail -n 30 "$work/stderr"; }
+finish
