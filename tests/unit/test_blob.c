@@ -208,7 +208,7 @@ static void test_layout_and_modes(void **state)
     path_of(f, "staging", NULL, p, sizeof(p));
     assert_int_equal(count_entries(p, name, sizeof(name)), 1);
     assert_int_equal(strlen(name), BLOB_ID_LEN);
-    snprintf(p, sizeof(p), "%s/staging/%s", f->dir, name);
+    snprintf(p, sizeof(p), "%s/staging/%.*s", f->dir, BLOB_ID_LEN, name);
     assert_int_equal(mode_of(p), 0600);
     assert_int_equal(f->ops->write(w, "x", 1), BLOB_OK);
     assert_int_equal(f->ops->object_publish(f->blob, w, ID_B), BLOB_OK);
