@@ -99,6 +99,10 @@ struct blob_ops {
      * entries were removed, or -1 on error. */
     int64_t (*sweep)(blob_t *b, int64_t now_ms, int64_t max_age_ms, bool (*in_use)(void *arg, const char *object_id),
                      void *arg);
+    /* Removes every staged object.  Only at start-up, when no writer can be
+     * open: a crash mid-assembly leaves a staged copy as large as the file,
+     * and a server that keeps crashing must not fill the disk with them. */
+    int64_t (*staging_clear)(blob_t *b);
 };
 
 struct blob {

@@ -692,6 +692,14 @@ static int64_t blob_local_sweep(blob_t *base, int64_t now_ms, int64_t max_age_ms
     return s.ok ? s.removed : -1;
 }
 
+static int64_t blob_local_staging_clear(blob_t *base)
+{
+    blob_local_sweep_t s = {
+        .b = (blob_local_t *)base, .area = BLOB_LOCAL_STAGING, .cutoff_ms = INT64_MAX, .ok = true};
+    blob_local_sweep_area(&s);
+    return s.ok ? s.removed : -1;
+}
+
 /* ---- vtable ---- */
 
 static const struct blob_ops blob_local_ops = {
@@ -712,6 +720,7 @@ static const struct blob_ops blob_local_ops = {
     .reader_fd = blob_local_reader_fd,
     .reader_close = blob_local_reader_close,
     .sweep = blob_local_sweep,
+    .staging_clear = blob_local_staging_clear,
 };
 
 blob_t *blob_local_open(const char *dir)

@@ -247,6 +247,9 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "vodup serve: cannot open the object storage under %s\n", cfg.data_dir);
         goto out;
     }
+    int64_t stale = blob->ops->staging_clear(blob);
+    if (stale > 0)
+        log_info("removed %lld staged objects left by an earlier run", (long long)stale);
     upload_ctx_t upload = {.cfg = &cfg, .store = store, .blob = blob, .keys = keys, .workers = upload_workers};
     if (store->ops->secret_get(store, "upload-ctx", upload.ctx_secret) != STORE_OK) {
         fprintf(stderr, "vodup serve: cannot read the server secret from the database\n");

@@ -677,6 +677,32 @@ static void test_sweep(void **state)
 
 /* A resumed block is not abandoned: reopening it at an offset counts as a
  * write for sweep. */
+/* Start-up removes every staged object (what a crash mid-assembly left),
+ * and nothing else. */
+static void test_staging_clear(void **state)
+{
+    fixture_t *f = *state;
+    char p[512];
+    put_block(f, ID_A, "kept");
+    put_object(f, ID_B, "kept", 4);
+    blob_writer_t *w1 = NULL, *w2 = NULL;
+    assert_int_equal(f->ops->object_stage(f->blob, &w1), BLOB_OK);
+    assert_int_equal(f->ops->object_stage(f->blob, &w2), BLOB_OK);
+    assert_int_equal(f->ops->write(w1, "abc", 3), BLOB_OK);
+    path_of(f, "staging", NULL, p, sizeof(p));
+    assert_int_equal(count_entries(p, NULL, 0), 2);
+    assert_int_equal(f->ops->staging_clear(f->blob), 2);
+    assert_int_equal(count_entries(p, NULL, 0), 0);
+    int64_t size = -1;
+    assert_int_equal(f->ops->block_size(f->blob, ID_A, &size), BLOB_OK);
+    assert_int_equal(size, 4);
+    blob_object_info_t info;
+    assert_int_equal(f->ops->object_stat(f->blob, ID_B, &info), BLOB_OK);
+    f->ops->writer_close(w1);
+    f->ops->writer_close(w2);
+    assert_int_equal(f->ops->staging_clear(f->blob), 0);
+}
+
 static void test_sweep_spares_resumed_block(void **state)
 {
     fixture_t *f = *state;
@@ -709,6 +735,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep_spares_resumed_block, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_staging_clear, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
