@@ -9,7 +9,7 @@ FUZZ_SECS ?= 30
 LISTEN    ?= 127.0.0.1:8080
 DATA      ?= ./data
 
-.PHONY: all deps build run test test-plain test-asan fuzz bench clean
+.PHONY: all deps build run test test-plain test-asan fuzz bench bench-upload clean
 
 all: build
 
@@ -53,6 +53,10 @@ fuzz: deps
 bench: build
 	@scripts/install-deps.sh --bench
 	bench/token-api.sh
+
+bench-upload: build
+	@scripts/install-deps.sh --bench
+	bench/upload.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZDIR)

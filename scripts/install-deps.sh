@@ -7,7 +7,9 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libssl-dev libsql
             libjansson-dev libcurl4-openssl-dev zlib1g-dev libcmocka-dev sqlite3 curl)
 # chromium: the browser SDK test (tests/scripts/test_wcs_js_sdk.sh) drives it headless.
 test_pkgs=(clang libclang-rt-14-dev chromium)
-bench_pkgs=(wrk nginx-light)
+# Debian 12's nginx-light pulls in nginx, built --with-http_dav_module, which
+# bench/upload.sh's WebDAV PUT needs; jq reads vodup's JSON answers there.
+bench_pkgs=(wrk nginx-light jq)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 case "${1:-}" in
