@@ -79,6 +79,8 @@ wait_port() { # port pid
   --rate-limit 0 --access-log "$ACCESS_LOG" >"$work/vodup.out" 2>"$work/vodup.err" &
 vodup_pid=$!
 wait_port "$VODUP_PORT" "$vodup_pid" || { cat "$work/vodup.err" >&2; die "vodup did not start"; }
+# The socket is bound before the key block is printed; the "listening" line comes last.
+for _ in $(seq 100); do grep -q "^vodup: listening" "$work/vodup.out" && break; sleep 0.1; done
 AK=$(sed -n 's/^  AccessKey: //p' "$work/vodup.out" | head -n 1)
 SK=$(sed -n 's/^  SecretKey: //p' "$work/vodup.out" | head -n 1)
 [ -n "$AK" ] && [ -n "$SK" ] || die "vodup printed no AccessKey/SecretKey"
