@@ -181,7 +181,7 @@ wait_port "$NGINX_PORT" "$nginx_pid" || { cat "$work/nginx/logs/"* >&2; die "ngi
 # ---- vodup ----
 if [ "$NGINX_ONLY" != 1 ]; then
   "$VODUP_BIN" serve --listen "127.0.0.1:$VODUP_PORT" --data "$work/vodup-data" \
-    --rate-limit 0 --access-log off >"$work/vodup.out" 2>"$work/vodup.err" &
+    --rate-limit 0 --access-log off ${VODUP_ARGS:-} >"$work/vodup.out" 2>"$work/vodup.err" &
   vodup_pid=$!
   wait_port "$VODUP_PORT" "$vodup_pid" || { cat "$work/vodup.err" >&2; die "vodup did not start"; }
   # The socket is bound before the key block is printed; the "listening"
