@@ -167,6 +167,19 @@ static enum MHD_Result http_collect_query(void *cls, enum MHD_ValueKind kind, co
     return MHD_YES;
 }
 
+/* Queues resp (and releases the caller's reference) as the answer. */
+static enum MHD_Result http_queue(http_request_t *req, int status, struct MHD_Response *resp, uint64_t len)
+{
+    if (!resp)
+        return MHD_NO;
+    req->status = status;
+    req->bytes_out = len;
+    req->stage = HTTP_STAGE_DONE;
+    enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
 static enum MHD_Result http_send(http_request_t *req, int status, char *body, const char *content_type)
 {
     size_t len = body ? strlen(body) : 0;
@@ -181,12 +194,7 @@ static enum MHD_Result http_send(http_request_t *req, int status, char *body, co
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, POST");
     if (atomic_load(&req->srv->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    req->status = status;
-    req->bytes_out = len;
-    req->stage = HTTP_STAGE_DONE;
-    enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    return r;
+    return http_queue(req, status, resp, len);
 }
 
 static enum MHD_Result http_send_call(http_request_t *req)
@@ -316,18 +324,6 @@ static void http_upload_headers(http_request_t *req, struct MHD_Response *resp)
     const char *connection = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONNECTION);
     if ((connection && strcasestr(connection, "close")) || atomic_load(&req->srv->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-}
-
-static enum MHD_Result http_queue(http_request_t *req, int status, struct MHD_Response *resp, uint64_t len)
-{
-    if (!resp)
-        return MHD_NO;
-    req->status = status;
-    req->bytes_out = len;
-    req->stage = HTTP_STAGE_DONE;
-    enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    return r;
 }
 
 static enum MHD_Result http_send_upload(http_request_t *req)

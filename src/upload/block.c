@@ -19,21 +19,6 @@
 #include "common/log.h"
 #include "upload/upload_internal.h"
 
-/* Parses a non-negative decimal of at most 18 digits; false otherwise. */
-static bool block_parse_int(const char *s, size_t len, int64_t *out)
-{
-    if (len == 0 || len > 18)
-        return false;
-    int64_t v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
 /* The request's Key header (url-safe base64 of the key), decoded; NULL when absent or malformed. */
 static char *block_header_key(upload_call_t *call)
 {
@@ -64,14 +49,14 @@ static void block_begin_mkblk(upload_call_t *call, const char *args)
     const char *slash = strchr(args, '/');
     size_t size_len = slash ? (size_t)(slash - args) : strlen(args);
     int64_t block_size = 0, index = -1;
-    if (!block_parse_int(args, size_len, &block_size) || block_size <= 0) {
+    if (!upload_parse_uint(args, size_len, &block_size) || block_size <= 0) {
         upload_fail(call, 400, "mkblk: the block size must be a positive integer.");
         return;
     }
     if (slash && slash[1]) {
         const char *idx = slash + 1;
         size_t idx_len = strcspn(idx, "/");
-        if (!block_parse_int(idx, idx_len, &index) || index > INT32_MAX) {
+        if (!upload_parse_uint(idx, idx_len, &index) || index > INT32_MAX) {
             upload_fail(call, 400, "mkblk: the block index must be a non-negative integer.");
             return;
         }
@@ -97,7 +82,7 @@ static void block_begin_bput(upload_call_t *call, const char *args)
     upload_block_state_t *st = &call->u.block;
     const char *slash = strchr(args, '/');
     int64_t offset = 0;
-    if (!slash || !block_parse_int(slash + 1, strlen(slash + 1), &offset)) {
+    if (!slash || !upload_parse_uint(slash + 1, strlen(slash + 1), &offset)) {
         upload_fail(call, 400, "bput: expected /bput/<ctx>/<offset>.");
         return;
     }

@@ -17,20 +17,6 @@
 
 #define MKFILE_COPY_BUFFER (1 << 20)
 
-static bool mkfile_parse_int(const char *s, size_t len, int64_t *out)
-{
-    if (len == 0 || len > 18)
-        return false;
-    int64_t v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
 static char *mkfile_b64_text(const char *s, size_t len)
 {
     buf_t b;
@@ -84,7 +70,7 @@ void mkfile_begin(upload_call_t *call)
     const char *args = call->req.path + strlen("/mkfile/");
     size_t size_len = strcspn(args, "/");
     char *request_key = NULL;
-    if (!mkfile_parse_int(args, size_len, &st->file_size)) {
+    if (!upload_parse_uint(args, size_len, &st->file_size)) {
         upload_fail(call, 400, "mkfile: the file size must be a non-negative integer.");
         goto out;
     }

@@ -29,6 +29,20 @@ int upload_route_find(const char *path)
     return UPLOAD_ROUTE_NONE;
 }
 
+bool upload_parse_uint(const char *s, size_t len, int64_t *out)
+{
+    if (len == 0 || len > 18)
+        return false;
+    int64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
 /* ---- answers ---- */
 
 void upload_fail(upload_call_t *call, int status, const char *message)

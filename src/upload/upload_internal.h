@@ -121,6 +121,9 @@ bool upload_publish(upload_call_t *call, const char *md5_hex, const char *etag, 
 /* mimeType to record: the given one, else from the key's extension. */
 const char *upload_mime_type(const upload_call_t *call);
 
+/* Parses a non-negative decimal of 1..18 digits (no sign, no spaces). */
+bool upload_parse_uint(const char *s, size_t len, int64_t *out);
+
 /* Route handlers. */
 void form_begin(upload_call_t *call);
 bool form_body(upload_call_t *call, const char *data, size_t len);
