@@ -18,6 +18,10 @@
  *    The registry row that points at an object is written after publish,
  *    so a row never names missing bytes; an object that a crash left without
  *    a row is garbage that blob_sweep may remove (older than the age given).
+ *  - An object can also be staged from blocks without copying their bytes
+ *    (object_stage_blocks): the blocks become the object's parts and are
+ *    frozen from then on (block_open refuses them), so what the caller
+ *    hashes by reading the blocks is exactly what gets published.
  *
  * Contract of every implementation:
  *  - All functions are thread-safe on one blob_t; a writer or reader handle
@@ -39,6 +43,7 @@ enum blob_rc {
     BLOB_OK = 0,
     BLOB_NOT_FOUND,
     BLOB_NO_SPACE,
+    BLOB_BUSY, /* a block is being written by another request */
     BLOB_ERROR,
 };
 
@@ -61,7 +66,9 @@ struct blob_ops {
     /* Opens block `block_id` for appending at `offset`: offset 0 creates
      * it (or empties an existing one); a larger offset requires the block
      * to hold at least that many bytes (else BLOB_NOT_FOUND when missing,
-     * BLOB_ERROR when shorter) and drops any bytes past it. */
+     * BLOB_ERROR when shorter) and drops any bytes past it.  One writer per
+     * block at a time (else BLOB_BUSY); a block frozen into an object is
+     * BLOB_NOT_FOUND. */
     int (*block_open)(blob_t *b, const char *block_id, int64_t offset, blob_writer_t **out);
     /* Size of a block in bytes (BLOB_NOT_FOUND when swept or never made). */
     int (*block_size)(blob_t *b, const char *block_id, int64_t *size);
@@ -70,6 +77,15 @@ struct blob_ops {
 
     /* Starts staging a new object (not visible until published). */
     int (*object_stage)(blob_t *b, blob_writer_t **out);
+    /* Stages the concatenation of the first lengths[i] bytes of each block
+     * as an object, without copying: bytes past a length are dropped and
+     * each block is frozen (block_open then answers BLOB_NOT_FOUND) until
+     * the staged object is discarded with writer_close.  The writer takes
+     * no writes; publish it with object_publish.  BLOB_NOT_FOUND when a
+     * block is missing or shorter than its length, BLOB_BUSY when one is
+     * open for writing. */
+    int (*object_stage_blocks)(blob_t *b, const char *const *block_ids, const int64_t *lengths, size_t count,
+                               blob_writer_t **out);
     /* Makes the staged bytes durable and visible as `object_id`, closing and
      * freeing the writer whatever the result (on failure the staged bytes
      * are removed). */
@@ -88,7 +104,7 @@ struct blob_ops {
     /* Readers: pread-like; returns bytes read (0 at end) or -1 on error. */
     int64_t (*read_at)(blob_reader_t *r, void *buf, size_t len, int64_t offset);
     /* A file descriptor for sendfile-like zero-copy, or -1 when there is
-     * none (S3); the reader keeps ownership. */
+     * none (S3, an object of several parts); the reader keeps ownership. */
     int (*reader_fd)(blob_reader_t *r);
     void (*reader_close)(blob_reader_t *r);
 

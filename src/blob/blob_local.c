@@ -7,6 +7,14 @@
  *     staging/<random hex>       objects being written, invisible to readers
  *     objects/<id[0..1]>/<id>    published objects
  *
+ * An object staged from blocks (object_stage_blocks) is a directory of
+ * parts named 0, 1, 2... that are hard links to the block files, each cut
+ * to its acknowledged length: publishing it copies nothing, and the block
+ * names can be removed afterwards.  A block file with more than one link is
+ * frozen: block_open refuses it, so no chunk can change published bytes.
+ * Writers hold an exclusive flock on their block, which the freezing takes
+ * too, so a write and a freeze never overlap.
+ *
  * Directories are 0700 and files 0600.  The 256 fan-out subdirectories of
  * blocks/ and objects/ are made (and fsynced) at open, so no request ever
  * creates a directory: a directory made on demand would need its parent
@@ -30,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -64,6 +73,7 @@ struct blob_writer {
     int fd;
     int64_t pos;   /* where the next write goes */
     bool staged;   /* a staged object, else a block */
+    bool parts;    /* a staged object made of block parts: fd is its directory */
     bool sync_dir; /* the block's directory entry is not yet known to be durable */
     /* A failed fdatasync leaves the page cache in an unknown state and Linux
      * reports the error only once, so a later sync could "succeed" without
@@ -73,7 +83,11 @@ struct blob_writer {
 };
 
 struct blob_reader {
-    int fd;
+    int fd;         /* the file; for an object of parts, the open part (-1: none) */
+    int dir_fd;     /* an object of parts: its directory, else -1 */
+    size_t count;   /* parts */
+    int64_t *ends;  /* ends[i]: object offset just past part i */
+    size_t current; /* the part `fd` holds */
 };
 
 /* ---- helpers ---- */
@@ -257,27 +271,37 @@ static int blob_local_block_open(blob_t *base, const char *block_id, int64_t off
     w->fd = -1;
     w->pos = offset;
     blob_local_name(block_id, w->name);
-    if (offset == 0) {
-        w->fd = openat(fd_blocks, w->name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                       BLOB_LOCAL_FILE_MODE);
-        if (w->fd < 0) {
-            rc = blob_local_fail(b, "create", BLOB_LOCAL_BLOCKS, w->name, errno);
-            goto out;
-        }
-        /* Also when the file already existed: an earlier writer may have
-         * created it and gone away before its first sync. */
-        w->sync_dir = true;
-        goto out;
-    }
-
-    w->fd = openat(fd_blocks, w->name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (offset == 0)
+        w->fd = openat(fd_blocks, w->name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, BLOB_LOCAL_FILE_MODE);
+    else
+        w->fd = openat(fd_blocks, w->name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
     if (w->fd < 0) {
         rc = errno == ENOENT ? BLOB_NOT_FOUND : blob_local_fail(b, "open", BLOB_LOCAL_BLOCKS, w->name, errno);
+        goto out;
+    }
+    /* Held until the writer closes: object_stage_blocks takes it too. */
+    if (flock(w->fd, LOCK_EX | LOCK_NB) != 0) {
+        rc = errno == EWOULDBLOCK ? BLOB_BUSY : blob_local_fail(b, "lock", BLOB_LOCAL_BLOCKS, w->name, errno);
         goto out;
     }
     struct stat st;
     if (fstat(w->fd, &st) != 0) {
         rc = blob_local_fail(b, "stat", BLOB_LOCAL_BLOCKS, w->name, errno);
+        goto out;
+    }
+    if (st.st_nlink > 1) {
+        /* Frozen: its bytes are part of a staged or published object. */
+        rc = BLOB_NOT_FOUND;
+        goto out;
+    }
+    if (offset == 0) {
+        if (st.st_size > 0 && ftruncate(w->fd, 0) != 0) {
+            rc = blob_local_fail(b, "truncate", BLOB_LOCAL_BLOCKS, w->name, errno);
+            goto out;
+        }
+        /* Also when the file already existed: an earlier writer may have
+         * created it and gone away before its first sync. */
+        w->sync_dir = true;
         goto out;
     }
     if (st.st_size < offset) {
@@ -336,6 +360,72 @@ static int blob_local_block_remove(blob_t *base, const char *block_id)
     return blob_local_remove((blob_local_t *)base, BLOB_LOCAL_BLOCKS, block_id, "block_remove");
 }
 
+/* ---- objects of parts ---- */
+
+/* Removes the directory `name` under parent_fd with the parts in it;
+ * returns 0 or an errno value. */
+static int blob_local_remove_parts(int parent_fd, const char *name)
+{
+    int err = 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fd = openat(parent_fd, name, BLOB_LOCAL_OPEN_DIR | O_NOFOLLOW);
+        if (fd < 0)
+            return errno == ENOENT ? 0 : errno;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+            err = errno;
+            close(fd);
+            return err;
+        }
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL)
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+                unlinkat(dirfd(d), e->d_name, 0) != 0 && errno != ENOENT)
+                err = errno;
+        closedir(d);
+        if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+            return err;
+        /* An entry readdir did not show while we removed others: once more. */
+        if (errno != ENOTEMPTY)
+            return errno;
+    }
+    return ENOTEMPTY;
+}
+
+/* The object offsets at which the parts 0, 1, ... of dir_fd end.  *ends is
+ * malloc'd (NULL when there are no parts). */
+static bool blob_local_part_ends(int dir_fd, int64_t **ends, size_t *count)
+{
+    *ends = NULL;
+    *count = 0;
+    size_t cap = 0;
+    int64_t total = 0;
+    for (size_t i = 0;; i++) {
+        char part[24];
+        snprintf(part, sizeof(part), "%zu", i);
+        struct stat st;
+        if (fstatat(dir_fd, part, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            if (errno == ENOENT)
+                return true;
+            log_error("blob: stat part %s: %s", part, strerror(errno));
+            break;
+        }
+        if (*count == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            int64_t *n = realloc(*ends, ncap * sizeof(**ends));
+            if (!n)
+                break;
+            *ends = n;
+            cap = ncap;
+        }
+        total += st.st_size;
+        (*ends)[(*count)++] = total;
+    }
+    free(*ends);
+    *ends = NULL;
+    return false;
+}
+
 /* ---- readers ---- */
 
 static int blob_local_read_open(blob_local_t *b, int area, const char *id, const char *what, blob_reader_t **out)
@@ -350,11 +440,23 @@ static int blob_local_read_open(blob_local_t *b, int area, const char *id, const
         log_error("blob: %s: out of memory", what);
         return BLOB_ERROR;
     }
+    r->dir_fd = -1;
+    r->ends = NULL;
     r->fd = openat(b->area_fd[area], name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (r->fd < 0) {
         int rc = errno == ENOENT ? BLOB_NOT_FOUND : blob_local_fail(b, "open", area, name, errno);
         free(r);
         return rc;
+    }
+    struct stat st;
+    if (area == BLOB_LOCAL_OBJECTS && fstat(r->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        r->dir_fd = r->fd;
+        r->fd = -1;
+        if (!blob_local_part_ends(r->dir_fd, &r->ends, &r->count)) {
+            close(r->dir_fd);
+            free(r);
+            return BLOB_ERROR;
+        }
     }
     *out = r;
     return BLOB_OK;
@@ -365,13 +467,27 @@ static int blob_local_block_read_open(blob_t *base, const char *block_id, blob_r
     return blob_local_read_open((blob_local_t *)base, BLOB_LOCAL_BLOCKS, block_id, "block_read_open", out);
 }
 
-static int64_t blob_local_read_at(blob_reader_t *r, void *buf, size_t len, int64_t offset)
+/* Points r->fd at part i of an object of parts. */
+static bool blob_local_reader_part(blob_reader_t *r, size_t i)
 {
-    if (offset < 0 || len > (size_t)INT64_MAX)
-        return -1;
+    if (r->fd >= 0 && r->current == i)
+        return true;
+    if (r->fd >= 0)
+        close(r->fd);
+    char part[24];
+    snprintf(part, sizeof(part), "%zu", i);
+    r->fd = openat(r->dir_fd, part, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    r->current = i;
+    if (r->fd < 0)
+        log_error("blob: open part %s: %s", part, strerror(errno));
+    return r->fd >= 0;
+}
+
+static int64_t blob_local_pread_all(int fd, char *buf, size_t len, int64_t offset)
+{
     size_t done = 0;
     while (done < len) {
-        ssize_t n = pread(r->fd, (char *)buf + done, len - done, (off_t)(offset + (int64_t)done));
+        ssize_t n = pread(fd, buf + done, len - done, (off_t)(offset + (int64_t)done));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -385,16 +501,56 @@ static int64_t blob_local_read_at(blob_reader_t *r, void *buf, size_t len, int64
     return (int64_t)done;
 }
 
+static int64_t blob_local_read_at(blob_reader_t *r, void *buf, size_t len, int64_t offset)
+{
+    if (offset < 0 || len > (size_t)INT64_MAX)
+        return -1;
+    if (r->dir_fd < 0)
+        return blob_local_pread_all(r->fd, buf, len, offset);
+    /* An object of parts: the first part that ends past offset, then on. */
+    size_t lo = 0, hi = r->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->ends[mid] <= offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t done = 0;
+    for (size_t i = lo; i < r->count && done < len; i++) {
+        int64_t start = i == 0 ? 0 : r->ends[i - 1];
+        int64_t at = offset + (int64_t)done - start;
+        int64_t left = r->ends[i] - start - at;
+        size_t want = (int64_t)(len - done) < left ? len - done : (size_t)left;
+        if (!blob_local_reader_part(r, i))
+            return -1;
+        int64_t n = blob_local_pread_all(r->fd, (char *)buf + done, want, at);
+        if (n < 0)
+            return -1;
+        done += (size_t)n;
+        if ((size_t)n < want)
+            break; /* the part is shorter than when the reader opened */
+    }
+    return (int64_t)done;
+}
+
 static int blob_local_reader_fd(blob_reader_t *r)
 {
-    return r->fd;
+    if (r->dir_fd < 0)
+        return r->fd;
+    /* A single part can be sent as is. */
+    return r->count == 1 && blob_local_reader_part(r, 0) ? r->fd : -1;
 }
 
 static void blob_local_reader_close(blob_reader_t *r)
 {
     if (!r)
         return;
-    close(r->fd);
+    if (r->fd >= 0)
+        close(r->fd);
+    if (r->dir_fd >= 0)
+        close(r->dir_fd);
+    free(r->ends);
     free(r);
 }
 
@@ -407,6 +563,10 @@ static int blob_local_writer_area(const blob_writer_t *w)
 
 static int blob_local_write(blob_writer_t *w, const void *data, size_t len)
 {
+    if (w->parts) {
+        log_error("blob: write to an object staged from blocks");
+        return BLOB_ERROR;
+    }
     if (w->failed) {
         log_error("blob: write to %s after a failed sync", w->name);
         return BLOB_ERROR;
@@ -436,7 +596,7 @@ static int blob_local_write(blob_writer_t *w, const void *data, size_t len)
 
 static int blob_local_sync(blob_writer_t *w)
 {
-    if (w->failed) {
+    if (w->failed || w->parts) {
         log_error("blob: sync of %s after a failed sync", w->name);
         return BLOB_ERROR;
     }
@@ -460,7 +620,12 @@ static void blob_local_writer_close(blob_writer_t *w)
 {
     if (!w)
         return;
-    if (w->staged) {
+    if (w->parts) {
+        /* Unlinking the parts unfreezes the blocks. */
+        int err = blob_local_remove_parts(w->b->area_fd[BLOB_LOCAL_STAGING], w->name);
+        if (err)
+            blob_local_fail(w->b, "remove", BLOB_LOCAL_STAGING, w->name, err);
+    } else if (w->staged) {
         /* ENOENT: a sweep took it first, which is what we wanted anyway. */
         if (unlinkat(w->b->area_fd[BLOB_LOCAL_STAGING], w->name, 0) != 0 && errno != ENOENT)
             blob_local_fail(w->b, "remove", BLOB_LOCAL_STAGING, w->name, errno);
@@ -502,6 +667,84 @@ static int blob_local_object_stage(blob_t *base, blob_writer_t **out)
     return BLOB_OK;
 }
 
+/* Freezes one block as part `index` of the staged directory w->fd. */
+static int blob_local_stage_part(blob_writer_t *w, const char *block_id, int64_t length, size_t index)
+{
+    blob_local_t *b = w->b;
+    if (!blob_local_id_valid(block_id))
+        return blob_local_invalid_id("object_stage_blocks");
+    char name[BLOB_LOCAL_NAME_LEN], part[24];
+    blob_local_name(block_id, name);
+    snprintf(part, sizeof(part), "%zu", index);
+    int rc = BLOB_OK;
+    int fd = openat(b->area_fd[BLOB_LOCAL_BLOCKS], name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return errno == ENOENT ? BLOB_NOT_FOUND : blob_local_fail(b, "open", BLOB_LOCAL_BLOCKS, name, errno);
+    struct stat st;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        rc = errno == EWOULDBLOCK ? BLOB_BUSY : blob_local_fail(b, "lock", BLOB_LOCAL_BLOCKS, name, errno);
+    } else if (fstat(fd, &st) != 0) {
+        rc = blob_local_fail(b, "stat", BLOB_LOCAL_BLOCKS, name, errno);
+    } else if (st.st_size < length) {
+        rc = BLOB_NOT_FOUND;
+    } else if (st.st_size > length && ftruncate(fd, length) != 0) {
+        /* Bytes past the acknowledged length were never the client's. */
+        rc = blob_local_fail(b, "truncate", BLOB_LOCAL_BLOCKS, name, errno);
+    } else if (st.st_size > length && fdatasync(fd) != 0) {
+        rc = blob_local_fail(b, "fdatasync", BLOB_LOCAL_BLOCKS, name, errno);
+    } else if (linkat(b->area_fd[BLOB_LOCAL_BLOCKS], name, w->fd, part, 0) != 0) {
+        rc = blob_local_fail(b, "link", BLOB_LOCAL_BLOCKS, name, errno);
+    }
+    close(fd); /* releases the lock: from here the link count keeps writers out */
+    return rc;
+}
+
+static int blob_local_object_stage_blocks(blob_t *base, const char *const *block_ids, const int64_t *lengths,
+                                          size_t count, blob_writer_t **out)
+{
+    blob_local_t *b = (blob_local_t *)base;
+    *out = NULL;
+    blob_writer_t *w = calloc(1, sizeof(*w));
+    if (!w) {
+        log_error("blob: object_stage_blocks: out of memory");
+        return BLOB_ERROR;
+    }
+    w->b = b;
+    w->fd = -1;
+    w->staged = true;
+    w->parts = true;
+    int err = EEXIST;
+    bool made = false;
+    for (int i = 0; i < BLOB_LOCAL_STAGE_RETRIES && !made && err == EEXIST; i++) {
+        if (!ids_random_hex(BLOB_ID_LEN / 2, w->name)) {
+            log_error("blob: object_stage_blocks: no random bytes");
+            free(w);
+            return BLOB_ERROR;
+        }
+        made = mkdirat(b->area_fd[BLOB_LOCAL_STAGING], w->name, BLOB_LOCAL_DIR_MODE) == 0;
+        err = errno;
+    }
+    if (!made) {
+        int rc = blob_local_fail(b, "mkdir", BLOB_LOCAL_STAGING, w->name, err);
+        free(w);
+        return rc;
+    }
+    int rc = BLOB_OK;
+    w->fd = openat(b->area_fd[BLOB_LOCAL_STAGING], w->name, BLOB_LOCAL_OPEN_DIR | O_NOFOLLOW);
+    if (w->fd < 0)
+        rc = blob_local_fail(b, "open", BLOB_LOCAL_STAGING, w->name, errno);
+    for (size_t i = 0; rc == BLOB_OK && i < count; i++)
+        rc = blob_local_stage_part(w, block_ids[i], lengths[i], i);
+    if (rc == BLOB_OK && fsync(w->fd) != 0)
+        rc = blob_local_fail(b, "fsync directory", BLOB_LOCAL_STAGING, w->name, errno);
+    if (rc != BLOB_OK) {
+        blob_local_writer_close(w);
+        return rc;
+    }
+    *out = w;
+    return BLOB_OK;
+}
+
 static int blob_local_object_publish(blob_t *base, blob_writer_t *w, const char *object_id)
 {
     blob_local_t *b = (blob_local_t *)base;
@@ -534,7 +777,9 @@ static int blob_local_object_publish(blob_t *base, blob_writer_t *w, const char 
         rc = blob_local_fail(b, "touch", BLOB_LOCAL_STAGING, w->name, errno);
         goto out;
     }
-    if (fdatasync(w->fd) != 0) {
+    /* For an object of parts the parts are durable already (every chunk was
+     * synced before its answer) and this makes the directory's entries so. */
+    if ((w->parts ? fsync(w->fd) : fdatasync(w->fd)) != 0) {
         rc = blob_local_fail(b, "fdatasync", BLOB_LOCAL_STAGING, w->name, errno);
         goto out;
     }
@@ -548,8 +793,10 @@ static int blob_local_object_publish(blob_t *base, blob_writer_t *w, const char 
     if (rc != BLOB_OK) {
         /* Not known to be durable, so the caller writes no row: the object
          * would be garbage, and must not stay visible until a sweep. */
-        if (unlinkat(b->area_fd[BLOB_LOCAL_OBJECTS], name, 0) != 0)
-            blob_local_fail(b, "remove", BLOB_LOCAL_OBJECTS, name, errno);
+        int err = w->parts ? blob_local_remove_parts(b->area_fd[BLOB_LOCAL_OBJECTS], name)
+                           : (unlinkat(b->area_fd[BLOB_LOCAL_OBJECTS], name, 0) != 0 ? errno : 0);
+        if (err)
+            blob_local_fail(b, "remove", BLOB_LOCAL_OBJECTS, name, err);
     }
 out:
     if (renamed)
@@ -571,6 +818,19 @@ static int blob_local_object_stat(blob_t *base, const char *object_id, blob_obje
         return errno == ENOENT ? BLOB_NOT_FOUND : blob_local_fail(b, "stat", BLOB_LOCAL_OBJECTS, name, errno);
     out->size = st.st_size;
     out->mtime_ms = blob_local_mtime_ms(&st);
+    if (S_ISDIR(st.st_mode)) {
+        int fd = openat(b->area_fd[BLOB_LOCAL_OBJECTS], name, BLOB_LOCAL_OPEN_DIR | O_NOFOLLOW);
+        if (fd < 0)
+            return errno == ENOENT ? BLOB_NOT_FOUND : blob_local_fail(b, "open", BLOB_LOCAL_OBJECTS, name, errno);
+        int64_t *ends = NULL;
+        size_t count = 0;
+        bool ok = blob_local_part_ends(fd, &ends, &count);
+        close(fd);
+        out->size = count ? ends[count - 1] : 0;
+        free(ends);
+        if (!ok)
+            return BLOB_ERROR;
+    }
     return BLOB_OK;
 }
 
@@ -581,7 +841,17 @@ static int blob_local_object_read_open(blob_t *base, const char *object_id, blob
 
 static int blob_local_object_remove(blob_t *base, const char *object_id)
 {
-    return blob_local_remove((blob_local_t *)base, BLOB_LOCAL_OBJECTS, object_id, "object_remove");
+    blob_local_t *b = (blob_local_t *)base;
+    if (!blob_local_id_valid(object_id))
+        return blob_local_invalid_id("object_remove");
+    char name[BLOB_LOCAL_NAME_LEN];
+    blob_local_name(object_id, name);
+    struct stat st;
+    if (fstatat(b->area_fd[BLOB_LOCAL_OBJECTS], name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+        int err = blob_local_remove_parts(b->area_fd[BLOB_LOCAL_OBJECTS], name);
+        return err ? blob_local_fail(b, "remove", BLOB_LOCAL_OBJECTS, name, err) : BLOB_OK;
+    }
+    return blob_local_remove(b, BLOB_LOCAL_OBJECTS, object_id, "object_remove");
 }
 
 /* ---- sweep ---- */
@@ -630,14 +900,17 @@ static void blob_local_sweep_dir(blob_local_sweep_t *s, const char *sub)
             }
             continue;
         }
-        if (!S_ISREG(st.st_mode) || blob_local_mtime_ms(&st) >= s->cutoff_ms)
+        /* Staged and published objects of parts are directories. */
+        bool parts = S_ISDIR(st.st_mode) && s->area != BLOB_LOCAL_BLOCKS;
+        if ((!S_ISREG(st.st_mode) && !parts) || blob_local_mtime_ms(&st) >= s->cutoff_ms)
             continue;
         /* Age first: it is free, while in_use may query the registry. */
         if (s->in_use && s->in_use(s->arg, e->d_name))
             continue;
-        if (unlinkat(fd, e->d_name, 0) != 0) {
-            if (errno != ENOENT) {
-                blob_local_fail(s->b, "remove", s->area, where, errno);
+        int err = parts ? blob_local_remove_parts(fd, e->d_name) : (unlinkat(fd, e->d_name, 0) != 0 ? errno : 0);
+        if (err) {
+            if (err != ENOENT) {
+                blob_local_fail(s->b, "remove", s->area, where, err);
                 s->ok = false;
             }
             continue;
@@ -709,6 +982,7 @@ static const struct blob_ops blob_local_ops = {
     .block_read_open = blob_local_block_read_open,
     .block_remove = blob_local_block_remove,
     .object_stage = blob_local_object_stage,
+    .object_stage_blocks = blob_local_object_stage_blocks,
     .object_publish = blob_local_object_publish,
     .object_stat = blob_local_object_stat,
     .object_read_open = blob_local_object_read_open,

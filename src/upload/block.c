@@ -178,6 +178,25 @@ static void block_work(upload_call_t *call)
                                         "crc32", (json_int_t)st->crc32, "checksum", md5_hex));
 }
 
+void block_discard(upload_call_t *call)
+{
+    /* A refused chunk gives back what it wrote: a new block goes, an older
+     * one is cut back to its acknowledged offset.  Otherwise a full disk
+     * would stay full of bytes nobody can use until the sweep. */
+    upload_block_state_t *st = &call->u.block;
+    blob_t *blob = call->ctx->blob;
+    if (!call->writer || call->received == 0)
+        return;
+    blob->ops->writer_close(call->writer);
+    call->writer = NULL;
+    if (st->start == 0) {
+        blob->ops->block_remove(blob, st->ctx.block_id);
+    } else if (blob->ops->block_open(blob, st->ctx.block_id, st->start, &call->writer) == BLOB_OK) {
+        blob->ops->writer_close(call->writer);
+        call->writer = NULL;
+    }
+}
+
 void block_finish(upload_call_t *call)
 {
     if (call->received == 0) {

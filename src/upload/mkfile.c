@@ -1,10 +1,10 @@
 /*
  * mkfile: the last step of the block protocol.  Checks that the ctx list
  * names complete blocks of this fileKey, in order, summing to fileSize;
- * then, on a worker, copies the blocks into a staged object while hashing
- * (MD5 for the registry and fileMd5, SHA-1 pieces for the etag) and
- * publishes it.  Blocks are removed only after the registry row is
- * written, so a crash at any point leaves them for a retry.
+ * then, on a worker, stages the blocks as the parts of an object (no copy),
+ * hashes them (MD5 for the registry and fileMd5, SHA-1 pieces for the
+ * etag) and publishes it.  Block names are removed only after the registry
+ * row is written, so a crash at any point leaves them for a retry.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -15,7 +15,7 @@
 #include "upload/return_body.h"
 #include "upload/upload_internal.h"
 
-#define MKFILE_COPY_BUFFER (1 << 20)
+#define MKFILE_COPY_BUFFER (1 << 20) /* read size while hashing */
 
 static char *mkfile_b64_text(const char *s, size_t len)
 {
@@ -211,43 +211,76 @@ static bool mkfile_return_members(upload_call_t *call, json_t *obj, const char *
     return ok;
 }
 
+/* Hashes the frozen blocks (MD5 for the registry and fileMd5, SHA-1
+ * pieces for the etag) in file order. */
+static bool mkfile_hash_blocks(upload_call_t *call, char *buffer)
+{
+    upload_mkfile_state_t *st = &call->u.mkfile;
+    blob_t *blob = call->ctx->blob;
+    for (size_t i = 0; i < st->block_count; i++) {
+        const block_ctx_t *blk = &st->blocks[i];
+        blob_reader_t *reader = NULL;
+        if (blob->ops->block_read_open(blob, blk->block_id, &reader) != BLOB_OK) {
+            upload_fail(call, 500, "Internal error.");
+            return false;
+        }
+        bool ok = true;
+        for (int64_t off = 0; ok && off < blk->offset;) {
+            size_t want = blk->offset - off > MKFILE_COPY_BUFFER ? MKFILE_COPY_BUFFER : (size_t)(blk->offset - off);
+            int64_t n = blob->ops->read_at(reader, buffer, want, off);
+            ok = n > 0;
+            if (ok) {
+                EVP_DigestUpdate(call->md5, buffer, (size_t)n);
+                etag_update(&call->etag, buffer, (size_t)n);
+                off += n;
+            }
+        }
+        blob->ops->reader_close(reader);
+        if (!ok) {
+            upload_fail(call, 500, "Internal error.");
+            return false;
+        }
+        call->received += blk->offset;
+    }
+    return true;
+}
+
+/*
+ * The blocks become the object's parts without a copy: staging freezes
+ * them (no chunk can change them any more), then they are hashed and the
+ * object published.  Blocks stay usable for a retry until the registry row
+ * is written; a refused object (fileMd5) unfreezes them.
+ */
 static void mkfile_work(upload_call_t *call)
 {
     upload_mkfile_state_t *st = &call->u.mkfile;
     blob_t *blob = call->ctx->blob;
-    char *copy = malloc(MKFILE_COPY_BUFFER);
-    blob_reader_t *reader = NULL;
-    if (!copy || !upload_hash_begin(call, true)) {
+    char *buffer = malloc(MKFILE_COPY_BUFFER);
+    const char **ids = calloc(st->block_count ? st->block_count : 1, sizeof(*ids));
+    int64_t *lengths = calloc(st->block_count ? st->block_count : 1, sizeof(*lengths));
+    if (!buffer || !ids || !lengths || !upload_hash_begin(call, true)) {
         upload_fail(call, 500, "Internal error.");
         goto out;
     }
-    int rc = blob->ops->object_stage(blob, &call->writer);
+    for (size_t i = 0; i < st->block_count; i++) {
+        ids[i] = st->blocks[i].block_id;
+        lengths[i] = st->blocks[i].offset;
+    }
+    int rc = blob->ops->object_stage_blocks(blob, ids, lengths, st->block_count, &call->writer);
+    if (rc == BLOB_NOT_FOUND) {
+        upload_fail(call, 412, "mkfile: a block is gone (swept or never stored); upload it again.");
+        goto out;
+    }
+    if (rc == BLOB_BUSY) {
+        upload_fail(call, 412, "mkfile: a block is still being written.");
+        goto out;
+    }
     if (rc != BLOB_OK) {
         upload_fail_blob(call, rc);
         goto out;
     }
-    for (size_t i = 0; i < st->block_count; i++) {
-        const block_ctx_t *blk = &st->blocks[i];
-        int64_t size = 0;
-        if (blob->ops->block_size(blob, blk->block_id, &size) != BLOB_OK || size < blk->offset ||
-            blob->ops->block_read_open(blob, blk->block_id, &reader) != BLOB_OK) {
-            upload_fail(call, 412, "mkfile: a block is gone (swept or never stored); upload it again.");
-            goto out;
-        }
-        for (int64_t off = 0; off < blk->offset;) {
-            size_t want = blk->offset - off > MKFILE_COPY_BUFFER ? MKFILE_COPY_BUFFER : (size_t)(blk->offset - off);
-            int64_t n = blob->ops->read_at(reader, copy, want, off);
-            if (n <= 0) {
-                upload_fail(call, 500, "Internal error.");
-                goto out;
-            }
-            if (!upload_payload(call, copy, (size_t)n))
-                goto out;
-            off += n;
-        }
-        blob->ops->reader_close(reader);
-        reader = NULL;
-    }
+    if (!mkfile_hash_blocks(call, buffer))
+        goto out;
     unsigned char md5[EVP_MAX_MD_SIZE];
     unsigned int md5_len = 0;
     char md5_hex[33], etag[29];
@@ -267,9 +300,9 @@ static void mkfile_work(upload_call_t *call)
     }
     upload_succeed_json(call, answer);
 out:
-    if (reader)
-        blob->ops->reader_close(reader);
-    free(copy);
+    free(buffer);
+    free(ids);
+    free(lengths);
 }
 
 void mkfile_finish(upload_call_t *call)

@@ -133,6 +133,8 @@ void form_free(upload_call_t *call);
 void block_begin(upload_call_t *call);
 bool block_body(upload_call_t *call, const char *data, size_t len);
 void block_finish(upload_call_t *call);
+/* After a refused chunk: drops the bytes it wrote. */
+void block_discard(upload_call_t *call);
 
 void mkfile_begin(upload_call_t *call);
 bool mkfile_body(upload_call_t *call, const char *data, size_t len);

@@ -677,6 +677,103 @@ static void test_sweep(void **state)
 
 /* A resumed block is not abandoned: reopening it at an offset counts as a
  * write for sweep. */
+static bool never_in_use(void *arg, const char *object_id)
+{
+    (void)arg;
+    (void)object_id;
+    return false;
+}
+
+/* An object staged from blocks: no copy, the blocks' acknowledged lengths
+ * only, reads across part boundaries, blocks frozen while it exists. */
+static void test_object_from_blocks(void **state)
+{
+    fixture_t *f = *state;
+    put_block(f, ID_A, "hello ");
+    put_block(f, ID_B, "wide world, and garbage"); /* only 10 bytes acknowledged */
+    put_block(f, ID_C, "!");
+    const char *ids[] = {ID_A, ID_B, ID_C};
+    const int64_t lengths[] = {6, 10, 1};
+    blob_writer_t *w = NULL;
+    assert_int_equal(f->ops->object_stage_blocks(f->blob, ids, lengths, 3, &w), BLOB_OK);
+    /* Frozen: no chunk can reach them now. */
+    blob_writer_t *bw = NULL;
+    assert_int_equal(f->ops->block_open(f->blob, ID_B, 10, &bw), BLOB_NOT_FOUND);
+    assert_int_equal(f->ops->block_open(f->blob, ID_A, 0, &bw), BLOB_NOT_FOUND);
+    assert_int_equal(f->ops->write(w, "x", 1), BLOB_ERROR);
+    blob_object_info_t info;
+    assert_int_equal(f->ops->object_stat(f->blob, ID_D, &info), BLOB_NOT_FOUND);
+    assert_int_equal(f->ops->object_publish(f->blob, w, ID_D), BLOB_OK);
+    /* The block names may go; the object keeps the bytes. */
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(f->ops->block_remove(f->blob, ids[i]), BLOB_OK);
+    assert_int_equal(f->ops->object_stat(f->blob, ID_D, &info), BLOB_OK);
+    assert_int_equal(info.size, 17);
+    blob_reader_t *r = NULL;
+    assert_int_equal(f->ops->object_read_open(f->blob, ID_D, &r), BLOB_OK);
+    assert_int_equal(f->ops->reader_fd(r), -1); /* several parts: no single descriptor */
+    static const struct {
+        int64_t offset;
+        size_t len;
+        const char *want;
+    } reads[] = {{0, 17, "hello wide world!"}, {4, 5, "o wid"}, {5, 12, " wide world!"}, {16, 5, "!"},
+                 {17, 4, ""},     {6, 10, "wide world"}, {0, 100, "hello wide world!"}};
+    for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+        char buf[128] = {0};
+        int64_t n = f->ops->read_at(r, buf, reads[i].len, reads[i].offset);
+        assert_int_equal(n, (int64_t)strlen(reads[i].want));
+        assert_memory_equal(buf, reads[i].want, (size_t)n);
+    }
+    f->ops->reader_close(r);
+    assert_int_equal(f->ops->object_remove(f->blob, ID_D), BLOB_OK);
+    assert_int_equal(f->ops->object_stat(f->blob, ID_D, &info), BLOB_NOT_FOUND);
+}
+
+static void test_object_from_blocks_refusals(void **state)
+{
+    fixture_t *f = *state;
+    put_block(f, ID_A, "abc");
+    const char *ids[] = {ID_A};
+    blob_writer_t *w = NULL, *bw = NULL;
+    /* Missing, or shorter than acknowledged. */
+    const char *missing[] = {ID_E};
+    const int64_t three[] = {3}, four[] = {4};
+    assert_int_equal(f->ops->object_stage_blocks(f->blob, missing, three, 1, &w), BLOB_NOT_FOUND);
+    assert_int_equal(f->ops->object_stage_blocks(f->blob, ids, four, 1, &w), BLOB_NOT_FOUND);
+    /* Being written by another request. */
+    assert_int_equal(f->ops->block_open(f->blob, ID_A, 3, &bw), BLOB_OK);
+    assert_int_equal(f->ops->object_stage_blocks(f->blob, ids, three, 1, &w), BLOB_BUSY);
+    /* ... and the other way round: one writer per block. */
+    blob_writer_t *second = NULL;
+    assert_int_equal(f->ops->block_open(f->blob, ID_A, 3, &second), BLOB_BUSY);
+    f->ops->writer_close(bw);
+    /* Discarding the staged object unfreezes the block. */
+    assert_int_equal(f->ops->object_stage_blocks(f->blob, ids, three, 1, &w), BLOB_OK);
+    assert_int_equal(f->ops->block_open(f->blob, ID_A, 3, &bw), BLOB_NOT_FOUND);
+    char p[512];
+    path_of(f, "staging", NULL, p, sizeof(p));
+    assert_int_equal(count_entries(p, NULL, 0), 1);
+    f->ops->writer_close(w);
+    assert_int_equal(count_entries(p, NULL, 0), 0);
+    assert_int_equal(f->ops->block_open(f->blob, ID_A, 3, &bw), BLOB_OK);
+    f->ops->writer_close(bw);
+    /* A single part is served from its descriptor; a crash-left staged
+     * directory goes at start-up. */
+    assert_int_equal(f->ops->object_stage_blocks(f->blob, ids, three, 1, &w), BLOB_OK);
+    assert_int_equal(f->ops->object_publish(f->blob, w, ID_B), BLOB_OK);
+    blob_reader_t *r = NULL;
+    assert_int_equal(f->ops->object_read_open(f->blob, ID_B, &r), BLOB_OK);
+    assert_true(f->ops->reader_fd(r) >= 0);
+    f->ops->reader_close(r);
+    assert_int_equal(f->ops->object_stage_blocks(f->blob, ids, three, 1, &w), BLOB_OK);
+    assert_int_equal(f->ops->staging_clear(f->blob), 1);
+    f->ops->writer_close(w);
+    /* The sweep takes an old object of parts that no row names. */
+    assert_int_equal(f->ops->sweep(f->blob, INT64_MAX / 2, 0, never_in_use, NULL), 2); /* block + object */
+    blob_object_info_t info;
+    assert_int_equal(f->ops->object_stat(f->blob, ID_B, &info), BLOB_NOT_FOUND);
+}
+
 /* Start-up removes every staged object (what a crash mid-assembly left),
  * and nothing else. */
 static void test_staging_clear(void **state)
@@ -736,6 +833,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep_spares_resumed_block, setup, teardown),
         cmocka_unit_test_setup_teardown(test_staging_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_object_from_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_object_from_blocks_refusals, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
