@@ -2,7 +2,7 @@
 # token-api.sh: getUploadToken throughput and latency against nginx, in one run.
 #
 #   make bench          (builds build/vodup, installs wrk and nginx-light, runs this)
-#   bench/token-api.sh  (environment: VODUP_BIN, ROUNDS, DURATION, ACCESS_LOG, ...)
+#   bench/token-api.sh  (environment: VODUP_BIN, ROUNDS, DURATION, ACCESS_LOG, PERF_OUT, ...)
 #
 # Starts vodup (release build, temp data dir, --rate-limit 0) on 127.0.0.1:18080
 # and nginx (`return 200` of a ~300-byte JSON, 2 workers, access_log off) on
@@ -186,6 +186,10 @@ for round in $(seq 1 "$ROUNDS"); do
   printf '  round %d nginx: %s req/s, p50 %s ms, p99 %s ms\n' "$round" $(cut -d' ' -f1-3 <<<"$r")
   sign_request
   n_round=$(cut -d' ' -f1 <<<"$r")
+  # PERF_OUT=FILE: profile vodup (perf record -g) during its round.
+  if [ -n "${PERF_OUT:-}" ]; then
+    perf record -F 999 -g -p "$vodup_pid" -o "$PERF_OUT" -- sleep 8 >/dev/null 2>&1 &
+  fi
   r=$(run_wrk vodup "$VODUP_PORT" "$DURATION") || die "wrk failed"; echo "$r" >>"$work/vodup.results"
   printf '  round %d vodup: %s req/s, p50 %s ms, p99 %s ms, non-2xx %s, socket errors %s (ratio %s)\n' "$round" $r \
     "$(awk -v a="$(cut -d' ' -f1 <<<"$r")" -v b="$n_round" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
