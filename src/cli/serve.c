@@ -242,9 +242,10 @@ int cli_serve(int argc, char **argv)
     upload_workers = workpool_new((size_t)cfg.upload_threads);
     if (!rl || !readers || !keys || !upload_workers)
         goto out;
-    blob = blob_local_open(cfg.data_dir);
+    const char *blob_dir = cfg.blob_dir[0] ? cfg.blob_dir : cfg.data_dir;
+    blob = blob_local_open(blob_dir);
     if (!blob) {
-        fprintf(stderr, "vodup serve: cannot open the object storage under %s\n", cfg.data_dir);
+        fprintf(stderr, "vodup serve: cannot open the object storage under %s\n", blob_dir);
         goto out;
     }
     int64_t stale = blob->ops->staging_clear(blob);

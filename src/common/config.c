@@ -24,6 +24,9 @@ typedef struct config_option {
 static const config_option_t config_options[] = {
     {"listen", CONFIG_LISTEN, 0, "127.0.0.1:8080", 0, 0, "address and port to listen on (port 0: any free port)"},
     {"data", CONFIG_STR, OFF(data_dir), "./data", 0, 0, "data directory: vodup.db, blocks and objects"},
+    {"blob-dir", CONFIG_STR, OFF(blob_dir), "", 0, 0,
+     "directory for upload bytes (blocks, staging, objects); default: the data directory. A separate disk keeps "
+     "SQLite's commits from queueing behind upload data"},
     {"public-url", CONFIG_STR, OFF(public_url), "", 0, 0,
      "public base URL of this server, returned as uploadUrl (default http://LISTEN)"},
     {"clock-skew", CONFIG_INT, OFF(clock_skew), "300", 1, 86400, "accepted X-WS-Timestamp distance, seconds"},

@@ -20,6 +20,7 @@ typedef struct config {
     char *listen_host;          /* listen: HOST:PORT */
     int listen_port;
     char *data_dir;             /* data */
+    char *blob_dir;             /* blob-dir: upload bytes; "" = data_dir */
     char *public_url;           /* public-url: base of uploadUrl and playUrl; default http://listen */
     int64_t clock_skew;         /* seconds */
     int64_t api_body_limit;     /* bytes */

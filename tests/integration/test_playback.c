@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -314,6 +315,40 @@ static void test_playback_off(void **state)
     free(data);
 }
 
+/* --blob-dir: upload bytes live there, not in the data directory, and are
+ * served from there. */
+static void test_blob_dir(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/vodup-blobdir-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *blobs = harness_strf("%s/blobs", dir);
+    const char *const args[] = {"--blob-dir", blobs, NULL};
+    harness_server_t *s2 = harness_server_start(args);
+    assert_non_null(s2);
+    harness_grant_t g;
+    assert_true(harness_grant(s2, NULL, &g));
+    uint8_t *data = harness_pattern(5000, 81);
+    upload_ok(s2, &g, data, 5000, NULL);
+    harness_response_t info;
+    assert_uploaded(s2, NULL, g.video_id, data, 5000, NULL, &info);
+    harness_response_free(&info);
+    char *objects = harness_strf("%s/objects", blobs);
+    char *in_data = harness_strf("%s/objects", s2->data_dir);
+    struct stat st;
+    assert_int_equal(stat(objects, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    assert_int_not_equal(stat(in_data, &st), 0); /* nothing under the data directory */
+    assert_int_equal(harness_server_stop(s2), 0);
+    char *rm = harness_strf("rm -rf '%s'", dir);
+    assert_int_equal(system(rm), 0);
+    free(rm);
+    free(objects);
+    free(in_data);
+    free(blobs);
+    free(data);
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static int group_setup(void **state)
@@ -350,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_not_uploaded),
         cmocka_unit_test(test_mime_type_and_empty_object),
         cmocka_unit_test(test_playback_off),
+        cmocka_unit_test(test_blob_dir),
     };
     return cmocka_run_group_tests_name("integration.test_playback", tests, group_setup, group_teardown);
 }
