@@ -12,6 +12,7 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
+#include "upload/mkfile_args.h"
 #include "upload/return_body.h"
 #include "upload/upload_internal.h"
 
@@ -22,81 +23,69 @@ static char *mkfile_b64_text(const char *s, size_t len)
     buf_t b;
     buf_init(&b, 0);
     char *r = NULL;
-    if (encoding_b64url_decode(s, len, &b) && !memchr(b.data ? b.data : "", '\0', b.len))
+    if (encoding_b64url_decode(s, len, &b) && buf_append(&b, "", 0) && !memchr(b.data, '\0', b.len))
         r = buf_steal(&b);
     buf_free(&b);
     return r;
 }
 
-/* Reads the /<name>/<b64 value> pairs after the size. */
-static bool mkfile_parse_pairs(upload_call_t *call, const char *p, char **request_key)
+typedef struct mkfile_pairs {
+    upload_call_t *call;
+    char *request_key;
+} mkfile_pairs_t;
+
+/* One /<name>/<value> pair of the path: key, mimeType, x:<name>; others are ignored. */
+static bool mkfile_pair(void *arg, const char *name, size_t name_len, const char *value)
 {
-    while (*p == '/') {
-        p++;
-        const char *name_end = strchr(p, '/');
-        if (!name_end)
-            return *p == '\0'; /* a trailing '/' is tolerated */
-        const char *value = name_end + 1;
-        size_t value_len = strcspn(value, "/");
-        size_t name_len = (size_t)(name_end - p);
-        char *decoded = mkfile_b64_text(value, value_len);
-        if (!decoded)
-            return false;
-        bool ok = true;
-        if (name_len == 3 && memcmp(p, "key", 3) == 0) {
-            free(*request_key);
-            *request_key = decoded;
-            decoded = NULL;
-        } else if (name_len == 8 && memcmp(p, "mimeType", 8) == 0) {
-            ok = upload_set_mime_type(call, decoded, strlen(decoded));
-        } else if (name_len > 2 && memcmp(p, "x:", 2) == 0 && name_len < 128) {
-            char name[128];
-            memcpy(name, p, name_len);
-            name[name_len] = '\0';
-            ok = upload_add_xvar(call, name, decoded, strlen(decoded));
-        }
-        free(decoded);
-        if (!ok)
-            return false;
-        p = value + value_len;
+    mkfile_pairs_t *pairs = arg;
+    if (name_len == 3 && memcmp(name, "key", 3) == 0) {
+        free(pairs->request_key);
+        pairs->request_key = strdup(value);
+        return pairs->request_key != NULL;
     }
-    return *p == '\0';
+    if (name_len == 8 && memcmp(name, "mimeType", 8) == 0)
+        return upload_set_mime_type(pairs->call, value, strlen(value));
+    if (name_len > 2 && memcmp(name, "x:", 2) == 0 && name_len < 128) {
+        char xname[128];
+        memcpy(xname, name, name_len);
+        xname[name_len] = '\0';
+        return upload_add_xvar(pairs->call, xname, value, strlen(value));
+    }
+    return true;
 }
 
 void mkfile_begin(upload_call_t *call)
 {
     upload_mkfile_state_t *st = &call->u.mkfile;
     buf_init(&st->ctx_list, 0);
-    const char *args = call->req.path + strlen("/mkfile/");
-    size_t size_len = strcspn(args, "/");
-    char *request_key = NULL;
-    if (!upload_parse_uint(args, size_len, &st->file_size)) {
-        upload_fail(call, 400, "mkfile: the file size must be a non-negative integer.");
+    mkfile_pairs_t pairs = {.call = call};
+    if (!mkfile_args_parse_path(call->req.path + strlen("/mkfile/"), &st->file_size, mkfile_pair, &pairs)) {
+        upload_fail(call, 400, "mkfile: expected /mkfile/<fileSize>[/<name>/<base64 value>]...");
         goto out;
-    }
-    if (!mkfile_parse_pairs(call, args + size_len, &request_key)) {
-        upload_fail(call, 400, "mkfile: malformed /<name>/<base64 value> pairs.");
-        goto out;
-    }
-    if (!request_key) {
-        const char *h = call->req.header(call->req.header_arg, "key");
-        if (h && h[0])
-            request_key = mkfile_b64_text(h, strlen(h));
     }
     const char *mime = call->req.header(call->req.header_arg, "mimetype");
     if (mime && !call->mime_type && !upload_set_mime_type(call, mime, strlen(mime))) {
         upload_fail(call, 500, "Internal error.");
         goto out;
     }
+    char *request_key = pairs.request_key; /* the key pair of the path, else the Key header */
+    if (!request_key) {
+        const char *h = call->req.header(call->req.header_arg, "key");
+        if (h && h[0])
+            request_key = mkfile_b64_text(h, strlen(h));
+    }
     const char *auth = call->req.header(call->req.header_arg, "authorization");
-    if (!upload_auth_verify(call, auth ? auth : "", auth ? strlen(auth) : 0, request_key))
+    bool ok = upload_auth_verify(call, auth ? auth : "", auth ? strlen(auth) : 0, request_key);
+    if (request_key != pairs.request_key)
+        free(request_key);
+    if (!ok)
         goto out;
     if (!upload_check_size(call, st->file_size) || !upload_check_overwrite(call))
         goto out;
     if (call->req.content_length > UPLOAD_MAX_MKFILE_BODY)
         upload_fail(call, 400, "mkfile: the ctx list is too long.");
 out:
-    free(request_key);
+    free(pairs.request_key);
 }
 
 bool mkfile_body(upload_call_t *call, const char *data, size_t len)
@@ -111,67 +100,66 @@ bool mkfile_body(upload_call_t *call, const char *data, size_t len)
     return true;
 }
 
+typedef struct mkfile_check {
+    upload_call_t *call;
+    uint8_t key_hash[8];
+    int64_t total;
+} mkfile_check_t;
+
+/* One ctx of the list: authentic, of this fileKey, in order, complete. */
+static bool mkfile_check_ctx(void *arg, const char *text, size_t len, size_t index)
+{
+    mkfile_check_t *check = arg;
+    upload_call_t *call = check->call;
+    upload_mkfile_state_t *st = &call->u.mkfile;
+    if (st->block_count == st->block_alloc) {
+        size_t n = st->block_alloc ? st->block_alloc * 2 : 16;
+        block_ctx_t *blocks = realloc(st->blocks, n * sizeof(*blocks));
+        if (!blocks) {
+            upload_fail(call, 500, "Internal error.");
+            return false;
+        }
+        st->blocks = blocks;
+        st->block_alloc = n;
+    }
+    block_ctx_t *blk = &st->blocks[st->block_count];
+    if (!block_ctx_decode(text, len, call->ctx->ctx_secret, blk)) {
+        upload_fail(call, 401, "mkfile: a ctx is not valid.");
+        return false;
+    }
+    if (memcmp(blk->key_hash, check->key_hash, sizeof(check->key_hash)) != 0) {
+        upload_fail(call, 412, "mkfile: a ctx belongs to another file.");
+        return false;
+    }
+    if (blk->index >= 0 && (size_t)blk->index != index) {
+        upload_fail(call, 412, "mkfile: the ctx list is not in block order.");
+        return false;
+    }
+    if (blk->offset != blk->block_size) {
+        upload_fail(call, 412, "mkfile: a block is incomplete.");
+        return false;
+    }
+    check->total += blk->block_size;
+    st->block_count++;
+    return true;
+}
+
 /* Splits and checks the ctx list; on failure the call has its error. */
 static bool mkfile_check_blocks(upload_call_t *call)
 {
     upload_mkfile_state_t *st = &call->u.mkfile;
-    const char *p = st->ctx_list.data ? st->ctx_list.data : "";
-    const char *end = p + st->ctx_list.len;
-    size_t count = 0;
-    for (const char *q = p; q < end; q++)
-        count += *q == ',';
-    count++;
-    st->blocks = calloc(count, sizeof(*st->blocks));
-    if (!st->blocks) {
+    mkfile_check_t check = {.call = call};
+    if (!block_ctx_key_hash(call->key.bucket, call->file_key, check.key_hash)) {
         upload_fail(call, 500, "Internal error.");
         return false;
     }
-    uint8_t key_hash[8];
-    if (!block_ctx_key_hash(call->key.bucket, call->file_key, key_hash)) {
-        upload_fail(call, 500, "Internal error.");
+    long n = mkfile_args_split_ctx_list(st->ctx_list.data ? st->ctx_list.data : "", st->ctx_list.len,
+                                        mkfile_check_ctx, &check);
+    if (n < 0) {
+        upload_fail(call, 412, "mkfile: the ctx list has an empty entry.");
         return false;
     }
-    int64_t total = 0;
-    while (p <= end) {
-        const char *comma = memchr(p, ',', (size_t)(end - p));
-        const char *item_end = comma ? comma : end;
-        const char *a = p, *b = item_end;
-        while (a < b && (*a == ' ' || *a == '\t' || *a == '\r' || *a == '\n'))
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r' || b[-1] == '\n'))
-            b--;
-        if (a == b) {
-            /* Only an entirely empty list (an empty file) may have no ctx. */
-            if (!(st->block_count == 0 && !comma && st->file_size == 0)) {
-                upload_fail(call, 412, "mkfile: the ctx list has an empty entry.");
-                return false;
-            }
-            break;
-        }
-        block_ctx_t *blk = &st->blocks[st->block_count];
-        if (!block_ctx_decode(a, (size_t)(b - a), call->ctx->ctx_secret, blk)) {
-            upload_fail(call, 401, "mkfile: a ctx is not valid.");
-            return false;
-        }
-        if (memcmp(blk->key_hash, key_hash, sizeof(key_hash)) != 0) {
-            upload_fail(call, 412, "mkfile: a ctx belongs to another file.");
-            return false;
-        }
-        if (blk->index >= 0 && (size_t)blk->index != st->block_count) {
-            upload_fail(call, 412, "mkfile: the ctx list is not in block order.");
-            return false;
-        }
-        if (blk->offset != blk->block_size) {
-            upload_fail(call, 412, "mkfile: a block is incomplete.");
-            return false;
-        }
-        total += blk->block_size;
-        st->block_count++;
-        if (!comma)
-            break;
-        p = comma + 1;
-    }
-    if (total != st->file_size) {
+    if (check.total != st->file_size) {
         upload_fail(call, 412, "mkfile: the blocks do not add up to the file size.");
         return false;
     }

@@ -37,7 +37,7 @@ typedef struct upload_mkfile_state {
     int64_t file_size;
     buf_t ctx_list;
     block_ctx_t *blocks;
-    size_t block_count;
+    size_t block_count, block_alloc;
 } upload_mkfile_state_t;
 
 struct upload_call {
