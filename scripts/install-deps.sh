@@ -8,8 +8,9 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libssl-dev libsql
 # chromium: the browser SDK test (tests/scripts/test_wcs_js_sdk.sh) drives it headless.
 test_pkgs=(clang libclang-rt-14-dev chromium)
 # Debian 12's nginx-light pulls in nginx, built --with-http_dav_module, which
-# bench/upload.sh's WebDAV PUT needs; jq reads vodup's JSON answers there.
-bench_pkgs=(wrk nginx-light jq)
+# bench/upload.sh's WebDAV PUT needs; jq reads vodup's JSON answers there;
+# time is GNU /usr/bin/time, whose %M gives bench/client.sh the client's peak RSS.
+bench_pkgs=(wrk nginx-light jq time)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 case "${1:-}" in

@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# client.sh: the `vodup upload` client against `curl -T` to nginx's WebDAV PUT,
+# in one run: upload throughput (MiB/s) and the client's peak memory.
+#
+#   scripts/install-deps.sh --bench && make build && bench/client.sh
+#   (environment: VODUP_BIN, BIG_MIB, ROUNDS, VODUP_UPLOAD_ARGS, NGINX_ONLY,
+#    STRICT, VODUP_PORT, NGINX_PORT)
+#
+# Run by hand, never by the test suite: it writes 2 x BIG_MIB (1024) MiB per
+# round, kept until it exits (3 rounds: 6 GiB, plus vodup's block staging),
+# under $TMPDIR, and takes a few minutes.
+#
+# One case, one stream each: a BIG_MIB MiB file uploaded by
+#   nginx: `curl -T FILE` (WebDAV PUT, body spooled to a temp file and renamed);
+#   vodup: `vodup upload FILE --json $VODUP_UPLOAD_ARGS` against `vodup serve`
+#          (credentials and endpoint from VODUP_ACCESS_KEY, VODUP_SECRET_KEY,
+#          VODUP_ENDPOINT; the key is the one the server prints at first start).
+# Each is timed as the wall time of the client process, so vodup's figure
+# holds everything its user waits for: the file's MD5 (getUploadToken gets
+# fileSize and fileMd5), getUploadToken, the blocks (in parallel, the client's
+# default concurrency unless VODUP_UPLOAD_ARGS says otherwise), mkfile.
+# Each client runs under /usr/bin/time, whose %M (the peak resident set, KiB)
+# is the client's peak RSS; curl's is shown for reference.
+# The two alternate, and which goes first alternates by round (a `sync`
+# before each), so that drift of the machine (the page cache growing into
+# memory the VM has not touched lately) does not favour one; the medians of
+# ROUNDS (3) count, and the peak RSS is the largest of the rounds.
+# Every upload is verified, so a failed one cannot count: nginx's stored size
+# and MD5; vodup's JSON line (size, resumedBytes 0, videoId), then
+# getVideoInfo status "uploaded", size and md5. Each vodup round gets an
+# empty XDG_CACHE_HOME so no resume record of an earlier round is found.
+# A failed upload exits non-zero; a missed target does not (STRICT=1 makes it).
+#
+# Not the same work, by design: vodup's server fdatasyncs every block and the
+# object before it answers and hashes what it receives; nginx's PUT does
+# neither (see bench/upload.sh, which measures the servers). Here the clients
+# differ too: curl streams one request; vodup upload reads the file twice
+# (MD5 first, then the blocks) and pays a request per block.
+#
+# Targets: vodup upload >= 0.8 x curl-to-nginx MiB/s; its peak RSS <= 32 MiB.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/bench/lib/ws3.sh"
+
+VODUP_BIN=${VODUP_BIN:-$ROOT/build/vodup}
+VODUP_PORT=${VODUP_PORT:-18084}
+NGINX_PORT=${NGINX_PORT:-18085}
+BIG_MIB=${BIG_MIB:-1024}
+ROUNDS=${ROUNDS:-3}
+# Extra flags for `vodup upload`, e.g. "--concurrency 4 --block-size 8".
+VODUP_UPLOAD_ARGS=${VODUP_UPLOAD_ARGS:-}
+# NGINX_ONLY=1: measure curl -> nginx alone (no vodup binary needed).
+NGINX_ONLY=${NGINX_ONLY:-0}
+STRICT=${STRICT:-0}
+TARGET_RATIO=0.8
+TARGET_RSS_MIB=32
+TIME_BIN=/usr/bin/time
+SMALL_MIB=8 # the untimed first upload of each client
+
+die() { echo "client: $*" >&2; exit 1; }
+for tool in nginx curl openssl jq md5sum; do
+  command -v "$tool" >/dev/null || die "$tool is missing (scripts/install-deps.sh --bench installs what this needs)"
+done
+[ -x "$TIME_BIN" ] || die "$TIME_BIN is missing (Debian package 'time'; scripts/install-deps.sh --bench installs it)"
+"$TIME_BIN" -f %M -o /dev/null true 2>/dev/null || die "$TIME_BIN is not GNU time (needs -f %M)"
+[ "$NGINX_ONLY" = 1 ] || [ -x "$VODUP_BIN" ] || die "$VODUP_BIN is missing: run 'make build' (or set VODUP_BIN)"
+nginx -V 2>&1 | grep -- --with-http_dav_module >/dev/null || die "this nginx has no WebDAV module (nginx -V)"
+ws3_selftest || die "bench/lib/ws3.sh does not reproduce the API contract's test vectors"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/vodup-client-bench.XXXXXX")
+vodup_pid="" nginx_pid="" client_pid=""
+cleanup() {
+  local rc=$?
+  if [ -n "$client_pid" ]; then
+    kill -TERM "$client_pid" 2>/dev/null || true
+    wait "$client_pid" 2>/dev/null || true
+  fi
+  if [ -n "$vodup_pid" ] && kill -0 "$vodup_pid" 2>/dev/null; then
+    kill -TERM "$vodup_pid" 2>/dev/null || true
+    wait "$vodup_pid" 2>/dev/null || true
+  fi
+  # nginx runs in the foreground (daemon off): $nginx_pid is its master.
+  if [ -n "$nginx_pid" ]; then
+    kill -QUIT "$nginx_pid" 2>/dev/null || true
+    wait "$nginx_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_busy "$NGINX_PORT" && die "port $NGINX_PORT is in use (set NGINX_PORT)"
+[ "$NGINX_ONLY" = 1 ] || ! port_busy "$VODUP_PORT" || die "port $VODUP_PORT is in use (set VODUP_PORT)"
+wait_port() { # port pid
+  for _ in $(seq 1 200); do
+    port_busy "$1" && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+# ---- the test files ----
+# Stored by both servers each round and kept until exit, plus the files
+# themselves and room for one upload's staging.
+need_mib=$((ROUNDS * 2 * BIG_MIB + 2 * BIG_MIB + 4 * SMALL_MIB))
+avail_mib=$(df -Pm "$work" | awk 'NR == 2 {print $4}')
+[ "$avail_mib" -gt "$need_mib" ] || die "$work has $avail_mib MiB free, this run needs about $need_mib MiB"
+BIG=$work/big.mp4 SMALL=$work/small.mp4
+BIG_BYTES=$((BIG_MIB * 1048576)) SMALL_BYTES=$((SMALL_MIB * 1048576))
+# AES-CTR of zeros: incompressible like /dev/urandom, several times faster.
+make_file() { # PATH BYTES
+  head -c "$2" /dev/zero | openssl enc -aes-128-ctr -K 000102030405060708090a0b0c0d0e0f \
+    -iv "$(openssl rand -hex 16)" -out "$1"
+}
+make_file "$BIG" "$BIG_BYTES"
+make_file "$SMALL" "$SMALL_BYTES"
+BIG_MD5=$(md5sum "$BIG" | cut -d' ' -f1)
+SMALL_MD5=$(md5sum "$SMALL" | cut -d' ' -f1)
+[ "$(stat -c %s "$BIG")" -eq "$BIG_BYTES" ] && [ "$(stat -c %s "$SMALL")" -eq "$SMALL_BYTES" ] ||
+  die "could not create the test files"
+
+# ---- nginx: WebDAV PUT into $work/nginx/root ----
+mkdir -p "$work/nginx/tmp" "$work/nginx/logs" "$work/nginx/root"
+user_line=""
+[ "$(id -u)" -eq 0 ] && user_line="user $(id -un) $(id -gn);"
+cat >"$work/nginx/nginx.conf" <<EOF
+$user_line
+worker_processes 2;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/tmp/body;
+  proxy_temp_path $work/nginx/tmp/proxy;
+  fastcgi_temp_path $work/nginx/tmp/fastcgi;
+  uwsgi_temp_path $work/nginx/tmp/uwsgi;
+  scgi_temp_path $work/nginx/tmp/scgi;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    client_max_body_size 0;
+    location / {
+      root $work/nginx/root;
+      dav_methods PUT;
+      create_full_put_path on;
+      dav_access user:rw;
+    }
+  }
+}
+EOF
+nginx -p "$work/nginx/" -c "$work/nginx/nginx.conf" -e "$work/nginx/logs/error.log" -g 'daemon off;' \
+  >"$work/nginx/logs/stdout" 2>&1 &
+nginx_pid=$!
+wait_port "$NGINX_PORT" "$nginx_pid" || { cat "$work/nginx/logs/"* >&2; die "nginx did not start"; }
+
+# ---- vodup ----
+ENDPOINT=http://127.0.0.1:$VODUP_PORT
+if [ "$NGINX_ONLY" != 1 ]; then
+  "$VODUP_BIN" serve --listen "127.0.0.1:$VODUP_PORT" --data "$work/vodup-data" \
+    --rate-limit 0 --access-log off >"$work/vodup.out" 2>"$work/vodup.err" &
+  vodup_pid=$!
+  wait_port "$VODUP_PORT" "$vodup_pid" || { cat "$work/vodup.err" >&2; die "vodup did not start"; }
+  # The socket is bound before the key block is printed; the "listening"
+  # line comes last.
+  for _ in $(seq 100); do grep -q '^vodup: listening' "$work/vodup.out" && break; sleep 0.1; done
+  grep -q '^vodup: listening' "$work/vodup.out" || die "vodup printed no listening line"
+  AK=$(sed -n 's/^  AccessKey: //p' "$work/vodup.out" | head -n 1)
+  SK=$(sed -n 's/^  SecretKey: //p' "$work/vodup.out" | head -n 1)
+  [ -n "$AK" ] && [ -n "$SK" ] || die "vodup printed no AccessKey/SecretKey"
+fi
+
+# vodup_info VIDEOID: prints getVideoInfo's answer (a signed POST); fails unless HTTP 200 and code 200.
+CT='application/x-www-form-urlencoded'
+vodup_info() {
+  local path=/vod/videoManage/getVideoInfo body="videoId=$1" ts sig out
+  ts=$(date +%s)
+  sig=$(ws3_signature POST "$path" '' "127.0.0.1:$VODUP_PORT" "$CT" "$body" "$ts" "$SK")
+  out=$(curl -sS -w '\n%{http_code}' "$ENDPOINT$path" -H "Content-Type: $CT" \
+    -H "X-WS-AccessKey: $AK" -H "X-WS-Timestamp: $ts" \
+    -H "Authorization: WS3-HMAC-SHA256 Credential=$AK, SignedHeaders=content-type;host, Signature=$sig" \
+    --data "$body") || return 1
+  if [ "$(tail -n 1 <<<"$out")" != 200 ] || ! sed '$d' <<<"$out" | jq -e '.code == 200' >/dev/null; then
+    echo "client: getVideoInfo $1 answered: $out" >&2
+    return 1
+  fi
+  sed '$d' <<<"$out"
+}
+
+mibps() { # BYTES T0 T1
+  awk -v b="$1" -v t0="$2" -v t1="$3" 'BEGIN {printf "%.1f", b / 1048576 / (t1 - t0)}'
+}
+# The peak RSS GNU time wrote (KiB; its last line: it puts "Command exited
+# with non-zero status" lines before it), in MiB.
+rss_mib() { awk 'NF {k = $1} END {printf "%.1f", k / 1024}' "$work/rss"; }
+
+# ---- one upload per client; each sets RESULT to "MiB/s peak_rss_MiB" ----
+# The clients are started directly (not inside $(...)) so that cleanup can
+# stop them by PID if the script is interrupted.
+nginx_runs=0
+nginx_upload() { # FILE BYTES MD5
+  local file=$1 bytes=$2 md5=$3 name t0 t1 code
+  nginx_runs=$((nginx_runs + 1))
+  name=put$nginx_runs.bin
+  sync
+  t0=$EPOCHREALTIME
+  "$TIME_BIN" -f %M -o "$work/rss" curl -sS -T "$file" -H 'Expect:' -o /dev/null -w '%{http_code}' \
+    "http://127.0.0.1:$NGINX_PORT/$name" >"$work/code" &
+  client_pid=$!
+  wait "$client_pid" || { client_pid=""; die "curl -T to nginx failed"; }
+  t1=$EPOCHREALTIME
+  client_pid=""
+  code=$(cat "$work/code")
+  [ "$code" = 201 ] || [ "$code" = 204 ] || die "PUT /$name answered $code"
+  [ "$(stat -c %s "$work/nginx/root/$name")" -eq "$bytes" ] || die "nginx stored $name with the wrong size"
+  [ "$(md5sum <"$work/nginx/root/$name" | cut -d' ' -f1)" = "$md5" ] || die "nginx stored $name with the wrong MD5"
+  RESULT="$(mibps "$bytes" "$t0" "$t1") $(rss_mib)"
+}
+vodup_runs=0
+vodup_upload() { # FILE BYTES MD5
+  local file=$1 bytes=$2 md5=$3 t0 t1 rc=0 line vid info
+  vodup_runs=$((vodup_runs + 1))
+  mkdir -p "$work/cache$vodup_runs"
+  sync
+  t0=$EPOCHREALTIME
+  # shellcheck disable=SC2086 # VODUP_UPLOAD_ARGS is a list of flags
+  VODUP_ENDPOINT=$ENDPOINT VODUP_ACCESS_KEY=$AK VODUP_SECRET_KEY=$SK XDG_CACHE_HOME=$work/cache$vodup_runs \
+    "$TIME_BIN" -f %M -o "$work/rss" "$VODUP_BIN" upload "$file" --json $VODUP_UPLOAD_ARGS \
+    >"$work/upload.out" 2>"$work/upload.err" &
+  client_pid=$!
+  wait "$client_pid" || rc=$?
+  t1=$EPOCHREALTIME
+  client_pid=""
+  if [ "$rc" -ne 0 ]; then
+    cat "$work/upload.err" >&2
+    if [ "$rc" -eq 2 ] && grep -q 'unknown command' "$work/upload.err"; then
+      die "vodup upload exited 2: unknown command: $VODUP_BIN has no 'upload' command yet; the vodup half stops" \
+        "here (NGINX_ONLY=1 measures nginx alone)"
+    fi
+    die "vodup upload exited $rc: $(grep -v '^[[:space:]]*$' "$work/upload.err" | tail -n 1)"
+  fi
+  line=$(grep -v '^[[:space:]]*$' "$work/upload.out" | tail -n 1)
+  jq -e --argjson size "$bytes" \
+    'type == "object" and .size == $size and .resumedBytes == 0 and (.videoId | type == "string")' \
+    <<<"$line" >/dev/null 2>&1 || die "vodup upload --json printed no valid final line (size $bytes, resumedBytes 0): $line"
+  vid=$(jq -r .videoId <<<"$line")
+  info=$(vodup_info "$vid") || die "getVideoInfo failed"
+  jq -e --arg md5 "$md5" --argjson size "$bytes" \
+    '.data.status == "uploaded" and .data.md5 == $md5 and .data.size == $size' <<<"$info" >/dev/null ||
+    die "video $vid is not uploaded intact: $info"
+  RESULT="$(mibps "$bytes" "$t0" "$t1") $(rss_mib)"
+}
+
+# ---- an untimed small upload with each client first: fails fast ----
+nginx_upload "$SMALL" "$SMALL_BYTES" "$SMALL_MD5"
+echo "client: curl -T to nginx works ($SMALL_MIB MiB: ${RESULT% *} MiB/s, ${RESULT#* } MiB peak RSS)"
+if [ "$NGINX_ONLY" != 1 ]; then
+  vodup_upload "$SMALL" "$SMALL_BYTES" "$SMALL_MD5"
+  echo "client: vodup upload works ($SMALL_MIB MiB: ${RESULT% *} MiB/s, ${RESULT#* } MiB peak RSS)"
+fi
+
+flags=""
+[ "$NGINX_ONLY" = 1 ] || flags="; vodup upload ${VODUP_UPLOAD_ARGS:-with its default flags}"
+echo "client: $BIG_MIB MiB, one stream each, $ROUNDS round(s)$flags; data in $work"
+: >"$work/nginx.results"
+: >"$work/vodup.results"
+run() { # NAME ROUND LABEL
+  "$1_upload" "$BIG" "$BIG_BYTES" "$BIG_MD5"
+  echo "$RESULT" >>"$work/$1.results"
+  printf '  round %d %-22s %7s MiB/s  peak RSS %6s MiB\n' "$2" "$3" "${RESULT% *}" "${RESULT#* }"
+}
+for round in $(seq 1 "$ROUNDS"); do
+  if [ "$NGINX_ONLY" = 1 ] || [ $((round % 2)) = 1 ]; then
+    run nginx "$round" "curl -T -> nginx"
+    [ "$NGINX_ONLY" = 1 ] || run vodup "$round" "vodup upload -> vodup"
+  else
+    run vodup "$round" "vodup upload -> vodup"
+    run nginx "$round" "curl -T -> nginx"
+  fi
+done
+
+# ---- summary ----
+median() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2];
+  else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+col_median() { cut -d' ' -f"$2" "$work/$1.results" | median | awk '{if ($1 == "-") print; else printf "%.1f\n", $1}'; }
+col_max() { cut -d' ' -f"$2" "$work/$1.results" | sort -g | tail -n 1 | awk 'END {if (NR == 0) print "-"; else printf "%.1f\n", $1}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "-" || b == "-" || b <= 0) print "-"; else printf "%.2f", a / b}'; }
+verdict() { # VALUE OP TARGET
+  awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
+    if (v == "-") print "-"; else if ((op == ">=" && v >= t) || (op == "<=" && v <= t)) print "met"; else print "MISSED" }'
+}
+nm=$(col_median nginx 1) vm=$(col_median vodup 1)
+nr=$(col_max nginx 2) vr=$(col_max vodup 2)
+r=$(ratio "$vm" "$nm")
+echo
+printf '%-32s %11s %14s\n' "client ($BIG_MIB MiB, median of $ROUNDS)" "MiB/s" "peak RSS MiB"
+printf '%-32s %11s %14s\n' "curl -T -> nginx WebDAV PUT" "$nm" "$nr"
+printf '%-32s %11s %14s\n' "vodup upload -> vodup serve" "$vm" "$vr"
+echo
+echo "ratio vodup/nginx: $r (target >= $TARGET_RATIO: $(verdict "$r" '>=' "$TARGET_RATIO"))"
+echo "vodup upload peak RSS, largest of the rounds: $vr MiB (target <= $TARGET_RSS_MIB MiB: $(verdict "$vr" '<=' "$TARGET_RSS_MIB"))"
+if [ "$STRICT" = 1 ]; then
+  [ "$(verdict "$r" '>=' "$TARGET_RATIO")" != MISSED ] && [ "$(verdict "$vr" '<=' "$TARGET_RSS_MIB")" != MISSED ] ||
+    die "a target was missed"
+fi

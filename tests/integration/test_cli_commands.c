@@ -1,0 +1,620 @@
+/*
+ * test_cli_commands: the client commands other than upload, the real
+ * binary against a real server (docs/cli.md):
+ *
+ *  - `vodup configure` writes ~/.config/vodup/config mode 0600 (flags, or
+ *    answers on stdin), and the other commands then work from it alone;
+ *    the environment overrides the file and flags override both;
+ *  - `vodup token NAME` prints getUploadToken's answer; `vodup info` and
+ *    `vodup list` print theirs; a refusal is one line on stderr with exit
+ *    1 (or 3 for authentication);
+ *  - `vodup sign` prints a curl command that works when run by a shell,
+ *    for POST with a form or JSON body and GET with a query, including
+ *    values that need shell quoting;
+ *  - every command answers --help; usage errors exit 2; an unreachable
+ *    endpoint exits 1 after its retries.
+ *
+ * Each run gets its own HOME under the server's temporary root and an
+ * explicit environment (fork + execve).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "common/buf.h"
+#include "harness.h"
+
+#define CLI_MAX_ARGS 48
+#define CLI_MAX_ENV 256
+#define CLI_RUN_TIMEOUT_MS 30000
+
+static harness_server_t *srv;
+static int cli_seq;
+
+/* ---- running the client ----------------------------------------------------------- */
+
+typedef struct cli_result {
+    int status;   /* exit status; 128+N when killed by signal N; -1 on a harness error */
+    char *out;
+    char *err;
+    json_t *json; /* stdout parsed, when it is JSON */
+} cli_result_t;
+
+static void cli_result_free(cli_result_t *r)
+{
+    free(r->out);
+    free(r->err);
+    json_decref(r->json);
+    memset(r, 0, sizeof(*r));
+}
+
+static int64_t cli_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *cli_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    buf_t b;
+    buf_init(&b, 0);
+    buf_append(&b, "", 0);
+    if (f) {
+        char chunk[8192];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+            buf_append(&b, chunk, n);
+        fclose(f);
+    }
+    return buf_steal(&b);
+}
+
+/* Sets NAME=VALUE in env (replacing NAME), or removes NAME when the entry has no '='. */
+static void cli_env_set(char **env, size_t *n, const char *entry)
+{
+    size_t name_len = strcspn(entry, "=");
+    for (size_t i = 0; i < *n; i++) {
+        if (strncmp(env[i], entry, name_len) == 0 && env[i][name_len] == '=') {
+            free(env[i]);
+            env[i] = env[--*n];
+            break;
+        }
+    }
+    if (entry[name_len] == '=' && *n < CLI_MAX_ENV - 1)
+        env[(*n)++] = strdup(entry);
+    env[*n] = NULL;
+}
+
+/* Our environment without VODUP_*, XDG_* and HOME, then HOME=home, then `extra`. */
+static char **cli_env(const char *home, const char *const *extra)
+{
+    extern char **environ;
+    char **env = calloc(CLI_MAX_ENV, sizeof(*env));
+    size_t n = 0;
+    for (char **e = environ; *e && n < CLI_MAX_ENV - 16; e++) {
+        if (!strncmp(*e, "VODUP_", 6) || !strncmp(*e, "XDG_", 4) || !strncmp(*e, "HOME=", 5))
+            continue;
+        env[n++] = strdup(*e);
+    }
+    char line[512];
+    snprintf(line, sizeof(line), "HOME=%s", home);
+    cli_env_set(env, &n, line);
+    cli_env_set(env, &n, "VODUP_RETRY_BASE_MS=20");
+    for (size_t i = 0; extra && extra[i]; i++)
+        cli_env_set(env, &n, extra[i]);
+    return env;
+}
+
+/* The server and its key, as environment entries (static storage). */
+static const char *const *server_env(void)
+{
+    static char endpoint[256], ak[256], sk[256];
+    static const char *env[4];
+    snprintf(endpoint, sizeof(endpoint), "VODUP_ENDPOINT=%s", srv->base_url);
+    snprintf(ak, sizeof(ak), "VODUP_ACCESS_KEY=%s", srv->key.access_key);
+    snprintf(sk, sizeof(sk), "VODUP_SECRET_KEY=%s", srv->key.secret_key);
+    env[0] = endpoint;
+    env[1] = ak;
+    env[2] = sk;
+    env[3] = NULL;
+    return env;
+}
+
+/*
+ * Runs `argv0 args...` (VODUP_BIN when argv0 is NULL) with HOME=home, the
+ * given environment additions and `input` on stdin, to the end.
+ */
+static void cli_exec(cli_result_t *r, const char *argv0, const char *home, const char *const *extra_env,
+                     const char *input, const char *const *args)
+{
+    memset(r, 0, sizeof(*r));
+    const char *bin = argv0 ? argv0 : VODUP_BIN;
+    char *argv[CLI_MAX_ARGS];
+    int argc = 0;
+    argv[argc++] = (char *)bin;
+    for (size_t i = 0; args[i] && argc < CLI_MAX_ARGS - 1; i++)
+        argv[argc++] = (char *)args[i];
+    argv[argc] = NULL;
+    int seq = ++cli_seq;
+    char *in_path = harness_strf("%s/cmd-%d.in", srv->root, seq);
+    char *out_path = harness_strf("%s/cmd-%d.out", srv->root, seq);
+    char *err_path = harness_strf("%s/cmd-%d.err", srv->root, seq);
+    FILE *f = fopen(in_path, "w");
+    assert_non_null(f);
+    fputs(input ? input : "", f);
+    fclose(f);
+    char **env = cli_env(home, extra_env);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(126);
+        int in = open(in_path, O_RDONLY);
+        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+        int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+        if (in < 0 || out < 0 || err < 0)
+            _exit(125);
+        dup2(in, STDIN_FILENO);
+        dup2(out, STDOUT_FILENO);
+        dup2(err, STDERR_FILENO);
+        execve(bin, argv, env);
+        _exit(127);
+    }
+    for (size_t i = 0; env[i]; i++)
+        free(env[i]);
+    free(env);
+    assert_true(pid > 0);
+    int st = 0;
+    int64_t deadline = cli_mono_ms() + CLI_RUN_TIMEOUT_MS;
+    r->status = -1;
+    for (;;) {
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid) {
+            r->status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
+            break;
+        }
+        if ((w < 0 && errno != EINTR) || cli_mono_ms() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            break;
+        }
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    r->out = cli_read_file(out_path);
+    r->err = cli_read_file(err_path);
+    r->json = json_loads(r->out, 0, NULL);
+    free(in_path);
+    free(out_path);
+    free(err_path);
+}
+
+static void cli_run(cli_result_t *r, const char *home, const char *const *extra_env, const char *const *args)
+{
+    cli_exec(r, NULL, home, extra_env, NULL, args);
+}
+
+static char *new_home(void)
+{
+    char *home = harness_strf("%s/home-%d", srv->root, ++cli_seq);
+    assert_int_equal(mkdir(home, 0700), 0);
+    return home;
+}
+
+static void assert_one_line(const char *text)
+{
+    size_t n = strlen(text);
+    if (n < 2 || text[n - 1] != '\n' || strchr(text, '\n') != text + n - 1)
+        fail_msg("expected one line on stderr, got: '%s'", text);
+}
+
+/* A successful API answer printed on stdout: {"code":200,...,"data":{...}}. */
+static json_t *assert_printed_ok(const cli_result_t *r)
+{
+    if (r->status != 0)
+        fail_msg("exit %d, stderr: %s", r->status, r->err);
+    assert_non_null(r->json);
+    json_t *code = json_object_get(r->json, "code");
+    assert_true(json_is_integer(code) && json_integer_value(code) == 200);
+    json_t *data = json_object_get(r->json, "data");
+    assert_true(json_is_object(data));
+    assert_string_equal(r->err, "");
+    return data;
+}
+
+/* ---- configure ---------------------------------------------------------------------- */
+
+static void test_configure(void **state)
+{
+    (void)state;
+    char *home = new_home();
+    cli_result_t r;
+    cli_run(&r, home, NULL,
+            (const char *const[]){"configure", "--endpoint", srv->base_url, "--access-key", srv->key.access_key,
+                                  "--secret-key", srv->key.secret_key, NULL});
+    assert_int_equal(r.status, 0);
+    char *config = harness_strf("%s/.config/vodup/config", home);
+    assert_non_null(strstr(r.out, config));
+    cli_result_free(&r);
+    struct stat st;
+    assert_int_equal(stat(config, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    char *dir = harness_strf("%s/.config/vodup", home);
+    assert_int_equal(stat(dir, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+
+    /* The config file alone is enough. */
+    cli_run(&r, home, NULL, (const char *const[]){"token", "from-config.mp4", NULL});
+    assert_printed_ok(&r);
+    cli_result_free(&r);
+
+    /* The environment overrides the file; a flag overrides the environment. */
+    const char *wrong[] = {"VODUP_SECRET_KEY=wrong-secret", NULL};
+    cli_run(&r, home, wrong, (const char *const[]){"token", "env.mp4", NULL});
+    assert_int_equal(r.status, 3);
+    assert_one_line(r.err);
+    cli_result_free(&r);
+    cli_run(&r, home, wrong, (const char *const[]){"token", "flag.mp4", "--secret-key", srv->key.secret_key, NULL});
+    assert_printed_ok(&r);
+    cli_result_free(&r);
+
+    /* Answers on stdin, one per line; an empty answer keeps the current value. */
+    char *input = harness_strf("\n%s\n\n", "AKNEW");
+    cli_exec(&r, NULL, home, NULL, input, (const char *const[]){"configure", NULL});
+    assert_int_equal(r.status, 0);
+    cli_result_free(&r);
+    char *text = NULL;
+    FILE *f = fopen(config, "r");
+    assert_non_null(f);
+    char line[512];
+    buf_t b;
+    buf_init(&b, 0);
+    while (fgets(line, sizeof(line), f))
+        buf_append_str(&b, line);
+    fclose(f);
+    text = buf_steal(&b);
+    char *want_endpoint = harness_strf("endpoint = %s\n", srv->base_url);
+    char *want_secret = harness_strf("secret-key = %s\n", srv->key.secret_key);
+    assert_non_null(strstr(text, want_endpoint));
+    assert_non_null(strstr(text, "access-key = AKNEW\n"));
+    assert_non_null(strstr(text, want_secret));
+    /* The SecretKey is never printed. */
+    cli_exec(&r, NULL, home, NULL, "\n\n\n", (const char *const[]){"configure", NULL});
+    assert_int_equal(r.status, 0);
+    assert_null(strstr(r.out, srv->key.secret_key));
+    assert_null(strstr(r.err, srv->key.secret_key));
+    cli_result_free(&r);
+
+    /* --config FILE: written there; then read from there. */
+    char *other = harness_strf("%s/elsewhere.conf", home);
+    cli_run(&r, home, NULL,
+            (const char *const[]){"configure", "--config", other, "--endpoint", srv->host, "--access-key",
+                                  srv->key.access_key, "--secret-key", srv->key.secret_key, NULL});
+    assert_int_equal(r.status, 0);
+    cli_result_free(&r);
+    cli_run(&r, home, NULL, (const char *const[]){"list", "--config", other, NULL});
+    assert_printed_ok(&r);
+    cli_result_free(&r);
+
+    /* Nothing to configure with: no answers on stdin. */
+    char *empty_home = new_home();
+    cli_exec(&r, NULL, empty_home, NULL, "", (const char *const[]){"configure", NULL});
+    assert_int_equal(r.status, 2);
+    assert_one_line(r.err);
+    cli_result_free(&r);
+    cli_run(&r, empty_home, NULL,
+            (const char *const[]){"configure", "--endpoint", "ftp://x", "--access-key", "a", "--secret-key", "s",
+                                  NULL});
+    assert_int_equal(r.status, 2);
+    cli_result_free(&r);
+
+    free(empty_home);
+    free(other);
+    free(want_endpoint);
+    free(want_secret);
+    free(text);
+    free(input);
+    free(dir);
+    free(config);
+    free(home);
+}
+
+/* ---- token, info, list ------------------------------------------------------------------ */
+
+static void test_token_info_list(void **state)
+{
+    (void)state;
+    char *home = new_home();
+    const char *const *env = server_env();
+    cli_result_t r;
+    cli_run(&r, home, env,
+            (const char *const[]){"token", "cli-token.mp4", "--size", "1048576", "--md5",
+                                  "0123456789ABCDEF0123456789abcdef", "--file-id", "cli-tok-1", "--category",
+                                  "sports/football", "--cmd", "probe", NULL});
+    json_t *data = assert_printed_ok(&r);
+    const char *video_id = harness_json_str(data, "videoId");
+    assert_true(harness_is_lower_hex(video_id, 32));
+    assert_non_null(harness_json_str(data, "uploadToken"));
+    assert_string_equal(harness_json_str(data, "uploadUrl"), srv->base_url);
+    char id[64];
+    snprintf(id, sizeof(id), "%s", video_id);
+    cli_result_free(&r);
+
+    cli_run(&r, home, env, (const char *const[]){"info", id, NULL});
+    data = assert_printed_ok(&r);
+    assert_string_equal(harness_json_str(data, "videoName"), "cli-token.mp4");
+    assert_string_equal(harness_json_str(data, "status"), "created");
+    assert_string_equal(harness_json_str(data, "fileId"), "cli-tok-1");
+    assert_string_equal(harness_json_str(data, "expectedMd5"), "0123456789abcdef0123456789abcdef");
+    assert_string_equal(harness_json_str(data, "cmd"), "probe");
+    assert_int_equal(json_integer_value(json_object_get(data, "expectedSize")), 1048576);
+    json_t *cat = json_array_get(json_object_get(data, "categories"), 0);
+    assert_string_equal(harness_json_str(cat, "parentName"), "sports");
+    assert_string_equal(harness_json_str(cat, "childName"), "football");
+    cli_result_free(&r);
+
+    cli_run(&r, home, env, (const char *const[]){"list", "--name", "CLI-TOKEN", "--page", "1", NULL});
+    data = assert_printed_ok(&r);
+    assert_int_equal(json_integer_value(json_object_get(data, "total")), 1);
+    assert_string_equal(harness_json_str(json_array_get(json_object_get(data, "list"), 0), "videoId"), id);
+    cli_result_free(&r);
+    cli_run(&r, home, env,
+            (const char *const[]){"list", "--status", "created", "--category", "football", "--page-size", "5", NULL});
+    data = assert_printed_ok(&r);
+    assert_true(json_integer_value(json_object_get(data, "total")) >= 1);
+    assert_int_equal(json_integer_value(json_object_get(data, "pageSize")), 5);
+    cli_result_free(&r);
+    cli_run(&r, home, env, (const char *const[]){"list", "--page", "999", NULL});
+    data = assert_printed_ok(&r);
+    assert_int_equal(json_array_size(json_object_get(data, "list")), 0);
+    cli_result_free(&r);
+
+    /* Refusals: one line with the server's message, nothing on stdout. */
+    cli_run(&r, home, env, (const char *const[]){"info", "0123456789abcdef0123456789abcdef", NULL});
+    assert_int_equal(r.status, 1);
+    assert_string_equal(r.out, "");
+    assert_non_null(strstr(r.err, "vodup info: getVideoInfo: HTTP 404: The video does not exist."));
+    assert_non_null(strstr(r.err, "requestId "));
+    assert_one_line(r.err);
+    cli_result_free(&r);
+    cli_run(&r, home, env, (const char *const[]){"token", "no-extension", NULL});
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "HTTP 400: Video source error."));
+    cli_result_free(&r);
+    cli_run(&r, home, env, (const char *const[]){"list", "--status", "bogus", NULL});
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "HTTP 400"));
+    cli_result_free(&r);
+    cli_run(&r, home, (const char *const[]){"VODUP_SECRET_KEY=bad", NULL},
+            (const char *const[]){"list", "--endpoint", srv->base_url, "--access-key", srv->key.access_key, NULL});
+    assert_int_equal(r.status, 3);
+    assert_non_null(strstr(r.err, "HTTP 401: Authentication failed"));
+    cli_result_free(&r);
+    /* A disabled key: 403, also an authentication refusal. */
+    harness_key_t k;
+    assert_true(harness_admin_key_create(srv, "cli-disabled", &k));
+    assert_int_equal(harness_admin(srv, NULL, "key", "disable", k.access_key, NULL), 0);
+    char *ak = harness_strf("VODUP_ACCESS_KEY=%s", k.access_key), *sk = harness_strf("VODUP_SECRET_KEY=%s", k.secret_key);
+    char *ep = harness_strf("VODUP_ENDPOINT=%s", srv->base_url);
+    cli_run(&r, home, (const char *const[]){ep, ak, sk, NULL}, (const char *const[]){"list", NULL});
+    assert_int_equal(r.status, 3);
+    assert_non_null(strstr(r.err, "HTTP 403"));
+    cli_result_free(&r);
+    free(ep);
+    free(ak);
+    free(sk);
+    free(home);
+}
+
+/* ---- sign ------------------------------------------------------------------------------- */
+
+/* Runs `vodup sign args...`, then the printed command with bash. */
+static json_t *sign_and_run(const char *home, const char *const *args, cli_result_t *curl_out)
+{
+    cli_result_t r;
+    cli_run(&r, home, server_env(), args);
+    if (r.status != 0)
+        fail_msg("vodup sign exit %d: %s", r.status, r.err);
+    assert_true(strncmp(r.out, "curl -sS ", 9) == 0);
+    assert_int_equal(strchr(r.out, '\n') - r.out, (long)strlen(r.out) - 1); /* one line */
+    cli_exec(curl_out, "/bin/bash", home, NULL, NULL, (const char *const[]){"-c", r.out, NULL});
+    cli_result_free(&r);
+    if (curl_out->status != 0)
+        fail_msg("the printed command failed (exit %d): %s", curl_out->status, curl_out->err);
+    return json_object_get(curl_out->json, "data");
+}
+
+static void test_sign(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/curl", X_OK) != 0 && access("/bin/curl", X_OK) != 0) {
+        print_message("  curl is not installed: `vodup sign` output checked by the unit test only\n");
+        skip();
+    }
+    char *home = new_home();
+    cli_result_t c;
+
+    /* POST with a form body that needs quoting (a ' in the name). */
+    json_t *d = sign_and_run(home,
+                             (const char *const[]){"sign", "post", "/vod/videoManage/getUploadToken", "--data",
+                                                   "originFileName=it's%20a%20clip.mp4&fileId=sign-1", NULL},
+                             &c);
+    assert_non_null(d);
+    char id[64];
+    snprintf(id, sizeof(id), "%s", harness_json_str(d, "videoId"));
+    cli_result_free(&c);
+
+    /* GET with a query in any order, '+' for a space, on the full URL. */
+    char *url = harness_strf("%s/vod/videoManage/getVideoList?videoName=it%%27s+a&pageSize=3", srv->base_url);
+    d = sign_and_run(home, (const char *const[]){"sign", "GET", url, NULL}, &c);
+    assert_non_null(d);
+    assert_int_equal(json_integer_value(json_object_get(d, "total")), 1);
+    assert_string_equal(harness_json_str(json_array_get(json_object_get(d, "list"), 0), "videoName"),
+                        "it's a clip.mp4");
+    cli_result_free(&c);
+
+    /* A JSON body (its type is guessed from the '{'). */
+    char *body = harness_strf("{\"videoId\":\"%s\"}", id);
+    d = sign_and_run(home, (const char *const[]){"sign", "POST", "/vod/videoManage/getVideoInfo", "--data", body, NULL},
+                     &c);
+    assert_non_null(d);
+    assert_string_equal(harness_json_str(d, "fileId"), "sign-1");
+    cli_result_free(&c);
+
+    /* An explicit content type is the one signed and sent. */
+    d = sign_and_run(home,
+                     (const char *const[]){"sign", "POST", "/vod/videoManage/getVideoList", "--data", "pageSize=1",
+                                           "--content-type", "application/x-www-form-urlencoded; charset=utf-8",
+                                           NULL},
+                     &c);
+    assert_non_null(d);
+    cli_result_free(&c);
+
+    /* Nothing is sent by sign itself; bad input is a usage error. */
+    cli_result_t r;
+    cli_run(&r, home, server_env(), (const char *const[]){"sign", "GET", NULL});
+    assert_int_equal(r.status, 2);
+    cli_result_free(&r);
+    cli_run(&r, home, server_env(), (const char *const[]){"sign", "G3T", "/x", NULL});
+    assert_int_equal(r.status, 2);
+    cli_result_free(&r);
+    cli_run(&r, home, server_env(), (const char *const[]){"sign", "GET", "ftp://h/x", NULL});
+    assert_int_equal(r.status, 2);
+    cli_result_free(&r);
+    free(body);
+    free(url);
+    free(home);
+}
+
+/* ---- help and usage ------------------------------------------------------------------------ */
+
+static void test_help_and_usage(void **state)
+{
+    (void)state;
+    char *home = new_home();
+    static const char *const commands[] = {"upload", "token", "info", "list", "sign", "configure"};
+    cli_result_t r;
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        char *want = harness_strf("usage: vodup %s", commands[i]);
+        cli_run(&r, home, NULL, (const char *const[]){commands[i], "--help", NULL});
+        assert_int_equal(r.status, 0);
+        assert_true(strncmp(r.out, want, strlen(want)) == 0);
+        assert_string_equal(r.err, "");
+        cli_result_free(&r);
+        cli_run(&r, home, NULL, (const char *const[]){commands[i], "-h", NULL});
+        assert_int_equal(r.status, 0);
+        cli_result_free(&r);
+        cli_run(&r, home, NULL, (const char *const[]){commands[i], "--no-such-option", NULL});
+        assert_int_equal(r.status, 2);
+        assert_one_line(r.err);
+        cli_result_free(&r);
+        free(want);
+    }
+    cli_run(&r, home, NULL, (const char *const[]){"--help", NULL});
+    assert_int_equal(r.status, 0);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        char *line = harness_strf("  %s ", commands[i]);
+        assert_non_null(strstr(r.out, line));
+        free(line);
+    }
+    cli_result_free(&r);
+
+    const char *const *env = server_env();
+    const char *const *const bad[] = {
+        (const char *const[]){"token", NULL},
+        (const char *const[]){"token", "a.mp4", "b.mp4", NULL},
+        (const char *const[]){"token", "a.mp4", "--size", "-1", NULL},
+        (const char *const[]){"token", "a.mp4", "--category", "nochild", NULL},
+        (const char *const[]){"info", NULL},
+        (const char *const[]){"list", "extra", NULL},
+        (const char *const[]){"list", "--page", "0", NULL},
+        (const char *const[]){"list", "--page-size", "101", NULL},
+        (const char *const[]){"configure", "extra", NULL},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cli_run(&r, home, env, bad[i]);
+        if (r.status != 2)
+            fail_msg("vodup %s ...: exit %d, expected 2 (%s)", bad[i][0], r.status, r.err);
+        assert_one_line(r.err);
+        cli_result_free(&r);
+    }
+    /* No credentials anywhere. */
+    cli_run(&r, home, NULL, (const char *const[]){"list", NULL});
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "vodup configure"));
+    cli_result_free(&r);
+    free(home);
+}
+
+static void test_unreachable(void **state)
+{
+    (void)state;
+    char *home = new_home();
+    /* A port nothing listens on (the harness's own server, stopped, would do too). */
+    cli_result_t r;
+    cli_run(&r, home,
+            (const char *const[]){"VODUP_ENDPOINT=http://127.0.0.1:1", "VODUP_ACCESS_KEY=AK", "VODUP_SECRET_KEY=SK",
+                                  "VODUP_RETRY_MAX=2", NULL},
+            (const char *const[]){"info", "0123456789abcdef0123456789abcdef", NULL});
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "cannot reach http://127.0.0.1:1"));
+    assert_non_null(strstr(r.err, "after 2 tries"));
+    assert_one_line(r.err);
+    cli_result_free(&r);
+    free(home);
+}
+
+/* ---- main -------------------------------------------------------------------------------- */
+
+static int group_setup(void **state)
+{
+    (void)state;
+    srv = harness_server_start(NULL);
+    return srv ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    int rc = 0;
+    /* The client's signatures and keys never reach the server's log. */
+    const char *leak = harness_log_find_secret(srv);
+    if (leak) {
+        fprintf(stderr, "the server log holds a secret: %.12s...\n", leak);
+        rc = -1;
+    }
+    if (harness_server_stop(srv) != 0)
+        rc = -1;
+    srv = NULL;
+    return rc;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_configure),      cmocka_unit_test(test_token_info_list),
+        cmocka_unit_test(test_sign),           cmocka_unit_test(test_help_and_usage),
+        cmocka_unit_test(test_unreachable),
+    };
+    return cmocka_run_group_tests_name("integration.test_cli_commands", tests, group_setup, group_teardown);
+}
