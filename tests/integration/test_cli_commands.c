@@ -39,88 +39,19 @@
 
 #include "common/buf.h"
 #include "harness.h"
+#include "harness_cli.h"
 
-#define CLI_MAX_ARGS 48
-#define CLI_MAX_ENV 256
 #define CLI_RUN_TIMEOUT_MS 30000
 
 static harness_server_t *srv;
-static int cli_seq;
 
-/* ---- running the client ----------------------------------------------------------- */
+/* ---- running the client (harness_cli) ------------------------------------------------ */
 
-typedef struct cli_result {
-    int status;   /* exit status; 128+N when killed by signal N; -1 on a harness error */
-    char *out;
-    char *err;
-    json_t *json; /* stdout parsed, when it is JSON */
-} cli_result_t;
+typedef harness_cli_result_t cli_result_t;
 
 static void cli_result_free(cli_result_t *r)
 {
-    free(r->out);
-    free(r->err);
-    json_decref(r->json);
-    memset(r, 0, sizeof(*r));
-}
-
-static int64_t cli_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static char *cli_read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    buf_t b;
-    buf_init(&b, 0);
-    buf_append(&b, "", 0);
-    if (f) {
-        char chunk[8192];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-            buf_append(&b, chunk, n);
-        fclose(f);
-    }
-    return buf_steal(&b);
-}
-
-/* Sets NAME=VALUE in env (replacing NAME), or removes NAME when the entry has no '='. */
-static void cli_env_set(char **env, size_t *n, const char *entry)
-{
-    size_t name_len = strcspn(entry, "=");
-    for (size_t i = 0; i < *n; i++) {
-        if (strncmp(env[i], entry, name_len) == 0 && env[i][name_len] == '=') {
-            free(env[i]);
-            env[i] = env[--*n];
-            break;
-        }
-    }
-    if (entry[name_len] == '=' && *n < CLI_MAX_ENV - 1)
-        env[(*n)++] = strdup(entry);
-    env[*n] = NULL;
-}
-
-/* Our environment without VODUP_*, XDG_* and HOME, then HOME=home, then `extra`. */
-static char **cli_env(const char *home, const char *const *extra)
-{
-    extern char **environ;
-    char **env = calloc(CLI_MAX_ENV, sizeof(*env));
-    size_t n = 0;
-    for (char **e = environ; *e && n < CLI_MAX_ENV - 16; e++) {
-        if (!strncmp(*e, "VODUP_", 6) || !strncmp(*e, "XDG_", 4) || !strncmp(*e, "HOME=", 5))
-            continue;
-        env[n++] = strdup(*e);
-    }
-    char line[512];
-    snprintf(line, sizeof(line), "HOME=%s", home);
-    cli_env_set(env, &n, line);
-    cli_env_set(env, &n, "VODUP_RETRY_BASE_MS=20");
-    for (size_t i = 0; extra && extra[i]; i++)
-        cli_env_set(env, &n, extra[i]);
-    return env;
+    harness_cli_result_free(r);
 }
 
 /* The server and its key, as environment entries (static storage). */
@@ -145,68 +76,8 @@ static const char *const *server_env(void)
 static void cli_exec(cli_result_t *r, const char *argv0, const char *home, const char *const *extra_env,
                      const char *input, const char *const *args)
 {
-    memset(r, 0, sizeof(*r));
-    const char *bin = argv0 ? argv0 : VODUP_BIN;
-    char *argv[CLI_MAX_ARGS];
-    int argc = 0;
-    argv[argc++] = (char *)bin;
-    for (size_t i = 0; args[i] && argc < CLI_MAX_ARGS - 1; i++)
-        argv[argc++] = (char *)args[i];
-    argv[argc] = NULL;
-    int seq = ++cli_seq;
-    char *in_path = harness_strf("%s/cmd-%d.in", srv->root, seq);
-    char *out_path = harness_strf("%s/cmd-%d.out", srv->root, seq);
-    char *err_path = harness_strf("%s/cmd-%d.err", srv->root, seq);
-    FILE *f = fopen(in_path, "w");
-    assert_non_null(f);
-    fputs(input ? input : "", f);
-    fclose(f);
-    char **env = cli_env(home, extra_env);
-    fflush(stdout);
-    fflush(stderr);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-            _exit(126);
-        int in = open(in_path, O_RDONLY);
-        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        if (in < 0 || out < 0 || err < 0)
-            _exit(125);
-        dup2(in, STDIN_FILENO);
-        dup2(out, STDOUT_FILENO);
-        dup2(err, STDERR_FILENO);
-        execve(bin, argv, env);
-        _exit(127);
-    }
-    for (size_t i = 0; env[i]; i++)
-        free(env[i]);
-    free(env);
-    assert_true(pid > 0);
-    int st = 0;
-    int64_t deadline = cli_mono_ms() + CLI_RUN_TIMEOUT_MS;
-    r->status = -1;
-    for (;;) {
-        pid_t w = waitpid(pid, &st, WNOHANG);
-        if (w == pid) {
-            r->status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
-            break;
-        }
-        if ((w < 0 && errno != EINTR) || cli_mono_ms() > deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            break;
-        }
-        struct timespec ts = {0, 5 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    r->out = cli_read_file(out_path);
-    r->err = cli_read_file(err_path);
-    r->json = json_loads(r->out, 0, NULL);
-    free(in_path);
-    free(out_path);
-    free(err_path);
+    harness_cli_opts_t o = {.argv0 = argv0, .home = home, .extra_env = extra_env, .input = input ? input : ""};
+    assert_true(harness_cli_run(srv, &o, args, CLI_RUN_TIMEOUT_MS, r));
 }
 
 static void cli_run(cli_result_t *r, const char *home, const char *const *extra_env, const char *const *args)
@@ -216,8 +87,8 @@ static void cli_run(cli_result_t *r, const char *home, const char *const *extra_
 
 static char *new_home(void)
 {
-    char *home = harness_strf("%s/home-%d", srv->root, ++cli_seq);
-    assert_int_equal(mkdir(home, 0700), 0);
+    char *home = harness_cli_home(srv);
+    assert_non_null(home);
     return home;
 }
 

@@ -48,40 +48,28 @@
 
 #include "common/buf.h"
 #include "harness.h"
+#include "harness_cli.h"
 #include "harness_upload.h"
 
 #define MIB ((size_t)1024 * 1024)
-#define CLI_MAX_ARGS 48
-#define CLI_MAX_ENV 256
 #define CLI_RUN_TIMEOUT_MS 60000
 #define CLI_WATCH_TIMEOUT_MS 30000
-#define CLI_NOBODY 65534
 
 static harness_server_t *srv;
-static int cli_seq;
 
-/* ---- running the client ----------------------------------------------------------- */
+/* ---- running the client (harness_cli) ------------------------------------------------ */
 
-typedef struct cli_result {
-    int status; /* exit status; 128+N when killed by signal N; -1 on a harness error */
-    char *out;  /* stdout, NUL-terminated */
-    char *err;  /* stderr */
-    json_t *json; /* stdout parsed when it is exactly one JSON line */
-} cli_result_t;
+typedef harness_cli_result_t cli_result_t;
+typedef harness_cli_proc_t cli_proc_t;
 
 static void cli_result_free(cli_result_t *r)
 {
-    free(r->out);
-    free(r->err);
-    json_decref(r->json);
-    memset(r, 0, sizeof(*r));
+    harness_cli_result_free(r);
 }
 
 static int64_t cli_mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return harness_now_ms();
 }
 
 static void cli_sleep_ms(int ms)
@@ -91,144 +79,23 @@ static void cli_sleep_ms(int ms)
     }
 }
 
-static char *cli_read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    buf_t b;
-    buf_init(&b, 0);
-    buf_append(&b, "", 0);
-    if (f) {
-        char chunk[8192];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-            buf_append(&b, chunk, n);
-        fclose(f);
-    }
-    return buf_steal(&b);
-}
-
-/* Sets NAME=VALUE in env (replacing NAME), or removes NAME when the entry has no '='. */
-static void cli_env_set(char **env, size_t *n, const char *entry)
-{
-    size_t name_len = strcspn(entry, "=");
-    for (size_t i = 0; i < *n; i++) {
-        if (strncmp(env[i], entry, name_len) == 0 && env[i][name_len] == '=') {
-            free(env[i]);
-            env[i] = env[--*n];
-            break;
-        }
-    }
-    if (entry[name_len] == '=' && *n < CLI_MAX_ENV - 1)
-        env[(*n)++] = strdup(entry);
-    env[*n] = NULL;
-}
-
-/* The client's environment: ours without VODUP_* and XDG dirs, a HOME of
- * its own, the server and its key, fast retries, then `extra`. */
-static char **cli_env(const char *home, const char *const *extra)
-{
-    extern char **environ;
-    char **env = calloc(CLI_MAX_ENV, sizeof(*env));
-    size_t n = 0;
-    for (char **e = environ; *e && n < CLI_MAX_ENV - 16; e++) {
-        if (!strncmp(*e, "VODUP_", 6) || !strncmp(*e, "XDG_", 4) || !strncmp(*e, "HOME=", 5))
-            continue;
-        env[n++] = strdup(*e);
-    }
-    char line[512];
-    snprintf(line, sizeof(line), "HOME=%s", home);
-    cli_env_set(env, &n, line);
-    snprintf(line, sizeof(line), "VODUP_ENDPOINT=%s", srv->base_url);
-    cli_env_set(env, &n, line);
-    snprintf(line, sizeof(line), "VODUP_ACCESS_KEY=%s", srv->key.access_key);
-    cli_env_set(env, &n, line);
-    snprintf(line, sizeof(line), "VODUP_SECRET_KEY=%s", srv->key.secret_key);
-    cli_env_set(env, &n, line);
-    cli_env_set(env, &n, "VODUP_RETRY_BASE_MS=50");
-    for (size_t i = 0; extra && extra[i]; i++)
-        cli_env_set(env, &n, extra[i]);
-    return env;
-}
-
-static void cli_env_free(char **env)
-{
-    for (size_t i = 0; env && env[i]; i++)
-        free(env[i]);
-    free(env);
-}
-
-typedef struct cli_proc {
-    pid_t pid;
-    char out_path[320], err_path[320];
-} cli_proc_t;
-
-/* Starts `vodup args...` with HOME=home; as_nobody drops root first. */
+/* Starts `vodup args...` against the server with HOME=home; as_nobody drops root first. */
 static bool cli_start(cli_proc_t *p, const char *home, const char *const *extra_env, bool as_nobody,
                       const char *const *args)
 {
-    char *argv[CLI_MAX_ARGS];
-    int argc = 0;
-    argv[argc++] = (char *)VODUP_BIN;
-    for (size_t i = 0; args[i] && argc < CLI_MAX_ARGS - 1; i++)
-        argv[argc++] = (char *)args[i];
-    argv[argc] = NULL;
-    int seq = __atomic_add_fetch(&cli_seq, 1, __ATOMIC_RELAXED);
-    snprintf(p->out_path, sizeof(p->out_path), "%s/cli-%d.out", srv->root, seq);
-    snprintf(p->err_path, sizeof(p->err_path), "%s/cli-%d.err", srv->root, seq);
-    char **env = cli_env(home, extra_env);
-    fflush(stdout);
-    fflush(stderr);
-    pid_t parent = getpid();
-    p->pid = fork();
-    if (p->pid == 0) {
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-            _exit(126);
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(p->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        int err = open(p->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        if (in < 0 || out < 0 || err < 0)
-            _exit(125);
-        dup2(in, STDIN_FILENO);
-        dup2(out, STDOUT_FILENO);
-        dup2(err, STDERR_FILENO);
-        if (as_nobody && (setgroups(0, NULL) != 0 || setgid(CLI_NOBODY) != 0 || setuid(CLI_NOBODY) != 0))
-            _exit(124);
-        execve(VODUP_BIN, argv, env);
-        _exit(127);
-    }
-    cli_env_free(env);
-    return p->pid > 0;
+    harness_cli_opts_t o = {.home = home, .server_env = true, .extra_env = extra_env, .as_nobody = as_nobody};
+    return harness_cli_start(srv, &o, args, p);
 }
 
-/* Waits for the client; fills r.  SIGKILLs it after timeout_ms. */
+/* Waits for the client; fills r (JSON only when stdout is exactly one line).  SIGKILLs it after timeout_ms. */
 static void cli_finish(cli_proc_t *p, int timeout_ms, cli_result_t *r)
 {
-    memset(r, 0, sizeof(*r));
-    int st = 0;
-    int64_t deadline = cli_mono_ms() + timeout_ms;
-    r->status = -1;
-    for (;;) {
-        pid_t w = waitpid(p->pid, &st, WNOHANG);
-        if (w == p->pid) {
-            r->status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
-            break;
-        }
-        if (w < 0 && errno != EINTR)
-            break;
-        if (cli_mono_ms() > deadline) {
-            fprintf(stderr, "test: vodup (pid %d) still runs after %d ms; killing it\n", (int)p->pid, timeout_ms);
-            kill(p->pid, SIGKILL);
-            waitpid(p->pid, &st, 0);
-            break;
-        }
-        cli_sleep_ms(5);
-    }
-    p->pid = 0;
-    r->out = cli_read_file(p->out_path);
-    r->err = cli_read_file(p->err_path);
+    harness_cli_finish(p, timeout_ms, r);
     size_t n = strlen(r->out);
-    if (n > 0 && r->out[n - 1] == '\n' && strchr(r->out, '\n') == r->out + n - 1)
-        r->json = json_loads(r->out, 0, NULL);
+    if (!(n > 0 && r->out[n - 1] == '\n' && strchr(r->out, '\n') == r->out + n - 1)) {
+        json_decref(r->json);
+        r->json = NULL;
+    }
     if (r->status != 0)
         fprintf(stderr, "test: vodup exited %d; stderr: %s%s", r->status, r->err,
                 !*r->err || r->err[strlen(r->err) - 1] != '\n' ? "\n" : "");
@@ -247,8 +114,8 @@ static void cli_run(cli_result_t *r, const char *home, const char *const *extra_
 /* A fresh HOME under the server's root; malloc'd. */
 static char *new_home(void)
 {
-    char *home = harness_strf("%s/home-%d", srv->root, __atomic_add_fetch(&cli_seq, 1, __ATOMIC_RELAXED));
-    assert_int_equal(mkdir(home, 0700), 0);
+    char *home = harness_cli_home(srv);
+    assert_non_null(home);
     return home;
 }
 
