@@ -226,9 +226,13 @@ vodup_upload() { # FILE BYTES MD5
   mkdir -p "$work/cache$vodup_runs"
   sync
   t0=$EPOCHREALTIME
+  # Each run is a new video (a fresh fileId; the derived one would name the
+  # finished upload of the previous round) with a fresh resume cache, so
+  # every round hashes and sends the whole file.
   # shellcheck disable=SC2086 # VODUP_UPLOAD_ARGS is a list of flags
   VODUP_ENDPOINT=$ENDPOINT VODUP_ACCESS_KEY=$AK VODUP_SECRET_KEY=$SK XDG_CACHE_HOME=$work/cache$vodup_runs \
-    "$TIME_BIN" -f %M -o "$work/rss" "$VODUP_BIN" upload "$file" --json $VODUP_UPLOAD_ARGS \
+    "$TIME_BIN" -f %M -o "$work/rss" "$VODUP_BIN" upload "$file" --json --file-id "bench-$$-$vodup_runs" \
+    $VODUP_UPLOAD_ARGS \
     >"$work/upload.out" 2>"$work/upload.err" &
   client_pid=$!
   wait "$client_pid" || rc=$?
