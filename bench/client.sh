@@ -42,6 +42,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/bench/lib/ws3.sh"
+# shellcheck source=lib/servers.sh
+source "$ROOT/bench/lib/servers.sh"
 
 VODUP_BIN=${VODUP_BIN:-$ROOT/build/vodup}
 VODUP_PORT=${VODUP_PORT:-18084}
@@ -76,33 +78,15 @@ cleanup() {
     kill -TERM "$client_pid" 2>/dev/null || true
     wait "$client_pid" 2>/dev/null || true
   fi
-  if [ -n "$vodup_pid" ] && kill -0 "$vodup_pid" 2>/dev/null; then
-    kill -TERM "$vodup_pid" 2>/dev/null || true
-    wait "$vodup_pid" 2>/dev/null || true
-  fi
-  # nginx runs in the foreground (daemon off): $nginx_pid is its master.
-  if [ -n "$nginx_pid" ]; then
-    kill -QUIT "$nginx_pid" 2>/dev/null || true
-    wait "$nginx_pid" 2>/dev/null || true
-  fi
+  bench_stop_servers
   rm -rf "$work"
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port_busy "$NGINX_PORT" && die "port $NGINX_PORT is in use (set NGINX_PORT)"
 [ "$NGINX_ONLY" = 1 ] || ! port_busy "$VODUP_PORT" || die "port $VODUP_PORT is in use (set VODUP_PORT)"
-wait_port() { # port pid
-  for _ in $(seq 1 200); do
-    port_busy "$1" && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
-
 # ---- the test files ----
 # Stored by both servers each round and kept until exit, plus the files
 # themselves and room for one upload's staging.
@@ -111,66 +95,20 @@ avail_mib=$(df -Pm "$work" | awk 'NR == 2 {print $4}')
 [ "$avail_mib" -gt "$need_mib" ] || die "$work has $avail_mib MiB free, this run needs about $need_mib MiB"
 BIG=$work/big.mp4 SMALL=$work/small.mp4
 BIG_BYTES=$((BIG_MIB * 1048576)) SMALL_BYTES=$((SMALL_MIB * 1048576))
-# AES-CTR of zeros: incompressible like /dev/urandom, several times faster.
-make_file() { # PATH BYTES
-  head -c "$2" /dev/zero | openssl enc -aes-128-ctr -K 000102030405060708090a0b0c0d0e0f \
-    -iv "$(openssl rand -hex 16)" -out "$1"
-}
-make_file "$BIG" "$BIG_BYTES"
-make_file "$SMALL" "$SMALL_BYTES"
+bench_make_file "$BIG" "$BIG_BYTES"
+bench_make_file "$SMALL" "$SMALL_BYTES"
 BIG_MD5=$(md5sum "$BIG" | cut -d' ' -f1)
 SMALL_MD5=$(md5sum "$SMALL" | cut -d' ' -f1)
 [ "$(stat -c %s "$BIG")" -eq "$BIG_BYTES" ] && [ "$(stat -c %s "$SMALL")" -eq "$SMALL_BYTES" ] ||
   die "could not create the test files"
 
 # ---- nginx: WebDAV PUT into $work/nginx/root ----
-mkdir -p "$work/nginx/tmp" "$work/nginx/logs" "$work/nginx/root"
-user_line=""
-[ "$(id -u)" -eq 0 ] && user_line="user $(id -un) $(id -gn);"
-cat >"$work/nginx/nginx.conf" <<EOF
-$user_line
-worker_processes 2;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/tmp/body;
-  proxy_temp_path $work/nginx/tmp/proxy;
-  fastcgi_temp_path $work/nginx/tmp/fastcgi;
-  uwsgi_temp_path $work/nginx/tmp/uwsgi;
-  scgi_temp_path $work/nginx/tmp/scgi;
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    client_max_body_size 0;
-    location / {
-      root $work/nginx/root;
-      dav_methods PUT;
-      create_full_put_path on;
-      dav_access user:rw;
-    }
-  }
-}
-EOF
-nginx -p "$work/nginx/" -c "$work/nginx/nginx.conf" -e "$work/nginx/logs/error.log" -g 'daemon off;' \
-  >"$work/nginx/logs/stdout" 2>&1 &
-nginx_pid=$!
-wait_port "$NGINX_PORT" "$nginx_pid" || { cat "$work/nginx/logs/"* >&2; die "nginx did not start"; }
+bench_nginx_start "$NGINX_PORT" "$(bench_nginx_webdav)"
 
 # ---- vodup ----
 ENDPOINT=http://127.0.0.1:$VODUP_PORT
 if [ "$NGINX_ONLY" != 1 ]; then
-  "$VODUP_BIN" serve --listen "127.0.0.1:$VODUP_PORT" --data "$work/vodup-data" \
-    --rate-limit 0 --access-log off >"$work/vodup.out" 2>"$work/vodup.err" &
-  vodup_pid=$!
-  wait_port "$VODUP_PORT" "$vodup_pid" || { cat "$work/vodup.err" >&2; die "vodup did not start"; }
-  # The socket is bound before the key block is printed; the "listening"
-  # line comes last.
-  for _ in $(seq 100); do grep -q '^vodup: listening' "$work/vodup.out" && break; sleep 0.1; done
-  grep -q '^vodup: listening' "$work/vodup.out" || die "vodup printed no listening line"
-  AK=$(sed -n 's/^  AccessKey: //p' "$work/vodup.out" | head -n 1)
-  SK=$(sed -n 's/^  SecretKey: //p' "$work/vodup.out" | head -n 1)
-  [ -n "$AK" ] && [ -n "$SK" ] || die "vodup printed no AccessKey/SecretKey"
+  bench_vodup_start "$VODUP_PORT" "$work/vodup-data" --rate-limit 0 --access-log off
 fi
 
 # vodup_info VIDEOID: prints getVideoInfo's answer (a signed POST); fails unless HTTP 200 and code 200.

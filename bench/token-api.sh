@@ -19,6 +19,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/bench/lib/ws3.sh"
+# shellcheck source=lib/servers.sh
+source "$ROOT/bench/lib/servers.sh"
 
 VODUP_BIN=${VODUP_BIN:-$ROOT/build/vodup}
 VODUP_PORT=${VODUP_PORT:-18080}
@@ -45,78 +47,26 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/vodup-bench.XXXXXX")
 vodup_pid="" nginx_pid=""
 cleanup() {
   local rc=$?
-  if [ -n "$vodup_pid" ] && kill -0 "$vodup_pid" 2>/dev/null; then
-    kill -TERM "$vodup_pid" 2>/dev/null || true
-    wait "$vodup_pid" 2>/dev/null || true
-  fi
-  # nginx runs in the foreground (daemon off): $nginx_pid is its master,
-  # the PID its pid file holds; QUIT lets the workers finish and exit.
-  if [ -n "$nginx_pid" ]; then
-    kill -QUIT "$nginx_pid" 2>/dev/null || true
-    wait "$nginx_pid" 2>/dev/null || true
-  fi
+  bench_stop_servers
   rm -rf "$work"
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port_busy "$VODUP_PORT" && die "port $VODUP_PORT is in use (set VODUP_PORT)"
 port_busy "$NGINX_PORT" && die "port $NGINX_PORT is in use (set NGINX_PORT)"
 
-wait_port() { # port pid
-  for _ in $(seq 1 200); do
-    port_busy "$1" && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
-
 # ---- vodup ----
-"$VODUP_BIN" serve --listen "127.0.0.1:$VODUP_PORT" --data "$work/data" \
-  --rate-limit 0 --access-log "$ACCESS_LOG" >"$work/vodup.out" 2>"$work/vodup.err" &
-vodup_pid=$!
-wait_port "$VODUP_PORT" "$vodup_pid" || { cat "$work/vodup.err" >&2; die "vodup did not start"; }
-# The socket is bound before the key block is printed; the "listening" line comes last.
-for _ in $(seq 100); do grep -q "^vodup: listening" "$work/vodup.out" && break; sleep 0.1; done
-AK=$(sed -n 's/^  AccessKey: //p' "$work/vodup.out" | head -n 1)
-SK=$(sed -n 's/^  SecretKey: //p' "$work/vodup.out" | head -n 1)
-[ -n "$AK" ] && [ -n "$SK" ] || die "vodup printed no AccessKey/SecretKey"
+bench_vodup_start "$VODUP_PORT" "$work/data" --rate-limit 0 --access-log "$ACCESS_LOG"
 
 # ---- nginx ----
-mkdir -p "$work/nginx/tmp" "$work/nginx/logs"
 # About 300 bytes, shaped like a getUploadToken answer.
 json='{"code":200,"message":"Operation successfully","data":{"videoId":"019ab7c2d1e04f6a9c3b2e8d7f10a4b5","fileKey":"video/20261124/019ab7c2d1e04f6a9c3b2e8d7f10a4b5/bench.mp4","uploadUrl":"http://127.0.0.1:18080","uploadToken":"AKbench:c2lnbmF0dXJl:cG9saWN5","bucketName":"vod-bench","httpDnsServer":"","speedDomainlUrl":""}}'
-user_line=""
-[ "$(id -u)" -eq 0 ] && user_line="user $(id -un) $(id -gn);"
-cat >"$work/nginx/nginx.conf" <<EOF
-$user_line
-worker_processes 2;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/tmp/body;
-  proxy_temp_path $work/nginx/tmp/proxy;
-  fastcgi_temp_path $work/nginx/tmp/fastcgi;
-  uwsgi_temp_path $work/nginx/tmp/uwsgi;
-  scgi_temp_path $work/nginx/tmp/scgi;
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location / {
+bench_nginx_start "$NGINX_PORT" "    location / {
       default_type application/json;
       return 200 '$json';
-    }
-  }
-}
-EOF
-nginx -p "$work/nginx/" -c "$work/nginx/nginx.conf" -e "$work/nginx/logs/error.log" -g 'daemon off;' \
-  >"$work/nginx/logs/stdout" 2>&1 &
-nginx_pid=$!
-wait_port "$NGINX_PORT" "$nginx_pid" || { cat "$work/nginx/logs/"* >&2; die "nginx did not start"; }
+    }"
 
 # ---- the signed request ----
 API_PATH=/vod/videoManage/getUploadToken

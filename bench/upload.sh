@@ -51,6 +51,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/bench/lib/ws3.sh"
+# shellcheck source=lib/servers.sh
+source "$ROOT/bench/lib/servers.sh"
 
 VODUP_BIN=${VODUP_BIN:-$ROOT/build/vodup}
 VODUP_PORT=${VODUP_PORT:-18082}
@@ -88,33 +90,15 @@ cleanup() {
   for p in "${bg_pids[@]}" $wrk_pid; do
     kill -TERM "$p" 2>/dev/null || true
   done
-  if [ -n "$vodup_pid" ] && kill -0 "$vodup_pid" 2>/dev/null; then
-    kill -TERM "$vodup_pid" 2>/dev/null || true
-    wait "$vodup_pid" 2>/dev/null || true
-  fi
-  # nginx runs in the foreground (daemon off): $nginx_pid is its master.
-  if [ -n "$nginx_pid" ]; then
-    kill -QUIT "$nginx_pid" 2>/dev/null || true
-    wait "$nginx_pid" 2>/dev/null || true
-  fi
+  bench_stop_servers
   rm -rf "$work"
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port_busy "$NGINX_PORT" && die "port $NGINX_PORT is in use (set NGINX_PORT)"
 [ "$NGINX_ONLY" = 1 ] || ! port_busy "$VODUP_PORT" || die "port $VODUP_PORT is in use (set VODUP_PORT)"
-wait_port() { # port pid
-  for _ in $(seq 1 200); do
-    port_busy "$1" && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
-
 # ---- the client and the test files ----
 # Stored by both servers, kept until exit, plus the test files and room for
 # one upload's staging.
@@ -126,13 +110,8 @@ cc -O2 -o "$work/blockup" "$ROOT/bench/lib/blockup.c" -lcurl ||
 BIG=$work/big.bin SMALL=$work/small.bin
 BIG_BYTES=$((BIG_MIB * 1048576)) SMALL_BYTES=$((SMALL_MIB * 1048576))
 BLOCK_BYTES=$((BLOCK_MIB * 1048576))
-# AES-CTR of zeros: incompressible like /dev/urandom, several times faster.
-make_file() { # PATH BYTES
-  head -c "$2" /dev/zero | openssl enc -aes-128-ctr -K 000102030405060708090a0b0c0d0e0f \
-    -iv "$(openssl rand -hex 16)" -out "$1"
-}
-make_file "$BIG" "$BIG_BYTES"
-make_file "$SMALL" "$SMALL_BYTES"
+bench_make_file "$BIG" "$BIG_BYTES"
+bench_make_file "$SMALL" "$SMALL_BYTES"
 BIG_MD5=$(md5sum "$BIG" | cut -d' ' -f1)
 SMALL_MD5=$(md5sum "$SMALL" | cut -d' ' -f1)
 [ "$(stat -c %s "$BIG")" -eq "$BIG_BYTES" ] && [ "$(stat -c %s "$SMALL")" -eq "$SMALL_BYTES" ] ||
@@ -140,56 +119,17 @@ SMALL_MD5=$(md5sum "$SMALL" | cut -d' ' -f1)
 
 # ---- nginx: WebDAV PUT into $work/nginx/root, and the API stand-in ----
 API_PATH=/vod/videoManage/getUploadToken
-mkdir -p "$work/nginx/tmp" "$work/nginx/logs" "$work/nginx/root"
 json='{"code":200,"message":"Operation successfully","data":{"videoId":"019ab7c2d1e04f6a9c3b2e8d7f10a4b5","fileKey":"video/20261124/019ab7c2d1e04f6a9c3b2e8d7f10a4b5/bench.mp4","uploadUrl":"http://127.0.0.1:18080","uploadToken":"AKbench:c2lnbmF0dXJl:cG9saWN5","bucketName":"vod-bench","httpDnsServer":"","speedDomainlUrl":""}}'
-user_line=""
-[ "$(id -u)" -eq 0 ] && user_line="user $(id -un) $(id -gn);"
-cat >"$work/nginx/nginx.conf" <<EOF
-$user_line
-worker_processes 2;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/tmp/body;
-  proxy_temp_path $work/nginx/tmp/proxy;
-  fastcgi_temp_path $work/nginx/tmp/fastcgi;
-  uwsgi_temp_path $work/nginx/tmp/uwsgi;
-  scgi_temp_path $work/nginx/tmp/scgi;
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    client_max_body_size 0;
-    location = $API_PATH {
+bench_nginx_start "$NGINX_PORT" "    location = $API_PATH {
       default_type application/json;
       return 200 '$json';
     }
-    location / {
-      root $work/nginx/root;
-      dav_methods PUT;
-      create_full_put_path on;
-      dav_access user:rw;
-    }
-  }
-}
-EOF
-nginx -p "$work/nginx/" -c "$work/nginx/nginx.conf" -e "$work/nginx/logs/error.log" -g 'daemon off;' \
-  >"$work/nginx/logs/stdout" 2>&1 &
-nginx_pid=$!
-wait_port "$NGINX_PORT" "$nginx_pid" || { cat "$work/nginx/logs/"* >&2; die "nginx did not start"; }
+$(bench_nginx_webdav)"
 
 # ---- vodup ----
 if [ "$NGINX_ONLY" != 1 ]; then
-  "$VODUP_BIN" serve --listen "127.0.0.1:$VODUP_PORT" --data "$work/vodup-data" \
-    --rate-limit 0 --access-log off ${VODUP_ARGS:-} >"$work/vodup.out" 2>"$work/vodup.err" &
-  vodup_pid=$!
-  wait_port "$VODUP_PORT" "$vodup_pid" || { cat "$work/vodup.err" >&2; die "vodup did not start"; }
-  # The socket is bound before the key block is printed; the "listening"
-  # line comes last.
-  for _ in $(seq 100); do grep -q '^vodup: listening' "$work/vodup.out" && break; sleep 0.1; done
-  AK=$(sed -n 's/^  AccessKey: //p' "$work/vodup.out" | head -n 1)
-  SK=$(sed -n 's/^  SecretKey: //p' "$work/vodup.out" | head -n 1)
-  [ -n "$AK" ] && [ -n "$SK" ] || die "vodup printed no AccessKey/SecretKey"
+  # shellcheck disable=SC2086 # VODUP_ARGS is a list of flags
+  bench_vodup_start "$VODUP_PORT" "$work/vodup-data" --rate-limit 0 --access-log off ${VODUP_ARGS:-}
 fi
 
 # ---- signed API calls ----
