@@ -2,7 +2,7 @@
 # token-api.sh: getUploadToken throughput and latency against nginx, in one run.
 #
 #   make bench          (builds build/vodup, installs wrk and nginx-light, runs this)
-#   bench/token-api.sh  (environment: VODUP_BIN, ROUNDS, DURATION, ACCESS_LOG, PERF_OUT, ...)
+#   bench/token-api.sh  (environment: VODUP_BIN, VODUP_ARGS, ROUNDS, DURATION, ACCESS_LOG, PERF_OUT, ...)
 #
 # Starts vodup (release build, temp data dir, --rate-limit 0) on 127.0.0.1:18080
 # and nginx (`return 200` of a ~300-byte JSON, 2 workers, access_log off) on
@@ -58,7 +58,8 @@ port_busy "$VODUP_PORT" && die "port $VODUP_PORT is in use (set VODUP_PORT)"
 port_busy "$NGINX_PORT" && die "port $NGINX_PORT is in use (set NGINX_PORT)"
 
 # ---- vodup ----
-bench_vodup_start "$VODUP_PORT" "$work/data" --rate-limit 0 --access-log "$ACCESS_LOG"
+# shellcheck disable=SC2086 # VODUP_ARGS is a list of flags
+bench_vodup_start "$VODUP_PORT" "$work/data" --rate-limit 0 --access-log "$ACCESS_LOG" ${VODUP_ARGS:-}
 
 # ---- nginx ----
 # About 300 bytes, shaped like a getUploadToken answer.

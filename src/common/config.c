@@ -44,7 +44,9 @@ static const config_option_t config_options[] = {
     {"rate-burst", CONFIG_INT, OFF(rate_burst), "2000", 1, 100000000, "requests an AccessKey may burst"},
     {"key-cache-ttl", CONFIG_INT, OFF(key_cache_ttl), "1000", 0, 60000,
      "ms an AccessKey lookup is reused; a key disabled with vodup admin stops working within this (0 = off)"},
-    {"http-threads", CONFIG_INT, OFF(http_threads), "2", 1, 256, "HTTP event-loop threads"},
+    {"http-threads", CONFIG_INT, OFF(http_threads), "4", 1, 256,
+     "HTTP event-loop threads; about twice the cores: a thread whose connection waits on a commit or a disk write "
+     "leaves others to serve"},
     {"read-threads", CONFIG_INT, OFF(read_threads), "4", 1, 256,
      "threads for getVideoInfo/getVideoList queries, so a slow listing never stalls HTTP"},
     {"connection-limit", CONFIG_INT, OFF(connection_limit), "1024", 1, 65536, "concurrent connections"},
