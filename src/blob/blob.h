@@ -96,6 +96,10 @@ struct blob_ops {
 
     /* Writers (blocks and staged objects). */
     int (*write)(blob_writer_t *w, const void *data, size_t len);
+    /* Reserves room for a writer's next `bytes` without changing what it
+     * holds (a hint: BLOB_NO_SPACE when the disk cannot take them, else
+     * BLOB_OK also where reserving is not supported). */
+    int (*reserve)(blob_writer_t *w, int64_t bytes);
     /* fdatasync-equivalent: every byte written so far survives a crash. */
     int (*sync)(blob_writer_t *w);
     /* Closes a block writer (bytes stay), or discards a staged object. */

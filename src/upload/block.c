@@ -132,6 +132,12 @@ void block_begin(upload_call_t *call)
             upload_fail_blob(call, rc);
         return;
     }
+    /* The whole rest of the block: a full disk is refused before any byte. */
+    rc = blob->ops->reserve(call->writer, st->ctx.block_size - st->start);
+    if (rc != BLOB_OK) {
+        upload_fail_blob(call, rc);
+        return;
+    }
     if (!upload_hash_begin(call, false)) {
         upload_fail(call, 500, "Internal error.");
         return;
@@ -185,8 +191,8 @@ void block_discard(upload_call_t *call)
      * would stay full of bytes nobody can use until the sweep. */
     upload_block_state_t *st = &call->u.block;
     blob_t *blob = call->ctx->blob;
-    if (!call->writer || call->received == 0)
-        return;
+    if (!call->writer || (call->received == 0 && st->start > 0))
+        return; /* a new block goes even when empty: nothing will name it */
     blob->ops->writer_close(call->writer);
     call->writer = NULL;
     if (st->start == 0) {
