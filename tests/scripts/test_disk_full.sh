@@ -85,7 +85,8 @@ for i in 0 1 2; do
 done
 check "three 8 MiB blocks stored" test "$(entries blocks)" -eq 3
 
-# 2. A 20 MiB chunk does not fit in the 16 MiB left.
+# 2. A 20 MiB block does not fit in the 16 MiB left: its room is reserved
+#    when it is created, so it is refused before its body is read.
 head -c $((20 << 20)) /dev/urandom >"$work/chunk"
 curl -s -D "$work/h0" -o "$work/b0" -H "Authorization: UpToken $token" --data-binary @"$work/chunk" \
   "$base/mkblk/$((20 << 20))/3"
@@ -100,6 +101,7 @@ blocks_back() {
   return 1
 }
 check "mkblk on a full disk: the 20 MiB chunk left no bytes behind" blocks_back
+check "mkblk on a full disk: and no empty block either" test "$(entries blocks)" -eq 3
 
 # 3. mkfile needs no space (the blocks become the object): it works on the full disk.
 code=$(curl -s -o "$work/b1" -w '%{http_code}' -H "Authorization: UpToken $blocks_token" \
