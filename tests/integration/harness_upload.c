@@ -869,3 +869,11 @@ void harness_assert_playback_at(harness_server_t *s, const char *file_key, const
     }
     harness_upload_response_free(&r);
 }
+
+const harness_etag_example_t harness_etag_examples[HARNESS_ETAG_EXAMPLES] = {
+    {"empty", 0, NULL, "Fto5o-5ea0sNMlW_75VgGJCv2AcJ"},
+    {"hello", 5, "hello", "Fqr0xh3cxeii2r7eDztILNmuqUNN"},
+    {"4 MiB of zeros", 4 * HARNESS_MIB, NULL, "FivMvS848VwT631aif2dhfWV4jvD"},
+    {"4 MiB + 1 of zeros", 4 * HARNESS_MIB + 1, NULL, "lhCFgki5yzon0rjN9uJusf6qtsF6"},
+    {"5 MiB of zeros", 5 * HARNESS_MIB, NULL, "lrMhp7oU8rzWSRlmUeGJ73Q2pVa-"},
+};

@@ -264,4 +264,16 @@ void harness_assert_playback_at(harness_server_t *s, const char *file_key, const
 #define assert_playback(s, file_key, data, len)                                                                    \
     harness_assert_playback_at((s), (file_key), (data), (len), __FILE__, __LINE__)
 
+/* The etag examples of upload-protocol.md section 6: `text` bytes, or
+ * `len` zero bytes when text is NULL. */
+typedef struct harness_etag_example {
+    const char *what;
+    size_t len;
+    const char *text;
+    const char *etag;
+} harness_etag_example_t;
+
+#define HARNESS_ETAG_EXAMPLES 5
+extern const harness_etag_example_t harness_etag_examples[HARNESS_ETAG_EXAMPLES];
+
 #endif

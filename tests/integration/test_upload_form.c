@@ -76,21 +76,10 @@ static void test_reference_values(void **state)
 {
     (void)state;
     /* The etag examples of spec section 6. */
-    static const struct {
-        const char *what;
-        size_t len;
-        const char *text; /* NULL: zero bytes */
-        const char *etag;
-    } etags[] = {
-        {"empty", 0, NULL, "Fto5o-5ea0sNMlW_75VgGJCv2AcJ"},
-        {"hello", 5, "hello", "Fqr0xh3cxeii2r7eDztILNmuqUNN"},
-        {"4 MiB of zeros", 4 * HARNESS_MIB, NULL, "FivMvS848VwT631aif2dhfWV4jvD"},
-        {"4 MiB + 1 of zeros", 4 * HARNESS_MIB + 1, NULL, "lhCFgki5yzon0rjN9uJusf6qtsF6"},
-        {"5 MiB of zeros", 5 * HARNESS_MIB, NULL, "lrMhp7oU8rzWSRlmUeGJ73Q2pVa-"},
-    };
+    const harness_etag_example_t *etags = harness_etag_examples;
     uint8_t *zeros = calloc(1, 5 * HARNESS_MIB);
     assert_non_null(zeros);
-    for (size_t i = 0; i < sizeof(etags) / sizeof(etags[0]); i++) {
+    for (size_t i = 0; i < HARNESS_ETAG_EXAMPLES; i++) {
         char etag[HARNESS_ETAG_LEN + 1];
         harness_etag(etags[i].text ? (const void *)etags[i].text : zeros, etags[i].len, etag);
         print_message("  etag %-20s %s\n", etags[i].what, etag);
@@ -271,21 +260,10 @@ static void test_success_answer_and_video_info(void **state)
 static void test_spec_etag_examples(void **state)
 {
     (void)state;
-    static const struct {
-        const char *what;
-        size_t len;
-        const char *text; /* NULL: zero bytes */
-        const char *etag;
-    } cases[] = {
-        {"empty", 0, NULL, "Fto5o-5ea0sNMlW_75VgGJCv2AcJ"},
-        {"hello", 5, "hello", "Fqr0xh3cxeii2r7eDztILNmuqUNN"},
-        {"4 MiB of zeros", 4 * HARNESS_MIB, NULL, "FivMvS848VwT631aif2dhfWV4jvD"},
-        {"4 MiB + 1 of zeros", 4 * HARNESS_MIB + 1, NULL, "lhCFgki5yzon0rjN9uJusf6qtsF6"},
-        {"5 MiB of zeros", 5 * HARNESS_MIB, NULL, "lrMhp7oU8rzWSRlmUeGJ73Q2pVa-"},
-    };
+    const harness_etag_example_t *cases = harness_etag_examples;
     uint8_t *zeros = calloc(1, 5 * HARNESS_MIB);
     assert_non_null(zeros);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < HARNESS_ETAG_EXAMPLES; i++) {
         print_message("  %s -> %s\n", cases[i].what, cases[i].etag);
         const void *data = cases[i].text ? (const void *)cases[i].text : zeros;
         harness_grant_t g;
