@@ -516,6 +516,13 @@ static int admin_key_create_opt(void *state, int id, const char *arg)
 }
 
 /* The name of an account given by id (via its keys). */
+/* admin_open, then admin_account: what every account-scoped verb needs. */
+static int admin_open_account(admin_ctx_t *ctx, int64_t *account_id)
+{
+    int r = admin_open(ctx);
+    return r < 0 ? admin_account(ctx, account_id) : r;
+}
+
 static int admin_account_name(admin_ctx_t *ctx, int64_t account_id, char **name)
 {
     store_key_list_t keys;
@@ -675,9 +682,7 @@ static int admin_domain_add(admin_ctx_t *ctx, int argc, char **argv)
         r = admin_usage_error("'%s' is not a domain (host[:port], optionally with http:// or https://)",
                               ctx->pos[0]);
     if (r < 0)
-        r = admin_open(ctx);
-    if (r < 0)
-        r = admin_account(ctx, &account_id);
+        r = admin_open_account(ctx, &account_id);
     if (r >= 0)
         return r;
     store_t *s = ctx->store;
@@ -704,9 +709,7 @@ static int admin_domain_list(admin_ctx_t *ctx, int argc, char **argv)
     if (r < 0)
         r = admin_expect_args(ctx, "list", 0, "");
     if (r < 0)
-        r = admin_open(ctx);
-    if (r < 0)
-        r = admin_account(ctx, &account_id);
+        r = admin_open_account(ctx, &account_id);
     if (r >= 0)
         return r;
     store_domain_list_t l;
@@ -953,9 +956,7 @@ static int admin_resource_list(admin_ctx_t *ctx, int argc, char **argv)
     if (r < 0)
         r = admin_expect_args(ctx, "list", 0, "");
     if (r < 0)
-        r = admin_open(ctx);
-    if (r < 0)
-        r = admin_account(ctx, &account_id);
+        r = admin_open_account(ctx, &account_id);
     if (r >= 0)
         return r;
     store_resource_list_t l;
@@ -1066,9 +1067,7 @@ static int admin_workflow_add(admin_ctx_t *ctx, int argc, char **argv)
     if (r < 0 && w.count == 0)
         r = admin_usage_error("a workflow needs at least one --step");
     if (r < 0)
-        r = admin_open(ctx);
-    if (r < 0)
-        r = admin_account(ctx, &account_id);
+        r = admin_open_account(ctx, &account_id);
     if (r >= 0)
         return r;
 
@@ -1162,9 +1161,7 @@ static int admin_watermark_add(admin_ctx_t *ctx, int argc, char **argv)
     if (r < 0 && !o.image)
         r = admin_usage_error("'watermark add' needs --image FILE");
     if (r < 0)
-        r = admin_open(ctx);
-    if (r < 0)
-        r = admin_account(ctx, &account_id);
+        r = admin_open_account(ctx, &account_id);
     if (r >= 0)
         return r;
     char ext[10], file_name[ADMIN_NAME_MAX + 12];
@@ -1264,9 +1261,7 @@ static int admin_template_add(admin_ctx_t *ctx, int argc, char **argv)
     if (r < 0)
         r = admin_template_check(&o);
     if (r < 0)
-        r = admin_open(ctx);
-    if (r < 0)
-        r = admin_account(ctx, &account_id);
+        r = admin_open_account(ctx, &account_id);
     if (r >= 0)
         return r;
     json_t *spec = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "container", o.container, "videoCodec",
@@ -1343,9 +1338,7 @@ static int admin_subtitle_add(admin_ctx_t *ctx, int argc, char **argv)
             r = admin_usage_error("subtitle file '%s' must end in .srt, .vtt or .ass", o.file);
     }
     if (r < 0)
-        r = admin_open(ctx);
-    if (r < 0)
-        r = admin_account(ctx, &account_id);
+        r = admin_open_account(ctx, &account_id);
     if (r >= 0)
         return r;
     char file_name[ADMIN_NAME_MAX + 12];
