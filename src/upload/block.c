@@ -23,15 +23,7 @@
 static char *block_header_key(upload_call_t *call)
 {
     const char *h = call->req.header(call->req.header_arg, "key");
-    if (!h || !h[0])
-        return NULL;
-    buf_t b;
-    buf_init(&b, 0);
-    char *key = NULL;
-    if (encoding_b64url_decode(h, strlen(h), &b) && b.len > 0 && !memchr(b.data, '\0', b.len))
-        key = buf_steal(&b);
-    buf_free(&b);
-    return key;
+    return h && h[0] ? upload_b64_text(h, strlen(h)) : NULL;
 }
 
 static bool block_authorise(upload_call_t *call)

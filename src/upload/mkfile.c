@@ -19,17 +19,6 @@
 
 #define MKFILE_COPY_BUFFER (1 << 20) /* read size while hashing */
 
-static char *mkfile_b64_text(const char *s, size_t len)
-{
-    buf_t b;
-    buf_init(&b, 0);
-    char *r = NULL;
-    if (encoding_b64url_decode(s, len, &b) && buf_append(&b, "", 0) && !memchr(b.data, '\0', b.len))
-        r = buf_steal(&b);
-    buf_free(&b);
-    return r;
-}
-
 typedef struct mkfile_pairs {
     upload_call_t *call;
     char *request_key;
@@ -73,7 +62,7 @@ void mkfile_begin(upload_call_t *call)
     if (!request_key) {
         const char *h = call->req.header(call->req.header_arg, "key");
         if (h && h[0])
-            request_key = mkfile_b64_text(h, strlen(h));
+            request_key = upload_b64_text(h, strlen(h));
     }
     const char *auth = call->req.header(call->req.header_arg, "authorization");
     bool ok = upload_auth_verify(call, auth ? auth : "", auth ? strlen(auth) : 0, request_key);

@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/buf.h"
-#include "common/encoding.h"
 #include "upload/upload_internal.h"
 
 static bool mkfile_args_space(char c)
@@ -26,12 +24,9 @@ bool mkfile_args_parse_path(const char *args, int64_t *file_size, mkfile_pair_fn
             return *p == '\0';
         const char *value = name_end + 1;
         size_t value_len = strcspn(value, "/");
-        buf_t b;
-        buf_init(&b, 0);
-        bool ok = encoding_b64url_decode(value, value_len, &b) && buf_append(&b, "", 0) &&
-                  !memchr(b.data ? b.data : "", '\0', b.len) &&
-                  pair(arg, p, (size_t)(name_end - p), b.data ? b.data : "");
-        buf_free(&b);
+        char *decoded = upload_b64_text(value, value_len);
+        bool ok = decoded && pair(arg, p, (size_t)(name_end - p), decoded);
+        free(decoded);
         if (!ok)
             return false;
         p = value + value_len;

@@ -29,6 +29,17 @@ int upload_route_find(const char *path)
     return UPLOAD_ROUTE_NONE;
 }
 
+char *upload_b64_text(const char *s, size_t len)
+{
+    buf_t b;
+    buf_init(&b, 0);
+    char *r = NULL;
+    if (encoding_b64url_decode(s, len, &b) && buf_append(&b, "", 0) && !memchr(b.data, '\0', b.len))
+        r = buf_steal(&b);
+    buf_free(&b);
+    return r;
+}
+
 bool upload_parse_uint(const char *s, size_t len, int64_t *out)
 {
     if (len == 0 || len > 18)

@@ -23,7 +23,6 @@ typedef struct upload_form_state {
     struct MHD_PostProcessor *pp;
     buf_t token;
     buf_t key_field;
-    bool token_done; /* the token field ended (another field started) */
     bool file_started, file_ended;
 } upload_form_state_t;
 
@@ -120,6 +119,10 @@ bool upload_payload(upload_call_t *call, const char *data, size_t len);
 bool upload_publish(upload_call_t *call, const char *md5_hex, const char *etag, int64_t size);
 /* mimeType to record: the given one, else from the key's extension. */
 const char *upload_mime_type(const upload_call_t *call);
+
+/* Decodes url-safe base64 to text (malloc'd); NULL when malformed or when
+ * it decodes to bytes with a NUL (keys and media types are text). */
+char *upload_b64_text(const char *s, size_t len);
 
 /* Parses a non-negative decimal of 1..18 digits (no sign, no spaces). */
 bool upload_parse_uint(const char *s, size_t len, int64_t *out);
