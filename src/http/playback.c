@@ -118,32 +118,35 @@ struct MHD_Response *playback_respond(const upload_ctx_t *ctx, struct MHD_Connec
     blob_t *blob = ctx->blob;
     int rc = ctx->store->ops->video_find_by_key(ctx->store, -1, path + 1, &video);
     if (rc != STORE_OK || !video.object_id) {
-        resp = rc == STORE_OK || rc == STORE_NOT_FOUND ? playback_error(404, "Not found.", request_id, status, out_length)
-                                                       : playback_error(503, "Service unavailable.", request_id, status, out_length);
+        bool missing = rc == STORE_OK || rc == STORE_NOT_FOUND;
+        resp = missing ? playback_error(404, "Not found.", request_id, status, out_length)
+                       : playback_error(503, "Service unavailable.", request_id, status, out_length);
         goto out;
     }
-    blob_object_info_t info;
-    if (blob->ops->object_stat(blob, video.object_id, &info) != BLOB_OK ||
-        blob->ops->object_read_open(blob, video.object_id, &reader) != BLOB_OK) {
+    /* Size and time come from the row that names the object (written at
+     * publish from the same bytes); a stat would walk a multi-part object
+     * a second time. */
+    int64_t size = video.size;
+    if (size < 0 || blob->ops->object_read_open(blob, video.object_id, &reader) != BLOB_OK) {
         /* The row was replaced between the lookup and the open: the caller
          * may retry; never serve anything else. */
         resp = playback_error(404, "Not found.", request_id, status, out_length);
         goto out;
     }
-    int64_t first = 0, last = info.size - 1;
+    int64_t first = 0, last = size - 1;
     const char *range = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
-    playback_range_kind_t kind = playback_parse_range(range, info.size, &first, &last);
+    playback_range_kind_t kind = playback_parse_range(range, size, &first, &last);
     char content_range[96];
     if (kind == PLAYBACK_RANGE_UNSATISFIABLE) {
         resp = playback_error(416, "Range not satisfiable.", request_id, status, out_length);
-        snprintf(content_range, sizeof(content_range), "bytes */%" PRId64, info.size);
+        snprintf(content_range, sizeof(content_range), "bytes */%" PRId64, size);
         if (resp)
             MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
         goto out;
     }
     if (kind == PLAYBACK_RANGE_NONE) {
         first = 0;
-        last = info.size - 1;
+        last = size - 1;
     }
     uint64_t length = (uint64_t)(last - first + 1);
     int fd = blob->ops->reader_fd(reader);
@@ -172,12 +175,12 @@ struct MHD_Response *playback_respond(const upload_ctx_t *ctx, struct MHD_Connec
     *out_length = length;
     if (kind == PLAYBACK_RANGE_OK) {
         snprintf(content_range, sizeof(content_range), "bytes %" PRId64 "-%" PRId64 "/%" PRId64, first, last,
-                 info.size);
+                 size);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
     }
     char etag[64], modified[64];
     snprintf(etag, sizeof(etag), "\"%s\"", video.etag ? video.etag : video.object_id);
-    time_t t = (time_t)((video.uploaded_ms ? video.uploaded_ms : info.mtime_ms) / 1000);
+    time_t t = (time_t)(video.uploaded_ms / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(modified, sizeof(modified), "%a, %d %b %Y %H:%M:%S GMT", &tm);
