@@ -794,6 +794,30 @@ static void test_resume_with_fresh_token(void **state)
 
 /* ---- key, mimeType, fileMd5 ---------------------------------------------------- */
 
+/* A one-block upload of `len` pattern bytes whose mkfile carries the path
+ * pairs `suffix` and the header `header` (either may be NULL); it must
+ * publish under the token's fileKey with mimeType `mime` (NULL: from the
+ * key's extension). */
+static void one_block_mkfile(size_t len, uint32_t seed, const char *suffix, const char *header, const char *mime)
+{
+    harness_grant_t g;
+    grant_ok(NULL, &g);
+    char *auth = auth_of(g.token);
+    uint8_t *data = harness_pattern(len, seed);
+    char ctx[HARNESS_CTX_MAX];
+    put_block_checked(srv, auth, data, len, 0, len, ctx);
+    const char *const headers[] = {header, NULL};
+    harness_upload_response_t r;
+    assert_true(harness_mkfile(srv, auth, (int64_t)len, suffix, ctx, header ? headers : NULL, &r));
+    char etag[HARNESS_ETAG_LEN + 1];
+    harness_etag(data, len, etag);
+    assert_mkfile_ok(&r, etag, g.file_key);
+    harness_upload_response_free(&r);
+    check_published(srv, &g, data, len, mime);
+    free(data);
+    free(auth);
+}
+
 static void test_scope_key_wins(void **state)
 {
     (void)state;
@@ -811,24 +835,7 @@ static void test_scope_key_wins(void **state)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         print_message("  mkfile with a %s naming another key -> the scope key\n", cases[i].what);
-        harness_grant_t g;
-        grant_ok(NULL, &g);
-        char *auth = auth_of(g.token);
-        size_t len = 1200 + i;
-        uint8_t *data = harness_pattern(len, 17 + (uint32_t)i);
-        char ctx[HARNESS_CTX_MAX];
-        put_block_checked(srv, auth, data, len, 0, len, ctx);
-        const char *const headers[] = {cases[i].header, NULL};
-        harness_upload_response_t r;
-        const char *const *extra = cases[i].header ? headers : NULL;
-        assert_true(harness_mkfile(srv, auth, (int64_t)len, cases[i].suffix, ctx, extra, &r));
-        char etag[HARNESS_ETAG_LEN + 1];
-        harness_etag(data, len, etag);
-        assert_mkfile_ok(&r, etag, g.file_key);
-        harness_upload_response_free(&r);
-        check_published(srv, &g, data, len, NULL);
-        free(data);
-        free(auth);
+        one_block_mkfile(1200 + i, 17 + (uint32_t)i, cases[i].suffix, cases[i].header, NULL);
     }
     free(key_pair);
     free(key_header);
@@ -852,24 +859,7 @@ static void test_mkfile_mime_type(void **state)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         print_message("  %s -> %s\n", cases[i].what, cases[i].mime);
-        harness_grant_t g;
-        grant_ok(NULL, &g);
-        char *auth = auth_of(g.token);
-        size_t len = 900 + i;
-        uint8_t *data = harness_pattern(len, 20 + (uint32_t)i);
-        char ctx[HARNESS_CTX_MAX];
-        put_block_checked(srv, auth, data, len, 0, len, ctx);
-        const char *const headers[] = {cases[i].header, NULL};
-        harness_upload_response_t r;
-        const char *const *extra = cases[i].header ? headers : NULL;
-        assert_true(harness_mkfile(srv, auth, (int64_t)len, cases[i].suffix, ctx, extra, &r));
-        char etag[HARNESS_ETAG_LEN + 1];
-        harness_etag(data, len, etag);
-        assert_mkfile_ok(&r, etag, g.file_key);
-        harness_upload_response_free(&r);
-        check_published(srv, &g, data, len, cases[i].mime);
-        free(data);
-        free(auth);
+        one_block_mkfile(900 + i, 20 + (uint32_t)i, cases[i].suffix, cases[i].header, cases[i].mime);
     }
     free(pair);
     free(b64);
