@@ -54,7 +54,6 @@ struct http_server {
     const api_ctx_t *api;
     const upload_ctx_t *upload;
     struct MHD_Daemon *daemon;
-    int listen_fd;
     EVP_MD *sha256;
     char request_id_prefix[13];
     atomic_ullong request_counter;
@@ -612,7 +611,6 @@ http_server_t *http_server_start(const config_t *cfg, const api_ctx_t *api, cons
     srv->cfg = cfg;
     srv->api = api;
     srv->upload = upload;
-    srv->listen_fd = listen_fd;
     srv->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     if (!srv->sha256 || !ids_random_hex(6, srv->request_id_prefix)) {
         snprintf(err, errlen, "OpenSSL initialisation failed");
@@ -639,11 +637,13 @@ fail:
 
 int http_server_drain(http_server_t *srv, int timeout_s)
 {
+    /* New requests are answered 503 with Connection: close from now on;
+     * the listening socket stays open until http_server_stop.  Not
+     * MHD_quiesce_daemon: with epoll and a thread pool it races a poll
+     * thread removing the same socket from its epoll set, and libmicrohttpd
+     * 0.9.75 then aborts the process ("Failed to remove listen FD from
+     * epoll set"); test_server_ops's quick SIGTERM rounds caught it. */
     atomic_store(&srv->draining, true);
-    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
-    srv->listen_fd = -1;
     int64_t deadline_ns = timeutil_monotonic_ns() + (int64_t)timeout_s * 1000000000;
     for (;;) {
         int left = atomic_load(&srv->in_flight);
