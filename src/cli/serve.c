@@ -26,6 +26,7 @@
 #include "common/workpool.h"
 #include "http/server.h"
 #include "store/store.h"
+#include "upload/digest.h"
 #include "upload/upload.h"
 
 #define SERVE_DEFAULT_ACCOUNT "default"
@@ -131,6 +132,7 @@ int cli_serve(int argc, char **argv)
     keycache_t *keys = NULL;
     workpool_t *upload_workers = NULL;
     blob_t *blob = NULL;
+    digest_cache_t *digests = NULL;
     upload_sweeper_t *sweeper = NULL;
     http_server_t *http = NULL;
     int fd = -1;
@@ -251,7 +253,11 @@ int cli_serve(int argc, char **argv)
     int64_t stale = blob->ops->staging_clear(blob);
     if (stale > 0)
         log_info("removed %lld staged objects left by an earlier run", (long long)stale);
-    upload_ctx_t upload = {.cfg = &cfg, .store = store, .blob = blob, .keys = keys, .workers = upload_workers};
+    digests = digest_cache_start(blob);
+    if (!digests)
+        goto out;
+    upload_ctx_t upload = {
+        .cfg = &cfg, .store = store, .blob = blob, .keys = keys, .workers = upload_workers, .digests = digests};
     if (store->ops->secret_get(store, "upload-ctx", upload.ctx_secret) != STORE_OK) {
         fprintf(stderr, "vodup serve: cannot read the server secret from the database\n");
         goto out;
@@ -301,6 +307,8 @@ out:
     workpool_free(upload_workers);
     upload_sweeper_stop(sweeper);
     http_server_stop(http);
+    /* After the poll threads and the upload workers, which use it. */
+    digest_cache_stop(digests);
     if (store)
         store->ops->close(store);
     if (blob)

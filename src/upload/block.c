@@ -17,6 +17,7 @@
 #include "common/encoding.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "upload/digest.h"
 #include "upload/upload_internal.h"
 
 /* The request's Key header (url-safe base64 of the key), decoded; NULL when absent or malformed. */
@@ -116,6 +117,8 @@ void block_begin(upload_call_t *call)
         return;
     }
     blob_t *blob = call->ctx->blob;
+    /* Before the bytes can change: an earlier background hash of this block is void. */
+    st->digest_gen = digest_block_opened(call->ctx->digests, st->ctx.block_id);
     int rc = blob->ops->block_open(blob, st->ctx.block_id, st->start, &call->writer);
     if (rc != BLOB_OK) {
         if (call->req.route == UPLOAD_ROUTE_BPUT && (rc == BLOB_NOT_FOUND || rc == BLOB_ERROR))
@@ -172,6 +175,8 @@ static void block_work(upload_call_t *call)
         return;
     }
     encoding_hex(md5, 16, md5_hex);
+    if (st->ctx.offset == st->ctx.block_size)
+        digest_block_done(call->ctx->digests, &st->ctx, st->digest_gen);
     upload_succeed_json(call, json_pack("{s:s,s:I,s:I,s:s}", "ctx", text, "offset", (json_int_t)st->ctx.offset,
                                         "crc32", (json_int_t)st->crc32, "checksum", md5_hex));
 }

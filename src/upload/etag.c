@@ -53,21 +53,50 @@ static bool etag_outer_add(etag_t *e, const uint8_t digest[ETAG_SHA1_LEN])
     return EVP_DigestUpdate(e->outer, digest, ETAG_SHA1_LEN) == 1;
 }
 
-/* Ends the current, full piece; called only when more bytes follow it, so
- * that a content of exactly 4 MiB stays a single piece. */
-static bool etag_next_piece(etag_t *e)
+/* Records a complete piece that more content follows. */
+static bool etag_push(etag_t *e, const uint8_t digest[ETAG_SHA1_LEN])
 {
-    uint8_t digest[ETAG_SHA1_LEN];
-    unsigned int n = 0;
-    if (EVP_DigestFinal_ex(e->piece, digest, &n) != 1 || n != ETAG_SHA1_LEN ||
-        EVP_DigestInit_ex2(e->piece, etag_sha1, NULL) != 1)
-        return false;
     if (e->pieces_done == 0)
         memcpy(e->first, digest, ETAG_SHA1_LEN);
     else if (!etag_outer_add(e, digest))
         return false;
     e->pieces_done++;
+    return true;
+}
+
+/* Ends the current, full piece; called only when more content follows it,
+ * so that a content of exactly 4 MiB stays a single piece. */
+static bool etag_next_piece(etag_t *e)
+{
+    if (e->held) {
+        /* Only the last piece may be short. */
+        if (e->held_len != ETAG_PIECE_SIZE || !etag_push(e, e->held_digest))
+            return false;
+        e->held = false;
+        return true;
+    }
+    uint8_t digest[ETAG_SHA1_LEN];
+    unsigned int n = 0;
+    if (EVP_DigestFinal_ex(e->piece, digest, &n) != 1 || n != ETAG_SHA1_LEN ||
+        EVP_DigestInit_ex2(e->piece, etag_sha1, NULL) != 1 || !etag_push(e, digest))
+        return false;
     e->piece_len = 0;
+    return true;
+}
+
+bool etag_add_piece(etag_t *e, const uint8_t digest[ETAG_SHA1_LEN], size_t len)
+{
+    if (!e->piece || len > ETAG_PIECE_SIZE)
+        return false;
+    if (e->held || e->piece_len == ETAG_PIECE_SIZE) {
+        if (!etag_next_piece(e))
+            return false;
+    } else if (e->piece_len != 0) {
+        return false; /* not on a piece boundary */
+    }
+    memcpy(e->held_digest, digest, ETAG_SHA1_LEN);
+    e->held_len = len;
+    e->held = true;
     return true;
 }
 
@@ -77,7 +106,7 @@ bool etag_update(etag_t *e, const void *data, size_t len)
     if (!e->piece)
         return false;
     while (len > 0) {
-        if (e->piece_len == ETAG_PIECE_SIZE && !etag_next_piece(e))
+        if ((e->held || e->piece_len == ETAG_PIECE_SIZE) && !etag_next_piece(e))
             return false;
         size_t n = ETAG_PIECE_SIZE - e->piece_len;
         if (n > len)
@@ -97,7 +126,11 @@ bool etag_final(etag_t *e, char out[ETAG_LEN + 1])
     uint8_t raw[1 + ETAG_SHA1_LEN];
     uint8_t last[ETAG_SHA1_LEN];
     unsigned int n = 0;
-    if (!e->piece || EVP_DigestFinal_ex(e->piece, last, &n) != 1 || n != ETAG_SHA1_LEN)
+    if (!e->piece)
+        goto out;
+    if (e->held)
+        memcpy(last, e->held_digest, ETAG_SHA1_LEN);
+    else if (EVP_DigestFinal_ex(e->piece, last, &n) != 1 || n != ETAG_SHA1_LEN)
         goto out;
     if (e->pieces_done == 0) {
         raw[0] = ETAG_SINGLE;

@@ -32,6 +32,9 @@ typedef struct etag {
     uint8_t first[20];    /* digest of piece 1, once it is complete */
     uint64_t pieces_done; /* complete pieces before the current one */
     size_t piece_len;     /* bytes of the current piece so far */
+    bool held;            /* the current piece came as a digest (etag_add_piece) */
+    uint8_t held_digest[20];
+    size_t held_len;
 } etag_t;
 
 /* Returns false (nothing to free) when OpenSSL fails. */
@@ -39,6 +42,12 @@ bool etag_init(etag_t *e);
 /* Any split of the content gives the same etag.  false on OpenSSL failure;
  * the state must then only be freed. */
 bool etag_update(etag_t *e, const void *data, size_t len);
+/* Adds a piece whose SHA-1 is already known (hashed earlier, elsewhere):
+ * the content so far must end on a piece boundary, and `len` is the
+ * piece's length, ETAG_PIECE_SIZE or, for the last piece only, less.
+ * false when the content is not at a boundary, after a short piece, or on
+ * OpenSSL failure. */
+bool etag_add_piece(etag_t *e, const uint8_t digest[20], size_t len);
 /* Writes the 28 characters and a NUL, and frees the state (also on failure). */
 bool etag_final(etag_t *e, char out[ETAG_LEN + 1]);
 /* Frees an etag that will not be finished; safe after etag_final and twice. */

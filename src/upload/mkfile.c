@@ -13,6 +13,7 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
+#include "upload/digest.h"
 #include "upload/mkfile_args.h"
 #include "upload/return_body.h"
 #include "upload/upload_internal.h"
@@ -189,13 +190,11 @@ static bool mkfile_return_members(upload_call_t *call, json_t *obj, const char *
     return ok;
 }
 
-typedef void (*mkfile_hash_fn)(void *state, const void *data, size_t len);
-
-/* Feeds the frozen blocks, in file order, to `update`. */
-static bool mkfile_read_blocks(blob_t *blob, const block_ctx_t *blocks, size_t count, char *buffer,
-                               mkfile_hash_fn update, void *state)
+/* Feeds blocks[from .. to), in file order, to `update`. */
+static bool mkfile_read_blocks(blob_t *blob, const block_ctx_t *blocks, size_t from, size_t to, char *buffer,
+                               bool (*update)(void *state, const void *data, size_t len), void *state)
 {
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = from; i < to; i++) {
         blob_reader_t *reader = NULL;
         if (blob->ops->block_read_open(blob, blocks[i].block_id, &reader) != BLOB_OK)
             return false;
@@ -204,11 +203,8 @@ static bool mkfile_read_blocks(blob_t *blob, const block_ctx_t *blocks, size_t c
             int64_t left = blocks[i].offset - off;
             size_t want = left > MKFILE_COPY_BUFFER ? MKFILE_COPY_BUFFER : (size_t)left;
             int64_t n = blob->ops->read_at(reader, buffer, want, off);
-            ok = n > 0;
-            if (ok) {
-                update(state, buffer, (size_t)n);
-                off += n;
-            }
+            ok = n > 0 && update(state, buffer, (size_t)n);
+            off += n;
         }
         blob->ops->reader_close(reader);
         if (!ok)
@@ -217,52 +213,90 @@ static bool mkfile_read_blocks(blob_t *blob, const block_ctx_t *blocks, size_t c
     return true;
 }
 
-static void mkfile_md5_update(void *state, const void *data, size_t len)
+static bool mkfile_md5_update(void *state, const void *data, size_t len)
 {
-    EVP_DigestUpdate(state, data, len);
+    return EVP_DigestUpdate(state, data, len) == 1;
 }
 
-static void mkfile_etag_update(void *state, const void *data, size_t len)
+static bool mkfile_etag_update(void *state, const void *data, size_t len)
 {
-    etag_update(state, data, len);
+    return etag_update(state, data, len);
 }
 
-/* The etag half of the hashing, on a thread of its own. */
-typedef struct mkfile_etag_job {
+/* The hashing left to mkfile after what the digest thread did. */
+typedef struct mkfile_hashing {
     upload_call_t *call;
-    char *buffer;
-    bool ok;
-} mkfile_etag_job_t;
+    digest_known_t known;
+    char *buffer; /* the etag half's own read buffer */
+    bool etag_ok;
+} mkfile_hashing_t;
+
+/* The etag: the digest thread's piece digests where a block starts and
+ * ends on piece boundaries (blocks are 4 MiB multiples but the last), the
+ * block's bytes otherwise. */
+static bool mkfile_etag(mkfile_hashing_t *h)
+{
+    upload_mkfile_state_t *st = &h->call->u.mkfile;
+    blob_t *blob = h->call->ctx->blob;
+    int64_t at = 0;
+    for (size_t i = 0; i < st->block_count; i++) {
+        int64_t len = st->blocks[i].offset;
+        bool aligned = at % (int64_t)ETAG_PIECE_SIZE == 0 &&
+                       (i + 1 == st->block_count || len % (int64_t)ETAG_PIECE_SIZE == 0);
+        const uint8_t *pieces = h->known.pieces[i];
+        if (pieces && aligned) {
+            for (int64_t off = 0, p = 0; off < len || (len == 0 && p == 0); off += (int64_t)ETAG_PIECE_SIZE, p++) {
+                int64_t piece = len - off < (int64_t)ETAG_PIECE_SIZE ? len - off : (int64_t)ETAG_PIECE_SIZE;
+                if (!etag_add_piece(&h->call->etag, pieces + p * DIGEST_SHA1_LEN, (size_t)piece))
+                    return false;
+            }
+        } else if (!mkfile_read_blocks(blob, st->blocks, i, i + 1, h->buffer, mkfile_etag_update, &h->call->etag)) {
+            return false;
+        }
+        at += len;
+    }
+    return true;
+}
 
 static void *mkfile_etag_main(void *arg)
 {
-    mkfile_etag_job_t *job = arg;
-    upload_mkfile_state_t *st = &job->call->u.mkfile;
-    job->ok = mkfile_read_blocks(job->call->ctx->blob, st->blocks, st->block_count, job->buffer, mkfile_etag_update,
-                                 &job->call->etag);
+    mkfile_hashing_t *h = arg;
+    h->etag_ok = mkfile_etag(h);
     return NULL;
 }
 
 /*
- * Hashes the frozen blocks: MD5 (registry, fileMd5) here and the etag's
- * SHA-1 pieces on a second thread, so that the client waits for the
- * slower of the two rather than their sum (the data is read twice, from
- * the page cache).
+ * Hashes the frozen blocks: MD5 (registry, fileMd5) and the etag's SHA-1
+ * pieces.  The digest thread has usually hashed all but the last block or
+ * two while they arrived; what it has not, this reads back: MD5 here and
+ * the etag on a second thread, so the client waits for the slower of the
+ * two rather than their sum.
  */
 static bool mkfile_hash_blocks(upload_call_t *call, char *buffer)
 {
     upload_mkfile_state_t *st = &call->u.mkfile;
-    mkfile_etag_job_t job = {.call = call, .buffer = malloc(MKFILE_COPY_BUFFER)};
+    mkfile_hashing_t h = {.call = call};
+    bool ok = false;
+    if (!digest_take(call->ctx->digests, st->blocks, st->block_count, call->md5, &h.known))
+        goto out;
+    h.buffer = malloc(MKFILE_COPY_BUFFER);
     pthread_t thread;
-    bool threaded = job.buffer && pthread_create(&thread, NULL, mkfile_etag_main, &job) == 0;
-    bool ok = mkfile_read_blocks(call->ctx->blob, st->blocks, st->block_count, buffer, mkfile_md5_update, call->md5);
-    if (threaded)
+    bool threaded = h.buffer && pthread_create(&thread, NULL, mkfile_etag_main, &h) == 0;
+    ok = mkfile_read_blocks(call->ctx->blob, st->blocks, h.known.md5_blocks, st->block_count, buffer,
+                            mkfile_md5_update, call->md5);
+    if (threaded) {
         pthread_join(thread, NULL);
-    else
-        job.ok = mkfile_read_blocks(call->ctx->blob, st->blocks, st->block_count, buffer, mkfile_etag_update,
-                                    &call->etag);
-    free(job.buffer);
-    if (!ok || !job.ok) {
+    } else {
+        h.buffer = h.buffer ? h.buffer : buffer;
+        h.etag_ok = mkfile_etag(&h);
+        if (h.buffer == buffer)
+            h.buffer = NULL;
+    }
+    ok = ok && h.etag_ok;
+out:
+    free(h.buffer);
+    digest_known_free(&h.known, st->block_count);
+    if (!ok) {
         upload_fail(call, 500, "Internal error.");
         return false;
     }

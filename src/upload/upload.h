@@ -30,6 +30,7 @@
 
 typedef struct keycache keycache_t;
 typedef struct workpool workpool_t;
+typedef struct digest_cache digest_cache_t;
 struct MHD_Connection;
 
 /* Bytes of a refused body that are read and dropped so that the client
@@ -43,6 +44,7 @@ typedef struct upload_ctx {
     blob_t *blob;
     keycache_t *keys;
     workpool_t *workers;           /* fsync, assembly, publish, registry writes */
+    digest_cache_t *digests;       /* background hashes of finished blocks (may be NULL) */
     unsigned char ctx_secret[32];  /* signs block ctx values (store secret "upload-ctx") */
 } upload_ctx_t;
 

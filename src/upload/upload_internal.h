@@ -30,6 +30,7 @@ typedef struct upload_block_state {
     block_ctx_t ctx; /* the block's new state (offset grows as bytes arrive) */
     int64_t start;   /* offset this request appends at */
     uint32_t crc32;
+    uint64_t digest_gen; /* from digest_block_opened */
 } upload_block_state_t;
 
 typedef struct upload_mkfile_state {

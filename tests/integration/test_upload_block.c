@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -482,11 +483,14 @@ static void test_chunk_retry(void **state)
     (void)state;
     static const struct {
         const char *what;
-        int kind; /* 0: resend the last chunk; 1: resend after the block completed; 2: resend corrected bytes */
+        /* 0: resend the last chunk; 1: resend after the block completed; 2: resend corrected bytes;
+         * 3: correct a block that was completed (and hashed in the background) with wrong bytes */
+        int kind;
     } cases[] = {
         {"the answer to chunk 2 was lost: send it again with the ctx before it", 0},
         {"after the block completed, send chunks 2 and 3 again from the ctx after chunk 1", 1},
         {"chunk 2 went wrong: send the right bytes with the ctx before it", 2},
+        {"the block completed with a wrong chunk 3 and was hashed: send 2 and 3 again", 3},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         print_message("  %s\n", cases[i].what);
@@ -503,8 +507,13 @@ static void test_chunk_retry(void **state)
         } else if (cases[i].kind == 1) {
             bput_ok(auth, a1.ctx, (int64_t)chunk, data + chunk, chunk, &a2);
             bput_ok(auth, a2.ctx, 2 * (int64_t)chunk, data + 2 * chunk, chunk, &a3);
-        } else {
+        } else if (cases[i].kind == 2) {
             bput_ok(auth, a1.ctx, (int64_t)chunk, junk, chunk, &a2);
+        } else {
+            bput_ok(auth, a1.ctx, (int64_t)chunk, data + chunk, chunk, &a2);
+            bput_ok(auth, a2.ctx, 2 * (int64_t)chunk, junk, chunk, &a3);
+            /* Time for the digest thread to hash the wrong block: mkfile must not use that. */
+            nanosleep(&(struct timespec){.tv_nsec = 300 * 1000 * 1000}, NULL);
         }
         /* The retry: cut back to a1's offset, continue from there. */
         bput_ok(auth, a1.ctx, (int64_t)chunk, data + chunk, chunk, &a2);

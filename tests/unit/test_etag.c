@@ -176,6 +176,64 @@ static void test_free_unfinished(void **state)
     assert_false(etag_update(&e, bytes, 1));
 }
 
+/* Pieces given as digests (the digest thread's work, etag_add_piece), mixed
+ * with pieces given as bytes, in every pattern: same etag as the bytes. */
+static void test_known_pieces(void **state)
+{
+    static const size_t lens[] = {1, 4 * MIB, 4 * MIB + 1, 8 * MIB, 13 * MIB + 12345};
+    size_t max = 13 * MIB + 12345;
+    uint8_t *data = malloc(max);
+    assert_non_null(data);
+    unsigned int seed = 7;
+    for (size_t i = 0; i < max; i++)
+        data[i] = (uint8_t)rand_r(&seed);
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        size_t len = lens[i], pieces = (len + 4 * MIB - 1) / (4 * MIB);
+        char want[ETAG_LEN + 1], got[ETAG_LEN + 1];
+        etag_reference(data, len, want);
+        /* Bit p of `mask` set: piece p goes as its digest. */
+        for (unsigned mask = 0; mask < (1u << pieces); mask++) {
+            etag_t e;
+            assert_true(etag_init(&e));
+            for (size_t p = 0; p < pieces; p++) {
+                size_t n = p + 1 < pieces ? 4 * MIB : len - p * 4 * MIB;
+                if (mask & (1u << p)) {
+                    uint8_t d[20];
+                    assert_int_equal(EVP_Digest(data + p * 4 * MIB, n, d, NULL, EVP_sha1(), NULL), 1);
+                    assert_true(etag_add_piece(&e, d, n));
+                } else {
+                    assert_true(etag_update(&e, data + p * 4 * MIB, n));
+                }
+            }
+            assert_true(etag_final(&e, got));
+            if (strcmp(got, want) != 0)
+                fail_msg("%zu bytes, mask %u: got %s, want %s", len, mask, got, want);
+        }
+    }
+    free(data);
+}
+
+/* A digest only on a piece boundary, and nothing after a short piece. */
+static void test_known_pieces_misplaced(void **state)
+{
+    static const uint8_t d[20], bytes[8];
+    etag_t e;
+    assert_true(etag_init(&e));
+    assert_true(etag_update(&e, bytes, sizeof(bytes)));
+    assert_false(etag_add_piece(&e, d, 4 * MIB)); /* mid-piece */
+    etag_free(&e);
+
+    assert_true(etag_init(&e));
+    assert_true(etag_add_piece(&e, d, 100));
+    assert_false(etag_add_piece(&e, d, 4 * MIB)); /* after a short piece */
+    assert_false(etag_update(&e, bytes, 1));
+    etag_free(&e);
+
+    assert_true(etag_init(&e));
+    assert_false(etag_add_piece(&e, d, 4 * MIB + 1)); /* longer than a piece */
+    etag_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +241,8 @@ int main(void)
         cmocka_unit_test(test_vectors_split),
         cmocka_unit_test(test_many_pieces),
         cmocka_unit_test(test_free_unfinished),
+        cmocka_unit_test(test_known_pieces),
+        cmocka_unit_test(test_known_pieces_misplaced),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
