@@ -131,6 +131,7 @@ int cli_serve(int argc, char **argv)
     workpool_t *readers = NULL;
     keycache_t *keys = NULL;
     workpool_t *upload_workers = NULL;
+    workpool_t *hashers = NULL;
     blob_t *blob = NULL;
     digest_cache_t *digests = NULL;
     upload_sweeper_t *sweeper = NULL;
@@ -242,7 +243,8 @@ int cli_serve(int argc, char **argv)
     readers = workpool_new((size_t)cfg.read_threads);
     keys = keycache_new(store, cfg.key_cache_ttl);
     upload_workers = workpool_new((size_t)cfg.upload_threads);
-    if (!rl || !readers || !keys || !upload_workers)
+    hashers = workpool_new((size_t)cfg.hash_threads);
+    if (!rl || !readers || !keys || !upload_workers || !hashers)
         goto out;
     const char *blob_dir = cfg.blob_dir[0] ? cfg.blob_dir : cfg.data_dir;
     blob = blob_local_open(blob_dir);
@@ -257,7 +259,8 @@ int cli_serve(int argc, char **argv)
     if (!digests)
         goto out;
     upload_ctx_t upload = {
-        .cfg = &cfg, .store = store, .blob = blob, .keys = keys, .workers = upload_workers, .digests = digests};
+        .cfg = &cfg, .store = store, .blob = blob, .keys = keys, .workers = upload_workers, .digests = digests,
+        .hashers = hashers};
     if (store->ops->secret_get(store, "upload-ctx", upload.ctx_secret) != STORE_OK) {
         fprintf(stderr, "vodup serve: cannot read the server secret from the database\n");
         goto out;
@@ -307,8 +310,9 @@ out:
     workpool_free(upload_workers);
     upload_sweeper_stop(sweeper);
     http_server_stop(http);
-    /* After the poll threads and the upload workers, which use it. */
+    /* After the poll threads and the upload workers, which use them. */
     digest_cache_stop(digests);
+    workpool_free(hashers);
     if (store)
         store->ops->close(store);
     if (blob)

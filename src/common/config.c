@@ -66,6 +66,8 @@ static const config_option_t config_options[] = {
      "seconds an unfinished block (and its ctx) is kept after its last write; then swept"},
     {"upload-threads", CONFIG_INT, OFF(upload_threads), "4", 1, 256,
      "threads for fsync, assembling and publishing uploads, so they never stall HTTP"},
+    {"hash-threads", CONFIG_INT, OFF(hash_threads), "2", 1, 256,
+     "threads that compute each chunk's MD5 while HTTP threads receive and write it"},
     {"playback", CONFIG_STR, OFF(playback), "public", 0, 0,
      "GET/HEAD /<fileKey> serves published objects: public or off"},
     {"log-level", CONFIG_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error"},

@@ -42,6 +42,7 @@ typedef struct config {
     int64_t max_block_size;     /* bytes */
     int64_t block_max_age;      /* seconds */
     int64_t upload_threads;
+    int64_t hash_threads;
     char *playback;             /* "public" or "off" */
     char *log_level;            /* debug|info|warn|error */
     bool access_log;

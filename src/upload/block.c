@@ -133,7 +133,9 @@ void block_begin(upload_call_t *call)
         upload_fail_blob(call, rc);
         return;
     }
-    if (!upload_hash_begin(call, false)) {
+    if (call->ctx->hashers)
+        st->follow = hash_follow_start(call->ctx->hashers, blob, st->ctx.block_id, st->start);
+    if (!st->follow && !upload_hash_begin(call, false)) {
         upload_fail(call, 500, "Internal error.");
         return;
     }
@@ -150,7 +152,16 @@ bool block_body(upload_call_t *call, const char *data, size_t len)
     }
     upload_mark_uploading(call);
     st->crc32 = (uint32_t)crc32(st->crc32, (const Bytef *)data, (uInt)len);
-    upload_payload(call, data, len);
+    if (!st->follow) {
+        upload_payload(call, data, len);
+        return true;
+    }
+    call->received += (int64_t)len;
+    int rc = call->ctx->blob->ops->write(call->writer, data, len);
+    if (rc != BLOB_OK)
+        upload_fail_blob(call, rc);
+    else
+        hash_follow_written(st->follow, len);
     return true;
 }
 
@@ -158,7 +169,7 @@ static void block_work(upload_call_t *call)
 {
     upload_block_state_t *st = &call->u.block;
     blob_t *blob = call->ctx->blob;
-    int rc = blob->ops->sync(call->writer);
+    int rc = blob->ops->sync(call->writer); /* while the hashing thread finishes the MD5 */
     blob->ops->writer_close(call->writer);
     call->writer = NULL;
     if (rc != BLOB_OK) {
@@ -170,7 +181,9 @@ static void block_work(upload_call_t *call)
     unsigned char md5[EVP_MAX_MD_SIZE];
     unsigned int md5_len = 0;
     char md5_hex[33];
-    if (!block_ctx_encode(&st->ctx, call->ctx->ctx_secret, text) || !EVP_DigestFinal_ex(call->md5, md5, &md5_len)) {
+    bool hashed = st->follow ? hash_follow_finish(st->follow, md5) : EVP_DigestFinal_ex(call->md5, md5, &md5_len) == 1;
+    st->follow = NULL;
+    if (!hashed || !block_ctx_encode(&st->ctx, call->ctx->ctx_secret, text)) {
         upload_fail(call, 500, "Internal error.");
         return;
     }
@@ -198,6 +211,12 @@ void block_discard(upload_call_t *call)
         blob->ops->writer_close(call->writer);
         call->writer = NULL;
     }
+}
+
+void block_free(upload_call_t *call)
+{
+    hash_follow_cancel(call->u.block.follow);
+    call->u.block.follow = NULL;
 }
 
 void block_finish(upload_call_t *call)

@@ -448,8 +448,11 @@ void upload_call_free(upload_call_t *call)
         form_free(call);
     if (call->req.route == UPLOAD_ROUTE_MKFILE)
         mkfile_free(call);
-    if ((call->req.route == UPLOAD_ROUTE_MKBLK || call->req.route == UPLOAD_ROUTE_BPUT) && call->failed)
-        block_discard(call);
+    if (call->req.route == UPLOAD_ROUTE_MKBLK || call->req.route == UPLOAD_ROUTE_BPUT) {
+        block_free(call);
+        if (call->failed)
+            block_discard(call);
+    }
     if (call->writer)
         call->ctx->blob->ops->writer_close(call->writer);
     EVP_MD_CTX_free(call->md5);

@@ -45,6 +45,7 @@ typedef struct upload_ctx {
     keycache_t *keys;
     workpool_t *workers;           /* fsync, assembly, publish, registry writes */
     digest_cache_t *digests;       /* background hashes of finished blocks (may be NULL) */
+    workpool_t *hashers;           /* chunk MD5s alongside the poll threads (may be NULL) */
     unsigned char ctx_secret[32];  /* signs block ctx values (store secret "upload-ctx") */
 } upload_ctx_t;
 

@@ -12,6 +12,7 @@
 #include "common/buf.h"
 #include "upload/block_ctx.h"
 #include "upload/etag.h"
+#include "upload/hash_follow.h"
 #include "upload/upload.h"
 
 #define UPLOAD_MAX_XVARS 32
@@ -31,6 +32,7 @@ typedef struct upload_block_state {
     int64_t start;   /* offset this request appends at */
     uint32_t crc32;
     uint64_t digest_gen; /* from digest_block_opened */
+    hash_follow_t *follow; /* the chunk's MD5, on a hashing thread (NULL: call->md5 inline) */
 } upload_block_state_t;
 
 typedef struct upload_mkfile_state {
@@ -139,6 +141,8 @@ bool block_body(upload_call_t *call, const char *data, size_t len);
 void block_finish(upload_call_t *call);
 /* After a refused chunk: drops the bytes it wrote. */
 void block_discard(upload_call_t *call);
+/* Stops the chunk's hashing thread work, before the block may change. */
+void block_free(upload_call_t *call);
 
 void mkfile_begin(upload_call_t *call);
 bool mkfile_body(upload_call_t *call, const char *data, size_t len);

@@ -1,0 +1,128 @@
+/* hash_follow: a chunk's MD5 on a hashing thread; see hash_follow.h. */
+#include "upload/hash_follow.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "common/workpool.h"
+
+#define HASH_FOLLOW_BUFFER (128 * 1024)
+/* Written but unhashed bytes that are worth waking a hashing thread for;
+ * a smaller rest is hashed by hash_follow_finish. */
+#define HASH_FOLLOW_MIN (128 * 1024)
+
+struct hash_follow {
+    workpool_t *pool;
+    blob_t *blob;
+    blob_reader_t *reader;
+    EVP_MD_CTX *md5;
+    pthread_mutex_t mu;
+    pthread_cond_t idle;
+    int64_t written; /* block offset up to which bytes are written */
+    int64_t hashed;  /* block offset up to which they are hashed */
+    bool running;    /* a job is queued or running */
+    bool stop;       /* cancelled: the job ends at its next step */
+    bool failed;     /* a read-back failed */
+    char buffer[HASH_FOLLOW_BUFFER];
+};
+
+/* Hashes [hashed, written) in buffer-sized steps, without the lock while
+ * reading and hashing; returns when caught up, stopped or failed. */
+static void hash_follow_catch_up(hash_follow_t *f)
+{
+    while (!f->stop && !f->failed && f->hashed < f->written) {
+        int64_t from = f->hashed;
+        size_t n = f->written - from > HASH_FOLLOW_BUFFER ? HASH_FOLLOW_BUFFER : (size_t)(f->written - from);
+        pthread_mutex_unlock(&f->mu);
+        bool ok = f->blob->ops->read_at(f->reader, f->buffer, n, from) == (int64_t)n &&
+                  EVP_DigestUpdate(f->md5, f->buffer, n) == 1;
+        pthread_mutex_lock(&f->mu);
+        if (ok)
+            f->hashed += (int64_t)n;
+        else
+            f->failed = true;
+    }
+}
+
+static void hash_follow_job(void *arg)
+{
+    hash_follow_t *f = arg;
+    pthread_mutex_lock(&f->mu);
+    hash_follow_catch_up(f);
+    f->running = false;
+    pthread_cond_broadcast(&f->idle);
+    pthread_mutex_unlock(&f->mu);
+}
+
+static void hash_follow_free(hash_follow_t *f)
+{
+    if (f->reader)
+        f->blob->ops->reader_close(f->reader);
+    EVP_MD_CTX_free(f->md5);
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->idle);
+    free(f);
+}
+
+hash_follow_t *hash_follow_start(workpool_t *pool, blob_t *blob, const char *block_id, int64_t start)
+{
+    hash_follow_t *f = calloc(1, sizeof(*f));
+    if (!f)
+        return NULL;
+    f->pool = pool;
+    f->blob = blob;
+    f->written = f->hashed = start;
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->idle, NULL);
+    f->md5 = EVP_MD_CTX_new();
+    if (!f->md5 || EVP_DigestInit_ex(f->md5, EVP_md5(), NULL) != 1 ||
+        blob->ops->block_read_open(blob, block_id, &f->reader) != BLOB_OK) {
+        hash_follow_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+void hash_follow_written(hash_follow_t *f, size_t bytes)
+{
+    pthread_mutex_lock(&f->mu);
+    f->written += (int64_t)bytes;
+    if (!f->running && !f->failed && f->written - f->hashed >= HASH_FOLLOW_MIN) {
+        f->running = true;
+        if (!workpool_submit(f->pool, hash_follow_job, f))
+            f->running = false; /* hash_follow_finish does it all */
+    }
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* With the lock held: waits until no job holds f. */
+static void hash_follow_wait(hash_follow_t *f)
+{
+    while (f->running)
+        pthread_cond_wait(&f->idle, &f->mu);
+}
+
+bool hash_follow_finish(hash_follow_t *f, unsigned char md5[16])
+{
+    pthread_mutex_lock(&f->mu);
+    hash_follow_wait(f);
+    hash_follow_catch_up(f);
+    bool ok = !f->failed;
+    pthread_mutex_unlock(&f->mu);
+    unsigned int len = 0;
+    ok = ok && EVP_DigestFinal_ex(f->md5, md5, &len) == 1 && len == 16;
+    hash_follow_free(f);
+    return ok;
+}
+
+void hash_follow_cancel(hash_follow_t *f)
+{
+    if (!f)
+        return;
+    pthread_mutex_lock(&f->mu);
+    f->stop = true;
+    hash_follow_wait(f);
+    pthread_mutex_unlock(&f->mu);
+    hash_follow_free(f);
+}
