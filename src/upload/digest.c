@@ -202,18 +202,49 @@ out:
     return gen;
 }
 
-static void digest_enqueue(digest_cache_t *dc, digest_entry_t *e, uint64_t gen)
+/* Takes a queued entry out of the queue (it stays marked queued). */
+static void digest_queue_unlink(digest_cache_t *dc, digest_entry_t *e)
+{
+    digest_entry_t *prev = NULL;
+    for (digest_entry_t *q = dc->qhead; q && q != e; q = q->qnext)
+        prev = q;
+    if (prev)
+        prev->qnext = e->qnext;
+    else
+        dc->qhead = e->qnext;
+    if (dc->qtail == e)
+        dc->qtail = prev;
+    e->qnext = NULL;
+}
+
+/*
+ * Queues e for generation gen.  `first`: at the head, because it is the
+ * next block of its key's running MD5.  That MD5 is the part mkfile cannot
+ * spread over threads, so the thread keeps it as far ahead as it can and
+ * leaves the pieces of blocks that came early for later.
+ */
+static void digest_enqueue(digest_cache_t *dc, digest_entry_t *e, uint64_t gen, bool first)
 {
     e->queued_gen = gen;
-    if (e->queued)
-        return; /* already in line: it is hashed for the newer generation */
+    if (e->queued) {
+        if (!first || dc->qhead == e)
+            return; /* already in line: it is hashed for the newer generation */
+        digest_queue_unlink(dc, e);
+    }
     e->queued = true;
-    e->qnext = NULL;
-    if (dc->qtail)
-        dc->qtail->qnext = e;
-    else
+    if (first) {
+        e->qnext = dc->qhead;
         dc->qhead = e;
-    dc->qtail = e;
+        if (!dc->qtail)
+            dc->qtail = e;
+    } else {
+        e->qnext = NULL;
+        if (dc->qtail)
+            dc->qtail->qnext = e;
+        else
+            dc->qhead = e;
+        dc->qtail = e;
+    }
     pthread_cond_signal(&dc->work);
 }
 
@@ -227,18 +258,21 @@ void digest_block_done(digest_cache_t *dc, const block_ctx_t *blk, uint64_t gen)
         memcpy(e->key_hash, blk->key_hash, sizeof(e->key_hash));
         e->index = blk->index;
         e->length = blk->offset;
-        digest_enqueue(dc, e, gen);
+        const digest_chain_t *c = blk->index > 0 ? digest_chain_find(dc, blk->key_hash) : NULL;
+        digest_enqueue(dc, e, gen, blk->index == 0 || (c && c->next_index == blk->index));
     }
     pthread_mutex_unlock(&dc->mu);
 }
 
-/* After a chain grew: the block that comes next may have completed early. */
+/* After a chain grew: the block that comes next may have completed early
+ * (hashed for its pieces, or still in line). */
 static void digest_catch_up(digest_cache_t *dc, const digest_chain_t *c)
 {
     for (digest_entry_t *e = dc->newest; e; e = e->older) {
-        if (e->hashed && !e->dead && !e->queued && e != dc->current && e->index == c->next_index &&
-            memcmp(e->key_hash, c->key_hash, 8) == 0) {
-            digest_enqueue(dc, e, e->gen);
+        if (!e->dead && e != dc->current && e->index == c->next_index && memcmp(e->key_hash, c->key_hash, 8) == 0 &&
+            (e->hashed || (e->queued && e->queued_gen == e->gen))) {
+            /* Hashed already (pieces only): again for the MD5; or waiting in line: now. */
+            digest_enqueue(dc, e, e->gen, true);
             return;
         }
     }
