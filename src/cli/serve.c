@@ -243,7 +243,8 @@ int cli_serve(int argc, char **argv)
     readers = workpool_new((size_t)cfg.read_threads);
     keys = keycache_new(store, cfg.key_cache_ttl);
     upload_workers = workpool_new((size_t)cfg.upload_threads);
-    hashers = workpool_new((size_t)cfg.hash_threads);
+    /* Bulk hashing yields to the HTTP threads, which answer API calls, when CPU is short. */
+    hashers = workpool_new_nice((size_t)cfg.hash_threads, UPLOAD_HASH_NICE);
     if (!rl || !readers || !keys || !upload_workers || !hashers)
         goto out;
     const char *blob_dir = cfg.blob_dir[0] ? cfg.blob_dir : cfg.data_dir;

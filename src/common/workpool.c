@@ -1,8 +1,11 @@
 /* workpool: threads running queued jobs; see workpool.h. */
+#define _GNU_SOURCE /* gettid */
 #include "common/workpool.h"
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 typedef struct workpool_job {
     struct workpool_job *next;
@@ -15,13 +18,23 @@ struct workpool {
     pthread_cond_t cv;
     workpool_job_t *head, *tail;
     bool stopping;
+    int nice;
     size_t count;
     pthread_t threads[];
 };
 
+void workpool_lower_priority(int nice)
+{
+    /* On Linux a thread id names just that thread: the rest of the process keeps its priority.
+     * Raising one's own nice value needs no privilege; failing to is harmless. */
+    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), nice);
+}
+
 static void *workpool_main(void *arg)
 {
     workpool_t *wp = arg;
+    if (wp->nice)
+        workpool_lower_priority(wp->nice);
     for (;;) {
         pthread_mutex_lock(&wp->mu);
         while (!wp->head && !wp->stopping)
@@ -42,9 +55,15 @@ static void *workpool_main(void *arg)
 
 workpool_t *workpool_new(size_t threads)
 {
+    return workpool_new_nice(threads, 0);
+}
+
+workpool_t *workpool_new_nice(size_t threads, int nice)
+{
     workpool_t *wp = calloc(1, sizeof(*wp) + threads * sizeof(pthread_t));
     if (!wp)
         return NULL;
+    wp->nice = nice;
     pthread_mutex_init(&wp->mu, NULL);
     pthread_cond_init(&wp->cv, NULL);
     for (; wp->count < threads; wp->count++)

@@ -15,6 +15,11 @@ typedef struct workpool workpool_t;
 typedef void (*workpool_fn)(void *arg);
 
 workpool_t *workpool_new(size_t threads);
+/* The same, with threads at nice value `nice` (1..19: yield the CPU to the
+ * process's other threads when it is scarce), for bulk background work. */
+workpool_t *workpool_new_nice(size_t threads, int nice);
+/* Sets the calling thread's nice value (only that thread's). */
+void workpool_lower_priority(int nice);
 /* Runs every job still queued, then stops the threads and frees the pool. */
 void workpool_free(workpool_t *wp);
 /* Queues fn(arg).  False (and fn is not run) when out of memory or stopping. */

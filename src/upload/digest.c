@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/workpool.h"
+#include "upload/upload.h"
 #include "upload/etag.h"
 
 #define DIGEST_BUCKETS 4096               /* power of two */
@@ -439,6 +441,7 @@ static void digest_commit(digest_cache_t *dc, digest_entry_t *e, uint64_t gen, d
 static void *digest_main(void *arg)
 {
     digest_cache_t *dc = arg;
+    workpool_lower_priority(UPLOAD_HASH_NICE);
     char *buffer = malloc(DIGEST_READ_BUFFER);
     EVP_MD_CTX *sha1 = EVP_MD_CTX_new();
     pthread_mutex_lock(&dc->mu);

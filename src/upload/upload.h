@@ -37,6 +37,11 @@ struct MHD_Connection;
  * sees its error; past this the connection is cut. */
 #define UPLOAD_DRAIN_LIMIT (64 * 1024 * 1024)
 
+/* Nice value of the hashing threads (hash_follow, digest): under CPU
+ * contention they give way to the HTTP threads, so API calls stay fast
+ * while uploads saturate the machine. */
+#define UPLOAD_HASH_NICE 10
+
 /* Shared by all calls; read-only after start-up. */
 typedef struct upload_ctx {
     const config_t *cfg;
