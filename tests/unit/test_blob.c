@@ -8,7 +8,7 @@
  * Each test opens a fresh store in its own mkdtemp directory under /tmp and
  * removes it afterwards.
  */
-#define _GNU_SOURCE /* nftw */
+#define _GNU_SOURCE /* nftw, in unit_tmpdir.h */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +17,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 
 #include "blob/blob.h"
 #include "common/timeutil.h"
+#include "unit_tmpdir.h"
 
 #define ID_A "0123456789abcdef0123456789abcdef"
 #define ID_B "ab000000000000000000000000000001"
@@ -46,8 +46,7 @@ static int setup(void **state)
     fixture_t *f = calloc(1, sizeof(*f));
     if (!f)
         return -1;
-    snprintf(f->tmp, sizeof(f->tmp), "/tmp/vodup-test-blob-XXXXXX");
-    if (!mkdtemp(f->tmp)) {
+    if (!unit_tmpdir_make(f->tmp, sizeof(f->tmp), "blob")) {
         free(f);
         return -1;
     }
@@ -64,20 +63,12 @@ static int setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     fixture_t *f = *state;
     if (f->blob)
         f->blob->ops->close(f->blob);
-    nftw(f->tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    unit_tmpdir_remove(f->tmp);
     free(f);
     return 0;
 }

@@ -8,14 +8,13 @@
  * Each test opens a fresh store in its own mkdtemp directory under /tmp and
  * removes it afterwards.
  */
-#define _GNU_SOURCE /* nftw */
+#define _GNU_SOURCE /* nftw, in unit_tmpdir.h */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 
 #include "blob/blob.h"
 #include "upload/digest.h"
+#include "unit_tmpdir.h"
 
 #define MIB ((size_t)1 << 20)
 #define PIECE (4 * MIB)
@@ -39,8 +39,7 @@ static int setup(void **state)
     fixture_t *f = calloc(1, sizeof(*f));
     if (!f)
         return -1;
-    snprintf(f->tmp, sizeof(f->tmp), "/tmp/vodup-test-digest-XXXXXX");
-    if (!mkdtemp(f->tmp)) {
+    if (!unit_tmpdir_make(f->tmp, sizeof(f->tmp), "digest")) {
         free(f);
         return -1;
     }
@@ -50,21 +49,13 @@ static int setup(void **state)
     return f->dc ? 0 : -1;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     fixture_t *f = *state;
     digest_cache_stop(f->dc);
     if (f->blob)
         f->blob->ops->close(f->blob);
-    nftw(f->tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    unit_tmpdir_remove(f->tmp);
     free(f);
     return 0;
 }

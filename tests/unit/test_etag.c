@@ -103,6 +103,16 @@ static void test_vectors_split(void **state)
     }
 }
 
+/* len bytes from rand_r(seed): contents that differ from piece to piece. */
+static uint8_t *random_bytes(size_t len, unsigned int seed)
+{
+    uint8_t *data = malloc(len);
+    assert_non_null(data);
+    for (size_t i = 0; i < len; i++)
+        data[i] = (uint8_t)rand_r(&seed);
+    return data;
+}
+
 /* The formula of section 6, written out with one-shot SHA-1s. */
 static void etag_reference(const uint8_t *data, size_t len, char out[ETAG_LEN + 1])
 {
@@ -137,12 +147,7 @@ static void test_many_pieces(void **state)
     static const size_t lens[] = {8 * MIB, 8 * MIB + 1, 12 * MIB - 1, 13 * MIB + 12345};
     static const size_t sizes[] = {0};
     static const size_t boundary[] = {4 * MIB - 1, 2};
-    size_t max = 13 * MIB + 12345;
-    uint8_t *data = malloc(max);
-    assert_non_null(data);
-    unsigned int seed = 42;
-    for (size_t i = 0; i < max; i++)
-        data[i] = (uint8_t)rand_r(&seed);
+    uint8_t *data = random_bytes(13 * MIB + 12345, 42);
     for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
         char want[ETAG_LEN + 1], got[ETAG_LEN + 1];
         etag_reference(data, lens[i], want);
@@ -181,12 +186,7 @@ static void test_free_unfinished(void **state)
 static void test_known_pieces(void **state)
 {
     static const size_t lens[] = {1, 4 * MIB, 4 * MIB + 1, 8 * MIB, 13 * MIB + 12345};
-    size_t max = 13 * MIB + 12345;
-    uint8_t *data = malloc(max);
-    assert_non_null(data);
-    unsigned int seed = 7;
-    for (size_t i = 0; i < max; i++)
-        data[i] = (uint8_t)rand_r(&seed);
+    uint8_t *data = random_bytes(13 * MIB + 12345, 7);
     for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
         size_t len = lens[i], pieces = (len + 4 * MIB - 1) / (4 * MIB);
         char want[ETAG_LEN + 1], got[ETAG_LEN + 1];

@@ -6,14 +6,13 @@
  * follower cancelled mid-way, or whose pool is busy, is freed cleanly (the
  * sanitizer build checks the memory).
  */
-#define _GNU_SOURCE /* nftw */
+#define _GNU_SOURCE /* nftw, in unit_tmpdir.h */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include "blob/blob.h"
 #include "common/workpool.h"
 #include "upload/hash_follow.h"
+#include "unit_tmpdir.h"
 
 #define ID "0123456789abcdef0123456789abcdef"
 #define LEN (3 * 1024 * 1024 + 12345)
@@ -40,8 +40,7 @@ static int setup(void **state)
     if (!f)
         return -1;
     *state = f;
-    snprintf(f->tmp, sizeof(f->tmp), "/tmp/vodup-test-follow-XXXXXX");
-    if (!mkdtemp(f->tmp))
+    if (!unit_tmpdir_make(f->tmp, sizeof(f->tmp), "follow"))
         return -1;
     f->blob = blob_local_open(f->tmp);
     f->pool = workpool_new(2);
@@ -54,14 +53,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     fixture_t *f = *state;
@@ -69,7 +60,7 @@ static int teardown(void **state)
         workpool_free(f->pool);
     if (f->blob)
         f->blob->ops->close(f->blob);
-    nftw(f->tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    unit_tmpdir_remove(f->tmp);
     free(f->data);
     free(f);
     return 0;

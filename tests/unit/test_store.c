@@ -6,7 +6,7 @@
  * store's own operations cannot reach yet (processing, ready) and builds
  * databases of an older schema for the migration tests.
  */
-#define _GNU_SOURCE /* nftw */
+#define _GNU_SOURCE /* nftw, in unit_tmpdir.h */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,7 +14,6 @@
 #include <cmocka.h>
 
 #include <ctype.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 
 #include "common/ids.h"
 #include "store/store.h"
+#include "unit_tmpdir.h"
 
 typedef struct fixture {
     char dir[64];
@@ -43,8 +43,7 @@ static int setup(void **state)
     fixture_t *f = calloc(1, sizeof(*f));
     if (!f)
         return -1;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/vodup-test-store-XXXXXX");
-    if (!mkdtemp(f->dir)) {
+    if (!unit_tmpdir_make(f->dir, sizeof(f->dir), "store")) {
         free(f);
         return -1;
     }
@@ -59,20 +58,12 @@ static int setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     fixture_t *f = *state;
     if (f->store)
         f->store->ops->close(f->store);
-    nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    unit_tmpdir_remove(f->dir);
     free(f);
     return 0;
 }
