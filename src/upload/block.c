@@ -169,6 +169,7 @@ static void block_work(upload_call_t *call)
 {
     upload_block_state_t *st = &call->u.block;
     blob_t *blob = call->ctx->blob;
+    upload_mark_wait(call); /* an answered chunk has its video "uploading" already */
     int rc = blob->ops->sync(call->writer); /* while the hashing thread finishes the MD5 */
     blob->ops->writer_close(call->writer);
     call->writer = NULL;

@@ -6,6 +6,7 @@
 #include "upload/upload.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -136,19 +137,41 @@ bool upload_check_size(upload_call_t *call, int64_t size)
     return true;
 }
 
-typedef struct upload_mark_job {
+/* The queued created -> uploading write of a call, shared by the call and
+ * the job (freed by whichever lets go last). */
+struct upload_mark {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    int refs;
     store_t *store;
     int64_t account_id;
     char video_id[40];
-} upload_mark_job_t;
+};
+
+static void upload_mark_release(upload_mark_t *m)
+{
+    pthread_mutex_lock(&m->mu);
+    int left = --m->refs;
+    pthread_mutex_unlock(&m->mu);
+    if (left > 0)
+        return;
+    pthread_mutex_destroy(&m->mu);
+    pthread_cond_destroy(&m->cv);
+    free(m);
+}
 
 static void upload_mark_run(void *arg)
 {
-    upload_mark_job_t *job = arg;
-    int rc = job->store->ops->video_set_uploading(job->store, job->account_id, job->video_id);
+    upload_mark_t *m = arg;
+    int rc = m->store->ops->video_set_uploading(m->store, m->account_id, m->video_id);
     if (rc != STORE_OK && rc != STORE_NOT_FOUND)
-        log_warn("video %s: cannot record status uploading: %s", job->video_id, store_rc_name(rc));
-    free(job);
+        log_warn("video %s: cannot record status uploading: %s", m->video_id, store_rc_name(rc));
+    pthread_mutex_lock(&m->mu);
+    m->done = true;
+    pthread_cond_broadcast(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+    upload_mark_release(m);
 }
 
 void upload_mark_uploading(upload_call_t *call)
@@ -158,14 +181,33 @@ void upload_mark_uploading(upload_call_t *call)
     call->marked_uploading = true;
     if (strcmp(call->video.status, "created") != 0 && strcmp(call->video.status, "failed") != 0)
         return;
-    upload_mark_job_t *job = calloc(1, sizeof(*job));
-    if (!job)
+    upload_mark_t *m = calloc(1, sizeof(*m));
+    if (!m)
         return;
-    job->store = call->ctx->store;
-    job->account_id = call->key.account_id;
-    snprintf(job->video_id, sizeof(job->video_id), "%s", call->video.video_id);
-    if (!workpool_submit(call->ctx->workers, upload_mark_run, job))
-        free(job);
+    pthread_mutex_init(&m->mu, NULL);
+    pthread_cond_init(&m->cv, NULL);
+    m->refs = 2;
+    m->store = call->ctx->store;
+    m->account_id = call->key.account_id;
+    snprintf(m->video_id, sizeof(m->video_id), "%s", call->video.video_id);
+    call->mark = m;
+    if (!workpool_submit(call->ctx->workers, upload_mark_run, m)) {
+        m->done = true;
+        upload_mark_release(m);
+    }
+}
+
+void upload_mark_wait(upload_call_t *call)
+{
+    /* The job was queued before the work that waits here, on the same
+     * first-in first-out pool, so it has started already: no deadlock. */
+    upload_mark_t *m = call->mark;
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->mu);
+    while (!m->done)
+        pthread_cond_wait(&m->cv, &m->mu);
+    pthread_mutex_unlock(&m->mu);
 }
 
 static char *upload_strndup(const char *s, size_t len)
@@ -288,6 +330,7 @@ bool upload_publish(upload_call_t *call, const char *md5_hex, const char *etag, 
     store_t *store = ctx->store;
     char *old_object = NULL;
     bool ok = false;
+    upload_mark_wait(call); /* its "uploading" must not land after what is written here */
     if (call->video.expected_md5 && strcasecmp(call->video.expected_md5, md5_hex) != 0) {
         static const char reason[] = "The uploaded content does not match fileMd5.";
         blob->ops->writer_close(call->writer);
@@ -455,6 +498,8 @@ void upload_call_free(upload_call_t *call)
     }
     if (call->writer)
         call->ctx->blob->ops->writer_close(call->writer);
+    if (call->mark)
+        upload_mark_release(call->mark);
     EVP_MD_CTX_free(call->md5);
     if (call->etag_ready)
         etag_free(&call->etag);

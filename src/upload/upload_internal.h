@@ -19,6 +19,8 @@
 #define UPLOAD_MAX_FIELD 4096        /* token, key, mimeType, x:* values */
 #define UPLOAD_MAX_MKFILE_BODY (4 << 20)
 
+typedef struct upload_mark upload_mark_t;
+
 /* Per-route state. */
 typedef struct upload_form_state {
     struct MHD_PostProcessor *pp;
@@ -68,6 +70,7 @@ struct upload_call {
     int64_t received;  /* payload bytes (the file part, or the chunk) */
     uint64_t drained;  /* bytes discarded after an error */
     bool marked_uploading;
+    upload_mark_t *mark; /* the queued "uploading" write, shared with its job */
 
     union {
         upload_form_state_t form;
@@ -104,6 +107,9 @@ bool upload_check_overwrite(upload_call_t *call);
 bool upload_check_size(upload_call_t *call, int64_t size);
 /* Queues (without waiting) the created -> uploading transition. */
 void upload_mark_uploading(upload_call_t *call);
+/* Waits until that transition is written (on a worker; a no-op when none
+ * was queued), so that a status written next is not overtaken by it. */
+void upload_mark_wait(upload_call_t *call);
 /* Adds an x:name variable / sets mimeType (copies). */
 bool upload_add_xvar(upload_call_t *call, const char *name, const char *value, size_t value_len);
 bool upload_set_mime_type(upload_call_t *call, const char *value, size_t len);
