@@ -378,7 +378,7 @@ static bool digest_next(digest_cache_t *dc, digest_job_t *job, digest_entry_t **
         job->want_pieces = !e->hashed;
         digest_chain_t *c = e->index >= 0 ? digest_chain_find(dc, e->key_hash) : NULL;
         *chain_id = 0;
-        if (e->index == 0 || (c && c->next_index == e->index && !e->chain_id)) {
+        if (e->index == 0 || (c && c->next_index == e->index && e->chain_id != c->id)) {
             job->md5 = EVP_MD_CTX_new();
             bool ok = job->md5 && (e->index == 0 ? EVP_DigestInit_ex(job->md5, EVP_md5(), NULL) == 1
                                                  : EVP_MD_CTX_copy_ex(job->md5, c->md5) == 1);
