@@ -152,15 +152,7 @@ bool block_body(upload_call_t *call, const char *data, size_t len)
     }
     upload_mark_uploading(call);
     st->crc32 = (uint32_t)crc32(st->crc32, (const Bytef *)data, (uInt)len);
-    if (!st->follow) {
-        upload_payload(call, data, len);
-        return true;
-    }
-    call->received += (int64_t)len;
-    int rc = call->ctx->blob->ops->write(call->writer, data, len);
-    if (rc != BLOB_OK)
-        upload_fail_blob(call, rc);
-    else
+    if (upload_payload(call, data, len) && st->follow)
         hash_follow_written(st->follow, len);
     return true;
 }

@@ -287,10 +287,11 @@ static bool mkfile_hash_blocks(upload_call_t *call, char *buffer)
     if (threaded) {
         pthread_join(thread, NULL);
     } else {
-        h.buffer = h.buffer ? h.buffer : buffer;
+        /* No second thread: the etag after the MD5, in its own buffer or, failing that, the MD5's. */
+        char *own = h.buffer;
+        h.buffer = own ? own : buffer;
         h.etag_ok = mkfile_etag(&h);
-        if (h.buffer == buffer)
-            h.buffer = NULL;
+        h.buffer = own;
     }
     ok = ok && h.etag_ok;
 out:

@@ -309,7 +309,8 @@ bool upload_hash_begin(upload_call_t *call, bool with_etag)
 
 bool upload_payload(upload_call_t *call, const char *data, size_t len)
 {
-    EVP_DigestUpdate(call->md5, data, len);
+    if (call->md5)
+        EVP_DigestUpdate(call->md5, data, len);
     if (call->etag_ready)
         etag_update(&call->etag, data, len);
     call->received += (int64_t)len;

@@ -116,7 +116,7 @@ bool upload_set_mime_type(upload_call_t *call, const char *value, size_t len);
 
 /* Starts hashing (MD5, and the WCS etag when `with_etag`) of received bytes. */
 bool upload_hash_begin(upload_call_t *call, bool with_etag);
-/* Hashes and writes payload bytes to call->writer. */
+/* Hashes (when upload_hash_begin ran) and writes payload bytes to call->writer. */
 bool upload_payload(upload_call_t *call, const char *data, size_t len);
 
 /*
