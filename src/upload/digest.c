@@ -409,13 +409,13 @@ static void digest_commit(digest_cache_t *dc, digest_entry_t *e, uint64_t gen, d
         size_t bytes = job->npieces * DIGEST_SHA1_LEN;
         while (dc->piece_bytes + bytes > DIGEST_MAX_PIECE_BYTES && digest_evict_one(dc))
             ; /* e is still dc->current: never evicted here */
-        if (dc->piece_bytes + bytes > DIGEST_MAX_PIECE_BYTES)
-            return;
-        e->pieces = job->pieces;
-        e->npieces = job->npieces;
-        job->pieces = NULL;
-        e->hashed = true;
-        dc->piece_bytes += bytes;
+        if (dc->piece_bytes + bytes <= DIGEST_MAX_PIECE_BYTES) {
+            e->pieces = job->pieces;
+            e->npieces = job->npieces;
+            job->pieces = NULL;
+            e->hashed = true;
+            dc->piece_bytes += bytes;
+        } /* else only the MD5 below is kept */
     }
     if (!job->md5)
         return;
