@@ -37,7 +37,7 @@ struct MHD_Connection;
  * sees its error; past this the connection is cut. */
 #define UPLOAD_DRAIN_LIMIT (64 * 1024 * 1024)
 
-/* Nice value of the hashing threads (hash_follow, digest): under CPU
+/* Nice value of the chunk hashing threads (hash_follow): under CPU
  * contention they give way to the HTTP threads, so API calls stay fast
  * while uploads saturate the machine. */
 #define UPLOAD_HASH_NICE 10
