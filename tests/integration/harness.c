@@ -515,6 +515,19 @@ int harness_server_terminate(harness_server_t *s)
     return harness_server_wait(s, HARNESS_STOP_TIMEOUT_MS);
 }
 
+int harness_server_finish(harness_server_t *s)
+{
+    int rc = 0;
+    const char *leak = s ? harness_log_find_secret(s) : NULL;
+    if (leak) {
+        fprintf(stderr, "the server log holds a secret, signature or token: %.12s...\n", leak);
+        rc = -1;
+    }
+    if (harness_server_stop(s) != 0)
+        rc = -1;
+    return rc;
+}
+
 int harness_server_stop(harness_server_t *s)
 {
     if (!s)

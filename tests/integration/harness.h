@@ -112,6 +112,11 @@ void harness_note_secret(harness_server_t *s, const char *secret);
  * harness's list), or NULL when the log holds none of them. */
 const char *harness_log_find_secret(harness_server_t *s);
 
+/* The end of a test group's server: reports on stderr a remembered secret
+ * found in its log, then stops it.  0 when the log was clean and the server
+ * exited 0, else -1. */
+int harness_server_finish(harness_server_t *s);
+
 /* Writes a fixture file under the root; `path` receives its absolute path. */
 bool harness_write_file(const harness_server_t *s, const char *name, const void *data, size_t len, char *path,
                         size_t path_len);

@@ -361,14 +361,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    int rc = 0;
-    const char *leak = harness_log_find_secret(srv);
-    if (leak) {
-        fprintf(stderr, "the server log holds a secret, signature or token: %.12s...\n", leak);
-        rc = -1;
-    }
-    if (harness_server_stop(srv) != 0)
-        rc = -1;
+    int rc = harness_server_finish(srv);
     srv = NULL;
     free(sample.data);
     sample.data = NULL;
