@@ -12,6 +12,10 @@
 # default durable group commit), nginx with the same request. Runs alternate
 # nginx, vodup, nginx, vodup, ... (ROUNDS pairs) because this shared machine
 # drifts by up to ~35% between runs, and the medians are compared.
+# Then, unless REFERENCES=0, one round each of two cheaper requests on the
+# same vodup, to show where the time goes: GET /healthz (the HTTP layer
+# alone) and a signed GET getVideoInfo (authentication, a reader thread and
+# suspend/resume, but no write); docs/performance.md explains the numbers.
 # Targets: vodup req/s >= 0.4 x nginx, vodup p99 <= 10 ms.
 # Exits non-zero when vodup answered anything but 200 (or, with STRICT=1,
 # when a target is missed). Everything it starts is stopped by PID on exit.
@@ -33,6 +37,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 # Off by default, like nginx's here: both servers then do no per-request logging.
 ACCESS_LOG=${ACCESS_LOG:-off}
 STRICT=${STRICT:-0}
+REFERENCES=${REFERENCES:-1}
 TARGET_RATIO=0.4
 TARGET_P99_MS=10
 
@@ -105,12 +110,12 @@ to_ms() { # wrk latency like 512.00us, 1.23ms, 2.01s
     if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
     printf "%.3f", n }'
 }
-# run NAME PORT DURATION -> appends "rps p50 p99 non2xx errors" to $work/NAME.results
+# run_wrk NAME PORT DURATION [SCRIPT URL_PATH] -> prints "rps p50 p99 non2xx errors"
 run_wrk() {
-  local name=$1 port=$2 dur=$3 out
+  local name=$1 port=$2 dur=$3 script=${4:-$work/request.lua} url_path=${5:-$API_PATH} out
   out="$work/$name.$RANDOM.wrk"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$dur" --latency -s "$work/request.lua" \
-    "http://127.0.0.1:$port$API_PATH" >"$out" 2>&1 || { cat "$out" >&2; return 1; }
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$dur" --latency -s "$script" \
+    "http://127.0.0.1:$port$url_path" >"$out" 2>&1 || { cat "$out" >&2; return 1; }
   local rps p50 p99 non2xx errors
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
@@ -168,6 +173,36 @@ echo "vodup non-2xx responses: $v_non2xx, socket errors: $v_errors, sample respo
 echo "vodup memory after the run (~$videos videos registered): $rss"
 
 [ "$v_non2xx" -eq 0 ] && [ "$sample" = 200 ] || die "vodup answered errors"
+
+# ---- references: cheaper requests on the same vodup ----
+if [ "$REFERENCES" = 1 ]; then
+  # A video to look up: one more registration, answered like the sample.
+  vid=$(curl -s "http://127.0.0.1:$VODUP_PORT$API_PATH" -H "Content-Type: $CT" -H "X-WS-AccessKey: $AK" \
+    -H "X-WS-Timestamp: $TS" -H "Authorization: $AUTH" --data "$BODY" | sed -n 's/.*"videoId":"\([0-9a-f]*\)".*/\1/p')
+  [ -n "$vid" ] || die "getUploadToken answered no videoId"
+  printf 'wrk.method = "GET"\n' >"$work/health.lua"
+  info_path=/vod/videoManage/getVideoInfo
+  ts=$(date +%s)
+  sig=$(ws3_signature GET "$info_path" "videoId=$vid" "127.0.0.1:$VODUP_PORT" '' '' "$ts" "$SK")
+  cat >"$work/info.lua" <<EOF
+wrk.method = "GET"
+wrk.headers["X-WS-AccessKey"] = "$AK"
+wrk.headers["X-WS-Timestamp"] = "$ts"
+wrk.headers["Authorization"] = "WS3-HMAC-SHA256 Credential=$AK, SignedHeaders=host, Signature=$sig"
+EOF
+  h=$(run_wrk health "$VODUP_PORT" "$DURATION" "$work/health.lua" /healthz) || die "wrk failed"
+  i=$(run_wrk info "$VODUP_PORT" "$DURATION" "$work/info.lua" "$info_path?videoId=$vid") || die "wrk failed"
+  [ "$(cut -d' ' -f4 <<<"$h")" = 0 ] && [ "$(cut -d' ' -f4 <<<"$i")" = 0 ] ||
+    die "vodup answered errors to a reference request"
+  echo
+  echo "references on the same vodup, one round each (ratio against the nginx median):"
+  ref() {
+    printf '%-40s %9.0f req/s  p99 %6.3f ms  ratio %.2f\n' "$1" "$(cut -d' ' -f1 <<<"$2")" \
+      "$(cut -d' ' -f3 <<<"$2")" "$(awk -v a="$(cut -d' ' -f1 <<<"$2")" -v b="$n_rps" 'BEGIN {print a / b}')"
+  }
+  ref "GET /healthz (HTTP layer only)" "$h"
+  ref "signed GET getVideoInfo (no write)" "$i"
+fi
 if [ "$STRICT" = 1 ] && { [ "$ratio_ok" != met ] || [ "$p99_ok" != met ]; }; then
   die "a target was missed"
 fi
