@@ -6,12 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "client/client_sign.h"
 #include "client/client_url.h"
 #include "common/encoding.h"
+#include "common/header_line.h"
 
 #define CLIENT_API_URL_MAX (CLIENT_CONFIG_VALUE_MAX + 128)
 
@@ -115,33 +115,13 @@ static size_t client_api_write(char *data, size_t size, size_t nmemb, void *arg)
     return buf_append(&r->body, data, size * nmemb) ? size * nmemb : 0;
 }
 
-/* Copies the value of header `name` from a raw header line when it is that header. */
-static void client_header_copy(const char *line, size_t len, const char *name, char *out, size_t outlen)
-{
-    size_t n = strlen(name);
-    if (len <= n || strncasecmp(line, name, n) != 0 || line[n] != ':')
-        return;
-    const char *v = line + n + 1;
-    size_t vlen = len - n - 1;
-    while (vlen > 0 && (*v == ' ' || *v == '\t')) {
-        v++;
-        vlen--;
-    }
-    while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
-        vlen--;
-    if (vlen >= outlen)
-        vlen = outlen - 1;
-    memcpy(out, v, vlen);
-    out[vlen] = '\0';
-}
-
 static size_t client_api_header(char *data, size_t size, size_t nmemb, void *arg)
 {
     client_response_t *r = arg;
     size_t len = size * nmemb;
-    client_header_copy(data, len, "X-Request-Id", r->request_id, sizeof(r->request_id));
+    header_line_value(data, len, "X-Request-Id", r->request_id, sizeof(r->request_id));
     if (!r->request_id[0])
-        client_header_copy(data, len, "X-Reqid", r->request_id, sizeof(r->request_id));
+        header_line_value(data, len, "X-Reqid", r->request_id, sizeof(r->request_id));
     return len;
 }
 

@@ -33,6 +33,7 @@
 #include "auth/ws3.h"
 #include "common/buf.h"
 #include "common/encoding.h"
+#include "common/header_line.h"
 
 #define HARNESS_MAX_ARGS 64
 #define HARNESS_MAX_QUERY 64
@@ -871,26 +872,6 @@ static size_t harness_write_cb(char *data, size_t size, size_t nmemb, void *arg)
     return buf_append(b, data, size * nmemb) ? size * nmemb : 0;
 }
 
-/* Copies the value of header `name` from a raw header line, if it is that header. */
-static void harness_header_copy(const char *line, size_t len, const char *name, char *out, size_t outlen)
-{
-    size_t n = strlen(name);
-    if (len <= n || strncasecmp(line, name, n) != 0 || line[n] != ':')
-        return;
-    const char *v = line + n + 1;
-    size_t vlen = len - n - 1;
-    while (vlen > 0 && (*v == ' ' || *v == '\t')) {
-        v++;
-        vlen--;
-    }
-    while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
-        vlen--;
-    if (vlen >= outlen)
-        vlen = outlen - 1;
-    memcpy(out, v, vlen);
-    out[vlen] = '\0';
-}
-
 static size_t harness_header_cb(char *data, size_t size, size_t nmemb, void *arg)
 {
     harness_response_t *r = arg;
@@ -900,10 +881,10 @@ static size_t harness_header_cb(char *data, size_t size, size_t nmemb, void *arg
         r->request_id[0] = r->allow[0] = r->connection[0] = r->content_type[0] = '\0';
         return len;
     }
-    harness_header_copy(data, len, "X-Request-Id", r->request_id, sizeof(r->request_id));
-    harness_header_copy(data, len, "Allow", r->allow, sizeof(r->allow));
-    harness_header_copy(data, len, "Connection", r->connection, sizeof(r->connection));
-    harness_header_copy(data, len, "Content-Type", r->content_type, sizeof(r->content_type));
+    header_line_value(data, len, "X-Request-Id", r->request_id, sizeof(r->request_id));
+    header_line_value(data, len, "Allow", r->allow, sizeof(r->allow));
+    header_line_value(data, len, "Connection", r->connection, sizeof(r->connection));
+    header_line_value(data, len, "Content-Type", r->content_type, sizeof(r->content_type));
     return len;
 }
 
