@@ -98,7 +98,9 @@ struct blob_ops {
     int (*write)(blob_writer_t *w, const void *data, size_t len);
     /* Reserves room for a writer's next `bytes` without changing what it
      * holds (a hint: BLOB_NO_SPACE when the disk cannot take them, else
-     * BLOB_OK also where reserving is not supported). */
+     * BLOB_OK also where reserving is not supported).  Room reserved past
+     * what a block holds is given back when its writer closes, so a client
+     * that declares a large chunk and leaves holds only what it sent. */
     int (*reserve)(blob_writer_t *w, int64_t bytes);
     /* fdatasync-equivalent: every byte written so far survives a crash. */
     int (*sync)(blob_writer_t *w);
@@ -115,10 +117,16 @@ struct blob_ops {
     /* Removes blocks last written more than `max_age_ms` ago, staged
      * objects older than that (left by a crash), and published objects not
      * in use: `in_use(arg, object_id)` returns true for objects a registry
-     * row names (NULL: keep every published object).  Returns how many
-     * entries were removed, or -1 on error. */
+     * row names (NULL: keep every published object).  `block_gone(arg,
+     * block_id)` (may be NULL) hears of each block removed.  Blocks that
+     * stay give back room reserved past their bytes that a crash left
+     * reserved.  Returns how many entries were removed, or -1 on error. */
     int64_t (*sweep)(blob_t *b, int64_t now_ms, int64_t max_age_ms, bool (*in_use)(void *arg, const char *object_id),
-                     void *arg);
+                     void (*block_gone)(void *arg, const char *block_id), void *arg);
+    /* Calls fn(arg, block_id, size) for every block (frozen ones too), for
+     * rebuilding what the caller knows of them at start-up.  BLOB_OK, or
+     * BLOB_ERROR when a directory could not be read (logged). */
+    int (*block_walk)(blob_t *b, void (*fn)(void *arg, const char *block_id, int64_t size), void *arg);
     /* Removes every staged object.  Only at start-up, when no writer can be
      * open: a crash mid-assembly leaves a staged copy as large as the file,
      * and a server that keeps crashing must not fill the disk with them. */

@@ -59,6 +59,9 @@
 #define BLOB_LOCAL_OPEN_DIR (O_RDONLY | O_DIRECTORY | O_CLOEXEC)
 /* Written bytes handed to writeback at a time, ahead of the sync. */
 #define BLOB_LOCAL_WRITEBACK (1 << 20)
+/* A block holding this much more disk than bytes has room reserved past its
+ * end (filesystem blocks round up by far less). */
+#define BLOB_LOCAL_TRIM_SLACK (1 << 20)
 
 enum blob_local_area { BLOB_LOCAL_BLOCKS = 0, BLOB_LOCAL_STAGING, BLOB_LOCAL_OBJECTS, BLOB_LOCAL_AREAS };
 
@@ -76,6 +79,7 @@ struct blob_writer {
     int fd;
     int64_t pos;   /* where the next write goes */
     int64_t queued; /* bytes before this offset were handed to writeback */
+    int64_t reserved_end; /* room was reserved (fallocate) up to this offset */
     bool staged;   /* a staged object, else a block */
     bool parts;    /* a staged object made of block parts: fd is its directory */
     bool sync_dir; /* the block's directory entry is not yet known to be durable */
@@ -616,8 +620,11 @@ static int blob_local_reserve(blob_writer_t *w, int64_t bytes)
 {
     if (w->parts || w->failed || bytes <= 0)
         return BLOB_OK;
-    if (fallocate(w->fd, FALLOC_FL_KEEP_SIZE, (off_t)w->pos, (off_t)bytes) == 0)
+    if (fallocate(w->fd, FALLOC_FL_KEEP_SIZE, (off_t)w->pos, (off_t)bytes) == 0) {
+        if (w->pos + bytes > w->reserved_end)
+            w->reserved_end = w->pos + bytes;
         return BLOB_OK;
+    }
     if (errno == ENOSPC || errno == EDQUOT)
         return blob_local_fail(w->b, "reserve", blob_local_writer_area(w), w->name, errno);
     return BLOB_OK; /* EOPNOTSUPP and the like: just no reservation */
@@ -645,10 +652,26 @@ static int blob_local_sync(blob_writer_t *w)
     return BLOB_OK;
 }
 
+/*
+ * Gives back the room reserved past a block's end.  On ext4 a truncate to
+ * the current size frees preallocated extents past it, where punching a
+ * hole there is a no-op; a failure only leaves the room for the sweep.
+ */
+static void blob_local_release_reserve(blob_writer_t *w)
+{
+    if (w->reserved_end <= w->pos || w->failed)
+        return;
+    if (ftruncate(w->fd, (off_t)w->pos) != 0)
+        blob_local_fail(w->b, "release reserved room of", BLOB_LOCAL_BLOCKS, w->name, errno);
+    w->reserved_end = w->pos;
+}
+
 static void blob_local_writer_close(blob_writer_t *w)
 {
     if (!w)
         return;
+    if (!w->staged)
+        blob_local_release_reserve(w);
     if (w->parts) {
         /* Unlinking the parts unfreezes the blocks. */
         int err = blob_local_remove_parts(w->b->area_fd[BLOB_LOCAL_STAGING], w->name);
@@ -890,6 +913,8 @@ typedef struct blob_local_sweep {
     int area;
     int64_t cutoff_ms; /* entries last modified before this go */
     bool (*in_use)(void *arg, const char *object_id);
+    void (*block_gone)(void *arg, const char *block_id);
+    void (*walk)(void *arg, const char *block_id, int64_t size); /* block_walk: list, remove nothing */
     void *arg;
     int64_t removed;
     bool ok;
@@ -899,6 +924,26 @@ static bool blob_local_is_fanout(const char *name)
 {
     const char *hex = "0123456789abcdef";
     return name[0] && strchr(hex, name[0]) && name[1] && strchr(hex, name[1]) && name[2] == '\0';
+}
+
+/*
+ * Gives back room a crash left reserved past a block's bytes (the writer
+ * that would have released it never closed).  A block open for writing
+ * holds its lock and is left alone: its writer releases its own room.
+ */
+static void blob_local_trim(blob_local_t *b, int dir_fd, const char *name, const struct stat *st)
+{
+    int64_t held = (int64_t)st->st_blocks * 512;
+    if (held <= st->st_size + BLOB_LOCAL_TRIM_SLACK)
+        return;
+    int fd = openat(dir_fd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return;
+    struct stat now;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &now) == 0 && now.st_nlink == 1 &&
+        ftruncate(fd, now.st_size) != 0)
+        log_warn("blob: trim %s/blocks/%s: %s", b->dir, name, strerror(errno));
+    close(fd);
 }
 
 /* Sweeps the files of one directory: `sub` of the area, or "." for it. */
@@ -929,10 +974,20 @@ static void blob_local_sweep_dir(blob_local_sweep_t *s, const char *sub)
             }
             continue;
         }
+        if (s->walk) {
+            if (S_ISREG(st.st_mode))
+                s->walk(s->arg, e->d_name, st.st_size);
+            continue;
+        }
         /* Staged and published objects of parts are directories. */
         bool parts = S_ISDIR(st.st_mode) && s->area != BLOB_LOCAL_BLOCKS;
-        if ((!S_ISREG(st.st_mode) && !parts) || blob_local_mtime_ms(&st) >= s->cutoff_ms)
+        if (!S_ISREG(st.st_mode) && !parts)
             continue;
+        if (blob_local_mtime_ms(&st) >= s->cutoff_ms) {
+            if (s->area == BLOB_LOCAL_BLOCKS)
+                blob_local_trim(s->b, fd, e->d_name, &st);
+            continue;
+        }
         /* Age first: it is free, while in_use may query the registry. */
         if (s->in_use && s->in_use(s->arg, e->d_name))
             continue;
@@ -945,6 +1000,8 @@ static void blob_local_sweep_dir(blob_local_sweep_t *s, const char *sub)
             continue;
         }
         s->removed++;
+        if (s->area == BLOB_LOCAL_BLOCKS && s->block_gone)
+            s->block_gone(s->arg, e->d_name);
     }
     closedir(d);
 }
@@ -974,13 +1031,15 @@ static void blob_local_sweep_area(blob_local_sweep_t *s)
 }
 
 static int64_t blob_local_sweep(blob_t *base, int64_t now_ms, int64_t max_age_ms,
-                                bool (*in_use)(void *arg, const char *object_id), void *arg)
+                                bool (*in_use)(void *arg, const char *object_id),
+                                void (*block_gone)(void *arg, const char *block_id), void *arg)
 {
     if (max_age_ms < 0) {
         log_error("blob: sweep: negative max age %lld", (long long)max_age_ms);
         return -1;
     }
-    blob_local_sweep_t s = {.b = (blob_local_t *)base, .cutoff_ms = now_ms - max_age_ms, .ok = true};
+    blob_local_sweep_t s = {
+        .b = (blob_local_t *)base, .cutoff_ms = now_ms - max_age_ms, .ok = true, .block_gone = block_gone, .arg = arg};
     s.area = BLOB_LOCAL_BLOCKS;
     blob_local_sweep_area(&s);
     s.area = BLOB_LOCAL_STAGING;
@@ -988,7 +1047,6 @@ static int64_t blob_local_sweep(blob_t *base, int64_t now_ms, int64_t max_age_ms
     if (in_use) { /* without a registry to ask, every object is kept */
         s.area = BLOB_LOCAL_OBJECTS;
         s.in_use = in_use;
-        s.arg = arg;
         blob_local_sweep_area(&s);
     }
     return s.ok ? s.removed : -1;
@@ -1000,6 +1058,13 @@ static int64_t blob_local_staging_clear(blob_t *base)
         .b = (blob_local_t *)base, .area = BLOB_LOCAL_STAGING, .cutoff_ms = INT64_MAX, .ok = true};
     blob_local_sweep_area(&s);
     return s.ok ? s.removed : -1;
+}
+
+static int blob_local_block_walk(blob_t *base, void (*fn)(void *arg, const char *block_id, int64_t size), void *arg)
+{
+    blob_local_sweep_t s = {.b = (blob_local_t *)base, .area = BLOB_LOCAL_BLOCKS, .walk = fn, .arg = arg, .ok = true};
+    blob_local_sweep_area(&s);
+    return s.ok ? BLOB_OK : BLOB_ERROR;
 }
 
 /* ---- vtable ---- */
@@ -1024,6 +1089,7 @@ static const struct blob_ops blob_local_ops = {
     .reader_fd = blob_local_reader_fd,
     .reader_close = blob_local_reader_close,
     .sweep = blob_local_sweep,
+    .block_walk = blob_local_block_walk,
     .staging_clear = blob_local_staging_clear,
 };
 

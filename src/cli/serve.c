@@ -27,6 +27,7 @@
 #include "http/server.h"
 #include "store/store.h"
 #include "upload/digest.h"
+#include "upload/quota.h"
 #include "upload/upload.h"
 
 #define SERVE_DEFAULT_ACCOUNT "default"
@@ -134,6 +135,7 @@ int cli_serve(int argc, char **argv)
     workpool_t *hashers = NULL;
     blob_t *blob = NULL;
     digest_cache_t *digests = NULL;
+    quota_t *quota = NULL;
     upload_sweeper_t *sweeper = NULL;
     http_server_t *http = NULL;
     int fd = -1;
@@ -257,11 +259,18 @@ int cli_serve(int argc, char **argv)
     if (stale > 0)
         log_info("removed %lld staged objects left by an earlier run", (long long)stale);
     digests = digest_cache_start(blob);
-    if (!digests)
+    quota = quota_new(cfg.max_staged_per_account, cfg.max_staged_per_token, cfg.preauth_spool_total);
+    if (!digests || !quota)
         goto out;
     upload_ctx_t upload = {
         .cfg = &cfg, .store = store, .blob = blob, .keys = keys, .workers = upload_workers, .digests = digests,
-        .hashers = hashers};
+        .hashers = hashers, .quota = quota};
+    /* Before the sweeper and the endpoint: blocks kept from earlier runs
+     * count against their owners from the first request on. */
+    if (!upload_quota_load(&upload)) {
+        fprintf(stderr, "vodup serve: cannot list the unfinished blocks under %s\n", blob_dir);
+        goto out;
+    }
     if (store->ops->secret_get(store, "upload-ctx", upload.ctx_secret) != STORE_OK) {
         fprintf(stderr, "vodup serve: cannot read the server secret from the database\n");
         goto out;
@@ -314,6 +323,7 @@ out:
     /* After the poll threads and the upload workers, which use them. */
     digest_cache_stop(digests);
     workpool_free(hashers);
+    quota_free(quota);
     if (store)
         store->ops->close(store);
     if (blob)

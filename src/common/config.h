@@ -34,6 +34,8 @@ typedef struct config {
     int64_t read_threads;       /* registry queries off the poll threads */
     int64_t connection_limit;
     int64_t connection_timeout; /* idle seconds */
+    int64_t header_timeout;     /* seconds from accept to a complete request head */
+    int64_t connections_per_ip; /* concurrent connections per client address */
     int64_t shutdown_timeout;   /* seconds to drain on SIGTERM */
     char *db_sync;              /* "full" or "normal" */
     char *speed_domain_url;
@@ -43,6 +45,10 @@ typedef struct config {
     int64_t block_max_age;      /* seconds */
     int64_t upload_threads;
     int64_t hash_threads;
+    int64_t max_staged_per_account;  /* bytes of unfinished uploads an account may hold */
+    int64_t max_staged_per_token;    /* the same, per upload token */
+    int64_t preauth_spool;           /* form bytes accepted before the token, per request */
+    int64_t preauth_spool_total;     /* the same, all requests together */
     char *playback;             /* "public" or "off" */
     char *log_level;            /* debug|info|warn|error */
     bool access_log;

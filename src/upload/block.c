@@ -20,6 +20,9 @@
 #include "upload/digest.h"
 #include "upload/upload_internal.h"
 
+/* Room (quota and disk) a chunk takes at a time, ahead of its bytes. */
+#define BLOCK_RESERVE_STEP (8 << 20)
+
 /* The request's Key header (url-safe base64 of the key), decoded; NULL when absent or malformed. */
 static char *block_header_key(upload_call_t *call)
 {
@@ -34,6 +37,23 @@ static bool block_authorise(upload_call_t *call)
     bool ok = upload_auth_verify(call, auth ? auth : "", auth ? strlen(auth) : 0, request_key);
     free(request_key);
     return ok;
+}
+
+/* Takes `bytes` more room for the chunk: quota first, then disk. */
+static bool block_reserve(upload_call_t *call, int64_t bytes)
+{
+    upload_block_state_t *st = &call->u.block;
+    if (bytes <= 0)
+        return true;
+    if (!upload_quota_take(call, &st->owner, bytes))
+        return false;
+    st->reserved += bytes;
+    int rc = call->ctx->blob->ops->reserve(call->writer, bytes);
+    if (rc != BLOB_OK) {
+        upload_fail_blob(call, rc);
+        return false;
+    }
+    return true;
 }
 
 static void block_begin_mkblk(upload_call_t *call, const char *args)
@@ -60,8 +80,13 @@ static void block_begin_mkblk(upload_call_t *call, const char *args)
         upload_fail(call, 400, "mkblk: the block size is larger than the server allows.");
         return;
     }
+    /* A block larger than the whole file could only be refused at mkfile. */
+    if (!upload_check_size(call, block_size))
+        return;
+    /* The id names the block's owner, so its bytes are charged to it even
+     * after a restart (quota.h). */
     if (!block_ctx_key_hash(call->key.bucket, call->file_key, st->ctx.key_hash) ||
-        !ids_random_hex(BLOB_ID_LEN / 2, st->ctx.block_id)) {
+        !block_id_make(&call->owner, st->ctx.block_id)) {
         upload_fail(call, 500, "Internal error.");
         return;
     }
@@ -116,6 +141,7 @@ void block_begin(upload_call_t *call)
         upload_fail(call, 400, "The chunk is larger than what is left of its block.");
         return;
     }
+    block_id_owner(st->ctx.block_id, &st->owner);
     blob_t *blob = call->ctx->blob;
     /* Before the bytes can change: an earlier background hash of this block is void. */
     st->digest_gen = digest_block_opened(call->ctx->digests, st->ctx.block_id);
@@ -127,12 +153,14 @@ void block_begin(upload_call_t *call)
             upload_fail_blob(call, rc);
         return;
     }
-    /* The whole rest of the block: a full disk is refused before any byte. */
-    rc = blob->ops->reserve(call->writer, st->ctx.block_size - st->start);
-    if (rc != BLOB_OK) {
-        upload_fail_blob(call, rc);
+    /* Room for the chunk's first step (a usual 4 MiB chunk whole): a full
+     * disk or a spent quota is refused before any byte, and a client that
+     * declares much and sends little holds about what it sent. */
+    int64_t want = call->req.content_length >= 0 && call->req.content_length < BLOCK_RESERVE_STEP
+                       ? call->req.content_length
+                       : BLOCK_RESERVE_STEP;
+    if (!block_reserve(call, want < room ? want : room))
         return;
-    }
     if (call->ctx->hashers)
         st->follow = hash_follow_start(call->ctx->hashers, blob, st->ctx.block_id, st->start);
     if (!st->follow && !upload_hash_begin(call, false)) {
@@ -145,10 +173,19 @@ void block_begin(upload_call_t *call)
 bool block_body(upload_call_t *call, const char *data, size_t len)
 {
     upload_block_state_t *st = &call->u.block;
-    if (call->received + (int64_t)len > st->ctx.block_size - st->start) {
+    int64_t room = st->ctx.block_size - st->start;
+    if (call->received + (int64_t)len > room) {
         upload_fail(call, 400, "The chunk is larger than what is left of its block.");
         call->drained = len;
         return true;
+    }
+    int64_t need = call->received + (int64_t)len - st->reserved;
+    if (need > 0) { /* the next step, never past the block */
+        int64_t step = need > BLOCK_RESERVE_STEP ? need : BLOCK_RESERVE_STEP;
+        if (!block_reserve(call, step < room - st->reserved ? step : room - st->reserved)) {
+            call->drained = len;
+            return true;
+        }
     }
     upload_mark_uploading(call);
     st->crc32 = (uint32_t)crc32(st->crc32, (const Bytef *)data, (uInt)len);
@@ -181,6 +218,7 @@ static void block_work(upload_call_t *call)
         return;
     }
     encoding_hex(md5, 16, md5_hex);
+    quota_block_set(call->ctx->quota, st->ctx.block_id, st->ctx.offset);
     if (st->ctx.offset == st->ctx.block_size)
         digest_block_done(call->ctx->digests, &st->ctx, st->digest_gen);
     upload_succeed_json(call, json_pack("{s:s,s:I,s:I,s:s}", "ctx", text, "offset", (json_int_t)st->ctx.offset,
@@ -194,7 +232,12 @@ void block_discard(upload_call_t *call)
      * would stay full of bytes nobody can use until the sweep. */
     upload_block_state_t *st = &call->u.block;
     blob_t *blob = call->ctx->blob;
-    if (!call->writer || (call->received == 0 && st->start > 0))
+    if (!call->writer)
+        return;
+    /* Opening cut the block to st->start already: that is what it holds
+     * for the ledger, whatever an earlier, longer ctx said. */
+    quota_block_set(call->ctx->quota, st->ctx.block_id, st->start);
+    if (call->received == 0 && st->start > 0)
         return; /* a new block goes even when empty: nothing will name it */
     blob->ops->writer_close(call->writer);
     call->writer = NULL;
@@ -208,8 +251,15 @@ void block_discard(upload_call_t *call)
 
 void block_free(upload_call_t *call)
 {
-    hash_follow_cancel(call->u.block.follow);
-    call->u.block.follow = NULL;
+    upload_block_state_t *st = &call->u.block;
+    hash_follow_cancel(st->follow);
+    st->follow = NULL;
+    /* Refused, or the client left before its answer: what it wrote was
+     * never acknowledged, so it goes (and with it the room it held). */
+    if (call->writer)
+        block_discard(call);
+    quota_give(call->ctx->quota, &st->owner, st->reserved);
+    st->reserved = 0;
 }
 
 void block_finish(upload_call_t *call)

@@ -5,8 +5,11 @@
  * order, sized or chunked).  The `file` part streams into a staged blob
  * object while MD5 and the etag are computed.  When the token comes first
  * it is checked before any byte is stored; when it comes after the file
- * (the browser SDK's order) the staged bytes are only a spool, bounded by
- * max-upload-size and removed at once if the token then fails.
+ * (the browser SDK's order) the file is held in memory, neither stored nor
+ * hashed, within preauth-spool bytes per request and preauth-spool-total
+ * over all requests, and dropped at once if the token then fails.  A
+ * second `file` part is refused: two parts must never become one object.
+ * Bytes being received count against the owner's staging quota.
  */
 #include <jansson.h>
 #include <microhttpd.h>
@@ -28,31 +31,87 @@ static bool form_authorise(upload_call_t *call)
     return ok && upload_check_overwrite(call);
 }
 
-static bool form_file_data(upload_call_t *call, const char *data, size_t size)
+/* Opens the staged object and the hashes: only once the token is verified. */
+static bool form_stage(upload_call_t *call)
+{
+    blob_t *blob = call->ctx->blob;
+    int rc = blob->ops->object_stage(blob, &call->writer);
+    if (rc != BLOB_OK) {
+        upload_fail_blob(call, rc);
+        return false;
+    }
+    if (!upload_hash_begin(call, true)) {
+        upload_fail(call, 500, "Internal error.");
+        return false;
+    }
+    return true;
+}
+
+/* Stores file bytes of an authorised upload, charged to its owner. */
+static bool form_store(upload_call_t *call, const char *data, size_t size)
+{
+    if (!upload_check_size(call, call->received + (int64_t)size) ||
+        !upload_quota_take(call, &call->owner, (int64_t)size))
+        return false;
+    call->quota_taken += (int64_t)size;
+    upload_mark_uploading(call);
+    return upload_payload(call, data, size);
+}
+
+/* File bytes before the token: kept in memory, unhashed, within the
+ * per-request and server-wide bounds (an unauthenticated client must not
+ * make the server store or hash anything). */
+static bool form_spool(upload_call_t *call, const char *data, size_t size)
 {
     upload_form_state_t *st = &call->u.form;
+    const config_t *cfg = call->ctx->cfg;
+    if ((int64_t)(st->spool.len + size) > cfg->preauth_spool) {
+        upload_fail(call, 401, "The file part came before the token and is larger than the server takes before "
+                               "authentication (preauth-spool): send the token field first.");
+        return false;
+    }
+    if (!quota_preauth_take(call->ctx->quota, (int64_t)size)) {
+        upload_fail(call, 503, "Too many unauthenticated form uploads in progress; try again.");
+        return false;
+    }
+    st->preauth_taken += (int64_t)size;
+    if (!buf_append(&st->spool, data, size)) {
+        upload_fail(call, 500, "Internal error.");
+        return false;
+    }
+    return true;
+}
+
+static bool form_file_data(upload_call_t *call, const char *data, size_t size, uint64_t off)
+{
+    upload_form_state_t *st = &call->u.form;
+    if (st->file_started && off == 0) {
+        upload_fail(call, 400, "The form has more than one file part.");
+        return false;
+    }
     if (!st->file_started) {
         st->file_started = true;
         /* The file part has begun, so a token sent before it is complete. */
-        if (st->token.len > 0 && !form_authorise(call))
+        if (st->token.len > 0 && (!form_authorise(call) || !form_stage(call)))
             return false;
-        blob_t *blob = call->ctx->blob;
-        int rc = blob->ops->object_stage(blob, &call->writer);
-        if (rc != BLOB_OK) {
-            upload_fail_blob(call, rc);
-            return false;
-        }
-        if (!upload_hash_begin(call, true)) {
-            upload_fail(call, 500, "Internal error.");
-            return false;
-        }
     }
     if (size == 0)
         return true;
-    if (!upload_check_size(call, call->received + (int64_t)size))
+    return call->authorised ? form_store(call, data, size) : form_spool(call, data, size);
+}
+
+/* After the token came last: the spooled file is stored and hashed now. */
+static bool form_unspool(upload_call_t *call)
+{
+    upload_form_state_t *st = &call->u.form;
+    if (!form_stage(call))
         return false;
-    upload_mark_uploading(call);
-    return upload_payload(call, data, size);
+    bool ok = st->spool.len == 0 || form_store(call, st->spool.data, st->spool.len);
+    buf_free(&st->spool);
+    buf_init(&st->spool, 0);
+    quota_preauth_give(call->ctx->quota, st->preauth_taken);
+    st->preauth_taken = 0;
+    return ok;
 }
 
 static bool form_field_append(upload_call_t *call, buf_t *b, const char *data, size_t size)
@@ -86,7 +145,7 @@ static enum MHD_Result form_iterate(void *cls, enum MHD_ValueKind kind, const ch
             upload_fail(call, 400, "The form has more than one file part.");
             return MHD_YES;
         }
-        ok = form_file_data(call, data, size);
+        ok = form_file_data(call, data, size, off);
     } else {
         if (st->file_started)
             st->file_ended = true;
@@ -114,6 +173,7 @@ void form_begin(upload_call_t *call)
     upload_form_state_t *st = &call->u.form;
     buf_init(&st->token, 0);
     buf_init(&st->key_field, 0);
+    buf_init(&st->spool, 0);
     const char *ctype = call->req.header(call->req.header_arg, "content-type");
     if (!ctype || strncasecmp(ctype, "multipart/form-data", 19) != 0) {
         upload_fail(call, 400, "The form upload must be multipart/form-data.");
@@ -204,12 +264,12 @@ void form_finish(upload_call_t *call)
         upload_fail(call, 400, "The multipart body is malformed or incomplete.");
         return;
     }
-    if (!call->authorised && !form_authorise(call))
-        return;
     if (!st->file_started) {
         upload_fail(call, 400, "The form has no file part.");
         return;
     }
+    if (!call->authorised && (!form_authorise(call) || !form_unspool(call)))
+        return;
     if (!upload_check_size(call, call->received))
         return;
     upload_mark_uploading(call);
@@ -223,4 +283,7 @@ void form_free(upload_call_t *call)
         MHD_destroy_post_processor(st->pp);
     buf_free(&st->token);
     buf_free(&st->key_field);
+    buf_free(&st->spool);
+    quota_preauth_give(call->ctx->quota, st->preauth_taken);
+    quota_give(call->ctx->quota, &call->owner, call->quota_taken);
 }

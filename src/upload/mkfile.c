@@ -73,6 +73,10 @@ void mkfile_begin(upload_call_t *call)
         goto out;
     if (!upload_check_size(call, st->file_size) || !upload_check_overwrite(call))
         goto out;
+    if (call->video.expected_size >= 0 && st->file_size != call->video.expected_size) {
+        upload_fail(call, 400, "mkfile: fileSize differs from the fileSize registered with getUploadToken.");
+        goto out;
+    }
     if (call->req.content_length > UPLOAD_MAX_MKFILE_BODY)
         upload_fail(call, 400, "mkfile: the ctx list is too long.");
 out:
@@ -135,6 +139,36 @@ static bool mkfile_check_ctx(void *arg, const char *text, size_t len, size_t ind
     return true;
 }
 
+static int mkfile_id_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * A block may stand once in a file.  Otherwise one 4 MiB block listed a
+ * thousand times becomes a 4 GiB object that the workers must hash: work
+ * out of all proportion to the bytes the client sent.
+ */
+static bool mkfile_check_distinct(upload_call_t *call)
+{
+    upload_mkfile_state_t *st = &call->u.mkfile;
+    const char **ids = malloc((st->block_count ? st->block_count : 1) * sizeof(*ids));
+    if (!ids) {
+        upload_fail(call, 500, "Internal error.");
+        return false;
+    }
+    for (size_t i = 0; i < st->block_count; i++)
+        ids[i] = st->blocks[i].block_id;
+    qsort(ids, st->block_count, sizeof(*ids), mkfile_id_cmp);
+    bool distinct = true;
+    for (size_t i = 1; i < st->block_count && distinct; i++)
+        distinct = strcmp(ids[i - 1], ids[i]) != 0;
+    free(ids);
+    if (!distinct)
+        upload_fail(call, 400, "mkfile: a block appears more than once in the ctx list.");
+    return distinct;
+}
+
 /* Splits and checks the ctx list; on failure the call has its error. */
 static bool mkfile_check_blocks(upload_call_t *call)
 {
@@ -154,7 +188,7 @@ static bool mkfile_check_blocks(upload_call_t *call)
         upload_fail(call, 412, "mkfile: the blocks do not add up to the file size.");
         return false;
     }
-    return true;
+    return mkfile_check_distinct(call);
 }
 
 /* Appends the returnBody variables, when the policy has a returnBody, as
@@ -352,8 +386,10 @@ static void mkfile_work(upload_call_t *call)
     encoding_hex(md5, 16, md5_hex);
     if (!upload_publish(call, md5_hex, etag, call->received))
         goto out;
-    for (size_t i = 0; i < st->block_count; i++)
+    for (size_t i = 0; i < st->block_count; i++) {
         blob->ops->block_remove(blob, st->blocks[i].block_id);
+        quota_block_set(call->ctx->quota, st->blocks[i].block_id, 0);
+    }
     json_t *answer = json_pack("{s:s,s:s}", "hash", etag, "key", call->file_key);
     if (answer && !mkfile_return_members(call, answer, etag)) {
         json_decref(answer);

@@ -11,6 +11,7 @@
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "upload/quota.h"
 #include "upload/upload.h"
 
 struct upload_sweeper {
@@ -31,10 +32,38 @@ static bool upload_object_in_use(void *arg, const char *object_id)
     return in_use;
 }
 
+/* The sweep's question and its news, for blob's one callback argument. */
+typedef struct upload_sweep_hooks {
+    const upload_ctx_t *ctx;
+} upload_sweep_hooks_t;
+
+static bool upload_sweep_in_use(void *arg, const char *object_id)
+{
+    upload_sweep_hooks_t *h = arg;
+    return upload_object_in_use(h->ctx->store, object_id);
+}
+
+static void upload_block_gone(void *arg, const char *block_id)
+{
+    upload_sweep_hooks_t *h = arg;
+    quota_block_set(h->ctx->quota, block_id, 0);
+}
+
+static void upload_block_found(void *arg, const char *block_id, int64_t size)
+{
+    quota_block_set(arg, block_id, size);
+}
+
+bool upload_quota_load(const upload_ctx_t *ctx)
+{
+    return ctx->blob->ops->block_walk(ctx->blob, upload_block_found, ctx->quota) == BLOB_OK;
+}
+
 int64_t upload_sweep_once(const upload_ctx_t *ctx, int64_t now_ms)
 {
-    int64_t n = ctx->blob->ops->sweep(ctx->blob, now_ms, ctx->cfg->block_max_age * 1000, upload_object_in_use,
-                                      ctx->store);
+    upload_sweep_hooks_t hooks = {ctx};
+    int64_t n = ctx->blob->ops->sweep(ctx->blob, now_ms, ctx->cfg->block_max_age * 1000, upload_sweep_in_use,
+                                      upload_block_gone, &hooks);
     if (n > 0)
         log_info("sweep: removed %lld expired blocks or orphaned objects", (long long)n);
     return n;

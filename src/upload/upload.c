@@ -134,7 +134,22 @@ bool upload_check_size(upload_call_t *call, int64_t size)
         upload_fail(call, 413, "The file is larger than the token or the server allows.");
         return false;
     }
+    if (call->video.expected_size >= 0 && size > call->video.expected_size) {
+        upload_fail(call, 413, "The file is larger than the fileSize registered with getUploadToken.");
+        return false;
+    }
     return true;
+}
+
+bool upload_quota_take(upload_call_t *call, const quota_owner_t *owner, int64_t bytes)
+{
+    int rc = quota_take(call->ctx->quota, owner, bytes);
+    if (rc == QUOTA_ACCOUNT)
+        upload_fail(call, 413, "The account holds too many unfinished uploads (max-staged-per-account); "
+                               "finish or abandon some first.");
+    else if (rc == QUOTA_TOKEN)
+        upload_fail(call, 413, "This upload token holds too many unfinished uploads (max-staged-per-token).");
+    return rc == QUOTA_OK;
 }
 
 /* The queued created -> uploading write of a call, shared by the call and
@@ -324,6 +339,17 @@ bool upload_payload(upload_call_t *call, const char *data, size_t len)
 
 /* ---- publishing ---- */
 
+/* Why the file may not become the video's, or NULL: what getUploadToken
+ * registered (fileSize, fileMd5) is what the file must be. */
+static const char *upload_publish_refusal(const upload_call_t *call, const char *md5_hex, int64_t size)
+{
+    if (call->video.expected_size >= 0 && size != call->video.expected_size)
+        return "The file's size does not match the fileSize registered with getUploadToken.";
+    if (call->video.expected_md5 && strcasecmp(call->video.expected_md5, md5_hex) != 0)
+        return "The uploaded content does not match fileMd5.";
+    return NULL;
+}
+
 bool upload_publish(upload_call_t *call, const char *md5_hex, const char *etag, int64_t size)
 {
     const upload_ctx_t *ctx = call->ctx;
@@ -332,8 +358,8 @@ bool upload_publish(upload_call_t *call, const char *md5_hex, const char *etag, 
     char *old_object = NULL;
     bool ok = false;
     upload_mark_wait(call); /* its "uploading" must not land after what is written here */
-    if (call->video.expected_md5 && strcasecmp(call->video.expected_md5, md5_hex) != 0) {
-        static const char reason[] = "The uploaded content does not match fileMd5.";
+    const char *reason = upload_publish_refusal(call, md5_hex, size);
+    if (reason) {
         blob->ops->writer_close(call->writer);
         call->writer = NULL;
         int rc = store->ops->video_set_failed(store, call->key.account_id, call->video.video_id, reason);
@@ -492,11 +518,8 @@ void upload_call_free(upload_call_t *call)
         form_free(call);
     if (call->req.route == UPLOAD_ROUTE_MKFILE)
         mkfile_free(call);
-    if (call->req.route == UPLOAD_ROUTE_MKBLK || call->req.route == UPLOAD_ROUTE_BPUT) {
+    if (call->req.route == UPLOAD_ROUTE_MKBLK || call->req.route == UPLOAD_ROUTE_BPUT)
         block_free(call);
-        if (call->failed)
-            block_discard(call);
-    }
     if (call->writer)
         call->ctx->blob->ops->writer_close(call->writer);
     if (call->mark)

@@ -31,6 +31,7 @@
 typedef struct keycache keycache_t;
 typedef struct workpool workpool_t;
 typedef struct digest_cache digest_cache_t;
+typedef struct quota quota_t;
 struct MHD_Connection;
 
 /* Bytes of a refused body that are read and dropped so that the client
@@ -51,6 +52,7 @@ typedef struct upload_ctx {
     workpool_t *workers;           /* fsync, assembly, publish, registry writes */
     digest_cache_t *digests;       /* background hashes of finished blocks (may be NULL) */
     workpool_t *hashers;           /* chunk MD5s alongside the poll threads (may be NULL) */
+    quota_t *quota;                /* staged bytes per account and token (quota.h) */
     unsigned char ctx_secret[32];  /* signs block ctx values (store secret "upload-ctx") */
 } upload_ctx_t;
 
@@ -119,5 +121,9 @@ int64_t upload_sweep_once(const upload_ctx_t *ctx, int64_t now_ms);
 typedef struct upload_sweeper upload_sweeper_t;
 upload_sweeper_t *upload_sweeper_start(const upload_ctx_t *ctx, int64_t interval_ms);
 void upload_sweeper_stop(upload_sweeper_t *sw);
+/* Charges every block on disk to the owner its id names (at start-up,
+ * before the endpoint takes requests).  False when the blocks could not
+ * all be listed (logged). */
+bool upload_quota_load(const upload_ctx_t *ctx);
 
 #endif

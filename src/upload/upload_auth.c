@@ -89,6 +89,8 @@ bool upload_auth_verify(upload_call_t *call, const char *token, size_t len, cons
         upload_fail_store(call, rc == STORE_NOT_FOUND ? STORE_NOT_FOUND : STORE_ERROR);
         return false;
     }
+    call->owner.account_id = call->key.account_id;
+    call->owner.token = quota_token_of(token, len);
     call->authorised = true;
     return true;
 }

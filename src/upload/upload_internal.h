@@ -13,6 +13,7 @@
 #include "upload/block_ctx.h"
 #include "upload/etag.h"
 #include "upload/hash_follow.h"
+#include "upload/quota.h"
 #include "upload/upload.h"
 
 #define UPLOAD_MAX_XVARS 32
@@ -27,6 +28,11 @@ typedef struct upload_form_state {
     buf_t token;
     buf_t key_field;
     bool file_started, file_ended;
+    /* File bytes that came before the token: held in memory (bounded by
+     * preauth-spool, and preauth-spool-total over all requests), neither
+     * stored nor hashed until the token is verified. */
+    buf_t spool;
+    int64_t preauth_taken; /* charged to the server-wide pre-auth bound */
 } upload_form_state_t;
 
 typedef struct upload_block_state {
@@ -35,6 +41,8 @@ typedef struct upload_block_state {
     uint32_t crc32;
     uint64_t digest_gen; /* from digest_block_opened */
     hash_follow_t *follow; /* the chunk's MD5, on a hashing thread (NULL: call->md5 inline) */
+    quota_owner_t owner;   /* the block's, from its id */
+    int64_t reserved;      /* room taken (quota and disk) for this chunk */
 } upload_block_state_t;
 
 typedef struct upload_mkfile_state {
@@ -55,6 +63,8 @@ struct upload_call {
     upload_policy_t policy;
     store_video_t video;
     char *file_key; /* the resolved key (owned) */
+    quota_owner_t owner; /* the account and token, for the staging quota */
+    int64_t quota_taken; /* staged bytes charged to owner by this call (form) */
 
     /* Optional fields (form fields, mkfile path pairs, headers). */
     char *mime_type;
@@ -103,8 +113,12 @@ void upload_fail_blob(upload_call_t *call, int rc);
 bool upload_auth_verify(upload_call_t *call, const char *token, size_t token_len, const char *request_key);
 /* 406 when the video holds an upload already and the token may not replace it. */
 bool upload_check_overwrite(upload_call_t *call);
-/* 413 when `size` passes the token's fsizeLimit or max-upload-size. */
+/* 413 when `size` passes the token's fsizeLimit, the registered fileSize
+ * or max-upload-size. */
 bool upload_check_size(upload_call_t *call, int64_t size);
+/* Charges `bytes` more of staged room to call->owner; 413 when the account
+ * or the token has no room left. */
+bool upload_quota_take(upload_call_t *call, const quota_owner_t *owner, int64_t bytes);
 /* Queues (without waiting) the created -> uploading transition. */
 void upload_mark_uploading(upload_call_t *call);
 /* Waits until that transition is written (on a worker; a no-op when none

@@ -113,7 +113,8 @@ check "mkfile on a nearly full disk: the video is uploaded" test "$(status_of "$
 # 4. A 20 MiB form upload does not fit in the 16 MiB left.
 head -c $((20 << 20)) /dev/urandom >"$work/form"
 grant form.mp4
-curl -s -D "$work/h2" -o "$work/b2" -F file=@"$work/form" -F token="$token" "$base/file/upload"
+# The token first: a file part before it is held to preauth-spool (8 MiB).
+curl -s -D "$work/h2" -o "$work/b2" -F token="$token" -F file=@"$work/form" "$base/file/upload"
 check "form upload on a full disk: 503" test "$(http_code "$work/h2")" = 503
 check "form upload on a full disk: says the storage is full" grep -q '"message":"Storage is full."' "$work/b2"
 check "form upload on a full disk: nothing left staged" test "$(entries staging)" -eq 0

@@ -624,7 +624,7 @@ static void test_sweep(void **state)
     set_mtime_ms(p, OLD_MS);
 
     /* Without in_use every object stays. */
-    assert_int_equal(f->ops->sweep(f->blob, NOW_MS, MAX_AGE_MS, NULL, NULL), 2);
+    assert_int_equal(f->ops->sweep(f->blob, NOW_MS, MAX_AGE_MS, NULL, NULL, NULL), 2);
     assert_int_equal(f->ops->block_size(f->blob, ID_A, &size), BLOB_NOT_FOUND);
     assert_int_equal(f->ops->block_size(f->blob, ID_B, &size), BLOB_OK);
     assert_int_equal(f->ops->block_size(f->blob, ID_C, &size), BLOB_OK);
@@ -636,7 +636,7 @@ static void test_sweep(void **state)
     /* With a registry: old unnamed objects go; the registry is asked only
      * about old ones (ID_A, ID_C, ID_D). */
     int calls = 0;
-    assert_int_equal(f->ops->sweep(f->blob, NOW_MS, MAX_AGE_MS, fake_in_use, &calls), 2);
+    assert_int_equal(f->ops->sweep(f->blob, NOW_MS, MAX_AGE_MS, fake_in_use, NULL, &calls), 2);
     assert_int_equal(calls, 3);
     assert_int_equal(f->ops->object_stat(f->blob, ID_A, &info), BLOB_NOT_FOUND);
     assert_int_equal(f->ops->object_stat(f->blob, ID_B, &info), BLOB_OK);
@@ -647,8 +647,8 @@ static void test_sweep(void **state)
 
     /* Nothing more to do; a later clock takes the rest but named objects. */
     calls = 0;
-    assert_int_equal(f->ops->sweep(f->blob, NOW_MS, MAX_AGE_MS, fake_in_use, &calls), 0);
-    assert_int_equal(f->ops->sweep(f->blob, NOW_MS + 2000, MAX_AGE_MS, fake_in_use, &calls), 4);
+    assert_int_equal(f->ops->sweep(f->blob, NOW_MS, MAX_AGE_MS, fake_in_use, NULL, &calls), 0);
+    assert_int_equal(f->ops->sweep(f->blob, NOW_MS + 2000, MAX_AGE_MS, fake_in_use, NULL, &calls), 4);
     assert_int_equal(f->ops->block_size(f->blob, ID_B, &size), BLOB_NOT_FOUND);
     assert_int_equal(f->ops->block_size(f->blob, ID_C, &size), BLOB_NOT_FOUND);
     assert_int_equal(f->ops->object_stat(f->blob, ID_B, &info), BLOB_NOT_FOUND);
@@ -663,7 +663,7 @@ static void test_sweep(void **state)
     assert_int_equal(f->ops->object_stat(f->blob, ID_E, &info), BLOB_NOT_FOUND);
 
     /* Nonsense ages are refused. */
-    assert_int_equal(f->ops->sweep(f->blob, NOW_MS, -1, NULL, NULL), -1);
+    assert_int_equal(f->ops->sweep(f->blob, NOW_MS, -1, NULL, NULL, NULL), -1);
 }
 
 /* A resumed block is not abandoned: reopening it at an offset counts as a
@@ -760,7 +760,7 @@ static void test_object_from_blocks_refusals(void **state)
     assert_int_equal(f->ops->staging_clear(f->blob), 1);
     f->ops->writer_close(w);
     /* The sweep takes an old object of parts that no row names. */
-    assert_int_equal(f->ops->sweep(f->blob, INT64_MAX / 2, 0, never_in_use, NULL), 2); /* block + object */
+    assert_int_equal(f->ops->sweep(f->blob, INT64_MAX / 2, 0, never_in_use, NULL, NULL), 2); /* block + object */
     blob_object_info_t info;
     assert_int_equal(f->ops->object_stat(f->blob, ID_B, &info), BLOB_NOT_FOUND);
 }
@@ -819,7 +819,7 @@ static void test_sweep_spares_resumed_block(void **state)
     set_mtime_ms(p, timeutil_now_ms() - 10000);
     blob_writer_t *w = NULL;
     assert_int_equal(f->ops->block_open(f->blob, ID_A, 3, &w), BLOB_OK);
-    assert_int_equal(f->ops->sweep(f->blob, timeutil_now_ms(), 5000, NULL, NULL), 0);
+    assert_int_equal(f->ops->sweep(f->blob, timeutil_now_ms(), 5000, NULL, NULL, NULL), 0);
     f->ops->writer_close(w);
     assert_block(f, ID_A, "abc");
 }
