@@ -139,6 +139,10 @@ static enum MHD_Result form_iterate(void *cls, enum MHD_ValueKind kind, const ch
     upload_form_state_t *st = &call->u.form;
     if (call->failed)
         return MHD_YES; /* keep parsing so the body drains; nothing more is stored */
+    if (!key) { /* libmicrohttpd passes NULL for a part without a name (found by fuzz_form_upload) */
+        upload_fail(call, 400, "A form part has no name.");
+        return MHD_YES;
+    }
     bool ok = true;
     if (strcmp(key, "file") == 0) {
         if (st->file_ended) {

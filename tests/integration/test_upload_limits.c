@@ -419,6 +419,26 @@ static void test_two_file_parts(void **state)
     assert_true(disk_drops_to(srv, "staging", 0));
 }
 
+/* A part without a name crashed the server (a NULL field name, found by
+ * fuzz_form_upload): an unauthenticated request that stopped the service. */
+static void test_nameless_part(void **state)
+{
+    (void)state;
+    static const char body[] = "--XyZ\r\nContent-Disposition: form-data; filename=\"a.mp4\"\r\n\r\nabc\r\n--XyZ--\r\n";
+    char *head = harness_strf("POST /file/upload HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
+                              "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: %zu\r\n\r\n",
+                              srv->host, sizeof(body) - 1);
+    print_message("  a form part without a name -> 400, and the server lives on\n");
+    int fd = raw_send(srv, head, body, sizeof(body) - 1);
+    char answer[64] = {0};
+    assert_true(recv(fd, answer, sizeof(answer) - 1, MSG_WAITALL) > 12);
+    close(fd);
+    assert_non_null(strstr(answer, "HTTP/1.1 400"));
+    harness_grant_t g;
+    grant_ok(srv, NULL, &g);
+    free(head);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -444,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_file_size_form),
         cmocka_unit_test(test_file_size_blocks),
         cmocka_unit_test(test_two_file_parts),
+        cmocka_unit_test(test_nameless_part),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
