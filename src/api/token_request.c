@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/errors.h"
+#include "common/utf8.h"
 
 void token_request_free(token_request_t *r)
 {
@@ -135,7 +136,10 @@ int token_request_parse(const params_t *p, const config_t *cfg, token_request_t 
         return token_request_fail(detail, detail_len, API_ERR_PARAM, "Parameter originFileName is not valid UTF-8.");
     if (cps > TOKEN_REQUEST_MAX_NAME)
         return token_request_fail(detail, detail_len, API_ERR_NAME_TOO_LONG, NULL);
-    if (filekey_has_control(name->value, name->value_len))
+    /* Not only C0 and DEL: the name is shown to people, and a bidi
+     * override or a zero-width character would make it read as another
+     * (see common/utf8.h). */
+    if (utf8_check_text(name->value, name->value_len) != UTF8_TEXT_OK)
         return token_request_fail(detail, detail_len, API_ERR_PARAM,
                                   "Parameter originFileName contains control characters.");
     char ext[FILEKEY_MAX_EXTENSION + 1];

@@ -10,6 +10,27 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "http/media_type.h"
+
+/* The playback origin is the API's and the upload endpoint's origin too:
+ * whatever an uploader stored must never run there as a page.  nosniff
+ * stops browsers from guessing a type we did not send.  The policy, should
+ * a browser render an answer anyway, allows no script (script-src falls
+ * back to 'none', and the sandbox lacks allow-scripts), no form, no popup,
+ * no plugin and no subresource but media from here.  media-src 'self' and
+ * allow-same-origin are what a video or audio URL opened directly needs:
+ * the browser's media document loads the URL again as media, and from an
+ * opaque origin Chromium makes that a CORS request and refuses to play.
+ * Without scripts, the real origin gives the document nothing to use.
+ * Players loading media or manifests (a <video> element, XHR) are not
+ * documents and ignore the policy. */
+#define PLAYBACK_CSP "default-src 'none'; media-src 'self'; sandbox allow-same-origin"
+
+static void playback_security_headers(struct MHD_Response *r)
+{
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Content-Security-Policy", PLAYBACK_CSP);
+}
 
 static bool playback_parse_num(const char **p, int64_t *out)
 {
@@ -71,8 +92,10 @@ static struct MHD_Response *playback_error(int code, const char *message, const 
              request_id);
     struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
     *length = strlen(body);
-    if (r)
+    if (r) {
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+        playback_security_headers(r);
+    }
     *status = code;
     return r;
 }
@@ -184,8 +207,14 @@ struct MHD_Response *playback_respond(const upload_ctx_t *ctx, struct MHD_Connec
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(modified, sizeof(modified), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            video.mime_type ? video.mime_type : "application/octet-stream");
+    /* The uploader chose mime_type: only allow-listed media types go out as
+     * they are (see media_type.h). */
+    media_type_answer_t type;
+    media_type_for_playback(video.mime_type, &type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type.content_type);
+    if (type.attachment)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, "attachment");
+    playback_security_headers(resp);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, modified);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");

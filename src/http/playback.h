@@ -2,8 +2,10 @@
  * playback: the origin behind playUrl on the embedded default.
  * GET/HEAD /<fileKey> serves the published object that the registry row
  * names (never a staged or half-published one), with single byte ranges
- * (206/416), ETag (the WCS etag), Last-Modified, Content-Type and
- * Accept-Ranges.  `playback = off` turns it into 404s.
+ * (206/416), ETag (the WCS etag), Last-Modified, Content-Type (only
+ * allow-listed media types, see media_type.h) and Accept-Ranges.  Every
+ * answer, errors included, carries X-Content-Type-Options: nosniff and a
+ * sandboxing Content-Security-Policy.  `playback = off` turns it into 404s.
  */
 #ifndef VODUP_HTTP_PLAYBACK_H
 #define VODUP_HTTP_PLAYBACK_H

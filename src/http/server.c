@@ -189,6 +189,7 @@ static enum MHD_Result http_send(http_request_t *req, int status, char *body, co
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff"); /* JSON is never sniffed as a page */
     if (status == 405)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, POST");
     if (atomic_load(&req->srv->draining))

@@ -127,6 +127,59 @@ static bool form_field_append(upload_call_t *call, buf_t *b, const char *data, s
     return true;
 }
 
+/* The fields vodup reads; others (deadline, desc, ...) are skipped unread. */
+static bool form_field_wanted(const char *name)
+{
+    return strcmp(name, "token") == 0 || strcmp(name, "key") == 0 || strcmp(name, "mimeType") == 0 ||
+           (strncmp(name, "x:", 2) == 0 && strlen(name) < 128);
+}
+
+static bool form_field_copy(buf_t *to, const buf_t *from)
+{
+    buf_reset(to);
+    return buf_append(to, from->data ? from->data : "", from->len);
+}
+
+/* The pending field is complete (its part has ended): hand its value on.
+ * libmicrohttpd gives a value in as many pieces as it likes, so nothing
+ * is read from a field before this. */
+static void form_field_end(upload_call_t *call)
+{
+    upload_form_state_t *st = &call->u.form;
+    const char *name = st->field_name;
+    if (!name)
+        return;
+    const buf_t *v = &st->field;
+    bool ok = true;
+    if (strcmp(name, "token") == 0)
+        ok = form_field_copy(&st->token, v);
+    else if (strcmp(name, "key") == 0)
+        ok = form_field_copy(&st->key_field, v);
+    else if (strcmp(name, "mimeType") == 0)
+        ok = upload_set_mime_type(call, v->data ? v->data : "", v->len);
+    else
+        ok = upload_add_xvar(call, name, v->data ? v->data : "", v->len);
+    if (!ok)
+        upload_fail(call, 500, "Internal error.");
+    free(st->field_name);
+    st->field_name = NULL;
+    buf_reset(&st->field);
+}
+
+static void form_field_data(upload_call_t *call, const char *key, const char *data, uint64_t off, size_t size)
+{
+    upload_form_state_t *st = &call->u.form;
+    if (off == 0 && form_field_wanted(key)) {
+        st->field_name = strdup(key);
+        if (!st->field_name) {
+            upload_fail(call, 500, "Internal error.");
+            return;
+        }
+    }
+    if (st->field_name)
+        form_field_append(call, &st->field, data, size);
+}
+
 static enum MHD_Result form_iterate(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
                                     const char *content_type, const char *transfer_encoding, const char *data,
                                     uint64_t off, size_t size)
@@ -143,32 +196,18 @@ static enum MHD_Result form_iterate(void *cls, enum MHD_ValueKind kind, const ch
         upload_fail(call, 400, "A form part has no name.");
         return MHD_YES;
     }
-    bool ok = true;
+    if (off == 0)
+        form_field_end(call); /* a new part: the one before it is complete */
     if (strcmp(key, "file") == 0) {
-        if (st->file_ended) {
+        if (st->file_ended)
             upload_fail(call, 400, "The form has more than one file part.");
-            return MHD_YES;
-        }
-        ok = form_file_data(call, data, size, off);
+        else
+            form_file_data(call, data, size, off);
     } else {
         if (st->file_started)
             st->file_ended = true;
-        if (strcmp(key, "token") == 0) {
-            if (st->file_started && !call->authorised && off == 0)
-                buf_reset(&st->token);
-            ok = form_field_append(call, &st->token, data, size);
-        } else if (strcmp(key, "key") == 0) {
-            ok = form_field_append(call, &st->key_field, data, size);
-        } else if (strcmp(key, "mimeType") == 0) {
-            /* Values arrive in pieces only past the parser buffer; a media
-             * type is far shorter. */
-            ok = off != 0 || upload_set_mime_type(call, data, size);
-        } else if (strncmp(key, "x:", 2) == 0 && strlen(key) < 128) {
-            ok = off != 0 || size > UPLOAD_MAX_FIELD || upload_add_xvar(call, key, data, size);
-        }
-        /* deadline (retention days) and unknown fields are ignored. */
+        form_field_data(call, key, data, off, size);
     }
-    (void)ok;
     return MHD_YES;
 }
 
@@ -178,6 +217,7 @@ void form_begin(upload_call_t *call)
     buf_init(&st->token, 0);
     buf_init(&st->key_field, 0);
     buf_init(&st->spool, 0);
+    buf_init(&st->field, 0);
     const char *ctype = call->req.header(call->req.header_arg, "content-type");
     if (!ctype || strncasecmp(ctype, "multipart/form-data", 19) != 0) {
         upload_fail(call, 400, "The form upload must be multipart/form-data.");
@@ -262,6 +302,8 @@ void form_finish(upload_call_t *call)
     upload_form_state_t *st = &call->u.form;
     enum MHD_Result parsed = MHD_destroy_post_processor(st->pp);
     st->pp = NULL;
+    if (!call->failed)
+        form_field_end(call);
     if (call->failed)
         return;
     if (parsed != MHD_YES) {
@@ -288,6 +330,8 @@ void form_free(upload_call_t *call)
     buf_free(&st->token);
     buf_free(&st->key_field);
     buf_free(&st->spool);
+    buf_free(&st->field);
+    free(st->field_name);
     quota_preauth_give(call->ctx->quota, st->preauth_taken);
     quota_give(call->ctx->quota, &call->owner, call->quota_taken);
 }

@@ -192,7 +192,8 @@ static bool mkfile_check_blocks(upload_call_t *call)
 }
 
 /* Appends the returnBody variables, when the policy has a returnBody, as
- * string members of the mkfile answer. */
+ * string members of the mkfile answer (each value whole in its member: see
+ * return_body_members). */
 static bool mkfile_return_members(upload_call_t *call, json_t *obj, const char *etag)
 {
     if (!call->policy.return_body)
@@ -208,20 +209,7 @@ static bool mkfile_return_members(upload_call_t *call, json_t *obj, const char *
         .x_values = (const char *const *)call->xvalues,
         .x_count = call->xcount,
     };
-    buf_t b;
-    buf_init(&b, 0);
-    bool ok = return_body_expand(call->policy.return_body, &vars, &b);
-    char *save = NULL;
-    for (char *pair = ok && b.data ? strtok_r(b.data, "&", &save) : NULL; pair; pair = strtok_r(NULL, "&", &save)) {
-        char *eq = strchr(pair, '=');
-        if (!eq || eq == pair)
-            continue;
-        *eq = '\0';
-        if (strcmp(pair, "hash") != 0 && strcmp(pair, "key") != 0)
-            json_object_set_new(obj, pair, json_string(eq + 1));
-    }
-    buf_free(&b);
-    return ok;
+    return return_body_members(call->policy.return_body, &vars, obj);
 }
 
 /* Feeds blocks[from .. to), in file order, to `update`. */

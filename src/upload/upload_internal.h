@@ -27,6 +27,8 @@ typedef struct upload_form_state {
     struct MHD_PostProcessor *pp;
     buf_t token;
     buf_t key_field;
+    char *field_name; /* the field being received, when vodup reads it */
+    buf_t field;      /* its value so far (at most UPLOAD_MAX_FIELD bytes) */
     bool file_started, file_ended;
     /* File bytes that came before the token: held in memory (bounded by
      * preauth-spool, and preauth-spool-total over all requests), neither

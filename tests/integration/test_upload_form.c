@@ -22,6 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <cmocka.h>
 
@@ -174,6 +178,58 @@ static void test_field_orders(void **state)
         harness_upload_response_free(&r);
         free(data);
     }
+}
+
+/* Writes `text` to fd in pieces split at each '|', pausing between them so
+ * that the server reads each piece apart. */
+static void send_in_pieces(int fd, const char *text)
+{
+    for (const char *p = text; *p;) {
+        size_t n = strcspn(p, "|");
+        assert_true(write(fd, p, n) == (ssize_t)n);
+        p += n;
+        if (*p == '|') {
+            p++;
+            usleep(150 * 1000);
+        }
+    }
+}
+
+/* A field value that reaches the server in several reads is kept whole
+ * (mimeType and x: values were cut to their first piece: a browser's
+ * FormData upload stored "image/p" for "image/png"). */
+static void test_field_values_in_pieces(void **state)
+{
+    (void)state;
+    harness_grant_t g;
+    grant_ok(&(harness_grant_opts_t){0}, &g);
+    char *body = harness_strf("--XyZ\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n%s\r\n"
+                              "--XyZ\r\nContent-Disposition: form-data; name=\"mimeType\"\r\n\r\nvid|eo/we|bm\r\n"
+                              "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nabc\r\n"
+                              "--XyZ--\r\n", g.token);
+    size_t len = strlen(body) - 2; /* the two '|' are not sent */
+    char *head = harness_strf("POST /file/upload HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
+                              "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: %zu\r\n\r\n",
+                              srv->host, len);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srv->port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    print_message("  mimeType \"video/webm\" sent in three reads -> kept whole\n");
+    send_in_pieces(fd, head);
+    send_in_pieces(fd, body);
+    char answer[32] = {0};
+    assert_true(recv(fd, answer, sizeof(answer) - 1, MSG_WAITALL) > 12);
+    close(fd);
+    assert_non_null(strstr(answer, "HTTP/1.1 200"));
+    harness_response_t r;
+    assert_true(harness_video_info(srv, NULL, g.video_id, &r));
+    const char *mime = harness_json_str(json_object_get(r.json, "data"), "mimeType");
+    print_message("  getVideoInfo: mimeType %s\n", mime ? mime : "(none)");
+    assert_string_equal(mime, "video/webm");
+    harness_response_free(&r);
+    free(head);
+    free(body);
 }
 
 static void test_transfer_modes(void **state)
@@ -900,6 +956,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_values),
         cmocka_unit_test(test_field_orders),
+        cmocka_unit_test(test_field_values_in_pieces),
         cmocka_unit_test(test_transfer_modes),
         cmocka_unit_test(test_success_answer_and_video_info),
         cmocka_unit_test(test_spec_etag_examples),

@@ -958,6 +958,66 @@ static void test_file_id_completed_conflict(void **state)
     harness_response_free(&a);
 }
 
+/*
+ * Unicode controls in originFileName (security review, issue 10, finding
+ * 13): Cc, Cf, Zl and Zp code points are refused like the ASCII controls,
+ * with the same 400, whichever way the parameter comes.  Names that merely
+ * use other scripts or emoji still register.
+ */
+static void test_name_unicode_controls(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what, *name;
+        bool ok;
+    } cases[] = {
+        {"RLO U+202E (reads as abcmp4.jpg)", "abc\xe2\x80\xaegpj.mp4", false},
+        {"LRO U+202D", "a\xe2\x80\xad" "b.mp4", false},
+        {"LRE U+202A", "a\xe2\x80\xaa" "b.mp4", false},
+        {"RLI U+2067", "a\xe2\x81\xa7" "b.mp4", false},
+        {"PDI U+2069", "a\xe2\x81\xa9" "b.mp4", false},
+        {"RLM U+200F", "a\xe2\x80\x8f" "b.mp4", false},
+        {"LRM U+200E", "a\xe2\x80\x8e" "b.mp4", false},
+        {"zero width space U+200B", "a\xe2\x80\x8b" "b.mp4", false},
+        {"zero width joiner U+200D", "a\xe2\x80\x8d" "b.mp4", false},
+        {"BOM U+FEFF", "\xef\xbb\xbf" "a.mp4", false},
+        {"line separator U+2028", "a\xe2\x80\xa8" "b.mp4", false},
+        {"paragraph separator U+2029", "a\xe2\x80\xa9" "b.mp4", false},
+        {"NEL U+0085", "a\xc2\x85" "b.mp4", false},
+        {"C1 U+0080", "a\xc2\x80" "b.mp4", false},
+        {"C1 U+009F", "a\xc2\x9f" "b.mp4", false},
+        {"Latin letters", "vid\xc3\xa9o.mp4", true},
+        {"Hebrew letters (right-to-left by themselves)", "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d.mp4", true},
+        {"emoji", "\xf0\x9f\x8e\xac clip.mp4", true},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        print_message("  %s\n", cases[i].what);
+        /* As a form body (percent-encoded UTF-8) and as a JSON body with
+         * \uXXXX escapes, which the server's JSON parser decodes. */
+        char *form = harness_form("originFileName", cases[i].name, NULL);
+        json_t *obj = json_pack("{s:s}", "originFileName", cases[i].name);
+        char *json = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
+        assert_non_null(json);
+        harness_response_t r[2];
+        assert_true(harness_upload_token(srv, NULL, form, &r[0]));
+        assert_true(harness_call(srv, NULL, "POST", HARNESS_PATH_TOKEN, json, HARNESS_JSON, &r[1]));
+        for (int k = 0; k < 2; k++) {
+            if (cases[i].ok) {
+                assert_api_ok(&r[k]);
+                continue;
+            }
+            assert_api_error(&r[k], 400, 400);
+            assert_string_equal(harness_json_str(r[k].json, "message"),
+                                "Parameter originFileName contains control characters.");
+        }
+        harness_response_free(&r[0]);
+        harness_response_free(&r[1]);
+        free(json);
+        json_decref(obj);
+        free(form);
+    }
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static int group_setup(void **state)
@@ -1000,6 +1060,7 @@ int main(void)
         cmocka_unit_test(test_workflow_overrides_processing_params),
         cmocka_unit_test(test_file_id_resume),
         cmocka_unit_test(test_file_id_completed_conflict),
+        cmocka_unit_test(test_name_unicode_controls),
     };
     return cmocka_run_group_tests_name("integration.test_upload_token", tests, group_setup, group_teardown);
 }

@@ -121,7 +121,8 @@ function ws3Signature({ method, path: p, query, headers, signedHeaders, body, ti
     .split(";")
     .map((h) => `${h.toLowerCase()}:${foldHeader(headers[h.toLowerCase()] ?? "")}\n`)
     .join("");
-  const canonical = [method, p, canonicalQuery(query), canonHeaders, signedHeaders, sha256hex(body ?? "")].join("\n");
+  // The server lower-cases the SignedHeaders list itself (docs/api.md).
+  const canonical = [method, p, canonicalQuery(query), canonHeaders, signedHeaders.toLowerCase(), sha256hex(body ?? "")].join("\n");
   const sts = `WS3-HMAC-SHA256\n${timestamp}\n${sha256hex(canonical)}`;
   return crypto.createHmac("sha256", secretKey).update(sts).digest("hex");
 }

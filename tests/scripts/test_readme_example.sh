@@ -51,6 +51,37 @@ check "README example works when pasted" run_ok "$work/readme-filled.sh"
 bad_secret() { sed -e "s/SK='[^']*'/SK='wrong'/" "$work/readme-filled.sh" >"$work/bad.sh"; bash "$work/bad.sh" | grep -q '"code":401'; }
 check "the same example with a wrong secret gets 401" bad_secret
 
+# docs/api.md's Node snippet ("In code"), run as written: it must sign
+# SignedHeaders in any case and order the way the server checks them
+# (lower-cased, order kept).
+node_snippet() {
+  awk '/^### In code/{m=1; next} m && /^```js/{f=1; next} f && /^```/{exit} f' \
+    "$ROOT/docs/api.md" >"$work/snippet.mjs"
+  cat >>"$work/snippet.mjs" <<'EOF'
+const [host, ak, sk] = process.argv.slice(2);
+const path = "/vod/videoManage/getUploadToken", body = "originFileName=node-snippet.mp4";
+const headers = { "content-type": "application/x-www-form-urlencoded", host };
+let failed = 0;
+for (const signedHeaders of ["content-type;host", "Content-Type;Host", "HOST;content-TYPE"]) {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const sig = sign({ method: "POST", path, headers, signedHeaders, body, timestamp, secretKey: sk });
+  const res = await fetch(`http://${host}${path}`, { method: "POST", body, headers: {
+    "Content-Type": headers["content-type"], "X-WS-AccessKey": ak, "X-WS-Timestamp": timestamp,
+    Authorization: `WS3-HMAC-SHA256 Credential=${ak}, SignedHeaders=${signedHeaders}, Signature=${sig}` } });
+  const json = await res.json();
+  console.log(`  SignedHeaders=${signedHeaders}: HTTP ${res.status} code ${json.code}`);
+  if (json.code !== 200) failed++;
+}
+process.exit(failed ? 1 : 0);
+EOF
+  node "$work/snippet.mjs" "$hostport" "$ak" "$sk"
+}
+if command -v node >/dev/null; then
+  check "docs/api.md Node snippet signs SignedHeaders in any case and order" node_snippet
+else
+  echo "skip - docs/api.md Node snippet (node not found)"
+fi
+
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
 check "SIGTERM exits 0" test "$rc" -eq 0
 

@@ -5,29 +5,46 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http/playback.h"
 #include "upload/return_body.h"
 
+/* Custom variables an uploader chose, the hostile ones included. */
+static const char *const test_xn[] = {"x:user", "x:empty", "x:foo", "x:name", "x:hash", "x:a&b", "x:utf8"};
+static const char *const test_xv[] = {"alice", "", "1&hash=FAKE", "a b+c#d?e%f", "hash", "v", "vid\xc3\xa9o"};
+
+static return_vars_t test_vars(void)
+{
+    return (return_vars_t){.bucket = "b", .key = "video/k.mp4", .fname = "k.mp4", .hash = "Fh",
+                           .mime_type = "video/mp4", .fsize = 1234, .x_names = test_xn, .x_values = test_xv,
+                           .x_count = sizeof(test_xn) / sizeof(test_xn[0])};
+}
+
 static void test_return_body(void **state)
 {
     (void)state;
-    const char *xn[] = {"x:user", "x:empty"};
-    const char *xv[] = {"alice", ""};
-    return_vars_t v = {.bucket = "b", .key = "video/k.mp4", .fname = "k.mp4", .hash = "Fh", .mime_type = "video/mp4",
-                       .fsize = 1234, .x_names = xn, .x_values = xv, .x_count = 2};
+    return_vars_t v = test_vars();
     static const struct {
         const char *tmpl, *want;
     } cases[] = {
         {"", ""},
         {"plain", "plain"},
-        {"key=$(key)&hash=$(hash)", "key=video/k.mp4&hash=Fh"},
-        {"b=$(bucket)&n=$(fname)&s=$(fsize)&m=$(mimeType)", "b=b&n=k.mp4&s=1234&m=video/mp4"},
+        {"key=$(key)&hash=$(hash)", "key=video%2Fk.mp4&hash=Fh"},
+        {"b=$(bucket)&n=$(fname)&s=$(fsize)&m=$(mimeType)", "b=b&n=k.mp4&s=1234&m=video%2Fmp4"},
         {"u=$(x:user)&e=$(x:empty)&z=$(x:missing)", "u=alice&e=&z="},
         {"unknown=$(nope)", "unknown="},
         {"open=$(key", "open=$(key"},
-        {"$(key)$(key)", "video/k.mp4video/k.mp4"},
+        {"$(key)$(key)", "video%2Fk.mp4video%2Fk.mp4"},
+        /* Template text is the owner's and stays as written. */
+        {"a=1+2&b=%41", "a=1+2&b=%41"},
+        /* A value never adds or changes a field (issue 10, finding 9). */
+        {"foo=$(x:foo)", "foo=1%26hash%3DFAKE"},
+        {"n=$(x:name)", "n=a%20b%2Bc%23d%3Fe%25f"},
+        {"$(x:foo)=1", "1%26hash%3DFAKE=1"},
+        {"u=$(x:utf8)", "u=vid%C3%A9o"},
+        {"w=$(x:a&b)", "w=v"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         buf_t b;
@@ -35,6 +52,42 @@ static void test_return_body(void **state)
         assert_true(return_body_expand(cases[i].tmpl, &v, &b));
         assert_string_equal(b.data ? b.data : "", cases[i].want);
         buf_free(&b);
+    }
+}
+
+/* mkfile's JSON: one member per template pair, the value as given. */
+static void test_return_members(void **state)
+{
+    (void)state;
+    return_vars_t v = test_vars();
+    static const struct {
+        const char *tmpl, *want; /* want: compact JSON with sorted keys */
+    } cases[] = {
+        {"", "{}"},
+        {"plain", "{}"},
+        {"=1&also", "{}"},
+        {"n=$(fname)&s=$(fsize)&m=$(mimeType)&b=$(bucket)", "{\"b\":\"b\",\"m\":\"video/mp4\",\"n\":\"k.mp4\",\"s\":\"1234\"}"},
+        /* hash and key are the answer's own, never from the template. */
+        {"key=$(key)&hash=$(hash)&e=$(etag)", "{\"e\":\"Fh\"}"},
+        {"u=$(x:user)&e=$(x:empty)&z=$(x:missing)", "{\"e\":\"\",\"u\":\"alice\",\"z\":\"\"}"},
+        {"a=1+2&&b=%41&c=x=y", "{\"a\":\"1+2\",\"b\":\"%41\",\"c\":\"x=y\"}"},
+        {"open=$(key", "{\"open\":\"$(key\"}"},
+        /* A value cannot add a member, nor become hash. */
+        {"foo=$(x:foo)", "{\"foo\":\"1&hash=FAKE\"}"},
+        {"n=$(x:name)&u=$(x:utf8)", "{\"n\":\"a b+c#d?e%f\",\"u\":\"vid\\u00E9o\"}"},
+        {"$(x:hash)=1&$(x:missing)=2", "{}"},
+        {"$(x:foo)=1", "{\"1&hash=FAKE\":\"1\"}"},
+        {"w=$(x:a&b)", "{\"w\":\"v\"}"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *obj = json_object();
+        assert_non_null(obj);
+        assert_true(return_body_members(cases[i].tmpl, &v, obj));
+        char *got = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+        print_message("  %-50s -> %s\n", cases[i].tmpl, got);
+        assert_string_equal(got, cases[i].want);
+        free(got);
+        json_decref(obj);
     }
 }
 
@@ -82,6 +135,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_return_body),
+        cmocka_unit_test(test_return_members),
         cmocka_unit_test(test_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
