@@ -26,7 +26,7 @@
  * documents and ignore the policy. */
 #define PLAYBACK_CSP "default-src 'none'; media-src 'self'; sandbox allow-same-origin"
 
-static void playback_security_headers(struct MHD_Response *r)
+void playback_security_headers(struct MHD_Response *r)
 {
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Content-Security-Policy", PLAYBACK_CSP);

@@ -39,4 +39,9 @@ struct MHD_Response *playback_respond(const upload_ctx_t *ctx, struct MHD_Connec
  * the API's /vod/ namespace (fileKeys never start with "vod/"). */
 bool playback_path(const char *path);
 
+/* X-Content-Type-Options: nosniff and the playback origin's
+ * Content-Security-Policy, on every answer of a playback path (the HTTP
+ * layer's own refusals too). */
+void playback_security_headers(struct MHD_Response *r);
+
 #endif

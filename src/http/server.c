@@ -2,9 +2,13 @@
  * http/server.c: libmicrohttpd glue; see server.h.
  *
  * Lifecycle of one request (libmicrohttpd calls http_access repeatedly):
- *   1. first call, headers only: allocate http_request_t, route, and run the
- *      API's header stage; an error queued here goes out without reading
- *      the body (with Connection: close);
+ *   0. the request line is in: libmicrohttpd's URI log callback
+ *      (http_request_arrived) allocates http_request_t and keeps the target
+ *      as sent, before libmicrohttpd decodes it;
+ *   1. first call, headers only: check the framing and headers
+ *      (request_check.h; a refusal is a 400 with Connection: close), route,
+ *      and run the API's header stage; an error queued here goes out
+ *      without reading the body (with Connection: close);
  *   2. body calls: hash and buffer up to the API cap, consuming everything
  *      offered (unconsumed bytes would stall the connection);
  *   3. final call: run the API's body stage; if it must wait for the store,
@@ -12,6 +16,11 @@
  *      queue the response on the call after the resume.
  * http_completed (libmicrohttpd's completion callback, also run on abort)
  * writes the access log line and frees the request.
+ *
+ * Each connection is also watched by conn_guard.c, which closes those that
+ * never complete a request head (header-timeout) or that the client closed
+ * between requests; libmicrohttpd itself bounds connections per client
+ * address (connections-per-ip).
  */
 #define _GNU_SOURCE /* strcasestr */
 #include "http/server.h"
@@ -37,8 +46,10 @@
 #include "common/timeutil.h"
 #include "common/log.h"
 #include "http/access_log.h"
+#include "http/conn_guard.h"
 #include "http/cors.h"
 #include "http/playback.h"
+#include "http/request_check.h"
 
 /* libmicrohttpd reads at most about half of this per body call, and clears
  * the whole pool between requests on a keep-alive connection: 64 KiB keeps
@@ -54,6 +65,7 @@ struct http_server {
     const api_ctx_t *api;
     const upload_ctx_t *upload;
     struct MHD_Daemon *daemon;
+    conn_guard_t *guard;
     EVP_MD *sha256;
     char request_id_prefix[13];
     atomic_ullong request_counter;
@@ -62,7 +74,7 @@ struct http_server {
 };
 
 enum http_stage {
-    HTTP_STAGE_HEADERS = 0,
+    HTTP_STAGE_HEADERS = 0, /* the request line is in; the first http_access call has not happened */
     HTTP_STAGE_BODY,    /* reading the body */
     HTTP_STAGE_READY,   /* answer known, waiting for libmicrohttpd's next call to queue it */
     HTTP_STAGE_WAITING, /* suspended until the store completes the call */
@@ -76,6 +88,9 @@ typedef struct http_request {
     struct MHD_Connection *conn;
     int kind;
     int stage;
+    bool started;     /* http_request_start ran: counted in flight, logged at the end */
+    bool refused;     /* request_check refused it: the answer closes the connection */
+    char *raw_target; /* the request target as sent, before libmicrohttpd decodes it */
     struct timespec start;
     char request_id[32];
     char method[16];
@@ -192,7 +207,7 @@ static enum MHD_Result http_send(http_request_t *req, int status, char *body, co
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff"); /* JSON is never sniffed as a page */
     if (status == 405)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, POST");
-    if (atomic_load(&req->srv->draining))
+    if (atomic_load(&req->srv->draining) || req->refused)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     return http_queue(req, status, resp, len);
 }
@@ -232,29 +247,49 @@ static void http_upload_complete(void *arg)
     http_request_resume(arg);
 }
 
-static http_request_t *http_request_new(http_server_t *srv, struct MHD_Connection *conn, const char *url,
-                                        const char *method)
+/*
+ * libmicrohttpd's URI log callback, run once the request line is in and
+ * before libmicrohttpd decodes the target in place: the only sight of the
+ * target as sent (request_check needs it to see a "%00").  What it returns
+ * becomes the request's *con_cls; NULL makes http_access close the
+ * connection.  The request is not in flight until http_request_start.
+ */
+static void *http_request_arrived(void *cls, const char *uri, struct MHD_Connection *conn)
 {
+    http_server_t *srv = cls;
     http_request_t *req = calloc(1, sizeof(*req));
     if (!req)
         return NULL;
+    req->raw_target = uri ? strdup(uri) : NULL;
+    if (uri && !req->raw_target) {
+        free(req);
+        return NULL;
+    }
     req->srv = srv;
     req->conn = conn;
+    pthread_mutex_init(&req->mu, NULL);
+    api_call_init(&req->call, srv->api);
+    return req;
+}
+
+/* The request head is complete (the first http_access call). */
+static void http_request_start(http_request_t *req, const char *url, const char *method)
+{
+    http_server_t *srv = req->srv;
     clock_gettime(CLOCK_MONOTONIC, &req->start);
     unsigned long long n = atomic_fetch_add(&srv->request_counter, 1) + 1;
     snprintf(req->request_id, sizeof(req->request_id), "%s%012llx", srv->request_id_prefix, n);
     snprintf(req->method, sizeof(req->method), "%s", method);
     req->path = strdup(url);
-    pthread_mutex_init(&req->mu, NULL);
-    api_call_init(&req->call, srv->api);
     req->call.method = req->method;
     req->call.path = req->path ? req->path : "";
     req->call.request_id = req->request_id;
     req->call.header_lookup = http_header_lookup;
     req->call.header_ctx = req;
     req->call.on_complete = http_request_complete;
+    req->started = true;
     atomic_fetch_add(&srv->in_flight, 1);
-    return req;
+    conn_guard_head_done(srv->guard, req->conn);
 }
 
 static void http_request_free(http_request_t *req)
@@ -267,6 +302,7 @@ static void http_request_free(http_request_t *req)
     EVP_MD_CTX_free(req->sha);
     pthread_mutex_destroy(&req->mu);
     free(req->path);
+    free(req->raw_target);
     free(req);
 }
 
@@ -322,7 +358,7 @@ static void http_upload_headers(http_request_t *req, struct MHD_Response *resp)
     MHD_add_response_header(resp, "X-Reqid", req->request_id);
     cors_add_headers(req->srv->cfg, resp, MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Origin"));
     const char *connection = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONNECTION);
-    if ((connection && strcasestr(connection, "close")) || atomic_load(&req->srv->draining))
+    if ((connection && strcasestr(connection, "close")) || atomic_load(&req->srv->draining) || req->refused)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
@@ -428,6 +464,64 @@ static enum MHD_Result http_begin_playback(http_request_t *req)
     return MHD_YES;
 }
 
+/* ---- refusals of malformed requests ---- */
+
+static enum MHD_Result http_check_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                         const char *value, size_t value_size)
+{
+    (void)kind;
+    request_check_header(cls, key, key_size, value, value_size);
+    return MHD_YES;
+}
+
+/* NULL when the request passes request_check; else why not (in rc). */
+static const char *http_check(http_request_t *req, const char *version, request_check_t *rc)
+{
+    request_check_begin(rc, version, req->raw_target);
+    MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND, http_check_header, rc);
+    return request_check_end(rc);
+}
+
+/* Whether an error on this request takes the upload endpoint's format
+ * ({"code","message","error","requestId"}, X-Reqid, CORS), as the upload
+ * routes and playback answer; http_begin routes the same way. */
+static bool http_upload_format(const http_request_t *req)
+{
+    const char *path = req->call.path;
+    if (!req->srv->upload || strcmp(path, "/healthz") == 0)
+        return false;
+    if (upload_route_find(path) != UPLOAD_ROUTE_NONE)
+        return true;
+    return (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")) && playback_path(path);
+}
+
+/*
+ * Refuses a request that request_check rejects: 400, queued on the first
+ * call so that its body is never read, with Connection: close so that
+ * nothing after the head is ever taken for another request (the refusal
+ * means vodup and a proxy in front may disagree on where it ends).
+ */
+static enum MHD_Result http_refuse(http_request_t *req, const char *why)
+{
+    req->refused = true;
+    if (!http_upload_format(req))
+        return http_send_error(req, API_ERR_PARAM, why);
+    json_t *j = json_pack("{s:i,s:s,s:s,s:s}", "code", 400, "message", why, "error", why, "requestId",
+                          req->request_id);
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    size_t len = body ? strlen(body) : 0;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+    playback_security_headers(resp); /* nosniff and the CSP: the path may be a playback one */
+    http_upload_headers(req, resp);
+    return http_queue(req, 400, resp, len);
+}
+
 static enum MHD_Result http_begin(http_request_t *req)
 {
     http_server_t *srv = req->srv;
@@ -499,15 +593,16 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
                                    const char *version, const char *upload_data, size_t *upload_data_size,
                                    void **con_cls)
 {
-    (void)version;
-    http_server_t *srv = cls;
+    (void)cls;
+    (void)conn;
     http_request_t *req = *con_cls;
-    if (!req) {
-        req = http_request_new(srv, conn, url, method);
-        if (!req)
-            return MHD_NO;
-        *con_cls = req;
-        return http_begin(req);
+    if (!req)
+        return MHD_NO; /* http_request_arrived ran out of memory */
+    if (!req->started) {
+        request_check_t rc;
+        http_request_start(req, url, method);
+        const char *why = http_check(req, version, &rc);
+        return why ? http_refuse(req, why) : http_begin(req);
     }
     switch (req->stage) {
     case HTTP_STAGE_BODY:
@@ -561,12 +656,19 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                            enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     http_server_t *srv = cls;
     http_request_t *req = *con_cls;
     if (!req)
         return;
     *con_cls = NULL;
+    if (!req->started) {
+        /* The head never completed (libmicrohttpd refused it, or the client
+         * left): not a request vodup saw, so no log line, and the header
+         * deadline still runs. */
+        http_request_free(req);
+        return;
+    }
+    conn_guard_request_done(srv->guard, conn);
     if (srv->cfg->access_log) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
@@ -600,6 +702,20 @@ static void http_mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("libmicrohttpd: %s", msg);
 }
 
+static struct MHD_Daemon *http_daemon_start(http_server_t *srv, int listen_fd)
+{
+    const config_t *cfg = srv->cfg;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)cfg->http_threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
+        MHD_OPTION_URI_LOG_CALLBACK, http_request_arrived, srv, MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, conn_guard_notify, srv->guard, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
+        MHD_OPTION_END);
+}
+
 http_server_t *http_server_start(const config_t *cfg, const api_ctx_t *api, const upload_ctx_t *upload, int listen_fd,
                                  char *err, size_t errlen)
 {
@@ -617,19 +733,17 @@ http_server_t *http_server_start(const config_t *cfg, const api_ctx_t *api, cons
         snprintf(err, errlen, "OpenSSL initialisation failed");
         goto fail;
     }
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    srv->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)cfg->http_threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
-        MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL, MHD_OPTION_END);
+    srv->guard = conn_guard_start(cfg->header_timeout * 1000, err, errlen);
+    if (!srv->guard)
+        goto fail;
+    srv->daemon = http_daemon_start(srv, listen_fd);
     if (!srv->daemon) {
         snprintf(err, errlen, "libmicrohttpd failed to start");
         goto fail;
     }
     return srv;
 fail:
+    conn_guard_stop(srv->guard);
     EVP_MD_free(srv->sha256);
     close(listen_fd);
     free(srv);
@@ -660,6 +774,7 @@ void http_server_stop(http_server_t *srv)
     if (!srv)
         return;
     MHD_stop_daemon(srv->daemon);
+    conn_guard_stop(srv->guard); /* after the daemon: it reports every connection closed */
     EVP_MD_free(srv->sha256);
     free(srv);
 }
