@@ -9,6 +9,7 @@
  * removes it afterwards.
  */
 #define _GNU_SOURCE /* nftw, in unit_tmpdir.h */
+#define _GNU_SOURCE /* fallocate */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -784,6 +785,54 @@ static void test_reserve_keeps_size(void **state)
      * refused before its body is read.) */
 }
 
+static int64_t disk_of(const fixture_t *f, const char *id)
+{
+    char p[256];
+    path_of(f, "blocks", id, p, sizeof(p));
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+    return (int64_t)st.st_blocks * 512;
+}
+
+/* Room reserved past what a block holds is given back when its writer
+ * closes: a client that declared much and sent little holds little. */
+static void test_reserve_given_back_at_close(void **state)
+{
+    fixture_t *f = *state;
+    blob_writer_t *w = NULL;
+    assert_int_equal(f->ops->block_open(f->blob, ID_A, 0, &w), BLOB_OK);
+    assert_int_equal(f->ops->reserve(w, 64 << 20), BLOB_OK);
+    assert_int_equal(f->ops->write(w, "abc", 3), BLOB_OK);
+    if (disk_of(f, ID_A) < (32 << 20))
+        skip(); /* a filesystem without fallocate: nothing was reserved (said by skip) */
+    f->ops->writer_close(w);
+    assert_true(disk_of(f, ID_A) < (1 << 20));
+    assert_block(f, ID_A, "abc");
+}
+
+/* Room a crash left reserved (no writer closed) is given back by the sweep,
+ * which keeps the block itself. */
+static void test_sweep_trims_crash_reservations(void **state)
+{
+    fixture_t *f = *state;
+    blob_writer_t *w = NULL;
+    assert_int_equal(f->ops->block_open(f->blob, ID_A, 0, &w), BLOB_OK);
+    assert_int_equal(f->ops->write(w, "abc", 3), BLOB_OK);
+    f->ops->writer_close(w);
+    char p[256];
+    path_of(f, "blocks", ID_A, p, sizeof(p));
+    int fd = open(p, O_WRONLY);
+    assert_true(fd >= 0);
+    int reserved = fallocate(fd, FALLOC_FL_KEEP_SIZE, 3, 64 << 20);
+    close(fd);
+    if (reserved != 0)
+        skip();
+    assert_true(disk_of(f, ID_A) >= (64 << 20));
+    assert_int_equal(f->ops->sweep(f->blob, timeutil_now_ms(), 60000, NULL, NULL, NULL), 0);
+    assert_true(disk_of(f, ID_A) < (1 << 20));
+    assert_block(f, ID_A, "abc");
+}
+
 /* Start-up removes every staged object (what a crash mid-assembly left),
  * and nothing else. */
 static void test_staging_clear(void **state)
@@ -844,6 +893,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sweep_spares_resumed_block, setup, teardown),
         cmocka_unit_test_setup_teardown(test_staging_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserve_keeps_size, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reserve_given_back_at_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sweep_trims_crash_reservations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_object_from_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_object_from_blocks_refusals, setup, teardown),
     };
