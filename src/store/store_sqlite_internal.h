@@ -1,0 +1,245 @@
+/*
+ * store_sqlite_internal: what the files of the SQLite store share with each
+ * other: the constants more than one of them needs, the statement ids, the
+ * column order of a video read, the connection, store and upload-path write
+ * types, and the functions one file defines for the others.
+ *
+ * Private to src/store: only the store_sqlite*.c files include it, and
+ * nothing outside src/store may.  The rest of vodup reaches the store through
+ * store.h alone, so that PostgreSQL can replace this implementation without
+ * touching a caller.
+ *
+ * The files, one concern each:
+ *   store_sqlite.c            open and close, the ops vtable
+ *   store_sqlite_schema.c     migrations, PRAGMA user_version
+ *   store_sqlite_conn.c       statement text, connections, prepared
+ *                             statements, bind and column helpers, error
+ *                             mapping, the read pool
+ *   store_sqlite_writer.c     the writer thread, its job queue, batches and
+ *                             group commit, synchronous upload-path writes
+ *   store_sqlite_keys.c       accounts, access keys, domains
+ *   store_sqlite_resources.c  processing resources
+ *   store_sqlite_videos.c     video registration, the upload path's state
+ *                             changes, video reads, objects in use
+ *   store_sqlite_secrets.c    server-wide secrets
+ */
+#ifndef VODUP_STORE_SQLITE_INTERNAL_H
+#define VODUP_STORE_SQLITE_INTERNAL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* Generated names are random; a collision is astronomically unlikely, but a
+ * few retries make one harmless instead of an error. */
+#define STORE_SQLITE_ID_RETRIES 8
+
+/* Every server-wide secret is this long (secret_get's out[32]). */
+#define STORE_SQLITE_SECRET_LEN 32
+
+/* ---- statements ---- */
+
+/* The column list every video read selects, in store_sqlite_video_col order. */
+#define STORE_SQLITE_VIDEO_COLUMNS                                                              \
+    "v.video_id, v.account_id, v.file_id, v.name, v.file_key, v.bucket, v.domain, v.status, "   \
+    "v.fail_reason, v.size, v.md5, v.etag, v.mime_type, v.expected_size, v.expected_md5, "       \
+    "v.overwrite, v.workflow_id, v.cmd, v.watermark_name, v.template_name, v.subtitle_id, "      \
+    "v.created_ms, v.uploaded_ms, v.duration, v.width, v.height, v.codecs, v.object_id"
+
+enum store_sqlite_video_col {
+    VC_VIDEO_ID, VC_ACCOUNT_ID, VC_FILE_ID, VC_NAME, VC_FILE_KEY, VC_BUCKET, VC_DOMAIN, VC_STATUS,
+    VC_FAIL_REASON, VC_SIZE, VC_MD5, VC_ETAG, VC_MIME_TYPE, VC_EXPECTED_SIZE, VC_EXPECTED_MD5,
+    VC_OVERWRITE, VC_WORKFLOW_ID, VC_CMD, VC_WATERMARK_NAME, VC_TEMPLATE_NAME, VC_SUBTITLE_ID,
+    VC_CREATED_MS, VC_UPLOADED_MS, VC_DURATION, VC_WIDTH, VC_HEIGHT, VC_CODECS, VC_OBJECT_ID,
+};
+
+enum store_sqlite_stmt_id {
+    SQ_BEGIN,
+    SQ_BEGIN_IMMEDIATE,
+    SQ_COMMIT,
+    SQ_ROLLBACK,
+    SQ_SAVEPOINT,
+    SQ_RELEASE,
+    SQ_ROLLBACK_TO,
+    SQ_KEY_LOOKUP,
+    SQ_KEY_LIST,
+    SQ_KEY_INSERT,
+    SQ_KEY_SET_ENABLED,
+    SQ_ACCOUNT_BY_NAME,
+    SQ_ACCOUNT_INSERT,
+    SQ_ACCOUNT_FIND,
+    SQ_ACCOUNT_COUNT,
+    SQ_DOMAIN_COUNT,
+    SQ_DOMAIN_CLEAR_DEFAULT,
+    SQ_DOMAIN_INSERT,
+    SQ_DOMAIN_UPSERT_DEFAULT,
+    SQ_DOMAIN_LIST,
+    SQ_DOMAIN_GET,
+    SQ_DOMAIN_GET_DEFAULT,
+    SQ_RESOURCE_NAME_TAKEN,
+    SQ_RESOURCE_INSERT,
+    SQ_RESOURCE_LIST,
+    SQ_RESOURCE_GET,
+    SQ_VIDEO_BY_FILE_ID,
+    SQ_VIDEO_INSERT,
+    SQ_VIDEO_RESUME,
+    SQ_VIDEO_CATEGORIES_CLEAR,
+    SQ_CATEGORY_INSERT,
+    SQ_CATEGORY_ID,
+    SQ_VIDEO_CATEGORY_INSERT,
+    SQ_VIDEO_GET,
+    SQ_VIDEO_CATEGORIES,
+    SQ_VIDEO_COUNT,
+    SQ_VIDEO_PAGE,
+    SQ_VIDEO_BY_KEY,
+    SQ_VIDEO_EXISTS,
+    SQ_VIDEO_OBJECT,
+    SQ_VIDEO_SET_UPLOADING,
+    SQ_VIDEO_SET_UPLOADED,
+    SQ_VIDEO_SET_FAILED,
+    SQ_OBJECT_IN_USE,
+    SQ_SECRET_GET,
+    SQ_SECRET_INSERT,
+    SQ_COUNT
+};
+
+/* ---- types ---- */
+
+/* One connection and its prepared statements, used by one thread at a time. */
+typedef struct store_sqlite_conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[SQ_COUNT];
+} store_sqlite_conn_t;
+
+typedef struct store_sqlite_write store_sqlite_write_t;
+
+typedef struct store_sqlite_job store_sqlite_job_t; /* store_sqlite_writer.c */
+
+typedef struct store_sqlite {
+    store_t base; /* first, so a store_t * is a store_sqlite_t * */
+    char *path;
+
+    /* The write connection: the writer thread's batches and the synchronous
+     * admin writes take turns on it under write_mu. */
+    pthread_mutex_t write_mu;
+    store_sqlite_conn_t writer;
+
+    /* Read connections; free_readers is a stack of the idle ones. */
+    pthread_mutex_t pool_mu;
+    pthread_cond_t pool_cv;
+    store_sqlite_conn_t *readers;
+    store_sqlite_conn_t **free_readers;
+    size_t reader_count, free_count;
+
+    /* Registrations waiting for the writer thread. */
+    pthread_mutex_t queue_mu;
+    pthread_cond_t queue_cv;
+    store_sqlite_job_t *queue_head, *queue_tail;
+    bool stopping;
+    bool writer_started;
+    pthread_t writer_thread;
+} store_sqlite_t;
+
+/*
+ * One of the upload path's writes.  Upload workers call these concurrently
+ * with the registrations the writer thread group-commits; rather than take
+ * the write connection from it (and pay an fsync each), a write joins the
+ * queue as one more job: it runs in the next batch's transaction, under its
+ * own savepoint, and shares that batch's single commit.  The caller sleeps
+ * until the batch is durable, then reads rc and the outputs.
+ */
+typedef int (*store_sqlite_write_fn)(store_sqlite_conn_t *c, store_sqlite_write_t *w);
+
+struct store_sqlite_write {
+    store_sqlite_write_fn run;
+    /* Arguments, borrowed from the caller (who waits, so they outlive the
+     * job). */
+    int64_t account_id;
+    const char *video_id;
+    const char *text; /* video_set_failed's reason; secret_get's name */
+    const store_video_upload_t *upload;
+    /* Outputs, valid only when rc is STORE_OK. */
+    char *old_object_id;
+    unsigned char secret[STORE_SQLITE_SECRET_LEN];
+    /* The hand-over from the writer thread to the caller. */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    int rc;
+};
+
+/* ---- store_sqlite_conn.c: helpers every other file uses ---- */
+
+int store_sqlite_map(sqlite3 *db, int src, const char *what);
+int store_sqlite_prepare(store_sqlite_conn_t *c, enum store_sqlite_stmt_id id, sqlite3_stmt **out);
+void store_sqlite_release(sqlite3_stmt *st);
+void store_sqlite_bind_text(sqlite3_stmt *st, int i, const char *s, int *err);
+void store_sqlite_bind_int64(sqlite3_stmt *st, int i, int64_t v, int *err);
+int store_sqlite_exec(store_sqlite_conn_t *c, enum store_sqlite_stmt_id id, const char *what);
+void store_sqlite_rollback(store_sqlite_conn_t *c);
+int store_sqlite_commit(store_sqlite_conn_t *c);
+char *store_sqlite_col_text(sqlite3_stmt *st, int col, bool *ok);
+bool store_sqlite_grow(void **items, size_t *cap, size_t count, size_t size);
+bool store_sqlite_copy_field(char *dst, size_t dstlen, const char *src);
+store_sqlite_conn_t *store_sqlite_reader_get(store_sqlite_t *s);
+void store_sqlite_reader_put(store_sqlite_t *s, store_sqlite_conn_t *c);
+void store_sqlite_conn_close(store_sqlite_conn_t *c);
+int store_sqlite_conn_open(store_sqlite_conn_t *c, const char *path, int busy_ms, bool reader);
+int store_sqlite_read_int64(store_sqlite_t *s, enum store_sqlite_stmt_id id, const char *text_arg,
+                            int64_t *value, const char *what);
+
+/* ---- store_sqlite_schema.c: called by store_sqlite_open ---- */
+
+int store_sqlite_migrate(store_sqlite_conn_t *c);
+
+/* ---- store_sqlite_writer.c: the queue, the thread, and the video_register op ---- */
+
+int store_sqlite_write_sync(store_sqlite_t *s, store_sqlite_write_t *w);
+void *store_sqlite_writer_main(void *arg);
+void store_sqlite_video_register(store_t *base, const store_video_reg_t *reg, store_reg_done_fn done,
+                                 void *arg);
+
+/* ---- store_sqlite_keys.c: ops ---- */
+
+int store_sqlite_key_create(store_t *base, const char *account_name, store_key_t *out);
+int store_sqlite_key_list(store_t *base, store_key_list_t *out);
+int store_sqlite_key_set_enabled(store_t *base, const char *access_key, bool enabled);
+int store_sqlite_key_lookup(store_t *base, const char *access_key, store_key_t *out);
+int store_sqlite_account_find(store_t *base, const char *name_or_key, int64_t *account_id);
+int store_sqlite_account_count(store_t *base, int64_t *count);
+int store_sqlite_domain_add(store_t *base, int64_t account_id, const char *name, bool make_default);
+int store_sqlite_domain_list(store_t *base, int64_t account_id, store_domain_list_t *out);
+int store_sqlite_domain_get(store_t *base, int64_t account_id, const char *name, store_domain_t *out);
+
+/* ---- store_sqlite_resources.c: ops ---- */
+
+int store_sqlite_resource_add(store_t *base, int64_t account_id, int kind, const char *name,
+                              const char *spec_json, store_resource_t *out);
+int store_sqlite_resource_list(store_t *base, int64_t account_id, int kind, store_resource_list_t *out);
+int store_sqlite_resource_get(store_t *base, int64_t account_id, int kind, const char *id,
+                              store_resource_t *out);
+
+/* ---- store_sqlite_videos.c: ops, and register_one for the writer thread ---- */
+
+int store_sqlite_video_set_uploading(store_t *base, int64_t account_id, const char *video_id);
+int store_sqlite_video_set_uploaded(store_t *base, const store_video_upload_t *u, char **old_object_id);
+int store_sqlite_video_set_failed(store_t *base, int64_t account_id, const char *video_id,
+                                  const char *reason);
+int store_sqlite_register_one(store_sqlite_conn_t *c, const store_video_reg_t *r,
+                              store_video_reg_result_t *res);
+int store_sqlite_video_get(store_t *base, int64_t account_id, const char *video_id, store_video_t *out);
+int store_sqlite_video_find_by_key(store_t *base, int64_t account_id, const char *file_key,
+                                   store_video_t *out);
+int store_sqlite_object_in_use(store_t *base, const char *object_id, bool *in_use);
+int store_sqlite_video_list(store_t *base, int64_t account_id, const store_video_filter_t *filter,
+                            store_video_page_t *out);
+
+/* ---- store_sqlite_secrets.c: ops ---- */
+
+int store_sqlite_secret_get(store_t *base, const char *name, unsigned char out[32]);
+
+#endif /* VODUP_STORE_SQLITE_INTERNAL_H */

@@ -1,0 +1,184 @@
+/*
+ * store_sqlite_schema: the database's schema, as the ordered list of
+ * migrations that build it, and the code that brings a file up to date and
+ * records how far it got in PRAGMA user_version.
+ *
+ * It must never edit a migration that has shipped (databases in the field
+ * already ran it: append a new one instead), and never open a database whose
+ * schema is newer than this build knows.
+ */
+#include "store/store_sqlite_internal.h"
+
+#include <stdio.h>
+
+#include "common/log.h"
+
+/* ---- schema ---- */
+
+/*
+ * Migrations, applied in order inside one IMMEDIATE transaction; PRAGMA
+ * user_version records how many have run.  Append new entries, never edit
+ * an old one: databases in the field already ran it.
+ */
+static const char *const store_sqlite_migrations[] = {
+    /* 1: the initial schema. */
+    "CREATE TABLE accounts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  bucket TEXT NOT NULL UNIQUE,"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE TABLE access_keys ("
+    "  access_key TEXT PRIMARY KEY,"
+    "  secret_key TEXT NOT NULL,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+    "  enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE INDEX access_keys_account ON access_keys(account_id);"
+    /* Host names are case-insensitive, so "CDN.example.com" duplicates
+     * "cdn.example.com". */
+    "CREATE TABLE domains ("
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+    "  name TEXT NOT NULL COLLATE NOCASE,"
+    "  is_default INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1)),"
+    "  created_ms INTEGER NOT NULL,"
+    "  UNIQUE (account_id, name));"
+    /* At most one default per account, enforced by the database itself. */
+    "CREATE UNIQUE INDEX domains_one_default ON domains(account_id) WHERE is_default = 1;"
+    "CREATE TABLE resources ("
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('workflow', 'watermark', 'template', 'subtitle')),"
+    "  id TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  spec TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  UNIQUE (account_id, kind, name),"
+    "  UNIQUE (account_id, kind, id));"
+    "CREATE TABLE categories ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+    "  parent_name TEXT NOT NULL,"
+    "  child_name TEXT NOT NULL,"
+    "  UNIQUE (account_id, parent_name, child_name));"
+    "CREATE TABLE videos ("
+    "  video_id TEXT PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+    "  file_id TEXT,"
+    "  name TEXT NOT NULL,"
+    "  file_key TEXT NOT NULL,"
+    "  bucket TEXT NOT NULL,"
+    "  domain TEXT NOT NULL DEFAULT '',"
+    "  status TEXT NOT NULL DEFAULT 'created' CHECK (status IN"
+    "    ('created', 'uploading', 'uploaded', 'processing', 'ready', 'failed')),"
+    "  fail_reason TEXT,"
+    "  size INTEGER NOT NULL DEFAULT -1,"
+    "  md5 TEXT,"
+    "  etag TEXT,"
+    "  mime_type TEXT,"
+    "  expected_size INTEGER NOT NULL DEFAULT -1,"
+    "  expected_md5 TEXT,"
+    "  overwrite INTEGER NOT NULL DEFAULT 0 CHECK (overwrite IN (0, 1)),"
+    "  workflow_id TEXT,"
+    "  cmd TEXT,"
+    "  watermark_name TEXT,"
+    "  template_name TEXT,"
+    "  subtitle_id TEXT,"
+    "  created_ms INTEGER NOT NULL,"
+    "  uploaded_ms INTEGER NOT NULL DEFAULT 0,"
+    "  duration REAL NOT NULL DEFAULT -1,"
+    "  width INTEGER NOT NULL DEFAULT 0,"
+    "  height INTEGER NOT NULL DEFAULT 0,"
+    "  codecs TEXT);"
+    "CREATE UNIQUE INDEX videos_file_id ON videos(account_id, file_id) WHERE file_id IS NOT NULL;"
+    /* getVideoList walks this index in order and stops after one page. */
+    "CREATE INDEX videos_newest ON videos(account_id, created_ms DESC, video_id DESC);"
+    /* position keeps the order the categories were given in. */
+    "CREATE TABLE video_categories ("
+    "  video_id TEXT NOT NULL REFERENCES videos(video_id) ON DELETE CASCADE,"
+    "  category_id INTEGER NOT NULL REFERENCES categories(id),"
+    "  position INTEGER NOT NULL,"
+    "  PRIMARY KEY (video_id, category_id)) WITHOUT ROWID;"
+    "CREATE INDEX video_categories_category ON video_categories(category_id);",
+
+    /* 2: the upload path.  object_id names the blob object holding a
+     * video's bytes (NULL until the first upload is published).  A fileKey
+     * embeds its video's id, so keys already stored are distinct and the
+     * playback origin can look one up without knowing the account; making
+     * the index UNIQUE turns that invariant into the database's to keep.  No
+     * two videos may share an object either: replacing one video's upload
+     * removes the old object's bytes, which must not be another's.  The
+     * object index also serves the blob sweep's "is this object in use?". */
+    "ALTER TABLE videos ADD COLUMN object_id TEXT;"
+    "CREATE UNIQUE INDEX videos_file_key ON videos(file_key);"
+    "CREATE UNIQUE INDEX videos_object_id ON videos(object_id) WHERE object_id IS NOT NULL;"
+    /* Server-wide secrets (keys of HMACs that every node must agree on). */
+    "CREATE TABLE secrets ("
+    "  name TEXT PRIMARY KEY,"
+    "  value BLOB NOT NULL);",
+};
+
+#define STORE_SQLITE_SCHEMA_VERSION \
+    ((int)(sizeof(store_sqlite_migrations) / sizeof(store_sqlite_migrations[0])))
+
+/* ---- migrating ---- */
+
+static int store_sqlite_user_version(store_sqlite_conn_t *c, int *version)
+{
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &st, NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_step(st);
+    int rc = src == SQLITE_ROW ? STORE_OK : store_sqlite_map(c->db, src, "user_version");
+    if (rc == STORE_OK)
+        *version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Brings the schema up to date.  An up-to-date database is only read, so
+ * opening never waits for another process's write; otherwise BEGIN IMMEDIATE
+ * makes a server and an admin process that open a new directory at once take
+ * turns, and the version is read again under that lock. */
+int store_sqlite_migrate(store_sqlite_conn_t *c)
+{
+    int version = 0;
+    int rc = store_sqlite_user_version(c, &version);
+    if (rc != STORE_OK || version == STORE_SQLITE_SCHEMA_VERSION)
+        return rc;
+    rc = store_sqlite_exec(c, SQ_BEGIN_IMMEDIATE, "begin migration");
+    if (rc != STORE_OK)
+        return rc;
+    rc = store_sqlite_user_version(c, &version);
+    if (rc != STORE_OK)
+        goto out;
+    if (version > STORE_SQLITE_SCHEMA_VERSION) {
+        log_error("store: database schema version %d is newer than this vodup (%d)", version,
+                  STORE_SQLITE_SCHEMA_VERSION);
+        rc = STORE_ERROR;
+        goto out;
+    }
+    for (int v = version; v < STORE_SQLITE_SCHEMA_VERSION; v++) {
+        int src = sqlite3_exec(c->db, store_sqlite_migrations[v], NULL, NULL, NULL);
+        if (src != SQLITE_OK) {
+            /* Logged here: the mapping stays silent about constraint
+             * failures (a UNIQUE index over rows that break it), and a
+             * database that cannot be migrated stops the server. */
+            log_error("store: migration to schema version %d failed: %s", v + 1, sqlite3_errmsg(c->db));
+            rc = store_sqlite_map(c->db, src, "migration");
+            goto out;
+        }
+        /* PRAGMA takes no bound parameters; the value is our own constant. */
+        char sql[64];
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+        src = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+        if (src != SQLITE_OK) {
+            rc = store_sqlite_map(c->db, src, "migration");
+            goto out;
+        }
+        log_info("store: database schema migrated to version %d", v + 1);
+    }
+    rc = store_sqlite_commit(c);
+out:
+    if (rc != STORE_OK)
+        store_sqlite_rollback(c);
+    return rc;
+}
