@@ -3,8 +3,9 @@
  *
  * The processing stage asks the ffprobe program (never a library, never a
  * shell) to describe an uploaded file and plans its outputs from the
- * answer.  This module builds that command line and reads the answer; it
- * runs nothing itself, so every rule is a pure function with a table test.
+ * answer.  probe.c builds that command line and reads the answer, running
+ * nothing itself, so every rule is a pure function with a table test;
+ * probe_run.c runs it.
  *
  * What the command allows: only the `file` protocol and a whitelist of
  * container formats (an HLS playlist named .mp4 that points at a local file
@@ -67,5 +68,14 @@ size_t probe_argv(const char *ffprobe, const char *path, char *file_arg, size_t 
  * accepted (0: no bound).
  */
 bool probe_parse(const char *json, size_t len, int64_t max_pixels, probe_result_t *out, char *err, size_t errlen);
+
+/*
+ * Runs ffprobe (probe_run.c, through runner.h: niced, limited, killed at
+ * timeout_ms) on `path` and parses its answer.  False with `err` starting
+ * "probe: " when ffprobe cannot read the file (its reason, without the
+ * server's path), takes too long, or the answer fails probe_parse.
+ */
+bool probe_file(const char *ffprobe, const char *path, int64_t max_pixels, int64_t timeout_ms,
+                probe_result_t *out, char *err, size_t errlen);
 
 #endif

@@ -23,6 +23,9 @@ typedef struct runner_run_state {
     runner_progress_fn fn;
     void *arg;
     bool cancel;
+    buf_t *capture;       /* runner_capture: stdout is kept here, not parsed */
+    size_t capture_max;
+    bool overflow;
     char tail[RUNNER_STDERR_TAIL];
     size_t tail_len;
 } runner_state_t;
@@ -87,6 +90,12 @@ static void runner_tail(runner_state_t *st, const char *data, size_t len)
     st->tail_len = keep + len;
 }
 
+static void runner_keep(runner_state_t *st, const char *data, size_t len)
+{
+    if (st->overflow || st->capture->len + len > st->capture_max || !buf_append(st->capture, data, len))
+        st->overflow = true;
+}
+
 /* Reads what one pipe has; false at its end. */
 static bool runner_drain(runner_state_t *st, int fd)
 {
@@ -96,7 +105,9 @@ static bool runner_drain(runner_state_t *st, int fd)
         return errno == EINTR || errno == EAGAIN;
     if (n == 0)
         return false;
-    if (fd == st->out_fd)
+    if (fd == st->out_fd && st->capture)
+        runner_keep(st, buf, (size_t)n);
+    else if (fd == st->out_fd)
         progress_feed(&st->progress, buf, (size_t)n);
     else
         runner_tail(st, buf, (size_t)n);
@@ -150,27 +161,48 @@ static bool runner_start_failed(runner_result_t *out, const char *what, int fds[
     return false;
 }
 
-bool runner_run(const char *const argv[], const runner_limits_t *limits, runner_progress_fn fn, void *arg,
-                runner_result_t *out)
+static bool runner_start(const char *const argv[], const runner_limits_t *limits, runner_state_t *st,
+                         runner_result_t *out)
 {
     memset(out, 0, sizeof(*out));
     int fds[4] = {-1, -1, -1, -1}; /* out read, out write, err read, err write */
     if (pipe2(fds, O_CLOEXEC) != 0 || pipe2(fds + 2, O_CLOEXEC) != 0)
         return runner_start_failed(out, "pipe", fds);
-    runner_state_t st = {.out_fd = fds[0], .err_fd = fds[2], .fn = fn, .arg = arg};
-    progress_init(&st.progress, runner_on_block, &st);
+    st->out_fd = fds[0];
+    st->err_fd = fds[2];
+    progress_init(&st->progress, runner_on_block, st);
     pid_t parent = getpid();
-    st.pid = fork();
-    if (st.pid < 0)
+    st->pid = fork();
+    if (st->pid < 0)
         return runner_start_failed(out, "fork", fds);
-    if (st.pid == 0)
+    if (st->pid == 0)
         runner_child(argv, limits, fds[1], fds[3], parent);
-    setpgid(st.pid, st.pid); /* also here: a kill of the group must not come before the child's own call */
+    setpgid(st->pid, st->pid); /* also here: a kill of the group must not come before the child's own call */
     close(fds[1]);
     close(fds[3]);
-    int outcome = runner_wait_pipes(&st, limits->timeout_ms);
-    runner_reap(&st, outcome, out);
+    int outcome = runner_wait_pipes(st, limits->timeout_ms);
+    runner_reap(st, outcome, out);
     close(fds[0]);
     close(fds[2]);
+    return true;
+}
+
+bool runner_run(const char *const argv[], const runner_limits_t *limits, runner_progress_fn fn, void *arg,
+                runner_result_t *out)
+{
+    runner_state_t st = {.fn = fn, .arg = arg};
+    return runner_start(argv, limits, &st, out) && runner_succeeded(out);
+}
+
+bool runner_capture(const char *const argv[], const runner_limits_t *limits, buf_t *text, size_t max,
+                    runner_result_t *out)
+{
+    runner_state_t st = {.capture = text, .capture_max = max};
+    if (!runner_start(argv, limits, &st, out))
+        return false;
+    if (st.overflow && runner_succeeded(out)) {
+        out->exit_code = -1;
+        snprintf(out->stderr_tail, sizeof(out->stderr_tail), "runner: more than %zu bytes of output", max);
+    }
     return runner_succeeded(out);
 }

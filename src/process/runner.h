@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
+
 #define RUNNER_POLL_MS 100
 #define RUNNER_STDERR_TAIL 1024
 
@@ -57,5 +59,11 @@ bool runner_succeeded(const runner_result_t *r);
 /* Runs argv[0] (a path) with argv; fills *out.  Returns runner_succeeded(out). */
 bool runner_run(const char *const argv[], const runner_limits_t *limits, runner_progress_fn fn, void *arg,
                 runner_result_t *out);
+
+/* The same for a program whose stdout is its answer (ffprobe's JSON): the
+ * first `max` bytes of stdout are appended to `text`; more is a failure
+ * (RUNNER_EXITED with exit_code -1 and a reason in stderr_tail). */
+bool runner_capture(const char *const argv[], const runner_limits_t *limits, buf_t *text, size_t max,
+                    runner_result_t *out);
 
 #endif
