@@ -1,6 +1,7 @@
 /*
  * store.c: implementation-independent parts of the store interface: result
- * frees, names, and the synchronous wrapper around video_register.
+ * frees, names (of return codes, resource kinds and task states), and the
+ * synchronous wrapper around video_register.
  */
 #include "store/store.h"
 
@@ -30,6 +31,35 @@ const char *store_resource_kind_name(int kind)
     case STORE_SUBTITLE: return "subtitle";
     default: return "resource";
     }
+}
+
+/* Indexed by enum store_task_state; the database stores the same words. */
+static const char *const store_task_state_names[] = {
+    [STORE_TASK_QUEUED] = "queued",
+    [STORE_TASK_RUNNING] = "running",
+    [STORE_TASK_SUCCEEDED] = "succeeded",
+    [STORE_TASK_FAILED] = "failed",
+    [STORE_TASK_CANCELED] = "canceled",
+};
+
+#define STORE_TASK_STATE_COUNT ((int)(sizeof(store_task_state_names) / sizeof(store_task_state_names[0])))
+
+const char *store_task_state_name(int state)
+{
+    return state >= 0 && state < STORE_TASK_STATE_COUNT ? store_task_state_names[state] : "unknown";
+}
+
+int store_task_state_parse(const char *name)
+{
+    for (int i = 0; name && i < STORE_TASK_STATE_COUNT; i++)
+        if (!strcmp(name, store_task_state_names[i]))
+            return i;
+    return -1;
+}
+
+bool store_task_state_finished(int state)
+{
+    return state == STORE_TASK_SUCCEEDED || state == STORE_TASK_FAILED || state == STORE_TASK_CANCELED;
 }
 
 void store_key_free(store_key_t *k)
@@ -105,6 +135,18 @@ void store_video_page_free(store_video_page_t *p)
         store_video_free(&p->items[i]);
     free(p->items);
     memset(p, 0, sizeof(*p));
+}
+
+void store_task_free(store_task_t *t)
+{
+    if (!t)
+        return;
+    free(t->task_id);
+    free(t->video_id);
+    free(t->plan);
+    free(t->error);
+    free(t->lease_owner);
+    memset(t, 0, sizeof(*t));
 }
 
 typedef struct store_sync_wait {

@@ -1,6 +1,6 @@
 /*
  * store: vodup's metadata (accounts, keys, domains, processing resources,
- * categories, videos) behind a small vtable, so that PostgreSQL can replace
+ * categories, videos, processing tasks) behind a small vtable, so that PostgreSQL can replace
  * the embedded SQLite implementation without touching the handlers.
  *
  * Contract of every implementation:
@@ -17,7 +17,8 @@
  *    never returns another account's rows.
  *
  * Return codes: STORE_OK, STORE_NOT_FOUND, STORE_EXISTS (unique name taken),
- * STORE_CONFLICT (fileId already completed, overwrite 0), STORE_INVALID (bad
+ * STORE_CONFLICT (fileId already completed, overwrite 0; a task in the wrong
+ * state), STORE_INVALID (bad
  * argument; `store_last_error` style messages are not kept: callers validate
  * first), STORE_UNAVAILABLE (database busy past its timeout, disk full,
  * closing) and STORE_ERROR (anything else; logged by the store).
@@ -221,7 +222,72 @@ typedef struct store_video_upload {
     const char *mime_type;
     bool overwrite;         /* the token's policy: may replace an earlier upload */
     int64_t now_ms;         /* uploadedAt */
+    /* The processing task's frozen plan (a JSON object text, copied), or
+     * NULL to queue no task.  task_id: NULL, or STORE_TASK_ID_LEN + 1 bytes
+     * that receive the queued task's id ("" when none was queued). */
+    const char *task_plan;
+    char *task_id;
 } store_video_upload_t;
+
+/* ---- processing tasks: a durable queue ----
+ *
+ * One task processes one upload of a video, following the plan frozen into
+ * it when it was queued.  States: queued -> running -> succeeded | failed,
+ * and queued or running -> canceled; a retryable failure sends a running
+ * task back to queued with a back-off.  A video has at most one unfinished
+ * (queued or running) task: queueing another cancels the earlier one.
+ *
+ * Workers lease the tasks they run: task_claim hands a task out for lease_ms
+ * and task_heartbeat extends it.  A lease that runs out (a killed worker or
+ * server) makes the task claimable again; there is no separate requeue
+ * sweep, so nothing needs to run at startup for a crashed task to resume.
+ * Each claim is one attempt; after STORE_TASK_MAX_ATTEMPTS the task fails
+ * instead of being claimed again.  worker_id names one runner of one
+ * process (host, pid and a counter, say): a worker must never mistake
+ * another's lease for its own.
+ *
+ * Video status follows the task: claim sets `processing`, success `ready`,
+ * a final failure `failed` with failReason = the task's error; a retry
+ * pending keeps `processing`.  Times are Unix milliseconds from the caller,
+ * so tests can inject them. */
+
+#define STORE_TASK_ID_LEN 32 /* "tk" + 30 hex */
+#define STORE_TASK_MAX_ATTEMPTS 3
+
+enum store_task_state {
+    STORE_TASK_QUEUED = 0,
+    STORE_TASK_RUNNING,
+    STORE_TASK_SUCCEEDED,
+    STORE_TASK_FAILED,
+    STORE_TASK_CANCELED,
+};
+
+/* "queued", "running", "succeeded", "failed", "canceled": getTaskInfo's
+ * spelling. */
+const char *store_task_state_name(int state);
+/* The state called `name`, or -1. */
+int store_task_state_parse(const char *name);
+/* Succeeded, failed and canceled are final: nothing changes them again. */
+bool store_task_state_finished(int state);
+
+typedef struct store_task {
+    char *task_id;
+    int64_t account_id;
+    char *video_id;
+    int state;                /* enum store_task_state */
+    char *plan;               /* the frozen plan, a JSON object text */
+    int attempts;             /* claims so far, 0..STORE_TASK_MAX_ATTEMPTS */
+    char *error;              /* the last attempt's error; NULL when none or succeeded */
+    int progress;             /* 0..100; 100 once succeeded */
+    char *lease_owner;        /* the worker running it; NULL unless running */
+    int64_t lease_expires_ms; /* 0 unless running */
+    int64_t next_attempt_ms;  /* a queued task is not claimed before this */
+    int64_t created_ms;
+    int64_t started_ms;       /* first claim; 0 until then */
+    int64_t finished_ms;      /* 0 until final */
+} store_task_t;
+
+void store_task_free(store_task_t *t);
 
 /* ---- the vtable ---- */
 
@@ -289,9 +355,12 @@ struct store_ops {
      * *old_object_id receives the object it replaced (caller frees it and
      * removes its bytes), or NULL: also when u->object_id is the video's
      * object already.  old_object_id may be NULL (the sweep then removes the
-     * old bytes).  STORE_EXISTS: u->object_id belongs to another video (an
-     * object is never shared).  STORE_INVALID: no video_id or object_id, or
-     * size < 0. */
+     * old bytes).  In the same transaction, an unfinished task of the video
+     * is canceled (it was processing the old bytes) and, when u->task_plan
+     * is set, a new task is queued: a crash can never leave an uploaded
+     * video without its task.  STORE_EXISTS: u->object_id belongs to another
+     * video (an object is never shared).  STORE_INVALID: no video_id or
+     * object_id, size < 0, or a task_plan that is not a JSON object. */
     int (*video_set_uploaded)(store_t *s, const store_video_upload_t *u, char **old_object_id);
     /* An upload was refused after its bytes arrived (fileMd5 mismatch):
      * status failed with `reason` (required), unless the video has an object
@@ -306,6 +375,58 @@ struct store_ops {
      * Read first; only the first use writes (insert-if-absent, then read the
      * winner, so racing threads and nodes get the same bytes). */
     int (*secret_get)(store_t *s, const char *name, unsigned char out[32]);
+
+    /* ---- processing tasks (see "processing tasks" above) ----
+     *
+     * The writes go through the same durable path as the upload path's
+     * (in the SQLite store, jobs of the writer thread) and must not be
+     * called from a `done` callback or an HTTP poll thread; task_get and
+     * task_latest are reads.  Calls that name a task but not an account
+     * (the worker's) answer STORE_NOT_FOUND for an unknown task. */
+
+    /* Queues a task for the video's current bytes (reprocessVideo),
+     * canceling its unfinished task if any.  The video returns to `ready`
+     * if an earlier task succeeded, else to `uploaded` (failReason cleared)
+     * until the new task is claimed.  STORE_CONFLICT: the video has no
+     * uploaded bytes.  STORE_INVALID: plan_json is not a JSON object. */
+    int (*task_enqueue)(store_t *s, int64_t account_id, const char *video_id, const char *plan_json,
+                        int64_t now_ms, char task_id[STORE_TASK_ID_LEN + 1]);
+    /* Takes the oldest (by creation) task that is queued with its
+     * next-attempt time come, or running with its lease run out: state
+     * running, lease_owner worker_id until now_ms + lease_ms, attempts + 1,
+     * progress 0, video `processing`; out receives the task (free it).
+     * Running tasks whose lease ran out after their last attempt are failed
+     * first ("worker lost").  STORE_NOT_FOUND: nothing to run now.
+     *
+     * The pick and the update are one atomic step.  SQLite gets that from
+     * its single writer; PostgreSQL implements the same contract with the
+     * same WHERE and ORDER BY in `SELECT ... LIMIT 1 FOR UPDATE SKIP LOCKED`
+     * followed by the UPDATE, in one transaction, so that concurrent
+     * claimers never take the same task nor wait for each other. */
+    int (*task_claim)(store_t *s, const char *worker_id, int64_t now_ms, int64_t lease_ms, store_task_t *out);
+    /* Extends the lease to now_ms + lease_ms and records progress (0..100).
+     * STORE_CONFLICT: the task is no longer this worker's (canceled,
+     * finished, or claimed by another after the lease ran out): stop. */
+    int (*task_heartbeat)(store_t *s, const char *task_id, const char *worker_id, int64_t now_ms,
+                          int64_t lease_ms, int progress);
+    /* Success: state succeeded, progress 100, video `ready`.  STORE_CONFLICT
+     * as for task_heartbeat (the outputs must then not be published). */
+    int (*task_succeed)(store_t *s, const char *task_id, const char *worker_id, int64_t now_ms);
+    /* Failure with `error` (required).  Retryable with attempts left: back
+     * to queued, claimable after a back-off (10 s after the first attempt,
+     * 60 s after the second).  Otherwise: state failed, video `failed` with
+     * failReason = error.  STORE_CONFLICT as for task_heartbeat. */
+    int (*task_fail)(store_t *s, const char *task_id, const char *worker_id, int64_t now_ms, const char *error,
+                     bool retryable);
+    /* cancelTask: a queued or running task becomes canceled (its worker
+     * learns it at its next heartbeat); the video returns to `ready` if an
+     * earlier task of it succeeded, else to `uploaded`.  STORE_CONFLICT: the
+     * task is finished already. */
+    int (*task_cancel)(store_t *s, int64_t account_id, const char *task_id, int64_t now_ms);
+    int (*task_get)(store_t *s, int64_t account_id, const char *task_id, store_task_t *out);
+    /* The video's most recently queued task (getVideoInfo's taskId and
+     * progress); STORE_NOT_FOUND when it has none. */
+    int (*task_latest)(store_t *s, int64_t account_id, const char *video_id, store_task_t *out);
 };
 
 struct store {

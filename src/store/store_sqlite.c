@@ -227,4 +227,12 @@ static const struct store_ops store_sqlite_ops = {
     .video_set_failed = store_sqlite_video_set_failed,
     .object_in_use = store_sqlite_object_in_use,
     .secret_get = store_sqlite_secret_get,
+    .task_enqueue = store_sqlite_task_enqueue,
+    .task_claim = store_sqlite_task_claim,
+    .task_heartbeat = store_sqlite_task_heartbeat,
+    .task_succeed = store_sqlite_task_succeed,
+    .task_fail = store_sqlite_task_fail,
+    .task_cancel = store_sqlite_task_cancel,
+    .task_get = store_sqlite_task_get,
+    .task_latest = store_sqlite_task_latest,
 };

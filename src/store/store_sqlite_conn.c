@@ -117,6 +117,46 @@ static const char *const store_sqlite_sql[SQ_COUNT] = {
     [SQ_SECRET_GET] = "SELECT value FROM secrets WHERE name = ?1",
     /* The first writer wins; everyone then reads the winner's value. */
     [SQ_SECRET_INSERT] = "INSERT OR IGNORE INTO secrets (name, value) VALUES (?1, ?2)",
+    /* A new task is claimable at once: next_attempt_ms = created_ms. */
+    [SQ_TASK_INSERT] = "INSERT INTO tasks (task_id, account_id, video_id, plan, created_ms, next_attempt_ms)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    [SQ_TASK_CANCEL_UNFINISHED] = "UPDATE tasks SET state = 'canceled', lease_owner = NULL, lease_expires_ms = 0,"
+                                  " finished_ms = ?2 WHERE video_id = ?1 AND state IN ('queued', 'running')",
+    /* ?2 < 0: any account (a worker knows only the task id). */
+    [SQ_TASK_GET] = "SELECT " STORE_SQLITE_TASK_COLUMNS " FROM tasks WHERE task_id = ?1"
+                    " AND (?2 < 0 OR account_id = ?2)",
+    [SQ_TASK_LATEST] = "SELECT " STORE_SQLITE_TASK_COLUMNS " FROM tasks WHERE video_id = ?1 AND account_id = ?2"
+                       " ORDER BY created_ms DESC, seq DESC LIMIT 1",
+    /* Running tasks whose lease ran out after the last attempt allowed
+     * (?2): their video fails first, then the tasks.  The state IN term
+     * lets SQLite use the partial index of unfinished tasks. */
+    [SQ_TASK_EXPIRE_VIDEOS] = "UPDATE videos SET status = 'failed', fail_reason = ?3 WHERE video_id IN"
+                              " (SELECT video_id FROM tasks WHERE state IN ('queued', 'running')"
+                              " AND state = 'running' AND lease_expires_ms <= ?1 AND attempts >= ?2)",
+    [SQ_TASK_EXPIRE] = "UPDATE tasks SET state = 'failed', error = ?3, lease_owner = NULL, lease_expires_ms = 0,"
+                       " finished_ms = ?1 WHERE state IN ('queued', 'running')"
+                       " AND state = 'running' AND lease_expires_ms <= ?1 AND attempts >= ?2",
+    /* claim's pick.  PostgreSQL: the same query with FOR UPDATE SKIP
+     * LOCKED, so concurrent claimers pass over each other's rows. */
+    [SQ_TASK_PICK] = "SELECT task_id FROM tasks WHERE state IN ('queued', 'running')"
+                     " AND ((state = 'queued' AND next_attempt_ms <= ?1)"
+                     "   OR (state = 'running' AND lease_expires_ms <= ?1))"
+                     " ORDER BY created_ms, seq LIMIT 1",
+    /* started_ms keeps the first claim: startedAt is when work began. */
+    [SQ_TASK_TAKE] = "UPDATE tasks SET state = 'running', lease_owner = ?2, lease_expires_ms = ?3,"
+                     " attempts = attempts + 1, progress = 0,"
+                     " started_ms = CASE WHEN started_ms = 0 THEN ?4 ELSE started_ms END WHERE task_id = ?1",
+    [SQ_TASK_HEARTBEAT] = "UPDATE tasks SET lease_expires_ms = ?2, progress = ?3 WHERE task_id = ?1",
+    [SQ_TASK_REQUEUE] = "UPDATE tasks SET state = 'queued', error = ?2, lease_owner = NULL, lease_expires_ms = 0,"
+                        " next_attempt_ms = ?3 WHERE task_id = ?1",
+    [SQ_TASK_FINISH] = "UPDATE tasks SET state = ?2, error = ?3, progress = ?4, lease_owner = NULL,"
+                       " lease_expires_ms = 0, finished_ms = ?5 WHERE task_id = ?1",
+    [SQ_TASK_VIDEO_STATUS] = "UPDATE videos SET status = ?2, fail_reason = ?3 WHERE video_id = ?1",
+    /* Without a task in progress a video is ready with the outputs of the
+     * last success, or merely uploaded when no task ever succeeded. */
+    [SQ_TASK_VIDEO_SETTLE] = "UPDATE videos SET fail_reason = NULL, status = CASE WHEN EXISTS"
+                             " (SELECT 1 FROM tasks WHERE video_id = ?1 AND state = 'succeeded')"
+                             " THEN 'ready' ELSE 'uploaded' END WHERE video_id = ?1",
 };
 
 /* ---- small helpers ---- */

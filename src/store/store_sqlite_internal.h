@@ -22,6 +22,9 @@
  *   store_sqlite_videos.c     video registration, the upload path's state
  *                             changes, video reads, objects in use
  *   store_sqlite_secrets.c    server-wide secrets
+ *   store_sqlite_tasks.c      processing tasks: enqueue (alone or with an
+ *                             upload), claim, heartbeat, finish, cancel,
+ *                             reads
  */
 #ifndef VODUP_STORE_SQLITE_INTERNAL_H
 #define VODUP_STORE_SQLITE_INTERNAL_H
@@ -55,6 +58,16 @@ enum store_sqlite_video_col {
     VC_FAIL_REASON, VC_SIZE, VC_MD5, VC_ETAG, VC_MIME_TYPE, VC_EXPECTED_SIZE, VC_EXPECTED_MD5,
     VC_OVERWRITE, VC_WORKFLOW_ID, VC_CMD, VC_WATERMARK_NAME, VC_TEMPLATE_NAME, VC_SUBTITLE_ID,
     VC_CREATED_MS, VC_UPLOADED_MS, VC_DURATION, VC_WIDTH, VC_HEIGHT, VC_CODECS, VC_OBJECT_ID,
+};
+
+/* The column list every task read selects, in store_sqlite_task_col order. */
+#define STORE_SQLITE_TASK_COLUMNS                                                                  \
+    "task_id, account_id, video_id, state, plan, attempts, error, progress, lease_owner, "         \
+    "lease_expires_ms, next_attempt_ms, created_ms, started_ms, finished_ms"
+
+enum store_sqlite_task_col {
+    TC_TASK_ID, TC_ACCOUNT_ID, TC_VIDEO_ID, TC_STATE, TC_PLAN, TC_ATTEMPTS, TC_ERROR, TC_PROGRESS,
+    TC_LEASE_OWNER, TC_LEASE_EXPIRES_MS, TC_NEXT_ATTEMPT_MS, TC_CREATED_MS, TC_STARTED_MS, TC_FINISHED_MS,
 };
 
 enum store_sqlite_stmt_id {
@@ -104,6 +117,19 @@ enum store_sqlite_stmt_id {
     SQ_OBJECT_IN_USE,
     SQ_SECRET_GET,
     SQ_SECRET_INSERT,
+    SQ_TASK_INSERT,
+    SQ_TASK_CANCEL_UNFINISHED,
+    SQ_TASK_GET,
+    SQ_TASK_LATEST,
+    SQ_TASK_EXPIRE_VIDEOS,
+    SQ_TASK_EXPIRE,
+    SQ_TASK_PICK,
+    SQ_TASK_TAKE,
+    SQ_TASK_HEARTBEAT,
+    SQ_TASK_REQUEUE,
+    SQ_TASK_FINISH,
+    SQ_TASK_VIDEO_STATUS,
+    SQ_TASK_VIDEO_SETTLE,
     SQ_COUNT
 };
 
@@ -162,9 +188,14 @@ struct store_sqlite_write {
     const char *video_id;
     const char *text; /* video_set_failed's reason; secret_get's name */
     const store_video_upload_t *upload;
+    /* A job's own arguments and outputs (store_sqlite_tasks.c), borrowed
+     * from the caller; the caller discards the outputs unless rc is
+     * STORE_OK. */
+    void *ctx;
     /* Outputs, valid only when rc is STORE_OK. */
     char *old_object_id;
     unsigned char secret[STORE_SQLITE_SECRET_LEN];
+    char task_id[STORE_TASK_ID_LEN + 1]; /* video_set_uploaded's new task, "" for none */
     /* The hand-over from the writer thread to the caller. */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -241,5 +272,24 @@ int store_sqlite_video_list(store_t *base, int64_t account_id, const store_video
 /* ---- store_sqlite_secrets.c: ops ---- */
 
 int store_sqlite_secret_get(store_t *base, const char *name, unsigned char out[32]);
+
+/* ---- store_sqlite_tasks.c: ops, and what video_set_uploaded shares ---- */
+
+bool store_sqlite_task_plan_valid(const char *plan_json);
+int store_sqlite_task_cancel_unfinished(store_sqlite_conn_t *c, const char *video_id, int64_t now_ms);
+int store_sqlite_task_insert(store_sqlite_conn_t *c, int64_t account_id, const char *video_id, const char *plan,
+                             int64_t now_ms, char task_id[STORE_TASK_ID_LEN + 1]);
+int store_sqlite_task_enqueue(store_t *base, int64_t account_id, const char *video_id, const char *plan_json,
+                              int64_t now_ms, char task_id[STORE_TASK_ID_LEN + 1]);
+int store_sqlite_task_claim(store_t *base, const char *worker_id, int64_t now_ms, int64_t lease_ms,
+                            store_task_t *out);
+int store_sqlite_task_heartbeat(store_t *base, const char *task_id, const char *worker_id, int64_t now_ms,
+                                int64_t lease_ms, int progress);
+int store_sqlite_task_succeed(store_t *base, const char *task_id, const char *worker_id, int64_t now_ms);
+int store_sqlite_task_fail(store_t *base, const char *task_id, const char *worker_id, int64_t now_ms,
+                           const char *error, bool retryable);
+int store_sqlite_task_cancel(store_t *base, int64_t account_id, const char *task_id, int64_t now_ms);
+int store_sqlite_task_get(store_t *base, int64_t account_id, const char *task_id, store_task_t *out);
+int store_sqlite_task_latest(store_t *base, int64_t account_id, const char *video_id, store_task_t *out);
 
 #endif /* VODUP_STORE_SQLITE_INTERNAL_H */

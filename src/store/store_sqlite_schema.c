@@ -114,6 +114,35 @@ static const char *const store_sqlite_migrations[] = {
     "CREATE TABLE secrets ("
     "  name TEXT PRIMARY KEY,"
     "  value BLOB NOT NULL);",
+
+    /* 3: processing tasks, a durable queue.  seq orders tasks created in
+     * the same millisecond (task ids are random).  plan is the frozen plan,
+     * copied at enqueue.  Times are Unix ms, 0 for "not yet". */
+    "CREATE TABLE tasks ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  task_id TEXT NOT NULL UNIQUE,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+    "  video_id TEXT NOT NULL REFERENCES videos(video_id) ON DELETE CASCADE,"
+    "  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN"
+    "    ('queued', 'running', 'succeeded', 'failed', 'canceled')),"
+    "  plan TEXT NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT,"
+    "  progress INTEGER NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),"
+    "  lease_owner TEXT,"
+    "  lease_expires_ms INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_ms INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms INTEGER NOT NULL,"
+    "  started_ms INTEGER NOT NULL DEFAULT 0,"
+    "  finished_ms INTEGER NOT NULL DEFAULT 0);"
+    /* A video has at most one unfinished task: two would race to publish
+     * outputs of different bytes.  The database keeps that invariant. */
+    "CREATE UNIQUE INDEX tasks_one_unfinished ON tasks(video_id) WHERE state IN ('queued', 'running');"
+    /* claim walks the unfinished tasks oldest first; finished ones, the
+     * bulk of the table over time, are not in this index at all. */
+    "CREATE INDEX tasks_unfinished ON tasks(created_ms, seq) WHERE state IN ('queued', 'running');"
+    /* A video's latest task, and whether an earlier one succeeded. */
+    "CREATE INDEX tasks_video ON tasks(video_id, created_ms);",
 };
 
 #define STORE_SQLITE_SCHEMA_VERSION \

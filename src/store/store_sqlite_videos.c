@@ -2,7 +2,8 @@
  * store_sqlite_videos: the videos table and the categories linked to it.
  * Registration (one job of the writer thread's batch: a new video, or a
  * resumed one found by fileId), the upload path's state changes (uploading,
- * uploaded, failed: synchronous jobs of the writer thread), and the reads:
+ * uploaded with its processing task, failed: synchronous jobs of the writer
+ * thread), and the reads:
  * one video by id or by fileKey, a filtered page of them, and whether a blob
  * object still belongs to a video.
  *
@@ -73,6 +74,18 @@ static int store_sqlite_run_set_failed(store_sqlite_conn_t *c, store_sqlite_writ
     return store_sqlite_video_update(c, SQ_VIDEO_SET_FAILED, w, "set video failed");
 }
 
+/* The old bytes' unfinished task is canceled (its outputs would describe
+ * bytes that are gone), and the new bytes' task queued in the same
+ * transaction as the upload itself: a crash cannot separate the two. */
+static int store_sqlite_upload_queue_task(store_sqlite_conn_t *c, store_sqlite_write_t *w)
+{
+    const store_video_upload_t *u = w->upload;
+    int rc = store_sqlite_task_cancel_unfinished(c, u->video_id, u->now_ms);
+    if (rc == STORE_OK && u->task_plan)
+        rc = store_sqlite_task_insert(c, u->account_id, u->video_id, u->task_plan, u->now_ms, w->task_id);
+    return rc;
+}
+
 /* The check and the set run in one transaction, which holds the database's
  * write lock throughout (BEGIN IMMEDIATE): no other upload, thread or
  * process can publish between them. */
@@ -122,6 +135,8 @@ static int store_sqlite_run_set_uploaded(store_sqlite_conn_t *c, store_sqlite_wr
     store_sqlite_release(st);
     /* STORE_EXISTS here: the object already belongs to another video. */
     rc = src == SQLITE_DONE ? STORE_OK : store_sqlite_map(c->db, src, "set video uploaded");
+    if (rc == STORE_OK)
+        rc = store_sqlite_upload_queue_task(c, w);
 out:
     if (rc == STORE_OK)
         w->old_object_id = old;
@@ -142,10 +157,17 @@ int store_sqlite_video_set_uploaded(store_t *base, const store_video_upload_t *u
 {
     if (old_object_id)
         *old_object_id = NULL;
+    if (u && u->task_id)
+        u->task_id[0] = '\0';
     if (!u || !u->video_id || !u->object_id || !u->object_id[0] || u->size < 0)
+        return STORE_INVALID;
+    /* Parsed here, not on the writer thread, which every upload waits on. */
+    if (u->task_plan && !store_sqlite_task_plan_valid(u->task_plan))
         return STORE_INVALID;
     store_sqlite_write_t w = {.run = store_sqlite_run_set_uploaded, .upload = u};
     int rc = store_sqlite_write_sync((store_sqlite_t *)base, &w);
+    if (rc == STORE_OK && u->task_id)
+        memcpy(u->task_id, w.task_id, sizeof(w.task_id));
     if (old_object_id)
         *old_object_id = w.old_object_id;
     else

@@ -8,7 +8,8 @@
  * A registration's caller is called back; an upload-path writer waits.
  *
  * It runs no SQL of its own beyond transaction control: what a job writes
- * belongs to store_sqlite_videos.c and store_sqlite_secrets.c.  It must never
+ * belongs to store_sqlite_videos.c, store_sqlite_secrets.c and
+ * store_sqlite_tasks.c.  It must never
  * call a `done` callback while holding one of its locks (a callback may call
  * back into the store), and never let the writer thread wait on itself (an
  * upload-path write called from a callback is refused).
