@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,15 +26,10 @@
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "process/spec.h"
 #include "store/store.h"
 
-#define ADMIN_NAME_MAX 64
-#define ADMIN_MAX_STEPS 32
 #define ADMIN_PATH_MAX 4096
-#define ADMIN_OFFSET_MAX 100000
-#define ADMIN_DIMENSION_MAX 16384
-#define ADMIN_VIDEO_BITRATE_MAX 1000000 /* kbps */
-#define ADMIN_AUDIO_BITRATE_MAX 10000   /* kbps */
 #define ADMIN_DOMAIN_MAX 253
 
 /* getopt_long values of the options every verb also accepts. */
@@ -110,20 +104,27 @@ static const struct admin_usage_section {
      "                               opacity to 1; FILE is copied into DIR/resources/\n"
      "  watermark list\n"},
     {"template",
-     "\nTranscoding templates:\n"
-     "  template add NAME [--container mp4|hls|webm|mkv]\n"
+     "\nTranscoding templates (a set of renditions in one container):\n"
+     "  template add NAME [--container mp4|webm|mkv|hls]\n"
      "                [--video-codec h264|h265|vp9|av1|copy] [--audio-codec aac|opus|mp3|copy]\n"
-     "                [--width PX] [--height PX] [--video-bitrate KBPS] [--audio-bitrate KBPS]\n"
-     "                               defaults: mp4, h264, aac (webm: vp9, opus); a width\n"
-     "                               or height of 0 keeps the source's, a bitrate of 0\n"
-     "                               leaves it to the encoder\n"
+     "                [--audio-bitrate KBPS] [--rendition WxH[@KBPS]]...\n"
+     "                               each --rendition adds one (at most 8): a box of\n"
+     "                               16..8192 pixels a side, either orientation, never\n"
+     "                               upscaled; KBPS 1..100000 (else the encoder's choice);\n"
+     "                               hls makes one variant per rendition\n"
+     "  template add NAME ... [--width PX] [--height PX] [--video-bitrate KBPS]\n"
+     "                               the one-rendition shorthand (not with --rendition);\n"
+     "                               0 keeps the source's side or leaves the bitrate to\n"
+     "                               the encoder; neither: one rendition of the source's size\n"
+     "                               defaults: mp4, h264, aac (webm: vp9, opus)\n"
      "  template list\n"},
     {"subtitle",
      "\nSubtitles:\n"
-     "  subtitle add NAME --file FILE [--language CODE]\n"
+     "  subtitle add NAME --file FILE [--language CODE] [--mode burn|soft]\n"
      "                               FILE ends in .srt, .vtt or .ass and is copied into\n"
      "                               DIR/resources/; CODE like en or pt-BR (default und);\n"
-     "                               prints the subtitleId\n"
+     "                               burn (default) draws the text into the picture, soft\n"
+     "                               adds a WebVTT track; prints the subtitleId\n"
      "  subtitle list\n"},
 };
 
@@ -180,20 +181,6 @@ static int admin_store_fail(int rc, const char *what)
 
 /* ---- validation ---- */
 
-/* Resource and account names end up in file names and command lines, so
- * they keep to a small, path-safe alphabet; a leading '.' would make "." and
- * ".." (and hidden files) possible. */
-static bool admin_name_valid(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > ADMIN_NAME_MAX || s[0] == '.')
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
-            return false;
-    return true;
-}
-
 /* Parses a whole decimal integer in [min, max]. */
 static bool admin_parse_int(const char *s, long min, long max, long *out)
 {
@@ -206,14 +193,6 @@ static bool admin_parse_int(const char *s, long min, long max, long *out)
         return false;
     *out = v;
     return true;
-}
-
-static bool admin_one_of(const char *s, const char *const *choices)
-{
-    for (; *choices; choices++)
-        if (!strcmp(s, *choices))
-            return true;
-    return false;
 }
 
 /*
@@ -508,9 +487,10 @@ static int admin_key_create_opt(void *state, int id, const char *arg)
     const char **name = state;
     if (id != 'n')
         return admin_usage_error("unexpected option");
-    if (!admin_name_valid(arg))
+    /* Account names follow the resource names' path-safe rule. */
+    if (!spec_name_valid(arg))
         return admin_usage_error("account name '%s' must be 1..%d of A-Z a-z 0-9 . _ - (not starting with '.')",
-                                 arg, ADMIN_NAME_MAX);
+                                 arg, SPEC_NAME_MAX);
     *name = arg;
     return -1;
 }
@@ -770,16 +750,15 @@ static int admin_resource_name_free(admin_ctx_t *ctx, int64_t account_id, const 
     return -1;
 }
 
-/* Stores the resource and prints its reference; takes the spec. */
-static int admin_resource_store(admin_ctx_t *ctx, int64_t account_id, const char *name, json_t *spec)
+/* Stores the resource and prints its reference.  Takes spec_text, the
+ * canonical JSON from process/spec (NULL: out of memory). */
+static int admin_resource_store(admin_ctx_t *ctx, int64_t account_id, const char *name, char *spec_text)
 {
-    char *text = spec ? json_dumps(spec, JSON_COMPACT) : NULL;
-    json_decref(spec);
-    if (!text)
+    if (!spec_text)
         return admin_fail("out of memory");
     store_resource_t res;
-    int rc = ctx->store->ops->resource_add(ctx->store, account_id, ctx->kind, name, text, &res);
-    free(text);
+    int rc = ctx->store->ops->resource_add(ctx->store, account_id, ctx->kind, name, spec_text, &res);
+    free(spec_text);
     if (rc == STORE_EXISTS)
         return admin_fail("%s '%s' already exists in this account", store_resource_kind_name(ctx->kind), name);
     if (rc != STORE_OK) {
@@ -894,58 +873,214 @@ static int admin_copy_to_temp(int src_fd, const char *src_name, const char *dir,
     return -1;
 }
 
-/* Copies a resource file to DIR/resources/<account>/<subdir>/<file_name>
- * and stores the resource whose spec names that path (relative to DIR) under
- * `path_key`.  Takes the spec. */
-static int admin_add_with_file(admin_ctx_t *ctx, int64_t account_id, const char *name, const char *source,
-                               const char *subdir, const char *file_name, json_t *spec, const char *path_key)
+/* Where a resource's file goes: DIR/resources/<account>/<subdir>/<file>. */
+typedef struct admin_file_paths {
+    char rel[SPEC_PATH_MAX];              /* relative to DIR: what the spec names */
+    char dir[ADMIN_PATH_MAX];             /* the directory it goes into */
+    char final_path[2 * ADMIN_PATH_MAX];  /* DIR/rel */
+} admin_file_paths_t;
+
+static int admin_file_paths(const admin_ctx_t *ctx, int64_t account_id, const char *subdir, const char *file_name,
+                            admin_file_paths_t *p)
 {
-    char rel[ADMIN_PATH_MAX], dir[ADMIN_PATH_MAX], final_path[2 * ADMIN_PATH_MAX], tmp[ADMIN_PATH_MAX];
-    int fd = -1;
-    int r = admin_open_source(source, &fd);
-    if (r < 0)
-        r = admin_resource_name_free(ctx, account_id, name);
-    int n1 = snprintf(rel, sizeof(rel), "resources/%lld/%s/%s", (long long)account_id, subdir, file_name);
-    int n2 = snprintf(dir, sizeof(dir), "%s/resources/%lld/%s", ctx->data_dir, (long long)account_id, subdir);
-    int n3 = snprintf(final_path, sizeof(final_path), "%s/%s", ctx->data_dir, rel);
-    if (r < 0 && (n1 < 0 || n2 < 0 || n3 < 0 || (size_t)n1 >= sizeof(rel) || (size_t)n2 >= sizeof(dir) ||
-                  (size_t)n3 >= sizeof(final_path)))
-        r = admin_fail("path too long");
-    if (r < 0 && !admin_mkdirs(dir))
-        r = admin_fail("cannot create %s: %s", dir, strerror(errno));
-    if (r < 0)
-        r = admin_copy_to_temp(fd, source, dir, tmp, sizeof(tmp));
-    if (fd >= 0)
-        close(fd);
-    if (r >= 0) {
-        json_decref(spec);
-        return r;
-    }
-    if (json_object_set_new(spec, path_key, json_string(rel)) != 0) {
-        json_decref(spec);
-        unlink(tmp);
-        return admin_fail("out of memory");
-    }
-    /* The row goes in first: were the rename first, losing a race for the
-     * name to another admin would overwrite that one's file. */
-    r = admin_resource_store(ctx, account_id, name, spec);
-    if (r != 0) {
-        unlink(tmp);
-        return r;
-    }
-    if (rename(tmp, final_path) != 0) {
+    int n1 = snprintf(p->rel, sizeof(p->rel), "resources/%lld/%s/%s", (long long)account_id, subdir, file_name);
+    int n2 = snprintf(p->dir, sizeof(p->dir), "%s/resources/%lld/%s", ctx->data_dir, (long long)account_id, subdir);
+    int n3 = snprintf(p->final_path, sizeof(p->final_path), "%s/%s", ctx->data_dir, p->rel);
+    if (n1 < 0 || n2 < 0 || n3 < 0 || (size_t)n1 >= sizeof(p->rel) || (size_t)n2 >= sizeof(p->dir) ||
+        (size_t)n3 >= sizeof(p->final_path))
+        return admin_fail("path too long");
+    return -1;
+}
+
+/* Renames the copied file into place and makes the rename durable. */
+static int admin_place_file(admin_ctx_t *ctx, const char *tmp, const admin_file_paths_t *p)
+{
+    if (rename(tmp, p->final_path) != 0) {
         int e = errno;
         unlink(tmp);
         return admin_fail("stored the %s but could not place its file at %s: %s",
-                          store_resource_kind_name(ctx->kind), final_path, strerror(e));
+                          store_resource_kind_name(ctx->kind), p->final_path, strerror(e));
     }
-    /* Make the rename itself durable. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         (void)fsync(dfd);
         close(dfd);
     }
     return 0;
+}
+
+/* Copies a resource file to p->final_path and stores the resource, whose
+ * spec_text names p->rel.  Takes spec_text. */
+static int admin_add_with_file(admin_ctx_t *ctx, int64_t account_id, const char *name, const char *source,
+                               const admin_file_paths_t *p, char *spec_text)
+{
+    char tmp[ADMIN_PATH_MAX];
+    int fd = -1;
+    int r = admin_open_source(source, &fd);
+    if (r < 0)
+        r = admin_resource_name_free(ctx, account_id, name);
+    if (r < 0 && !admin_mkdirs(p->dir))
+        r = admin_fail("cannot create %s: %s", p->dir, strerror(errno));
+    if (r < 0)
+        r = admin_copy_to_temp(fd, source, p->dir, tmp, sizeof(tmp));
+    if (fd >= 0)
+        close(fd);
+    if (r >= 0) {
+        free(spec_text);
+        return r;
+    }
+    /* The row goes in first: were the rename first, losing a race for the
+     * name to another admin would overwrite that one's file. */
+    r = admin_resource_store(ctx, account_id, name, spec_text);
+    if (r != 0) {
+        unlink(tmp);
+        return r;
+    }
+    return admin_place_file(ctx, tmp, p);
+}
+
+/* ---- resources: list ---- */
+
+#define ADMIN_SUMMARY_COLS 4
+#define ADMIN_SUMMARY_CELL (SPEC_PATH_MAX + 64)
+
+/* A stored spec, read through process/spec: the list's readable cells and
+ * the canonical JSON (which shows old template shapes in the new one). */
+typedef struct admin_summary {
+    char cells[ADMIN_SUMMARY_COLS][ADMIN_SUMMARY_CELL];
+    char *canonical; /* malloc'd; NULL when the stored spec does not parse */
+} admin_summary_t;
+
+static void admin_summarise_workflow(const char *text, admin_summary_t *s, spec_error_t *err)
+{
+    spec_workflow_t w;
+    if (!spec_workflow_parse(text, &w, err))
+        return;
+    spec_workflow_format(&w, s->cells[0], sizeof(s->cells[0]));
+    s->canonical = spec_workflow_to_json(&w);
+}
+
+static void admin_summarise_watermark(const char *text, admin_summary_t *s, spec_error_t *err)
+{
+    spec_watermark_t w;
+    if (!spec_watermark_parse(text, &w, err))
+        return;
+    snprintf(s->cells[0], sizeof(s->cells[0]), "%s", spec_position_name(w.position));
+    snprintf(s->cells[1], sizeof(s->cells[1]), "%d,%d", w.offset_x, w.offset_y);
+    snprintf(s->cells[2], sizeof(s->cells[2]), "%g", w.opacity);
+    snprintf(s->cells[3], sizeof(s->cells[3]), "%s", w.image);
+    s->canonical = spec_watermark_to_json(&w);
+}
+
+/* Renditions as --rendition would take them, comma-separated. */
+static void admin_summarise_template(const char *text, admin_summary_t *s, spec_error_t *err)
+{
+    spec_template_t t;
+    if (!spec_template_parse(text, &t, err))
+        return;
+    snprintf(s->cells[0], sizeof(s->cells[0]), "%s", spec_container_name(t.container));
+    snprintf(s->cells[1], sizeof(s->cells[1]), "%s", spec_video_codec_name(t.video_codec));
+    if (t.audio_bitrate)
+        snprintf(s->cells[2], sizeof(s->cells[2]), "%s@%d", spec_audio_codec_name(t.audio_codec), t.audio_bitrate);
+    else
+        snprintf(s->cells[2], sizeof(s->cells[2]), "%s", spec_audio_codec_name(t.audio_codec));
+    size_t used = 0;
+    for (size_t i = 0; i < t.rendition_count; i++) {
+        char one[48];
+        spec_rendition_format(&t.renditions[i], one, sizeof(one));
+        int n = snprintf(s->cells[3] + used, sizeof(s->cells[3]) - used, "%s%s", i ? "," : "", one);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    s->canonical = spec_template_to_json(&t);
+}
+
+static void admin_summarise_subtitle(const char *text, admin_summary_t *s, spec_error_t *err)
+{
+    spec_subtitle_t sub;
+    if (!spec_subtitle_parse(text, &sub, err))
+        return;
+    snprintf(s->cells[0], sizeof(s->cells[0]), "%s", sub.language);
+    snprintf(s->cells[1], sizeof(s->cells[1]), "%s", spec_subtitle_format_name(sub.format));
+    snprintf(s->cells[2], sizeof(s->cells[2]), "%s", spec_subtitle_mode_name(sub.mode));
+    snprintf(s->cells[3], sizeof(s->cells[3]), "%s", sub.file);
+    s->canonical = spec_subtitle_to_json(&sub);
+}
+
+/* What `list` shows of each kind.  Watermarks and templates are known by
+ * name, which is their id. */
+static const struct admin_list_view {
+    int kind;
+    bool show_id;
+    size_t ncols; /* summary columns */
+    const char *headers[ADMIN_SUMMARY_COLS];
+    void (*summarise)(const char *text, admin_summary_t *s, spec_error_t *err);
+} admin_list_views[] = {
+    {STORE_WORKFLOW, true, 1, {"STEPS"}, admin_summarise_workflow},
+    {STORE_WATERMARK, false, 4, {"POSITION", "OFFSET", "OPACITY", "IMAGE"}, admin_summarise_watermark},
+    {STORE_TEMPLATE, false, 4, {"CONTAINER", "VIDEO", "AUDIO", "RENDITIONS"}, admin_summarise_template},
+    {STORE_SUBTITLE, true, 4, {"LANGUAGE", "FORMAT", "MODE", "FILE"}, admin_summarise_subtitle},
+};
+
+static const struct admin_list_view *admin_list_view(int kind)
+{
+    for (size_t i = 0; i < sizeof(admin_list_views) / sizeof(admin_list_views[0]); i++)
+        if (admin_list_views[i].kind == kind)
+            return &admin_list_views[i];
+    return &admin_list_views[0];
+}
+
+/* A spec that no longer parses (written by hand, or by a newer vodup) is
+ * listed with the reason rather than hidden. */
+static void admin_summarise(const struct admin_list_view *v, const char *text, admin_summary_t *s)
+{
+    spec_error_t err = {{0}};
+    memset(s, 0, sizeof(*s));
+    v->summarise(text, s, &err);
+    if (err.message[0]) {
+        memset(s->cells, 0, sizeof(s->cells));
+        snprintf(s->cells[0], sizeof(s->cells[0]), "invalid spec: %s", err.message);
+    }
+}
+
+/* [ID] NAME CREATED and the view's columns, in one row array. */
+static size_t admin_list_row(const struct admin_list_view *v, const char *const *fixed, const admin_summary_t *s,
+                             const char **row)
+{
+    size_t n = 0;
+    for (size_t i = v->show_id ? 0 : 1; i < 3; i++)
+        row[n++] = fixed[i];
+    for (size_t i = 0; i < v->ncols; i++)
+        row[n++] = s ? s->cells[i] : v->headers[i];
+    return n;
+}
+
+static bool admin_list_json(json_t *arr, const store_resource_t *res, const char *created, const admin_summary_t *s)
+{
+    json_t *spec = json_loads(s->canonical ? s->canonical : res->spec, 0, NULL);
+    return json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:s}", "id", res->id, "name", res->name, "spec",
+                                                spec ? spec : json_object(), "createdAt", created)) == 0;
+}
+
+static bool admin_list_add(admin_ctx_t *ctx, const struct admin_list_view *v, const store_resource_t *res,
+                           json_t *arr, admin_table_t *t)
+{
+    char created[TIMEUTIL_ISO_LEN];
+    admin_summary_t *s = malloc(sizeof(*s)); /* large: not on the stack */
+    if (!s)
+        return false;
+    timeutil_iso8601(res->created_ms, created);
+    admin_summarise(v, res->spec, s);
+    bool ok;
+    if (ctx->json) {
+        ok = admin_list_json(arr, res, created, s);
+    } else {
+        const char *row[3 + ADMIN_SUMMARY_COLS];
+        admin_list_row(v, (const char *const[]){res->id, res->name, created}, s, row);
+        ok = admin_table_add(t, row);
+    }
+    free(s->canonical);
+    free(s);
+    return ok;
 }
 
 static int admin_resource_list(admin_ctx_t *ctx, int argc, char **argv)
@@ -963,28 +1098,13 @@ static int admin_resource_list(admin_ctx_t *ctx, int argc, char **argv)
     int rc = ctx->store->ops->resource_list(ctx->store, account_id, ctx->kind, &l);
     if (rc != STORE_OK)
         return admin_store_fail(rc, "listing resources");
-    /* Watermarks and templates are known by name, which is their id. */
-    bool show_id = ctx->kind == STORE_WORKFLOW || ctx->kind == STORE_SUBTITLE;
+    const struct admin_list_view *v = admin_list_view(ctx->kind);
+    const char *header[3 + ADMIN_SUMMARY_COLS];
     json_t *arr = ctx->json ? json_array() : NULL;
-    admin_table_t t = {.ncols = show_id ? 4 : 3};
-    bool ok = ctx->json ? arr != NULL
-                        : admin_table_add(&t, show_id ? (const char *const[]){"ID", "NAME", "CREATED", "SPEC"}
-                                                      : (const char *const[]){"NAME", "CREATED", "SPEC"});
-    for (size_t i = 0; ok && i < l.count; i++) {
-        const store_resource_t *res = &l.items[i];
-        char created[TIMEUTIL_ISO_LEN];
-        timeutil_iso8601(res->created_ms, created);
-        if (ctx->json) {
-            json_t *spec = json_loads(res->spec, 0, NULL);
-            ok = json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:s}", "id", res->id, "name", res->name,
-                                                      "spec", spec ? spec : json_object(), "createdAt",
-                                                      created)) == 0;
-        } else if (show_id) {
-            ok = admin_table_add(&t, (const char *const[]){res->id, res->name, created, res->spec});
-        } else {
-            ok = admin_table_add(&t, (const char *const[]){res->name, created, res->spec});
-        }
-    }
+    admin_table_t t = {.ncols = admin_list_row(v, (const char *const[]){"ID", "NAME", "CREATED"}, NULL, header)};
+    bool ok = ctx->json ? arr != NULL : admin_table_add(&t, header);
+    for (size_t i = 0; ok && i < l.count; i++)
+        ok = admin_list_add(ctx, v, &l.items[i], arr, &t);
     store_resource_list_free(&l);
     if (!ok) {
         json_decref(arr);
@@ -1002,144 +1122,111 @@ static int admin_resource_list(admin_ctx_t *ctx, int argc, char **argv)
 static int admin_add_name(admin_ctx_t *ctx)
 {
     int r = admin_expect_args(ctx, "add", 1, "a NAME");
-    if (r < 0 && !admin_name_valid(ctx->pos[0]))
+    if (r < 0 && !spec_name_valid(ctx->pos[0]))
         r = admin_usage_error("%s name '%s' must be 1..%d of A-Z a-z 0-9 . _ - (not starting with '.')",
-                              store_resource_kind_name(ctx->kind), ctx->pos[0], ADMIN_NAME_MAX);
+                              store_resource_kind_name(ctx->kind), ctx->pos[0], SPEC_NAME_MAX);
     return r;
 }
 
 /* ---- workflow ---- */
 
-typedef struct admin_step {
-    const char *kind;   /* probe, transcode, watermark, subtitle, snapshot */
-    const char *arg;    /* the referenced resource, NULL for probe/snapshot */
-    int ref_kind;       /* its store kind */
-} admin_step_t;
-
-typedef struct admin_workflow_opts {
-    admin_step_t steps[ADMIN_MAX_STEPS];
-    size_t count;
-} admin_workflow_opts_t;
-
 static int admin_workflow_opt(void *state, int id, const char *arg)
 {
-    static const struct {
-        const char *kind;
-        int ref_kind; /* -1: takes no argument */
-        const char *arg_name;
-    } kinds[] = {
-        {"probe", -1, NULL},
-        {"transcode", STORE_TEMPLATE, "a template name"},
-        {"watermark", STORE_WATERMARK, "a watermark name"},
-        {"subtitle", STORE_SUBTITLE, "a subtitleId"},
-        {"snapshot", -1, NULL},
-    };
-    admin_workflow_opts_t *w = state;
+    spec_workflow_t *w = state;
+    spec_error_t err;
     if (id != 's')
         return admin_usage_error("unexpected option");
-    if (w->count == ADMIN_MAX_STEPS)
-        return admin_usage_error("a workflow has at most %d steps", ADMIN_MAX_STEPS);
-    const char *eq = strchr(arg, '=');
-    size_t klen = eq ? (size_t)(eq - arg) : strlen(arg);
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        if (strlen(kinds[i].kind) != klen || strncmp(arg, kinds[i].kind, klen) != 0)
+    if (w->step_count == SPEC_WORKFLOW_STEPS_MAX)
+        return admin_usage_error("a workflow has at most %d steps", SPEC_WORKFLOW_STEPS_MAX);
+    if (!spec_step_parse_text(arg, &w->steps[w->step_count], &err))
+        return admin_usage_error("%s", err.message);
+    w->step_count++;
+    return -1;
+}
+
+/* The store kind a step refers to. */
+static int admin_step_ref_kind(enum spec_step_kind k)
+{
+    return k == SPEC_STEP_TRANSCODE ? STORE_TEMPLATE : k == SPEC_STEP_WATERMARK ? STORE_WATERMARK : STORE_SUBTITLE;
+}
+
+/* A workflow that names a missing resource would only fail at processing
+ * time, far from this mistake. */
+static int admin_workflow_refs_exist(admin_ctx_t *ctx, int64_t account_id, const spec_workflow_t *w)
+{
+    for (size_t i = 0; i < w->step_count; i++) {
+        const spec_step_t *st = &w->steps[i];
+        if (!spec_step_kind_takes_ref(st->kind))
             continue;
-        if (kinds[i].ref_kind < 0 && eq)
-            return admin_usage_error("step '%s' takes no argument", kinds[i].kind);
-        if (kinds[i].ref_kind >= 0 && (!eq || !eq[1]))
-            return admin_usage_error("step '%s' needs %s: --step %s=...", kinds[i].kind, kinds[i].arg_name,
-                                     kinds[i].kind);
-        w->steps[w->count++] = (admin_step_t){kinds[i].kind, eq ? eq + 1 : NULL, kinds[i].ref_kind};
-        return -1;
+        int ref_kind = admin_step_ref_kind(st->kind);
+        store_resource_t res;
+        int rc = ctx->store->ops->resource_get(ctx->store, account_id, ref_kind, st->ref, &res);
+        store_resource_free(&res);
+        if (rc == STORE_NOT_FOUND)
+            return admin_fail("step '%s': no %s '%s' in this account", spec_step_kind_name(st->kind),
+                              store_resource_kind_name(ref_kind), st->ref);
+        if (rc != STORE_OK)
+            return admin_store_fail(rc, "checking the workflow's steps");
     }
-    return admin_usage_error("unknown step '%.*s' (probe, transcode=TEMPLATE, watermark=WATERMARK, "
-                             "subtitle=SUBTITLEID, snapshot)", (int)klen, arg);
+    return -1;
 }
 
 static int admin_workflow_add(admin_ctx_t *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {{"step", required_argument, NULL, 's'}, ADMIN_COMMON_OPTIONS};
-    admin_workflow_opts_t w = {.count = 0};
+    spec_workflow_t w = {.step_count = 0};
+    spec_error_t err;
     int64_t account_id = 0;
     int r = admin_parse_verb(ctx, argc, argv, opts, admin_workflow_opt, &w);
     if (r < 0)
         r = admin_add_name(ctx);
-    if (r < 0 && w.count == 0)
+    if (r < 0 && w.step_count == 0)
         r = admin_usage_error("a workflow needs at least one --step");
+    if (r < 0 && !spec_workflow_check(&w, &err))
+        r = admin_usage_error("%s", err.message);
     if (r < 0)
         r = admin_open_account(ctx, &account_id);
+    if (r < 0)
+        r = admin_workflow_refs_exist(ctx, account_id, &w);
+    if (r < 0)
+        r = admin_resource_name_free(ctx, account_id, ctx->pos[0]);
     if (r >= 0)
         return r;
-
-    json_t *steps = json_array();
-    for (size_t i = 0; steps && i < w.count; i++) {
-        const admin_step_t *st = &w.steps[i];
-        if (st->arg) {
-            /* A workflow that names a missing resource would only fail at
-             * processing time, far from this mistake. */
-            store_resource_t res;
-            int rc = ctx->store->ops->resource_get(ctx->store, account_id, st->ref_kind, st->arg, &res);
-            store_resource_free(&res);
-            if (rc != STORE_OK) {
-                json_decref(steps);
-                if (rc == STORE_NOT_FOUND)
-                    return admin_fail("step '%s': no %s '%s' in this account", st->kind,
-                                      store_resource_kind_name(st->ref_kind), st->arg);
-                return admin_store_fail(rc, "checking the workflow's steps");
-            }
-        }
-        json_t *step = st->arg ? json_pack("{s:s, s:s}", "kind", st->kind, store_resource_kind_name(st->ref_kind),
-                                           st->arg)
-                               : json_pack("{s:s}", "kind", st->kind);
-        if (json_array_append_new(steps, step) != 0) {
-            json_decref(steps);
-            steps = NULL;
-        }
-    }
-    json_t *spec = steps ? json_pack("{s:o}", "steps", steps) : NULL;
-    if (!spec)
-        return admin_fail("out of memory");
-    if ((r = admin_resource_name_free(ctx, account_id, ctx->pos[0])) >= 0) {
-        json_decref(spec);
-        return r;
-    }
-    return admin_resource_store(ctx, account_id, ctx->pos[0], spec);
+    return admin_resource_store(ctx, account_id, ctx->pos[0], spec_workflow_to_json(&w));
 }
 
 /* ---- watermark ---- */
 
 typedef struct admin_watermark_opts {
-    const char *image;
-    const char *position;
-    long offset_x, offset_y;
-    double opacity;
+    const char *source; /* --image, the operator's file */
+    spec_watermark_t spec;
 } admin_watermark_opts_t;
 
 static int admin_watermark_opt(void *state, int id, const char *arg)
 {
-    static const char *const positions[] = {"top-left", "top-right", "bottom-left", "bottom-right", "center", NULL};
     admin_watermark_opts_t *o = state;
+    long offset;
     switch (id) {
     case 'i':
-        o->image = arg;
+        o->source = arg;
         return -1;
     case 'p':
-        if (!admin_one_of(arg, positions))
+        if (!spec_position_parse(arg, &o->spec.position))
             return admin_usage_error("--position must be top-left, top-right, bottom-left, bottom-right or center");
-        o->position = arg;
         return -1;
     case 'x':
     case 'y':
-        if (!admin_parse_int(arg, 0, ADMIN_OFFSET_MAX, id == 'x' ? &o->offset_x : &o->offset_y))
-            return admin_usage_error("--offset-%c must be an integer 0..%d", id, ADMIN_OFFSET_MAX);
+        if (!admin_parse_int(arg, 0, SPEC_OFFSET_MAX, &offset) || !spec_offset_valid(offset))
+            return admin_usage_error("--offset-%c must be an integer 0..%d", id, SPEC_OFFSET_MAX);
+        *(id == 'x' ? &o->spec.offset_x : &o->spec.offset_y) = (int)offset;
         return -1;
     case 'o': {
         char *end;
         errno = 0;
         double v = strtod(arg, &end);
-        if (!*arg || *end || errno || !isfinite(v) || v < 0 || v > 1)
+        if (!*arg || *end || errno || !spec_opacity_valid(v))
             return admin_usage_error("--opacity must be a number 0..1");
-        o->opacity = v;
+        o->spec.opacity = v;
         return -1;
     }
     default:
@@ -1153,96 +1240,120 @@ static int admin_watermark_add(admin_ctx_t *ctx, int argc, char **argv)
         {"image", required_argument, NULL, 'i'},    {"position", required_argument, NULL, 'p'},
         {"offset-x", required_argument, NULL, 'x'}, {"offset-y", required_argument, NULL, 'y'},
         {"opacity", required_argument, NULL, 'o'},  ADMIN_COMMON_OPTIONS};
-    admin_watermark_opts_t o = {.position = "top-right", .offset_x = 16, .offset_y = 16, .opacity = 1.0};
+    admin_watermark_opts_t o = {.source = NULL};
+    spec_watermark_init(&o.spec);
+    admin_file_paths_t paths;
+    spec_error_t err;
     int64_t account_id = 0;
     int r = admin_parse_verb(ctx, argc, argv, opts, admin_watermark_opt, &o);
     if (r < 0)
         r = admin_add_name(ctx);
-    if (r < 0 && !o.image)
+    if (r < 0 && !o.source)
         r = admin_usage_error("'watermark add' needs --image FILE");
     if (r < 0)
         r = admin_open_account(ctx, &account_id);
     if (r >= 0)
         return r;
-    char ext[10], file_name[ADMIN_NAME_MAX + 12];
-    admin_extension(o.image, ext);
+    char ext[10], file_name[SPEC_NAME_MAX + 12];
+    admin_extension(o.source, ext);
     snprintf(file_name, sizeof(file_name), "%s%s%s", ctx->pos[0], ext[0] ? "." : "", ext);
-    json_t *spec = json_pack("{s:s, s:s, s:I, s:I, s:f}", "image", "", "position", o.position, "offsetX",
-                             (json_int_t)o.offset_x, "offsetY", (json_int_t)o.offset_y, "opacity", o.opacity);
-    if (!spec)
-        return admin_fail("out of memory");
-    return admin_add_with_file(ctx, account_id, ctx->pos[0], o.image, "watermarks", file_name, spec, "image");
+    if ((r = admin_file_paths(ctx, account_id, "watermarks", file_name, &paths)) >= 0)
+        return r;
+    snprintf(o.spec.image, sizeof(o.spec.image), "%s", paths.rel);
+    if (!spec_watermark_check(&o.spec, &err))
+        return admin_fail("%s", err.message);
+    return admin_add_with_file(ctx, account_id, ctx->pos[0], o.source, &paths, spec_watermark_to_json(&o.spec));
 }
 
 /* ---- template ---- */
 
 typedef struct admin_template_opts {
-    const char *container, *video_codec, *audio_codec;
-    long width, height, video_bitrate, audio_bitrate;
+    spec_template_t spec;      /* container, given codecs, --rendition list */
+    bool video_given, audio_given;
+    bool shorthand;            /* --width, --height or --video-bitrate given */
+    spec_rendition_t one;      /* the shorthand's one rendition */
 } admin_template_opts_t;
+
+/* --width/--height/--video-bitrate: the one-rendition shorthand. */
+static int admin_template_shorthand(admin_template_opts_t *o, int id, const char *arg)
+{
+    long v;
+    o->shorthand = true;
+    if (id == 'V') {
+        if (!admin_parse_int(arg, 0, SPEC_VIDEO_BITRATE_MAX, &v) || !spec_video_bitrate_valid(v))
+            return admin_usage_error("--video-bitrate must be an integer 0..%d (kbps)", SPEC_VIDEO_BITRATE_MAX);
+        o->one.video_bitrate = (int)v;
+        return -1;
+    }
+    if (!admin_parse_int(arg, 0, SPEC_DIMENSION_MAX, &v) || !spec_dimension_valid(v))
+        return admin_usage_error("--%s must be 0 (the source's) or an integer %d..%d", id == 'W' ? "width" : "height",
+                                 SPEC_DIMENSION_MIN, SPEC_DIMENSION_MAX);
+    *(id == 'W' ? &o->one.width : &o->one.height) = (int)v;
+    return -1;
+}
+
+static int admin_template_rendition(admin_template_opts_t *o, const char *arg)
+{
+    spec_error_t err;
+    if (o->spec.rendition_count == SPEC_RENDITIONS_MAX)
+        return admin_usage_error("a template has at most %d renditions", SPEC_RENDITIONS_MAX);
+    if (!spec_rendition_parse_text(arg, &o->spec.renditions[o->spec.rendition_count], &err))
+        return admin_usage_error("%s", err.message);
+    o->spec.rendition_count++;
+    return -1;
+}
 
 static int admin_template_opt(void *state, int id, const char *arg)
 {
-    static const char *const containers[] = {"mp4", "hls", "webm", "mkv", NULL};
-    static const char *const video_codecs[] = {"h264", "h265", "vp9", "av1", "copy", NULL};
-    static const char *const audio_codecs[] = {"aac", "opus", "mp3", "copy", NULL};
     admin_template_opts_t *o = state;
+    long v;
     switch (id) {
     case 'c':
-        if (!admin_one_of(arg, containers))
-            return admin_usage_error("--container must be mp4, hls, webm or mkv");
-        o->container = arg;
+        if (!spec_container_parse(arg, &o->spec.container))
+            return admin_usage_error("--container must be mp4, webm, mkv or hls");
         return -1;
     case 'v':
-        if (!admin_one_of(arg, video_codecs))
+        o->video_given = true;
+        if (!spec_video_codec_parse(arg, &o->spec.video_codec))
             return admin_usage_error("--video-codec must be h264, h265, vp9, av1 or copy");
-        o->video_codec = arg;
         return -1;
     case 'a':
-        if (!admin_one_of(arg, audio_codecs))
+        o->audio_given = true;
+        if (!spec_audio_codec_parse(arg, &o->spec.audio_codec))
             return admin_usage_error("--audio-codec must be aac, opus, mp3 or copy");
-        o->audio_codec = arg;
         return -1;
+    case 'r':
+        return admin_template_rendition(o, arg);
     case 'W':
     case 'H':
-        if (!admin_parse_int(arg, 0, ADMIN_DIMENSION_MAX, id == 'W' ? &o->width : &o->height))
-            return admin_usage_error("--%s must be an integer 0..%d", id == 'W' ? "width" : "height",
-                                     ADMIN_DIMENSION_MAX);
-        return -1;
     case 'V':
-        if (!admin_parse_int(arg, 0, ADMIN_VIDEO_BITRATE_MAX, &o->video_bitrate))
-            return admin_usage_error("--video-bitrate must be an integer 0..%d (kbps)", ADMIN_VIDEO_BITRATE_MAX);
-        return -1;
+        return admin_template_shorthand(o, id, arg);
     case 'A':
-        if (!admin_parse_int(arg, 0, ADMIN_AUDIO_BITRATE_MAX, &o->audio_bitrate))
-            return admin_usage_error("--audio-bitrate must be an integer 0..%d (kbps)", ADMIN_AUDIO_BITRATE_MAX);
+        if (!admin_parse_int(arg, 0, SPEC_AUDIO_BITRATE_MAX, &v) || !spec_audio_bitrate_valid(v))
+            return admin_usage_error("--audio-bitrate must be an integer 0..%d (kbps)", SPEC_AUDIO_BITRATE_MAX);
+        o->spec.audio_bitrate = (int)v;
         return -1;
     default:
         return admin_usage_error("unexpected option");
     }
 }
 
-/* Fills codec defaults from the container and rejects combinations the
- * container cannot hold, which would otherwise fail only when processing. */
-static int admin_template_check(admin_template_opts_t *o)
+/* Completes the template from the options (codec defaults follow the
+ * container, whatever the order of the options) and checks it as a whole. */
+static int admin_template_finish(admin_template_opts_t *o)
 {
-    bool webm = !strcmp(o->container, "webm"), hls = !strcmp(o->container, "hls");
-    if (!o->video_codec)
-        o->video_codec = webm ? "vp9" : "h264";
-    if (!o->audio_codec)
-        o->audio_codec = webm ? "opus" : "aac";
-    static const char *const webm_video[] = {"vp9", "av1", "copy", NULL};
-    static const char *const webm_audio[] = {"opus", "copy", NULL};
-    static const char *const hls_video[] = {"h264", "h265", "copy", NULL};
-    static const char *const hls_audio[] = {"aac", "mp3", "copy", NULL};
-    if (webm && (!admin_one_of(o->video_codec, webm_video) || !admin_one_of(o->audio_codec, webm_audio)))
-        return admin_usage_error("webm holds only vp9 or av1 video and opus audio");
-    if (hls && (!admin_one_of(o->video_codec, hls_video) || !admin_one_of(o->audio_codec, hls_audio)))
-        return admin_usage_error("hls holds only h264 or h265 video and aac or mp3 audio");
-    if (!strcmp(o->video_codec, "copy") && (o->width || o->height || o->video_bitrate))
-        return admin_usage_error("--width, --height and --video-bitrate need a video codec other than copy");
-    if (!strcmp(o->audio_codec, "copy") && o->audio_bitrate)
-        return admin_usage_error("--audio-bitrate needs an audio codec other than copy");
+    spec_error_t err;
+    if (o->shorthand && o->spec.rendition_count)
+        return admin_usage_error("give the renditions with --rendition or with --width/--height/--video-bitrate, "
+                                 "not both");
+    if (!o->spec.rendition_count) /* the shorthand, or the source's size */
+        o->spec.renditions[o->spec.rendition_count++] = o->one;
+    if (!o->video_given)
+        o->spec.video_codec = spec_container_default_video(o->spec.container);
+    if (!o->audio_given)
+        o->spec.audio_codec = spec_container_default_audio(o->spec.container);
+    if (!spec_template_check(&o->spec, &err))
+        return admin_usage_error("%s", err.message);
     return -1;
 }
 
@@ -1250,103 +1361,93 @@ static int admin_template_add(admin_ctx_t *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"container", required_argument, NULL, 'c'},     {"video-codec", required_argument, NULL, 'v'},
-        {"audio-codec", required_argument, NULL, 'a'},   {"width", required_argument, NULL, 'W'},
-        {"height", required_argument, NULL, 'H'},        {"video-bitrate", required_argument, NULL, 'V'},
-        {"audio-bitrate", required_argument, NULL, 'A'}, ADMIN_COMMON_OPTIONS};
-    admin_template_opts_t o = {.container = "mp4"};
+        {"audio-codec", required_argument, NULL, 'a'},   {"rendition", required_argument, NULL, 'r'},
+        {"width", required_argument, NULL, 'W'},         {"height", required_argument, NULL, 'H'},
+        {"video-bitrate", required_argument, NULL, 'V'}, {"audio-bitrate", required_argument, NULL, 'A'},
+        ADMIN_COMMON_OPTIONS};
+    admin_template_opts_t o = {.shorthand = false};
+    spec_template_init(&o.spec, SPEC_CONTAINER_MP4);
     int64_t account_id = 0;
     int r = admin_parse_verb(ctx, argc, argv, opts, admin_template_opt, &o);
     if (r < 0)
         r = admin_add_name(ctx);
     if (r < 0)
-        r = admin_template_check(&o);
+        r = admin_template_finish(&o);
     if (r < 0)
         r = admin_open_account(ctx, &account_id);
     if (r >= 0)
         return r;
-    json_t *spec = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "container", o.container, "videoCodec",
-                             o.video_codec, "audioCodec", o.audio_codec, "width", (json_int_t)o.width, "height",
-                             (json_int_t)o.height, "videoBitrate", (json_int_t)o.video_bitrate, "audioBitrate",
-                             (json_int_t)o.audio_bitrate);
-    if (!spec)
-        return admin_fail("out of memory");
-    return admin_resource_store(ctx, account_id, ctx->pos[0], spec);
+    return admin_resource_store(ctx, account_id, ctx->pos[0], spec_template_to_json(&o.spec));
 }
 
 /* ---- subtitle ---- */
 
 typedef struct admin_subtitle_opts {
-    const char *file;
-    const char *language;
+    const char *source; /* --file, the operator's file */
+    spec_subtitle_t spec;
 } admin_subtitle_opts_t;
-
-/* A BCP 47-like tag: 2..3 letters, then -subtags of 1..8 letters and digits. */
-static bool admin_language_valid(const char *s)
-{
-    size_t n = strlen(s), i = 0;
-    if (n > 35)
-        return false;
-    while (i < n && isalpha((unsigned char)s[i]))
-        i++;
-    if (i < 2 || i > 3)
-        return false;
-    while (i < n) {
-        if (s[i++] != '-')
-            return false;
-        size_t start = i;
-        while (i < n && isalnum((unsigned char)s[i]))
-            i++;
-        if (i == start || i - start > 8)
-            return false;
-    }
-    return true;
-}
 
 static int admin_subtitle_opt(void *state, int id, const char *arg)
 {
     admin_subtitle_opts_t *o = state;
     switch (id) {
     case 'f':
-        o->file = arg;
+        o->source = arg;
         return -1;
     case 'l':
-        if (!admin_language_valid(arg))
+        if (!spec_language_valid(arg))
             return admin_usage_error("--language '%s' is not a language code like en or pt-BR", arg);
-        o->language = arg;
+        snprintf(o->spec.language, sizeof(o->spec.language), "%s", arg);
+        return -1;
+    case 'm':
+        if (!spec_subtitle_mode_parse(arg, &o->spec.mode))
+            return admin_usage_error("--mode must be burn or soft");
         return -1;
     default:
         return admin_usage_error("unexpected option");
     }
 }
 
+/* The format is the file's extension: ffmpeg picks its demuxer by it too. */
+static int admin_subtitle_format(admin_subtitle_opts_t *o)
+{
+    char ext[10];
+    if (!o->source)
+        return admin_usage_error("'subtitle add' needs --file FILE");
+    admin_extension(o->source, ext);
+    if (!spec_subtitle_format_parse(ext, &o->spec.format))
+        return admin_usage_error("subtitle file '%s' must end in .srt, .vtt or .ass", o->source);
+    return -1;
+}
+
 static int admin_subtitle_add(admin_ctx_t *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"file", required_argument, NULL, 'f'}, {"language", required_argument, NULL, 'l'}, ADMIN_COMMON_OPTIONS};
-    static const char *const formats[] = {"srt", "vtt", "ass", NULL};
-    admin_subtitle_opts_t o = {.language = "und"};
-    char format[10] = "";
+    static const struct option opts[] = {{"file", required_argument, NULL, 'f'},
+                                         {"language", required_argument, NULL, 'l'},
+                                         {"mode", required_argument, NULL, 'm'},
+                                         ADMIN_COMMON_OPTIONS};
+    admin_subtitle_opts_t o = {.source = NULL};
+    spec_subtitle_init(&o.spec);
+    admin_file_paths_t paths;
+    spec_error_t err;
     int64_t account_id = 0;
     int r = admin_parse_verb(ctx, argc, argv, opts, admin_subtitle_opt, &o);
     if (r < 0)
         r = admin_add_name(ctx);
-    if (r < 0 && !o.file)
-        r = admin_usage_error("'subtitle add' needs --file FILE");
-    if (r < 0) {
-        admin_extension(o.file, format);
-        if (!admin_one_of(format, formats))
-            r = admin_usage_error("subtitle file '%s' must end in .srt, .vtt or .ass", o.file);
-    }
+    if (r < 0)
+        r = admin_subtitle_format(&o);
     if (r < 0)
         r = admin_open_account(ctx, &account_id);
     if (r >= 0)
         return r;
-    char file_name[ADMIN_NAME_MAX + 12];
-    snprintf(file_name, sizeof(file_name), "%s.%s", ctx->pos[0], format);
-    json_t *spec = json_pack("{s:s, s:s, s:s}", "file", "", "format", format, "language", o.language);
-    if (!spec)
-        return admin_fail("out of memory");
-    return admin_add_with_file(ctx, account_id, ctx->pos[0], o.file, "subtitles", file_name, spec, "file");
+    char file_name[SPEC_NAME_MAX + 12];
+    snprintf(file_name, sizeof(file_name), "%s.%s", ctx->pos[0], spec_subtitle_format_name(o.spec.format));
+    if ((r = admin_file_paths(ctx, account_id, "subtitles", file_name, &paths)) >= 0)
+        return r;
+    snprintf(o.spec.file, sizeof(o.spec.file), "%s", paths.rel);
+    if (!spec_subtitle_check(&o.spec, &err))
+        return admin_fail("%s", err.message);
+    return admin_add_with_file(ctx, account_id, ctx->pos[0], o.source, &paths, spec_subtitle_to_json(&o.spec));
 }
 
 /* ---- dispatch ---- */

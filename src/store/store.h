@@ -94,12 +94,16 @@ const char *store_resource_kind_name(int kind); /* "workflow", "watermark", ... 
  * One resource.  `id` is the public identifier: workflowId ("wf" + 30 hex)
  * and subtitleId ("sub" + 29 hex) are generated; watermarks and templates are
  * referred to by name, so their id equals their name.  `spec` is a JSON
- * object text holding the kind's processing fields:
+ * object text holding the kind's processing fields, written and read only
+ * through process/spec.h (which owns the rules; the store keeps the text):
  *   workflow:  {"steps":[{"kind":"probe"},{"kind":"transcode","template":"hd"},...]}
  *   watermark: {"image":"<path under data dir>","position":"top-right","offsetX":16,"offsetY":16,"opacity":1.0}
- *   template:  {"container":"mp4","videoCodec":"h264","audioCodec":"aac","width":1280,
- *               "height":720,"videoBitrate":2500,"audioBitrate":128}
- *   subtitle:  {"file":"<path under data dir>","format":"srt","language":"en"}
+ *   template:  {"container":"hls","videoCodec":"h264","audioCodec":"aac","audioBitrate":128,
+ *               "renditions":[{"width":1920,"height":1080,"videoBitrate":5000},...]}
+ *   subtitle:  {"file":"<path under data dir>","format":"srt","language":"en","mode":"burn"}
+ * Older rows keep older shapes, which are still read: a template of one size
+ * {"container",...,"width":1280,"height":720,"videoBitrate":2500,"audioBitrate":128}
+ * is one rendition, and a subtitle without "mode" burns.
  */
 typedef struct store_resource {
     char *id;

@@ -12,7 +12,11 @@
  *    for POST with a form or JSON body and GET with a query, including
  *    values that need shell quoting;
  *  - every command answers --help; usage errors exit 2; an unreachable
- *    endpoint exits 1 after its retries.
+ *    endpoint exits 1 after its retries;
+ *  - `vodup admin template add` takes repeated --rendition WxH[@KBPS] or the
+ *    older --width/--height/--video-bitrate (not both: exit 2), and
+ *    `subtitle add` takes --mode burn|soft (default burn); the lists show
+ *    renditions and modes, also of specs stored in the older shapes.
  *
  * Each run gets its own HOME under the server's temporary root and an
  * explicit environment (fork + execve).
@@ -455,6 +459,199 @@ static void test_unreachable(void **state)
     free(home);
 }
 
+/* ---- admin: templates and subtitles (process/spec) ------------------------------------ */
+
+/* Runs `vodup admin --data DIR --account AK args...` on the test server's data. */
+static void admin_run(cli_result_t *r, const char *home, const char *const *args)
+{
+    const char *argv[32] = {"admin", "--data", srv->data_dir, "--account", srv->key.access_key};
+    size_t n = 5;
+    for (size_t i = 0; args[i] && n < sizeof(argv) / sizeof(argv[0]) - 1; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    cli_run(r, home, NULL, argv);
+}
+
+/* The stored spec of one resource, from `--json KIND list` (a new reference). */
+static json_t *admin_listed_spec(const char *home, const char *kind, const char *name)
+{
+    cli_result_t r;
+    admin_run(&r, home, (const char *const[]){"--json", kind, "list", NULL});
+    if (r.status != 0 || !json_is_array(r.json))
+        fail_msg("%s list: exit %d: %s", kind, r.status, r.err);
+    json_t *found = NULL, *item;
+    size_t i;
+    json_array_foreach(r.json, i, item)
+        if (!strcmp(harness_json_str(item, "name"), name))
+            found = json_incref(json_object_get(item, "spec"));
+    cli_result_free(&r);
+    if (!found)
+        fail_msg("%s '%s' is not listed", kind, name);
+    return found;
+}
+
+/* Asserts one rendition of a listed template spec. */
+static void assert_rendition(json_t *spec, size_t i, int width, int height, int kbps)
+{
+    json_t *r = json_array_get(json_object_get(spec, "renditions"), i);
+    assert_non_null(r);
+    assert_int_equal(json_integer_value(json_object_get(r, "width")), width);
+    assert_int_equal(json_integer_value(json_object_get(r, "height")), height);
+    assert_int_equal(json_integer_value(json_object_get(r, "videoBitrate")), kbps);
+}
+
+static void admin_ok(const char *home, const char *const *args)
+{
+    cli_result_t r;
+    admin_run(&r, home, args);
+    if (r.status != 0)
+        fail_msg("vodup admin %s %s %s: exit %d: %s", args[0], args[1], args[2], r.status, r.err);
+    cli_result_free(&r);
+}
+
+static void test_admin_template(void **state)
+{
+    (void)state;
+    char *home = new_home();
+    /* --rendition repeats: one HLS variant each. */
+    admin_ok(home, (const char *const[]){"template", "add", "cli-ladder", "--container", "hls", "--audio-bitrate",
+                                         "128", "--rendition", "1920x1080@5000", "--rendition", "1280x720", NULL});
+    json_t *spec = admin_listed_spec(home, "template", "cli-ladder");
+    assert_string_equal(harness_json_str(spec, "container"), "hls");
+    assert_string_equal(harness_json_str(spec, "videoCodec"), "h264");
+    assert_int_equal(json_integer_value(json_object_get(spec, "audioBitrate")), 128);
+    assert_int_equal(json_array_size(json_object_get(spec, "renditions")), 2);
+    assert_rendition(spec, 0, 1920, 1080, 5000);
+    assert_rendition(spec, 1, 1280, 720, 0);
+    json_decref(spec);
+
+    /* The older flags: one rendition; no size at all: the source's. */
+    admin_ok(home, (const char *const[]){"template", "add", "cli-short", "--width", "1280", "--height", "720",
+                                         "--video-bitrate", "2500", NULL});
+    spec = admin_listed_spec(home, "template", "cli-short");
+    assert_int_equal(json_array_size(json_object_get(spec, "renditions")), 1);
+    assert_rendition(spec, 0, 1280, 720, 2500);
+    json_decref(spec);
+    admin_ok(home, (const char *const[]){"template", "add", "cli-source", "--container", "webm", NULL});
+    spec = admin_listed_spec(home, "template", "cli-source");
+    assert_string_equal(harness_json_str(spec, "videoCodec"), "vp9");
+    assert_string_equal(harness_json_str(spec, "audioCodec"), "opus");
+    assert_rendition(spec, 0, 0, 0, 0);
+    json_decref(spec);
+
+    /* A template stored in the shape before renditions is listed as one. */
+    assert_int_equal(harness_db_exec(srv,
+                                     "INSERT INTO resources (account_id, kind, id, name, spec, created_ms) "
+                                     "SELECT account_id, 'template', 'cli-legacy', 'cli-legacy', ?2, 0 "
+                                     "FROM access_keys WHERE access_key = ?1",
+                                     srv->key.access_key,
+                                     "{\"container\":\"mp4\",\"videoCodec\":\"h264\",\"audioCodec\":\"aac\","
+                                     "\"width\":640,\"height\":360,\"videoBitrate\":800,\"audioBitrate\":64}"),
+                     1);
+    spec = admin_listed_spec(home, "template", "cli-legacy");
+    assert_int_equal(json_array_size(json_object_get(spec, "renditions")), 1);
+    assert_rendition(spec, 0, 640, 360, 800);
+    json_decref(spec);
+
+    /* The text list shows the renditions as --rendition takes them. */
+    cli_result_t r;
+    admin_run(&r, home, (const char *const[]){"template", "list", NULL});
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "RENDITIONS"));
+    assert_non_null(strstr(r.out, "1920x1080@5000,1280x720\n"));
+    assert_non_null(strstr(r.out, "aac@128"));
+    assert_non_null(strstr(r.out, "1280x720@2500\n"));
+    assert_non_null(strstr(r.out, "640x360@800\n"));
+    assert_non_null(strstr(r.out, "source\n"));
+    cli_result_free(&r);
+
+    /* Usage errors: exit 2, one line naming the rule, nothing stored. */
+    static const struct {
+        const char *args[10];
+        const char *message;
+    } bad[] = {
+        {{"--rendition", "1280x720", "--width", "640", NULL}, "not both"},
+        {{"--video-bitrate", "800", "--rendition", "640x360", NULL}, "not both"},
+        {{"--rendition", "10x10", NULL}, "width and height must be 16..8192"},
+        {{"--rendition", "1280x720@0", NULL}, "the bitrate must be 1..100000 kbps"},
+        {{"--rendition", "1280:720", NULL}, "is not WxH[@KBPS]"},
+        {{"--rendition", "1280x720", "--rendition", "720x1280", NULL}, "the same size"},
+        {{"--container", "webm", "--video-codec", "h264", NULL}, "webm cannot hold h264 video"},
+        {{"--container", "hls", "--audio-codec", "opus", NULL}, "hls cannot hold opus audio"},
+        {{"--video-codec", "copy", "--rendition", "640x360", NULL}, "video codec copy"},
+        {{"--width", "8", NULL}, "--width must be 0"},
+        {{"--container", "avi", NULL}, "--container must be"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *args[16] = {"template", "add", "cli-bad"};
+        for (size_t k = 0; bad[i].args[k]; k++)
+            args[3 + k] = bad[i].args[k];
+        admin_run(&r, home, args);
+        if (r.status != 2 || !strstr(r.err, bad[i].message))
+            fail_msg("case %zu: exit %d, stderr '%s', expected 2 and '%s'", i, r.status, r.err, bad[i].message);
+        assert_one_line(r.err);
+        cli_result_free(&r);
+    }
+    admin_run(&r, home, (const char *const[]){"template", "list", NULL});
+    assert_null(strstr(r.out, "cli-bad"));
+    cli_result_free(&r);
+
+    admin_run(&r, home, (const char *const[]){"template", "--help", NULL});
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "--rendition WxH[@KBPS]"));
+    cli_result_free(&r);
+    free(home);
+}
+
+static void test_admin_subtitle_mode(void **state)
+{
+    (void)state;
+    char *home = new_home();
+    char srt[512];
+    static const char text[] = "1\n00:00:00,000 --> 00:00:01,000\nHello\n";
+    assert_true(harness_write_file(srv, "cli-en.srt", text, sizeof(text) - 1, srt, sizeof(srt)));
+    admin_ok(home, (const char *const[]){"subtitle", "add", "cli-soft", "--file", srt, "--language", "en", "--mode",
+                                         "soft", NULL});
+    admin_ok(home, (const char *const[]){"subtitle", "add", "cli-burn", "--file", srt, NULL});
+    json_t *spec = admin_listed_spec(home, "subtitle", "cli-soft");
+    assert_string_equal(harness_json_str(spec, "mode"), "soft");
+    assert_string_equal(harness_json_str(spec, "language"), "en");
+    assert_string_equal(harness_json_str(spec, "format"), "srt");
+    json_decref(spec);
+    spec = admin_listed_spec(home, "subtitle", "cli-burn");
+    assert_string_equal(harness_json_str(spec, "mode"), "burn"); /* the default */
+    assert_string_equal(harness_json_str(spec, "language"), "und");
+    json_decref(spec);
+
+    /* A subtitle stored before modes existed burns. */
+    assert_int_equal(harness_db_exec(srv,
+                                     "INSERT INTO resources (account_id, kind, id, name, spec, created_ms) "
+                                     "SELECT account_id, 'subtitle', 'sub0000000000000000000000000001', "
+                                     "'cli-legacy', ?2, 0 FROM access_keys WHERE access_key = ?1",
+                                     srv->key.access_key,
+                                     "{\"file\":\"resources/1/subtitles/x.srt\",\"format\":\"srt\",\"language\":\"fr\"}"),
+                     1);
+    spec = admin_listed_spec(home, "subtitle", "cli-legacy");
+    assert_string_equal(harness_json_str(spec, "mode"), "burn");
+    json_decref(spec);
+
+    cli_result_t r;
+    admin_run(&r, home, (const char *const[]){"subtitle", "list", NULL});
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "MODE"));
+    char *soft_row = strstr(r.out, "cli-soft");
+    assert_non_null(soft_row);
+    assert_true(strstr(soft_row, " soft ") && strstr(soft_row, " soft ") < strchr(soft_row, '\n'));
+    cli_result_free(&r);
+
+    admin_run(&r, home, (const char *const[]){"subtitle", "add", "cli-loud", "--file", srt, "--mode", "loud", NULL});
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "--mode must be burn or soft"));
+    assert_one_line(r.err);
+    cli_result_free(&r);
+    free(home);
+}
+
 /* ---- main -------------------------------------------------------------------------------- */
 
 static int group_setup(void **state)
@@ -478,7 +675,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_configure),      cmocka_unit_test(test_token_info_list),
         cmocka_unit_test(test_sign),           cmocka_unit_test(test_help_and_usage),
-        cmocka_unit_test(test_unreachable),
+        cmocka_unit_test(test_unreachable),    cmocka_unit_test(test_admin_template),
+        cmocka_unit_test(test_admin_subtitle_mode),
     };
     return cmocka_run_group_tests_name("integration.test_cli_commands", tests, group_setup, group_teardown);
 }
