@@ -80,7 +80,9 @@ struct blob_ops {
     /* Stages the concatenation of the first lengths[i] bytes of each block
      * as an object, without copying: bytes past a length are dropped and
      * each block is frozen (block_open then answers BLOB_NOT_FOUND) until
-     * the staged object is discarded with writer_close.  The writer takes
+     * the staged object is discarded with writer_close.  The ids must be
+     * distinct: the caller (mkfile) refuses a block listed twice, which
+     * would make an object larger than the bytes received.  The writer takes
      * no writes; publish it with object_publish.  BLOB_NOT_FOUND when a
      * block is missing or shorter than its length, BLOB_BUSY when one is
      * open for writing. */

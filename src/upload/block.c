@@ -15,7 +15,6 @@
 
 #include "common/buf.h"
 #include "common/encoding.h"
-#include "common/ids.h"
 #include "common/log.h"
 #include "upload/digest.h"
 #include "upload/upload_internal.h"

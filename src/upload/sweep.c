@@ -23,30 +23,19 @@ struct upload_sweeper {
     bool stop;
 };
 
+/* The sweep's callbacks; arg is the upload_ctx_t. */
 static bool upload_object_in_use(void *arg, const char *object_id)
 {
-    store_t *store = arg;
+    store_t *store = ((const upload_ctx_t *)arg)->store;
     bool in_use = true; /* when in doubt, keep */
     if (store->ops->object_in_use(store, object_id, &in_use) != STORE_OK)
         return true;
     return in_use;
 }
 
-/* The sweep's question and its news, for blob's one callback argument. */
-typedef struct upload_sweep_hooks {
-    const upload_ctx_t *ctx;
-} upload_sweep_hooks_t;
-
-static bool upload_sweep_in_use(void *arg, const char *object_id)
-{
-    upload_sweep_hooks_t *h = arg;
-    return upload_object_in_use(h->ctx->store, object_id);
-}
-
 static void upload_block_gone(void *arg, const char *block_id)
 {
-    upload_sweep_hooks_t *h = arg;
-    quota_block_set(h->ctx->quota, block_id, 0);
+    quota_block_set(((const upload_ctx_t *)arg)->quota, block_id, 0);
 }
 
 static void upload_block_found(void *arg, const char *block_id, int64_t size)
@@ -61,9 +50,8 @@ bool upload_quota_load(const upload_ctx_t *ctx)
 
 int64_t upload_sweep_once(const upload_ctx_t *ctx, int64_t now_ms)
 {
-    upload_sweep_hooks_t hooks = {ctx};
-    int64_t n = ctx->blob->ops->sweep(ctx->blob, now_ms, ctx->cfg->block_max_age * 1000, upload_sweep_in_use,
-                                      upload_block_gone, &hooks);
+    int64_t n = ctx->blob->ops->sweep(ctx->blob, now_ms, ctx->cfg->block_max_age * 1000, upload_object_in_use,
+                                      upload_block_gone, (void *)ctx);
     if (n > 0)
         log_info("sweep: removed %lld expired blocks or orphaned objects", (long long)n);
     return n;
