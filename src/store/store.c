@@ -1,6 +1,7 @@
 /*
  * store.c: implementation-independent parts of the store interface: result
- * frees, names (of return codes, resource kinds and task states), and the
+ * frees, names (of return codes, resource kinds, task states and output
+ * types), and the
  * synchronous wrapper around video_register.
  */
 #include "store/store.h"
@@ -60,6 +61,31 @@ int store_task_state_parse(const char *name)
 bool store_task_state_finished(int state)
 {
     return state == STORE_TASK_SUCCEEDED || state == STORE_TASK_FAILED || state == STORE_TASK_CANCELED;
+}
+
+/* Indexed by enum store_output_type; the database stores the same words. */
+static const char *const store_output_type_names[] = {
+    [STORE_OUTPUT_MP4] = "mp4",
+    [STORE_OUTPUT_WEBM] = "webm",
+    [STORE_OUTPUT_MKV] = "mkv",
+    [STORE_OUTPUT_HLS] = "hls",
+    [STORE_OUTPUT_VTT] = "vtt",
+    [STORE_OUTPUT_COVER] = "cover",
+};
+
+#define STORE_OUTPUT_TYPE_COUNT ((int)(sizeof(store_output_type_names) / sizeof(store_output_type_names[0])))
+
+const char *store_output_type_name(int type)
+{
+    return type >= 0 && type < STORE_OUTPUT_TYPE_COUNT ? store_output_type_names[type] : NULL;
+}
+
+int store_output_type_parse(const char *name)
+{
+    for (int i = 0; name && i < STORE_OUTPUT_TYPE_COUNT; i++)
+        if (!strcmp(name, store_output_type_names[i]))
+            return i;
+    return -1;
 }
 
 void store_key_free(store_key_t *k)
@@ -147,6 +173,41 @@ void store_task_free(store_task_t *t)
     free(t->error);
     free(t->lease_owner);
     memset(t, 0, sizeof(*t));
+}
+
+void store_output_list_free(store_output_list_t *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->count; i++) {
+        free(l->items[i].template_name);
+        free(l->items[i].key);
+        free(l->items[i].codecs);
+        free(l->items[i].language);
+    }
+    free(l->items);
+    memset(l, 0, sizeof(*l));
+}
+
+void store_output_file_free(store_output_file_t *f)
+{
+    if (!f)
+        return;
+    free(f->key);
+    free(f->object_id);
+    free(f->content_type);
+    free(f->video_id);
+    memset(f, 0, sizeof(*f));
+}
+
+void store_id_list_free(store_id_list_t *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->count; i++)
+        free(l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof(*l));
 }
 
 typedef struct store_sync_wait {

@@ -293,6 +293,87 @@ typedef struct store_task {
 
 void store_task_free(store_task_t *t);
 
+/* ---- processing outputs ----
+ *
+ * A task that succeeds publishes its outputs with task_succeed, in the same
+ * transaction that makes the video `ready`: before it, nothing of the task
+ * is listed or served; after it, all of it is.  Two kinds of rows:
+ *  - a listed output (store_output_t): what getVideoInfo's `outputs` and
+ *    `coverUrl` show; one per rendition file, one per HLS template (its
+ *    master playlist), one per soft subtitle, one for the cover;
+ *  - a served file (store_output_file_t): every object the playback origin
+ *    serves for the task, by key: each listed output's file and, for HLS,
+ *    each variant playlist and segment too.
+ * Keys are unique across the database, like fileKeys (they live under the
+ * video's own directory).  The outputs of a video's earlier task stay
+ * listed and served until a new task succeeds, which replaces them all. */
+
+enum store_output_type {
+    STORE_OUTPUT_MP4 = 0,
+    STORE_OUTPUT_WEBM,
+    STORE_OUTPUT_MKV,
+    STORE_OUTPUT_HLS,
+    STORE_OUTPUT_VTT,
+    STORE_OUTPUT_COVER, /* cover.jpg: getVideoInfo's coverUrl, not in `outputs` */
+};
+
+/* "mp4", "webm", "mkv", "hls", "vtt", "cover"; NULL when out of range. */
+const char *store_output_type_name(int type);
+/* The type called `name`, or -1. */
+int store_output_type_parse(const char *name);
+
+typedef struct store_output {
+    int type;              /* enum store_output_type */
+    char *template_name;   /* NULL for vtt and cover */
+    char *key;             /* the object key (hls: the master playlist) */
+    int width, height;     /* 0 when not a picture (vtt) */
+    double duration;       /* seconds; 0 when not media (vtt, cover) */
+    int64_t size;          /* bytes of the key's object (hls: of the master playlist) */
+    int64_t bitrate;       /* bits per second; 0 when unknown */
+    char *codecs;          /* "h264,aac"; NULL when not media */
+    char *language;        /* vtt only, else NULL */
+} store_output_t;
+
+typedef struct store_output_list {
+    store_output_t *items;
+    size_t count;
+} store_output_list_t;
+
+void store_output_list_free(store_output_list_t *l);
+
+typedef struct store_output_file {
+    char *key;
+    char *object_id;     /* the blob object holding its bytes */
+    int64_t size;
+    char *content_type;  /* "video/mp4", "application/vnd.apple.mpegurl", "video/mp2t", "image/jpeg", "text/vtt", ... */
+    char *video_id;      /* filled by output_file_find */
+    int64_t created_ms;  /* when its task succeeded (Last-Modified); filled by output_file_find */
+} store_output_file_t;
+
+void store_output_file_free(store_output_file_t *f);
+
+/* What a succeeding task publishes (task_succeed).  The probe fields
+ * replace the video's (duration, width, height, codecs); width and height
+ * are the display size.  Arrays are read, not kept. */
+typedef struct store_task_result {
+    double duration;
+    int width, height;
+    const char *codecs;              /* NULL when none */
+    const store_output_t *outputs;
+    size_t output_count;
+    const store_output_file_t *files;
+    size_t file_count;
+} store_task_result_t;
+
+/* Object ids that a call made unused, for the caller to remove from the
+ * blob store (the sweep removes them anyway if the caller cannot). */
+typedef struct store_id_list {
+    char **items;
+    size_t count;
+} store_id_list_t;
+
+void store_id_list_free(store_id_list_t *l);
+
 /* ---- the vtable ---- */
 
 struct store_ops {
@@ -362,15 +443,18 @@ struct store_ops {
      * old bytes).  In the same transaction, an unfinished task of the video
      * is canceled (it was processing the old bytes) and, when u->task_plan
      * is set, a new task is queued: a crash can never leave an uploaded
-     * video without its task.  STORE_EXISTS: u->object_id belongs to another
-     * video (an object is never shared).  STORE_INVALID: no video_id or
-     * object_id, size < 0, or a task_plan that is not a JSON object. */
+     * video without its task.  The video's outputs stay listed and served
+     * (they describe the old bytes until the new task succeeds and replaces
+     * them).  STORE_EXISTS: u->object_id belongs to another video or to a
+     * served output file (an object is never shared).  STORE_INVALID: no
+     * video_id or object_id, size < 0, or a task_plan that is not a JSON
+     * object. */
     int (*video_set_uploaded)(store_t *s, const store_video_upload_t *u, char **old_object_id);
     /* An upload was refused after its bytes arrived (fileMd5 mismatch):
      * status failed with `reason` (required), unless the video has an object
      * already (then nothing changes; STORE_OK). */
     int (*video_set_failed)(store_t *s, int64_t account_id, const char *video_id, const char *reason);
-    /* Whether any video names `object_id` (for the blob sweep).  A read; on
+    /* Whether any video or served output file names `object_id` (for the blob sweep).  A read; on
      * any error *in_use is true, so that a failed lookup never reads as
      * "free to remove". */
     int (*object_in_use)(store_t *s, const char *object_id, bool *in_use);
@@ -413,9 +497,24 @@ struct store_ops {
      * finished, or claimed by another after the lease ran out): stop. */
     int (*task_heartbeat)(store_t *s, const char *task_id, const char *worker_id, int64_t now_ms,
                           int64_t lease_ms, int progress);
-    /* Success: state succeeded, progress 100, video `ready`.  STORE_CONFLICT
-     * as for task_heartbeat (the outputs must then not be published). */
-    int (*task_succeed)(store_t *s, const char *task_id, const char *worker_id, int64_t now_ms);
+    /* Success: state succeeded, progress 100, video `ready`, and in the same
+     * transaction the result published: the probe fields set, the video's
+     * earlier listed outputs and served files replaced by the result's
+     * (result NULL: replaced by none, the probe fields left alone); every
+     * file's created_ms is now_ms.  old_objects (may be NULL) receives the
+     * object ids of the replaced files, for the caller to remove, never one
+     * that the result serves again.  Any other answer changes nothing at
+     * all (the task stays running): STORE_CONFLICT as for task_heartbeat,
+     * the caller removing the objects it made.  STORE_EXISTS: a file's key
+     * is another video's file's or any video's fileKey (its own included),
+     * or its object is another file's or a video's upload.  STORE_INVALID
+     * (checked before anything is read): a file without key, object_id or
+     * content_type, or of negative size; two files with one key or one
+     * object; an output with a type out of range, no key, a key that is no
+     * file's, or a negative or non-finite measure; a non-finite duration or
+     * a negative width or height; a count > 0 with its array NULL. */
+    int (*task_succeed)(store_t *s, const char *task_id, const char *worker_id, int64_t now_ms,
+                        const store_task_result_t *result, store_id_list_t *old_objects);
     /* Failure with `error` (required).  Retryable with attempts left: back
      * to queued, claimable after a back-off (10 s after the first attempt,
      * 60 s after the second).  Otherwise: state failed, video `failed` with
@@ -431,6 +530,14 @@ struct store_ops {
     /* The video's most recently queued task (getVideoInfo's taskId and
      * progress); STORE_NOT_FOUND when it has none. */
     int (*task_latest)(store_t *s, int64_t account_id, const char *video_id, store_task_t *out);
+
+    /* The video's listed outputs, the cover among them (getVideoInfo), in
+     * the order the task gave them.  A read; an empty list when none;
+     * STORE_NOT_FOUND for an unknown video or another account's. */
+    int (*video_outputs)(store_t *s, int64_t account_id, const char *video_id, store_output_list_t *out);
+    /* The served file at `key`, in any account (the playback origin).  A
+     * read; STORE_NOT_FOUND when no published output has that key. */
+    int (*output_file_find)(store_t *s, const char *key, store_output_file_t *out);
 };
 
 struct store {

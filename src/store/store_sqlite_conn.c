@@ -113,7 +113,9 @@ static const char *const store_sqlite_sql[SQ_COUNT] = {
                               " WHERE video_id = ?1 AND account_id = ?2",
     [SQ_VIDEO_SET_FAILED] = "UPDATE videos SET status = 'failed', fail_reason = ?3"
                             " WHERE video_id = ?1 AND account_id = ?2 AND object_id IS NULL",
-    [SQ_OBJECT_IN_USE] = "SELECT EXISTS (SELECT 1 FROM videos WHERE object_id = ?1)",
+    /* An upload's object or a served output file's: the sweep must spare both. */
+    [SQ_OBJECT_IN_USE] = "SELECT EXISTS (SELECT 1 FROM videos WHERE object_id = ?1)"
+                         " OR EXISTS (SELECT 1 FROM output_files WHERE object_id = ?1)",
     [SQ_SECRET_GET] = "SELECT value FROM secrets WHERE name = ?1",
     /* The first writer wins; everyone then reads the winner's value. */
     [SQ_SECRET_INSERT] = "INSERT OR IGNORE INTO secrets (name, value) VALUES (?1, ?2)",
@@ -157,6 +159,27 @@ static const char *const store_sqlite_sql[SQ_COUNT] = {
     [SQ_TASK_VIDEO_SETTLE] = "UPDATE videos SET fail_reason = NULL, status = CASE WHEN EXISTS"
                              " (SELECT 1 FROM tasks WHERE video_id = ?1 AND state = 'succeeded')"
                              " THEN 'ready' ELSE 'uploaded' END WHERE video_id = ?1",
+    /* The probe of the bytes a succeeding task processed. */
+    [SQ_OUTPUT_SET_PROBE] = "UPDATE videos SET duration = ?2, width = ?3, height = ?4, codecs = ?5"
+                            " WHERE video_id = ?1",
+    [SQ_OUTPUT_OLD_OBJECTS] = "SELECT object_id FROM output_files WHERE video_id = ?1",
+    [SQ_OUTPUT_DELETE_LISTED] = "DELETE FROM outputs WHERE video_id = ?1",
+    [SQ_OUTPUT_DELETE_FILES] = "DELETE FROM output_files WHERE video_id = ?1",
+    [SQ_OUTPUT_INSERT_FILE] = "INSERT INTO output_files (key, video_id, object_id, size, content_type, created_ms)"
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [SQ_OUTPUT_INSERT_LISTED] = "INSERT INTO outputs (video_id, position, type, template_name, key, width, height,"
+                                " duration, size, bitrate, codecs, language)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    /* A video's new files against the videos table: a key must not be any
+     * video's fileKey, an object not any video's upload.  (output_files'
+     * own indexes keep keys and objects unique among the files.) */
+    [SQ_OUTPUT_CLASH] = "SELECT EXISTS (SELECT 1 FROM output_files f JOIN videos v ON v.file_key = f.key"
+                        " WHERE f.video_id = ?1)"
+                        " OR EXISTS (SELECT 1 FROM output_files f JOIN videos v ON v.object_id = f.object_id"
+                        " WHERE f.video_id = ?1)",
+    [SQ_OUTPUT_OBJECT_SERVED] = "SELECT EXISTS (SELECT 1 FROM output_files WHERE object_id = ?1)",
+    [SQ_OUTPUT_LIST] = "SELECT " STORE_SQLITE_OUTPUT_COLUMNS " FROM outputs WHERE video_id = ?1 ORDER BY position",
+    [SQ_OUTPUT_FILE_GET] = "SELECT " STORE_SQLITE_OUTPUT_FILE_COLUMNS " FROM output_files WHERE key = ?1",
 };
 
 /* ---- small helpers ---- */
@@ -232,6 +255,22 @@ void store_sqlite_bind_int64(sqlite3_stmt *st, int i, int64_t v, int *err)
     int src = sqlite3_bind_int64(st, i, v);
     if (src != SQLITE_OK && *err == SQLITE_OK)
         *err = src;
+}
+
+void store_sqlite_bind_double(sqlite3_stmt *st, int i, double v, int *err)
+{
+    int src = sqlite3_bind_double(st, i, v);
+    if (src != SQLITE_OK && *err == SQLITE_OK)
+        *err = src;
+}
+
+/* Steps a bound statement that returns no rows and makes it ready for
+ * reuse; err is the binds' first failure, reported instead of stepping. */
+int store_sqlite_step_done(store_sqlite_conn_t *c, sqlite3_stmt *st, int err, const char *what)
+{
+    int src = err != SQLITE_OK ? err : sqlite3_step(st);
+    store_sqlite_release(st);
+    return src == SQLITE_DONE ? STORE_OK : store_sqlite_map(c->db, src, what);
 }
 
 /* Runs a statement that returns no rows (transaction control, simple writes). */

@@ -25,6 +25,9 @@
  *   store_sqlite_tasks.c      processing tasks: enqueue (alone or with an
  *                             upload), claim, heartbeat, finish, cancel,
  *                             reads
+ *   store_sqlite_outputs.c    processing outputs: a succeeding task's
+ *                             result checked and published, the listed
+ *                             outputs and served files read
  */
 #ifndef VODUP_STORE_SQLITE_INTERNAL_H
 #define VODUP_STORE_SQLITE_INTERNAL_H
@@ -68,6 +71,22 @@ enum store_sqlite_video_col {
 enum store_sqlite_task_col {
     TC_TASK_ID, TC_ACCOUNT_ID, TC_VIDEO_ID, TC_STATE, TC_PLAN, TC_ATTEMPTS, TC_ERROR, TC_PROGRESS,
     TC_LEASE_OWNER, TC_LEASE_EXPIRES_MS, TC_NEXT_ATTEMPT_MS, TC_CREATED_MS, TC_STARTED_MS, TC_FINISHED_MS,
+};
+
+/* The column lists of the outputs reads, in store_sqlite_output_col and
+ * store_sqlite_output_file_col order. */
+#define STORE_SQLITE_OUTPUT_COLUMNS \
+    "type, template_name, key, width, height, duration, size, bitrate, codecs, language"
+
+enum store_sqlite_output_col {
+    OC_TYPE, OC_TEMPLATE_NAME, OC_KEY, OC_WIDTH, OC_HEIGHT, OC_DURATION, OC_SIZE, OC_BITRATE, OC_CODECS,
+    OC_LANGUAGE,
+};
+
+#define STORE_SQLITE_OUTPUT_FILE_COLUMNS "key, object_id, size, content_type, video_id, created_ms"
+
+enum store_sqlite_output_file_col {
+    OFC_KEY, OFC_OBJECT_ID, OFC_SIZE, OFC_CONTENT_TYPE, OFC_VIDEO_ID, OFC_CREATED_MS,
 };
 
 enum store_sqlite_stmt_id {
@@ -130,6 +149,16 @@ enum store_sqlite_stmt_id {
     SQ_TASK_FINISH,
     SQ_TASK_VIDEO_STATUS,
     SQ_TASK_VIDEO_SETTLE,
+    SQ_OUTPUT_SET_PROBE,
+    SQ_OUTPUT_OLD_OBJECTS,
+    SQ_OUTPUT_DELETE_LISTED,
+    SQ_OUTPUT_DELETE_FILES,
+    SQ_OUTPUT_INSERT_FILE,
+    SQ_OUTPUT_INSERT_LISTED,
+    SQ_OUTPUT_CLASH,
+    SQ_OUTPUT_OBJECT_SERVED,
+    SQ_OUTPUT_LIST,
+    SQ_OUTPUT_FILE_GET,
     SQ_COUNT
 };
 
@@ -210,6 +239,8 @@ int store_sqlite_prepare(store_sqlite_conn_t *c, enum store_sqlite_stmt_id id, s
 void store_sqlite_release(sqlite3_stmt *st);
 void store_sqlite_bind_text(sqlite3_stmt *st, int i, const char *s, int *err);
 void store_sqlite_bind_int64(sqlite3_stmt *st, int i, int64_t v, int *err);
+void store_sqlite_bind_double(sqlite3_stmt *st, int i, double v, int *err);
+int store_sqlite_step_done(store_sqlite_conn_t *c, sqlite3_stmt *st, int err, const char *what);
 int store_sqlite_exec(store_sqlite_conn_t *c, enum store_sqlite_stmt_id id, const char *what);
 void store_sqlite_rollback(store_sqlite_conn_t *c);
 int store_sqlite_commit(store_sqlite_conn_t *c);
@@ -256,6 +287,7 @@ int store_sqlite_resource_get(store_t *base, int64_t account_id, int kind, const
 
 /* ---- store_sqlite_videos.c: ops, and register_one for the writer thread ---- */
 
+int store_sqlite_video_exists(store_sqlite_conn_t *c, int64_t account_id, const char *video_id);
 int store_sqlite_video_set_uploading(store_t *base, int64_t account_id, const char *video_id);
 int store_sqlite_video_set_uploaded(store_t *base, const store_video_upload_t *u, char **old_object_id);
 int store_sqlite_video_set_failed(store_t *base, int64_t account_id, const char *video_id,
@@ -285,11 +317,36 @@ int store_sqlite_task_claim(store_t *base, const char *worker_id, int64_t now_ms
                             store_task_t *out);
 int store_sqlite_task_heartbeat(store_t *base, const char *task_id, const char *worker_id, int64_t now_ms,
                                 int64_t lease_ms, int progress);
-int store_sqlite_task_succeed(store_t *base, const char *task_id, const char *worker_id, int64_t now_ms);
+int store_sqlite_task_succeed(store_t *base, const char *task_id, const char *worker_id, int64_t now_ms,
+                              const store_task_result_t *result, store_id_list_t *old_objects);
 int store_sqlite_task_fail(store_t *base, const char *task_id, const char *worker_id, int64_t now_ms,
                            const char *error, bool retryable);
 int store_sqlite_task_cancel(store_t *base, int64_t account_id, const char *task_id, int64_t now_ms);
 int store_sqlite_task_get(store_t *base, int64_t account_id, const char *task_id, store_task_t *out);
 int store_sqlite_task_latest(store_t *base, int64_t account_id, const char *video_id, store_task_t *out);
+
+/* ---- store_sqlite_outputs.c: ops, and what task_succeed's job shares ---- */
+
+/*
+ * A succeeding task's result on its way to the writer thread.  prepare
+ * checks the result on the caller's thread (the writer thread, which every
+ * upload waits on, only writes) and indexes it; run publishes it inside
+ * task_succeed's job; release frees the index (old_objects is the caller's
+ * to take or free).  release is due after any prepare, failed or not.
+ */
+typedef struct store_sqlite_publish {
+    const store_task_result_t *result; /* NULL: publish no outputs, keep the probe fields */
+    const char **keys;                 /* the result's file keys, sorted */
+    const char **objects;              /* the result's object ids, sorted */
+    store_id_list_t old_objects;       /* run's output: the replaced files' objects */
+} store_sqlite_publish_t;
+
+int store_sqlite_publish_prepare(store_sqlite_publish_t *p, const store_task_result_t *result);
+int store_sqlite_publish_run(store_sqlite_conn_t *c, const char *video_id, int64_t now_ms,
+                             store_sqlite_publish_t *p);
+void store_sqlite_publish_release(store_sqlite_publish_t *p);
+int store_sqlite_output_object_served(store_sqlite_conn_t *c, const char *object_id);
+int store_sqlite_video_outputs(store_t *base, int64_t account_id, const char *video_id, store_output_list_t *out);
+int store_sqlite_output_file_find(store_t *base, const char *key, store_output_file_t *out);
 
 #endif /* VODUP_STORE_SQLITE_INTERNAL_H */

@@ -143,6 +143,39 @@ static const char *const store_sqlite_migrations[] = {
     "CREATE INDEX tasks_unfinished ON tasks(created_ms, seq) WHERE state IN ('queued', 'running');"
     /* A video's latest task, and whether an earlier one succeeded. */
     "CREATE INDEX tasks_video ON tasks(video_id, created_ms);",
+
+    /* 4: processing outputs, published by a task's success.  outputs are
+     * what getVideoInfo lists, in the task's order (position); output_files
+     * map every key the playback origin serves for a video to its blob
+     * object.  A key is unique across the database (the key is the primary
+     * key, as a fileKey is unique in videos) and so is an object: removing
+     * a replaced file's object must never remove another's bytes.  The
+     * object index also serves the blob sweep's "is this object in use?",
+     * the video index the replacement of a video's files.  Deleting a video
+     * takes its outputs along; the sweep then removes their objects. */
+    "CREATE TABLE outputs ("
+    "  video_id TEXT NOT NULL REFERENCES videos(video_id) ON DELETE CASCADE,"
+    "  position INTEGER NOT NULL,"
+    "  type TEXT NOT NULL CHECK (type IN ('mp4', 'webm', 'mkv', 'hls', 'vtt', 'cover')),"
+    "  template_name TEXT,"
+    "  key TEXT NOT NULL,"
+    "  width INTEGER NOT NULL DEFAULT 0,"
+    "  height INTEGER NOT NULL DEFAULT 0,"
+    "  duration REAL NOT NULL DEFAULT 0,"
+    "  size INTEGER NOT NULL,"
+    "  bitrate INTEGER NOT NULL DEFAULT 0,"
+    "  codecs TEXT,"
+    "  language TEXT,"
+    "  PRIMARY KEY (video_id, position)) WITHOUT ROWID;"
+    "CREATE TABLE output_files ("
+    "  key TEXT PRIMARY KEY,"
+    "  video_id TEXT NOT NULL REFERENCES videos(video_id) ON DELETE CASCADE,"
+    "  object_id TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  content_type TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX output_files_object_id ON output_files(object_id);"
+    "CREATE INDEX output_files_video ON output_files(video_id);",
 };
 
 #define STORE_SQLITE_SCHEMA_VERSION \

@@ -50,18 +50,11 @@ typedef struct store_sqlite_task_job {
     bool retryable;
     bool found;          /* claim: whether a task was taken */
     store_task_t *out;   /* claim's result */
+    store_sqlite_publish_t *publish; /* succeed's result, checked already */
     char new_task_id[STORE_TASK_ID_LEN + 1];
 } store_sqlite_task_job_t;
 
 /* ---- statements ---- */
-
-/* Steps a statement that returns no rows and makes it ready for reuse. */
-static int store_sqlite_task_run(store_sqlite_conn_t *c, sqlite3_stmt *st, int err, const char *what)
-{
-    int src = err != SQLITE_OK ? err : sqlite3_step(st);
-    store_sqlite_release(st);
-    return src == SQLITE_DONE ? STORE_OK : store_sqlite_map(c->db, src, what);
-}
 
 static int store_sqlite_task_row(sqlite3_stmt *st, store_task_t *out)
 {
@@ -123,7 +116,7 @@ static int store_sqlite_task_video_status(store_sqlite_conn_t *c, const char *vi
     store_sqlite_bind_text(st, 1, video_id, &err);
     store_sqlite_bind_text(st, 2, status, &err);
     store_sqlite_bind_text(st, 3, fail_reason, &err);
-    return store_sqlite_task_run(c, st, err, "set video status");
+    return store_sqlite_step_done(c, st, err, "set video status");
 }
 
 /* A video with no task in progress: ready if a task of it ever succeeded,
@@ -136,7 +129,7 @@ static int store_sqlite_task_video_settle(store_sqlite_conn_t *c, const char *vi
         return rc;
     int err = SQLITE_OK;
     store_sqlite_bind_text(st, 1, video_id, &err);
-    return store_sqlite_task_run(c, st, err, "settle video status");
+    return store_sqlite_step_done(c, st, err, "settle video status");
 }
 
 /* Makes a task final: succeeded, failed or canceled. */
@@ -153,7 +146,7 @@ static int store_sqlite_task_finish(store_sqlite_conn_t *c, const store_task_t *
     store_sqlite_bind_text(st, 3, error, &err);
     store_sqlite_bind_int64(st, 4, progress, &err);
     store_sqlite_bind_int64(st, 5, now_ms, &err);
-    return store_sqlite_task_run(c, st, err, "finish task");
+    return store_sqlite_step_done(c, st, err, "finish task");
 }
 
 /* ---- queueing: shared with video_set_uploaded ---- */
@@ -180,7 +173,7 @@ int store_sqlite_task_cancel_unfinished(store_sqlite_conn_t *c, const char *vide
     int err = SQLITE_OK;
     store_sqlite_bind_text(st, 1, video_id, &err);
     store_sqlite_bind_int64(st, 2, now_ms, &err);
-    return store_sqlite_task_run(c, st, err, "cancel unfinished task");
+    return store_sqlite_step_done(c, st, err, "cancel unfinished task");
 }
 
 /* Inserts a queued task for the video (whose unfinished task the caller has
@@ -203,7 +196,7 @@ int store_sqlite_task_insert(store_sqlite_conn_t *c, int64_t account_id, const c
         store_sqlite_bind_text(st, 3, video_id, &err);
         store_sqlite_bind_text(st, 4, plan, &err);
         store_sqlite_bind_int64(st, 5, now_ms, &err);
-        rc = store_sqlite_task_run(c, st, err, "insert task");
+        rc = store_sqlite_step_done(c, st, err, "insert task");
     }
     if (rc != STORE_OK)
         task_id[0] = '\0';
@@ -260,7 +253,7 @@ static int store_sqlite_task_expire_exhausted(store_sqlite_conn_t *c, int64_t no
         store_sqlite_bind_int64(st, 1, now_ms, &err);
         store_sqlite_bind_int64(st, 2, STORE_TASK_MAX_ATTEMPTS, &err);
         store_sqlite_bind_text(st, 3, STORE_SQLITE_TASK_WORKER_LOST, &err);
-        rc = store_sqlite_task_run(c, st, err, "expire exhausted tasks");
+        rc = store_sqlite_step_done(c, st, err, "expire exhausted tasks");
         if (rc != STORE_OK)
             return rc;
     }
@@ -299,7 +292,7 @@ static int store_sqlite_task_take(store_sqlite_conn_t *c, const store_sqlite_tas
     store_sqlite_bind_text(st, 2, j->worker_id, &err);
     store_sqlite_bind_int64(st, 3, j->now_ms + j->lease_ms, &err);
     store_sqlite_bind_int64(st, 4, j->now_ms, &err);
-    return store_sqlite_task_run(c, st, err, "take task");
+    return store_sqlite_step_done(c, st, err, "take task");
 }
 
 /* Nothing due is STORE_OK with found false: the exhausted tasks failed on
@@ -351,12 +344,15 @@ static int store_sqlite_run_task_heartbeat(store_sqlite_conn_t *c, store_sqlite_
         store_sqlite_bind_text(st, 1, t.task_id, &err);
         store_sqlite_bind_int64(st, 2, j->now_ms + j->lease_ms, &err);
         store_sqlite_bind_int64(st, 3, j->progress, &err);
-        rc = store_sqlite_task_run(c, st, err, "task heartbeat");
+        rc = store_sqlite_step_done(c, st, err, "task heartbeat");
     }
     store_task_free(&t);
     return rc;
 }
 
+/* The task, the video and the outputs change in one job: its savepoint
+ * takes all three back if any fails (a key another video has, say), so a
+ * video is never `ready` without its outputs nor lists half of them. */
 static int store_sqlite_run_task_succeed(store_sqlite_conn_t *c, store_sqlite_write_t *w)
 {
     store_sqlite_task_job_t *j = w->ctx;
@@ -367,6 +363,8 @@ static int store_sqlite_run_task_succeed(store_sqlite_conn_t *c, store_sqlite_wr
     rc = store_sqlite_task_finish(c, &t, STORE_TASK_SUCCEEDED, NULL, STORE_SQLITE_TASK_PROGRESS_MAX, j->now_ms);
     if (rc == STORE_OK)
         rc = store_sqlite_task_video_status(c, t.video_id, "ready", NULL);
+    if (rc == STORE_OK)
+        rc = store_sqlite_publish_run(c, t.video_id, j->now_ms, j->publish);
     store_task_free(&t);
     return rc;
 }
@@ -384,7 +382,7 @@ static int store_sqlite_task_requeue(store_sqlite_conn_t *c, const store_task_t 
     store_sqlite_bind_text(st, 1, t->task_id, &err);
     store_sqlite_bind_text(st, 2, error, &err);
     store_sqlite_bind_int64(st, 3, now_ms + store_sqlite_task_backoff_ms[t->attempts - 1], &err);
-    return store_sqlite_task_run(c, st, err, "requeue task");
+    return store_sqlite_step_done(c, st, err, "requeue task");
 }
 
 static int store_sqlite_run_task_fail(store_sqlite_conn_t *c, store_sqlite_write_t *w)
@@ -473,12 +471,26 @@ int store_sqlite_task_heartbeat(store_t *base, const char *task_id, const char *
     return store_sqlite_task_write(base, store_sqlite_run_task_heartbeat, &j);
 }
 
-int store_sqlite_task_succeed(store_t *base, const char *task_id, const char *worker_id, int64_t now_ms)
+int store_sqlite_task_succeed(store_t *base, const char *task_id, const char *worker_id, int64_t now_ms,
+                              const store_task_result_t *result, store_id_list_t *old_objects)
 {
+    if (old_objects)
+        memset(old_objects, 0, sizeof(*old_objects));
     if (!task_id || !worker_id)
         return STORE_INVALID;
-    store_sqlite_task_job_t j = {.task_id = task_id, .worker_id = worker_id, .now_ms = now_ms};
-    return store_sqlite_task_write(base, store_sqlite_run_task_succeed, &j);
+    store_sqlite_publish_t p;
+    int rc = store_sqlite_publish_prepare(&p, result);
+    if (rc == STORE_OK) {
+        store_sqlite_task_job_t j = {.task_id = task_id, .worker_id = worker_id, .now_ms = now_ms, .publish = &p};
+        rc = store_sqlite_task_write(base, store_sqlite_run_task_succeed, &j);
+    }
+    /* A job whose batch failed after it ran replaced nothing. */
+    if (rc == STORE_OK && old_objects)
+        *old_objects = p.old_objects;
+    else
+        store_id_list_free(&p.old_objects);
+    store_sqlite_publish_release(&p);
+    return rc;
 }
 
 int store_sqlite_task_fail(store_t *base, const char *task_id, const char *worker_id, int64_t now_ms,

@@ -25,7 +25,7 @@
 
 /* STORE_OK when the account has the video, else STORE_NOT_FOUND: tells "no
  * change was due" from "no such video" after an UPDATE changed no row. */
-static int store_sqlite_video_exists(store_sqlite_conn_t *c, int64_t account_id, const char *video_id)
+int store_sqlite_video_exists(store_sqlite_conn_t *c, int64_t account_id, const char *video_id)
 {
     sqlite3_stmt *st;
     int rc = store_sqlite_prepare(c, SQ_VIDEO_EXISTS, &st);
@@ -120,6 +120,11 @@ static int store_sqlite_run_set_uploaded(store_sqlite_conn_t *c, store_sqlite_wr
         old = NULL;
     }
 
+    /* An object is never shared, with an output file either: replacing
+     * that file would remove this upload's bytes. */
+    rc = store_sqlite_output_object_served(c, u->object_id);
+    if (rc != STORE_OK)
+        goto out;
     rc = store_sqlite_prepare(c, SQ_VIDEO_SET_UPLOADED, &st);
     if (rc != STORE_OK)
         goto out;

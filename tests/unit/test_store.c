@@ -1574,11 +1574,12 @@ static void test_migrate_from_v1(void **state)
     make_v1_database(path, false);
     assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 1);
 
-    /* Straight to the current version (3: processing tasks); the tasks of
-     * migration 3 are tested in test_store_tasks.c. */
+    /* Straight to the current version (4: processing outputs); the tasks
+     * of migration 3 are tested in test_store_tasks.c, the outputs of
+     * migration 4 in test_store_outputs.c. */
     store_t *s = open_store(path);
     assert_non_null(s);
-    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 4);
 
     /* The old rows are intact and the new column reads as NULL. */
     store_key_t k;
@@ -1605,7 +1606,7 @@ static void test_migrate_from_v1(void **state)
     /* Reopening finds it current and keeps everything. */
     s = open_store(path);
     assert_non_null(s);
-    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 4);
     assert_int_equal(s->ops->secret_get(s, "ctx", again), STORE_OK);
     assert_memory_equal(secret, again, 32);
     assert_video_status(s, 7, V1_VIDEO, "uploaded", NULL, OBJ_1);

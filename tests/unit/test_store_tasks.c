@@ -320,7 +320,7 @@ static void test_overwrite_cancels_older_task(void **state)
     store_task_free(&t);
     assert_video(s, f->account, vid, "uploaded", NULL);
     assert_int_equal(s->ops->task_heartbeat(s, t1, "w1", T0 + 30, LEASE, 50), STORE_CONFLICT);
-    assert_int_equal(s->ops->task_succeed(s, t1, "w1", T0 + 30), STORE_CONFLICT);
+    assert_int_equal(s->ops->task_succeed(s, t1, "w1", T0 + 30, NULL, NULL), STORE_CONFLICT);
     assert_int_equal(s->ops->task_latest(s, f->account, vid, &t), STORE_OK);
     assert_string_equal(t.task_id, t2);
     store_task_free(&t);
@@ -456,7 +456,7 @@ static void test_lease_expiry_requeues(void **state)
     store_task_free(&c);
     assert_video(s, f->account, vid, "processing", NULL);
     assert_int_equal(s->ops->task_heartbeat(s, tid, "w1", T0 + 50000, LEASE, 90), STORE_CONFLICT);
-    assert_int_equal(s->ops->task_succeed(s, tid, "w1", T0 + 50000), STORE_CONFLICT);
+    assert_int_equal(s->ops->task_succeed(s, tid, "w1", T0 + 50000, NULL, NULL), STORE_CONFLICT);
     assert_int_equal(s->ops->task_fail(s, tid, "w1", T0 + 50000, "late", true), STORE_CONFLICT);
     assert_int_equal(s->ops->task_heartbeat(s, tid, "w2", T0 + 50000, LEASE, 5), STORE_OK);
 }
@@ -546,8 +546,8 @@ static void test_succeed_sets_ready(void **state)
     uploaded_video(f, T0, vid, tid);
     store_task_t c = claim_expect(f, "w1", T0, tid);
     store_task_free(&c);
-    assert_int_equal(s->ops->task_succeed(s, tid, "w2", T0 + 1), STORE_CONFLICT);
-    assert_int_equal(s->ops->task_succeed(s, tid, "w1", T0 + 9000), STORE_OK);
+    assert_int_equal(s->ops->task_succeed(s, tid, "w2", T0 + 1, NULL, NULL), STORE_CONFLICT);
+    assert_int_equal(s->ops->task_succeed(s, tid, "w1", T0 + 9000, NULL, NULL), STORE_OK);
     store_task_t t = task_of(f, tid);
     assert_int_equal(t.state, STORE_TASK_SUCCEEDED);
     assert_int_equal(t.progress, 100);
@@ -555,7 +555,7 @@ static void test_succeed_sets_ready(void **state)
     assert_null(t.lease_owner);
     store_task_free(&t);
     assert_video(s, f->account, vid, "ready", NULL);
-    assert_int_equal(s->ops->task_succeed(s, tid, "w1", T0 + 9001), STORE_CONFLICT);
+    assert_int_equal(s->ops->task_succeed(s, tid, "w1", T0 + 9001, NULL, NULL), STORE_CONFLICT);
     assert_int_equal(s->ops->task_fail(s, tid, "w1", T0 + 9001, "late", false), STORE_CONFLICT);
 }
 
@@ -600,7 +600,7 @@ static void test_cancel(void **state)
     assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, T0 + 10, t1), STORE_OK);
     t = claim_expect(f, "w1", T0 + 10, t1);
     store_task_free(&t);
-    assert_int_equal(s->ops->task_succeed(s, t1, "w1", T0 + 20), STORE_OK);
+    assert_int_equal(s->ops->task_succeed(s, t1, "w1", T0 + 20, NULL, NULL), STORE_OK);
     assert_int_equal(s->ops->task_cancel(s, f->account, t1, T0 + 21), STORE_CONFLICT);
     assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN_HD, T0 + 30, t2), STORE_OK);
     assert_video(s, f->account, vid, "ready", NULL);
@@ -772,7 +772,9 @@ static void test_migrate_from_v2(void **state)
 
     store_t *s = open_store(path);
     assert_non_null(s);
-    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 3);
+    /* Through migration 3 to the current version (4: outputs, tested in
+     * test_store_outputs.c). */
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 4);
     /* The old rows are intact. */
     store_key_t k;
     assert_int_equal(s->ops->key_lookup(s, "AKOLD00000000000000A", &k), STORE_OK);
@@ -800,7 +802,7 @@ static void test_migrate_from_v2(void **state)
 
     s = open_store(path); /* current now: opened without migrating again */
     assert_non_null(s);
-    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 4);
     assert_int_equal(s->ops->task_get(s, 7, tid, &t), STORE_OK);
     assert_int_equal(t.state, STORE_TASK_RUNNING);
     store_task_free(&t);
