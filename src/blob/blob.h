@@ -96,6 +96,25 @@ struct blob_ops {
     int (*object_read_open)(blob_t *b, const char *object_id, blob_reader_t **out);
     int (*object_remove)(blob_t *b, const char *object_id);
 
+    /* For programs that read and write files, not objects (ffmpeg, in the
+     * processing stage):
+     *
+     * object_materialize makes the object's bytes readable as one local
+     * file at `path` (absolute; it must not exist; its directory must): a
+     * hard link where the object is one file on the same filesystem, else a
+     * copy (an object of parts; a remote store downloads it).  The caller
+     * only reads the file and removes it when done.  BLOB_NOT_FOUND when
+     * the object is gone. */
+    int (*object_materialize)(blob_t *b, const char *object_id, const char *path);
+    /* object_import publishes the regular file at `path`, which the caller
+     * wrote and will not touch again, as `object_id`: made durable and
+     * visible atomically, as object_publish does (the same mtime rule for
+     * the sweep).  The file is moved, or copied and then removed when it is
+     * on another filesystem (or the store is remote).  On failure no object
+     * is visible (BLOB_NOT_FOUND: no file at path); the caller removes the
+     * file if it is still there. */
+    int (*object_import)(blob_t *b, const char *path, const char *object_id);
+
     /* Writers (blocks and staged objects). */
     int (*write)(blob_writer_t *w, const void *data, size_t len);
     /* Reserves room for a writer's next `bytes` without changing what it

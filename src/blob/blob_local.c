@@ -906,6 +906,114 @@ static int blob_local_object_remove(blob_t *base, const char *object_id)
     return blob_local_remove(b, BLOB_LOCAL_OBJECTS, object_id, "object_remove");
 }
 
+/* ---- files for programs (processing) ---- */
+
+#define BLOB_LOCAL_COPY_CHUNK (1 << 20)
+
+/* Copies an object's bytes (one file or parts) into the new file `path`. */
+static int blob_local_copy_out(blob_local_t *b, const char *object_id, const char *path)
+{
+    blob_reader_t *r = NULL;
+    int rc = blob_local_read_open(b, BLOB_LOCAL_OBJECTS, object_id, "object_materialize", &r);
+    if (rc != BLOB_OK)
+        return rc;
+    char *chunk = malloc(BLOB_LOCAL_COPY_CHUNK);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, BLOB_LOCAL_FILE_MODE);
+    int err = !chunk ? ENOMEM : fd < 0 ? errno : 0;
+    for (int64_t off = 0; !err;) {
+        int64_t n = blob_local_read_at(r, chunk, BLOB_LOCAL_COPY_CHUNK, off);
+        if (n <= 0) {
+            err = n < 0 ? EIO : 0;
+            break;
+        }
+        if (write(fd, chunk, (size_t)n) != (ssize_t)n)
+            err = errno ? errno : ENOSPC;
+        off += n;
+    }
+    if (fd >= 0 && close(fd) != 0 && !err)
+        err = errno;
+    if (err && fd >= 0)
+        unlink(path);
+    free(chunk);
+    blob_local_reader_close(r);
+    if (err)
+        log_error("blob: object_materialize %s: %s", object_id, strerror(err));
+    return err ? blob_local_rc_of(err) : BLOB_OK;
+}
+
+static int blob_local_object_materialize(blob_t *base, const char *object_id, const char *path)
+{
+    blob_local_t *b = (blob_local_t *)base;
+    if (!blob_local_id_valid(object_id))
+        return blob_local_invalid_id("object_materialize");
+    char name[BLOB_LOCAL_NAME_LEN];
+    blob_local_name(object_id, name);
+    struct stat st;
+    if (fstatat(b->area_fd[BLOB_LOCAL_OBJECTS], name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? BLOB_NOT_FOUND : blob_local_fail(b, "stat", BLOB_LOCAL_OBJECTS, name, errno);
+    /* One file: a link shares its bytes at no cost (the caller only reads). */
+    if (S_ISREG(st.st_mode) && linkat(b->area_fd[BLOB_LOCAL_OBJECTS], name, AT_FDCWD, path, 0) == 0)
+        return BLOB_OK;
+    if (S_ISREG(st.st_mode) && errno != EXDEV && errno != EPERM)
+        return blob_local_fail(b, "link out", BLOB_LOCAL_OBJECTS, name, errno);
+    return blob_local_copy_out(b, object_id, path);
+}
+
+/* Imports by copying into a staged object (path on another filesystem). */
+static int blob_local_import_copy(blob_t *base, int fd, const char *path, const char *object_id)
+{
+    blob_writer_t *w = NULL;
+    int rc = blob_local_object_stage(base, &w);
+    char *chunk = rc == BLOB_OK ? malloc(BLOB_LOCAL_COPY_CHUNK) : NULL;
+    if (rc == BLOB_OK && !chunk)
+        rc = BLOB_ERROR;
+    ssize_t n = 0;
+    while (rc == BLOB_OK && (n = read(fd, chunk, BLOB_LOCAL_COPY_CHUNK)) > 0)
+        rc = blob_local_write(w, chunk, (size_t)n);
+    if (rc == BLOB_OK && n < 0)
+        rc = blob_local_fail(w->b, "read import", BLOB_LOCAL_STAGING, w->name, errno);
+    free(chunk);
+    if (rc != BLOB_OK) {
+        if (w)
+            blob_local_writer_close(w);
+        return rc;
+    }
+    rc = blob_local_object_publish(base, w, object_id);
+    if (rc == BLOB_OK)
+        unlink(path);
+    return rc;
+}
+
+static int blob_local_object_import(blob_t *base, const char *path, const char *object_id)
+{
+    blob_local_t *b = (blob_local_t *)base;
+    if (!blob_local_id_valid(object_id))
+        return blob_local_invalid_id("object_import");
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        int err = errno;
+        log_error("blob: object_import: open %s: %s", path, strerror(err));
+        return err == ENOENT ? BLOB_NOT_FOUND : blob_local_rc_of(err);
+    }
+    char name[BLOB_LOCAL_NAME_LEN], sub[3];
+    blob_local_name(object_id, name);
+    snprintf(sub, sizeof(sub), "%.2s", name);
+    struct stat st = {0};
+    int rc = BLOB_OK;
+    /* Durable before visible, and aged from now for the sweep (see publish). */
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || futimens(fd, NULL) != 0 || fdatasync(fd) != 0) {
+        log_error("blob: object_import %s: %s", path, S_ISREG(st.st_mode) ? strerror(errno) : "not a file");
+        rc = BLOB_ERROR;
+    } else if (renameat(AT_FDCWD, path, b->area_fd[BLOB_LOCAL_OBJECTS], name) != 0) {
+        rc = errno == EXDEV ? blob_local_import_copy(base, fd, path, object_id)
+                            : blob_local_fail(b, "import", BLOB_LOCAL_OBJECTS, name, errno);
+    } else if ((rc = blob_local_sync_dir(b, BLOB_LOCAL_OBJECTS, sub)) != BLOB_OK) {
+        unlinkat(b->area_fd[BLOB_LOCAL_OBJECTS], name, 0); /* not known durable: not visible */
+    }
+    close(fd);
+    return rc;
+}
+
 /* ---- sweep ---- */
 
 typedef struct blob_local_sweep {
@@ -1081,6 +1189,8 @@ static const struct blob_ops blob_local_ops = {
     .object_stat = blob_local_object_stat,
     .object_read_open = blob_local_object_read_open,
     .object_remove = blob_local_object_remove,
+    .object_materialize = blob_local_object_materialize,
+    .object_import = blob_local_object_import,
     .write = blob_local_write,
     .reserve = blob_local_reserve,
     .sync = blob_local_sync,

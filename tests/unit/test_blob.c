@@ -873,6 +873,89 @@ static void test_sweep_spares_resumed_block(void **state)
     assert_block(f, ID_A, "abc");
 }
 
+
+/* ---- files for programs (processing) ---- */
+
+static void read_file(const char *path, char *out, size_t size)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    size_t n = fread(out, 1, size - 1, fp);
+    out[n] = '\0';
+    fclose(fp);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(text, 1, strlen(text), fp), strlen(text));
+    assert_int_equal(fclose(fp), 0);
+}
+
+/* One file is linked (no copy), an object of parts is copied into one
+ * file; either way the program reads the object's exact bytes. */
+static void test_object_materialize(void **state)
+{
+    fixture_t *f = *state;
+    char path[256], text[64];
+    put_object(f, ID_A, "single file", 11);
+    snprintf(path, sizeof(path), "%s/single", f->tmp);
+    assert_int_equal(f->ops->object_materialize(f->blob, ID_A, path), BLOB_OK);
+    read_file(path, text, sizeof(text));
+    assert_string_equal(text, "single file");
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_nlink, 2); /* shares the object's bytes */
+    /* The object stays published whatever the caller does with its copy. */
+    assert_int_equal(unlink(path), 0);
+    blob_object_info_t info;
+    assert_int_equal(f->ops->object_stat(f->blob, ID_A, &info), BLOB_OK);
+
+    put_block(f, ID_B, "parts ");
+    put_block(f, ID_C, "joined");
+    const char *ids[] = {ID_B, ID_C};
+    const int64_t lengths[] = {6, 6};
+    blob_writer_t *w = NULL;
+    assert_int_equal(f->ops->object_stage_blocks(f->blob, ids, lengths, 2, &w), BLOB_OK);
+    assert_int_equal(f->ops->object_publish(f->blob, w, ID_D), BLOB_OK);
+    snprintf(path, sizeof(path), "%s/parts", f->tmp);
+    assert_int_equal(f->ops->object_materialize(f->blob, ID_D, path), BLOB_OK);
+    read_file(path, text, sizeof(text));
+    assert_string_equal(text, "parts joined");
+    /* Never over an existing file, and a missing object is said so. */
+    assert_int_not_equal(f->ops->object_materialize(f->blob, ID_D, path), BLOB_OK);
+    snprintf(path, sizeof(path), "%s/missing", f->tmp);
+    assert_int_equal(f->ops->object_materialize(f->blob, ID_E, path), BLOB_NOT_FOUND);
+    assert_false(exists(path));
+}
+
+/* An imported file becomes the object (moved, not copied), readable and
+ * fresh for the sweep; a failed import leaves nothing visible. */
+static void test_object_import(void **state)
+{
+    fixture_t *f = *state;
+    char path[256], text[64];
+    snprintf(path, sizeof(path), "%s/made-by-ffmpeg", f->tmp);
+    write_file(path, "output bytes");
+    set_mtime_ms(path, 1000); /* written long ago: the sweep must still see it as new */
+    assert_int_equal(f->ops->object_import(f->blob, path, ID_A), BLOB_OK);
+    assert_false(exists(path));
+    blob_object_info_t info;
+    assert_int_equal(f->ops->object_stat(f->blob, ID_A, &info), BLOB_OK);
+    assert_int_equal(info.size, 12);
+    assert_true(info.mtime_ms > 1000000);
+    assert_int_equal(f->ops->sweep(f->blob, timeutil_now_ms(), 60000, never_in_use, NULL, NULL), 0);
+    char object_path[512];
+    path_of(f, "objects", ID_A, object_path, sizeof(object_path));
+    read_file(object_path, text, sizeof(text));
+    assert_string_equal(text, "output bytes");
+    assert_int_equal(f->ops->object_import(f->blob, path, ID_B), BLOB_NOT_FOUND); /* no such file */
+    assert_int_equal(f->ops->object_stat(f->blob, ID_B, &info), BLOB_NOT_FOUND);
+    assert_int_equal(f->ops->object_import(f->blob, f->tmp, ID_B), BLOB_ERROR); /* a directory */
+    assert_int_equal(f->ops->object_stat(f->blob, ID_B, &info), BLOB_NOT_FOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -897,6 +980,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sweep_trims_crash_reservations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_object_from_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_object_from_blocks_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_object_materialize, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_object_import, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
