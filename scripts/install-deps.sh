@@ -5,16 +5,17 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libssl-dev libsqlite3-dev
             libjansson-dev libcurl4-openssl-dev zlib1g-dev libcmocka-dev sqlite3 curl)
+# What `vodup serve` runs: ffmpeg and ffprobe process uploads; burned
+# subtitles need a font that fontconfig finds (libass draws with it).
+run_pkgs=(ffmpeg fonts-dejavu-core fontconfig)
 # chromium: the browser SDK test (tests/scripts/test_wcs_js_sdk.sh) drives it headless.
-# ffmpeg (with ffprobe): the processing stage's tests make their media with it
-# and probe it (it joins the run-time packages when `vodup serve` processes).
-test_pkgs=(clang libclang-rt-14-dev chromium ffmpeg)
+test_pkgs=(clang libclang-rt-14-dev chromium)
 # Debian 12's nginx-light pulls in nginx, built --with-http_dav_module, which
 # bench/upload.sh's WebDAV PUT needs; jq reads vodup's JSON answers there;
 # time is GNU /usr/bin/time, whose %M gives bench/client.sh the client's peak RSS.
 bench_pkgs=(wrk nginx-light jq time)
 
-want=("${build_pkgs[@]}" "${test_pkgs[@]}")
+want=("${build_pkgs[@]}" "${run_pkgs[@]}" "${test_pkgs[@]}")
 case "${1:-}" in
   --bench) want+=("${bench_pkgs[@]}") ;;
 esac

@@ -39,6 +39,7 @@ typedef struct api_ctx {
     workpool_t *readers;    /* runs registry queries off the poll threads */
     keycache_t *keys;       /* AccessKey lookups, kept for key-cache-ttl */
     const char *public_url; /* base of uploadUrl and playUrl, no trailing '/' */
+    struct process_pool *processing; /* woken when reprocessVideo queues a task (may be NULL) */
 } api_ctx_t;
 
 enum api_route {

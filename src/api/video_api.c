@@ -50,6 +50,9 @@ static json_t *video_api_string(const char *s)
     return s ? json_string(s) : json_null();
 }
 
+static void video_api_task_fields(const api_ctx_t *ctx, const store_video_t *v, json_t *o);
+static void video_api_output_fields(const api_ctx_t *ctx, const store_video_t *v, json_t *o);
+
 static json_t *video_api_to_json(const api_ctx_t *ctx, const store_video_t *v)
 {
     json_t *cats = json_array();
@@ -85,8 +88,65 @@ static json_t *video_api_to_json(const api_ctx_t *ctx, const store_video_t *v)
     json_object_set_new(o, "width", v->width > 0 ? json_integer(v->width) : json_null());
     json_object_set_new(o, "height", v->height > 0 ? json_integer(v->height) : json_null());
     json_object_set_new(o, "codecs", video_api_string(v->codecs));
+    video_api_task_fields(ctx, v, o);
+    video_api_output_fields(ctx, v, o);
     free(play);
     return o;
+}
+
+/* ---- processing fields (docs/api.md, getVideoInfo) ---- */
+
+/* taskId and progress from the video's latest task: progress is the task's
+ * while it is queued or running, 100 once the video is ready, null before
+ * any task. */
+static void video_api_task_fields(const api_ctx_t *ctx, const store_video_t *v, json_t *o)
+{
+    store_task_t t = {0};
+    int rc = ctx->store->ops->task_latest(ctx->store, v->account_id, v->video_id, &t);
+    bool has = rc == STORE_OK;
+    int progress = has && v->status && !strcmp(v->status, "ready") ? 100 : t.progress;
+    json_object_set_new(o, "taskId", has ? json_string(t.task_id) : json_null());
+    json_object_set_new(o, "progress", has ? json_integer(progress) : json_null());
+    store_task_free(&t);
+}
+
+static json_t *video_api_output_json(const api_ctx_t *ctx, const store_video_t *v, const store_output_t *out)
+{
+    char *url = video_api_play_url(ctx, v->domain, out->key);
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string(store_output_type_name(out->type)));
+    json_object_set_new(o, "template", video_api_string(out->template_name));
+    json_object_set_new(o, "url", video_api_string(url));
+    json_object_set_new(o, "width", out->width > 0 ? json_integer(out->width) : json_null());
+    json_object_set_new(o, "height", out->height > 0 ? json_integer(out->height) : json_null());
+    json_object_set_new(o, "duration", out->duration > 0 ? json_real(out->duration) : json_null());
+    json_object_set_new(o, "size", json_integer(out->size));
+    json_object_set_new(o, "bitrate", out->bitrate > 0 ? json_integer(out->bitrate) : json_null());
+    json_object_set_new(o, "codecs", video_api_string(out->codecs));
+    if (out->type == STORE_OUTPUT_VTT)
+        json_object_set_new(o, "language", video_api_string(out->language));
+    free(url);
+    return o;
+}
+
+/* coverUrl and outputs from the video's published outputs (the cover is
+ * coverUrl, not an item of outputs). */
+static void video_api_output_fields(const api_ctx_t *ctx, const store_video_t *v, json_t *o)
+{
+    store_output_list_t l = {0};
+    json_t *outputs = json_array();
+    char *cover = NULL;
+    if (ctx->store->ops->video_outputs(ctx->store, v->account_id, v->video_id, &l) == STORE_OK)
+        for (size_t i = 0; i < l.count; i++) {
+            if (l.items[i].type == STORE_OUTPUT_COVER && !cover)
+                cover = video_api_play_url(ctx, v->domain, l.items[i].key);
+            else if (l.items[i].type != STORE_OUTPUT_COVER)
+                json_array_append_new(outputs, video_api_output_json(ctx, v, &l.items[i]));
+        }
+    json_object_set_new(o, "coverUrl", video_api_string(cover));
+    json_object_set_new(o, "outputs", outputs);
+    free(cover);
+    store_output_list_free(&l);
 }
 
 bool video_api_get_video_info(const api_ctx_t *ctx, api_call_t *call, const params_t *params)

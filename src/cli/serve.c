@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "common/log.h"
 #include "common/workpool.h"
 #include "http/server.h"
+#include "process/worker.h"
 #include "store/store.h"
 #include "upload/digest.h"
 #include "upload/quota.h"
@@ -118,6 +120,29 @@ static bool serve_initial_key(store_t *store, const char *hostport, bool print_a
     return true;
 }
 
+/* The processing workers (none with processing off: tasks are still
+ * queued, for the nodes that run them).  ffmpeg is given absolute paths. */
+static process_pool_t *serve_processing_start(const config_t *cfg, store_t *store, blob_t *blob)
+{
+    char data_dir[PATH_MAX];
+    if (!realpath(cfg->data_dir, data_dir)) {
+        fprintf(stderr, "vodup serve: cannot resolve the data directory %s: %s\n", cfg->data_dir, strerror(errno));
+        return NULL;
+    }
+    process_options_t opt = {
+        .workers = cfg->processing ? (int)cfg->processing_workers : 0,
+        .ffmpeg = cfg->ffmpeg,
+        .ffprobe = cfg->ffprobe,
+        .data_dir = data_dir,
+        .max_pixels = cfg->max_source_pixels,
+        .nice = (int)cfg->processing_nice,
+    };
+    process_pool_t *p = process_pool_start(store, blob, &opt);
+    if (!p)
+        fprintf(stderr, "vodup serve: cannot start the processing workers\n");
+    return p;
+}
+
 int cli_serve(int argc, char **argv)
 {
     int status = 1;
@@ -137,6 +162,7 @@ int cli_serve(int argc, char **argv)
     digest_cache_t *digests = NULL;
     quota_t *quota = NULL;
     upload_sweeper_t *sweeper = NULL;
+    process_pool_t *processing = NULL;
     http_server_t *http = NULL;
     int fd = -1;
 
@@ -278,8 +304,12 @@ int cli_serve(int argc, char **argv)
     sweeper = upload_sweeper_start(&upload, SERVE_SWEEP_INTERVAL_MS);
     if (!sweeper)
         goto out;
-    api_ctx_t api = {
-        .cfg = &cfg, .store = store, .ratelimit = rl, .readers = readers, .keys = keys, .public_url = public_url};
+    processing = serve_processing_start(&cfg, store, blob);
+    if (!processing)
+        goto out;
+    upload.processing = processing;
+    api_ctx_t api = {.cfg = &cfg, .store = store, .ratelimit = rl, .readers = readers, .keys = keys,
+                     .public_url = public_url, .processing = processing};
     http = http_server_start(&cfg, &api, &upload, fd, err, sizeof(err));
     fd = -1; /* owned by the server now, even on failure */
     if (!http) {
@@ -306,6 +336,8 @@ int cli_serve(int argc, char **argv)
     upload_workers = NULL;
     upload_sweeper_stop(sweeper);
     sweeper = NULL;
+    process_pool_stop(processing);
+    processing = NULL;
     store->ops->close(store);
     store = NULL;
     http_server_stop(http);
@@ -319,6 +351,7 @@ out:
     workpool_free(readers);
     workpool_free(upload_workers);
     upload_sweeper_stop(sweeper);
+    process_pool_stop(processing);
     http_server_stop(http);
     /* After the poll threads and the upload workers, which use them. */
     digest_cache_stop(digests);

@@ -50,6 +50,11 @@ typedef struct config {
     int64_t preauth_spool;           /* form bytes accepted before the token, per request */
     int64_t preauth_spool_total;     /* the same, all requests together */
     char *playback;             /* "public" or "off" */
+    bool processing;            /* run tasks on this node */
+    int64_t processing_workers;
+    char *ffmpeg, *ffprobe;     /* program paths */
+    int64_t max_source_pixels;
+    int64_t processing_nice;
     char *log_level;            /* debug|info|warn|error */
     bool access_log;
 } config_t;

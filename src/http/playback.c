@@ -130,27 +130,77 @@ static void playback_stream_free(void *cls)
     free(s);
 }
 
+/* What a playback key names: an original (a video's fileKey) or a file of
+ * its published outputs.  Strings are owned. */
+typedef struct playback_object {
+    char *object_id;
+    int64_t size;
+    char *etag;      /* without quotes */
+    char *mime_type; /* as recorded; filtered by media_type.h before it goes out */
+    int64_t modified_ms;
+} playback_object_t;
+
+static void playback_object_free(playback_object_t *o)
+{
+    free(o->object_id);
+    free(o->etag);
+    free(o->mime_type);
+}
+
+static int playback_original(const upload_ctx_t *ctx, const char *key, playback_object_t *out)
+{
+    store_video_t v = {0};
+    int rc = ctx->store->ops->video_find_by_key(ctx->store, -1, key, &v);
+    if (rc == STORE_OK && !v.object_id)
+        rc = STORE_NOT_FOUND; /* registered, not uploaded yet */
+    if (rc == STORE_OK) {
+        *out = (playback_object_t){v.object_id, v.size, v.etag ? v.etag : strdup(v.object_id), v.mime_type,
+                                   v.uploaded_ms};
+        v.object_id = v.etag = v.mime_type = NULL;
+    }
+    store_video_free(&v);
+    return rc;
+}
+
+/* An output's ETag is its object id: a new task's files get new objects. */
+static int playback_output(const upload_ctx_t *ctx, const char *key, playback_object_t *out)
+{
+    store_output_file_t f = {0};
+    int rc = ctx->store->ops->output_file_find(ctx->store, key, &f);
+    if (rc == STORE_OK) {
+        *out = (playback_object_t){f.object_id, f.size, strdup(f.object_id), f.content_type, f.created_ms};
+        f.object_id = f.content_type = NULL;
+    }
+    store_output_file_free(&f);
+    return rc;
+}
+
+static int playback_resolve(const upload_ctx_t *ctx, const char *key, playback_object_t *out)
+{
+    int rc = playback_original(ctx, key, out);
+    return rc == STORE_NOT_FOUND ? playback_output(ctx, key, out) : rc;
+}
+
 struct MHD_Response *playback_respond(const upload_ctx_t *ctx, struct MHD_Connection *conn, const char *path,
                                       const char *request_id, int *status, uint64_t *out_length)
 {
     if (strcmp(ctx->cfg->playback, "public") != 0 || path[0] != '/' || !path[1])
         return playback_error(404, "Not found.", request_id, status, out_length);
-    store_video_t video = {0};
+    playback_object_t obj = {0};
     blob_reader_t *reader = NULL;
     struct MHD_Response *resp = NULL;
     blob_t *blob = ctx->blob;
-    int rc = ctx->store->ops->video_find_by_key(ctx->store, -1, path + 1, &video);
-    if (rc != STORE_OK || !video.object_id) {
-        bool missing = rc == STORE_OK || rc == STORE_NOT_FOUND;
-        resp = missing ? playback_error(404, "Not found.", request_id, status, out_length)
-                       : playback_error(503, "Service unavailable.", request_id, status, out_length);
+    int rc = playback_resolve(ctx, path + 1, &obj);
+    if (rc != STORE_OK) {
+        resp = rc == STORE_NOT_FOUND ? playback_error(404, "Not found.", request_id, status, out_length)
+                                     : playback_error(503, "Service unavailable.", request_id, status, out_length);
         goto out;
     }
     /* Size and time come from the row that names the object (written at
      * publish from the same bytes); a stat would walk a multi-part object
      * a second time. */
-    int64_t size = video.size;
-    if (size < 0 || blob->ops->object_read_open(blob, video.object_id, &reader) != BLOB_OK) {
+    int64_t size = obj.size;
+    if (size < 0 || blob->ops->object_read_open(blob, obj.object_id, &reader) != BLOB_OK) {
         /* The row was replaced between the lookup and the open: the caller
          * may retry; never serve anything else. */
         resp = playback_error(404, "Not found.", request_id, status, out_length);
@@ -202,15 +252,15 @@ struct MHD_Response *playback_respond(const upload_ctx_t *ctx, struct MHD_Connec
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
     }
     char etag[64], modified[64];
-    snprintf(etag, sizeof(etag), "\"%s\"", video.etag ? video.etag : video.object_id);
-    time_t t = (time_t)(video.uploaded_ms / 1000);
+    snprintf(etag, sizeof(etag), "\"%s\"", obj.etag ? obj.etag : obj.object_id);
+    time_t t = (time_t)(obj.modified_ms / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(modified, sizeof(modified), "%a, %d %b %Y %H:%M:%S GMT", &tm);
     /* The uploader chose mime_type: only allow-listed media types go out as
      * they are (see media_type.h). */
     media_type_answer_t type;
-    media_type_for_playback(video.mime_type, &type);
+    media_type_for_playback(obj.mime_type, &type);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type.content_type);
     if (type.attachment)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, "attachment");
@@ -221,6 +271,6 @@ struct MHD_Response *playback_respond(const upload_ctx_t *ctx, struct MHD_Connec
 out:
     if (reader)
         blob->ops->reader_close(reader);
-    store_video_free(&video);
+    playback_object_free(&obj);
     return resp;
 }

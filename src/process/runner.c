@@ -115,12 +115,13 @@ static bool runner_drain(runner_state_t *st, int fd)
 }
 
 /* Until both pipes close, the deadline passes or the callback cancels. */
-static int runner_wait_pipes(runner_state_t *st, int64_t timeout_ms)
+static int runner_wait_pipes(runner_state_t *st, const runner_limits_t *limits)
 {
+    int64_t timeout_ms = limits->timeout_ms;
     int64_t deadline = timeout_ms > 0 ? timeutil_monotonic_ns() / 1000000 + timeout_ms : 0;
     struct pollfd p[2] = {{st->out_fd, POLLIN, 0}, {st->err_fd, POLLIN, 0}};
     while (p[0].fd >= 0 || p[1].fd >= 0) {
-        if (st->cancel)
+        if (st->cancel || (limits->cancel && atomic_load(limits->cancel)))
             return RUNNER_CANCELED;
         if (deadline && timeutil_monotonic_ns() / 1000000 >= deadline)
             return RUNNER_TIMED_OUT;
@@ -180,7 +181,7 @@ static bool runner_start(const char *const argv[], const runner_limits_t *limits
     setpgid(st->pid, st->pid); /* also here: a kill of the group must not come before the child's own call */
     close(fds[1]);
     close(fds[3]);
-    int outcome = runner_wait_pipes(st, limits->timeout_ms);
+    int outcome = runner_wait_pipes(st, limits);
     runner_reap(st, outcome, out);
     close(fds[0]);
     close(fds[2]);

@@ -11,13 +11,15 @@
  * for the failure reason.
  *
  * runner_run blocks its (worker) thread until the child is gone; the
- * progress callback, run on that thread, can cancel by returning false
- * (the process group gets SIGKILL at once, so a cancel takes effect within
- * one poll interval, RUNNER_POLL_MS).
+ * progress callback, run on that thread, can cancel by returning false, and
+ * another thread by setting limits->cancel (the process group gets SIGKILL
+ * at once, so a cancel takes effect within one poll interval,
+ * RUNNER_POLL_MS, even while the child writes nothing).
  */
 #ifndef VODUP_PROCESS_RUNNER_H
 #define VODUP_PROCESS_RUNNER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +35,9 @@ typedef struct runner_limits {
     int64_t file_size;     /* RLIMIT_FSIZE, bytes; 0: none */
     int64_t cpu_seconds;   /* RLIMIT_CPU; 0: none */
     int nice;              /* added to the child's niceness */
+    /* Set by another thread (a heartbeat that learns of a cancel) to stop
+     * the run: it is killed within RUNNER_POLL_MS.  NULL: none. */
+    const atomic_bool *cancel;
 } runner_limits_t;
 
 enum runner_outcome {

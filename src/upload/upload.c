@@ -15,6 +15,8 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/workpool.h"
+#include "process/plan_freeze.h"
+#include "process/worker.h"
 #include "upload/upload_internal.h"
 
 int upload_route_find(const char *path)
@@ -350,6 +352,15 @@ static const char *upload_publish_refusal(const upload_call_t *call, const char 
     return NULL;
 }
 
+/* The frozen plan of the task this upload queues, from the processing
+ * settings of the token's latest getUploadToken (plan_freeze.h). */
+static int upload_plan(const upload_call_t *call, const char *object_id, char **plan)
+{
+    const store_video_t *v = &call->video;
+    plan_settings_t settings = {v->workflow_id, v->template_name, v->watermark_name, v->subtitle_id};
+    return plan_freeze(call->ctx->store, call->key.account_id, &settings, object_id, v->file_key, plan);
+}
+
 bool upload_publish(upload_call_t *call, const char *md5_hex, const char *etag, int64_t size)
 {
     const upload_ctx_t *ctx = call->ctx;
@@ -379,6 +390,9 @@ bool upload_publish(upload_call_t *call, const char *md5_hex, const char *etag, 
         upload_fail_blob(call, brc);
         goto out;
     }
+    char task_id[STORE_TASK_ID_LEN + 1] = "";
+    char *plan = NULL;
+    int rc = upload_plan(call, object_id, &plan);
     store_video_upload_t u = {
         .account_id = call->key.account_id,
         .video_id = call->video.video_id,
@@ -389,8 +403,14 @@ bool upload_publish(upload_call_t *call, const char *md5_hex, const char *etag, 
         .mime_type = upload_mime_type(call),
         .overwrite = call->policy.overwrite != 0,
         .now_ms = ids_now_ms(),
+        .task_plan = plan,
+        .task_id = task_id,
     };
-    int rc = store->ops->video_set_uploaded(store, &u, &old_object);
+    if (rc == STORE_OK)
+        rc = store->ops->video_set_uploaded(store, &u, &old_object);
+    free(plan);
+    if (rc == STORE_OK && task_id[0])
+        process_pool_wake(call->ctx->processing);
     if (rc != STORE_OK) {
         /* No row names the new object: remove it so nothing dangles. */
         blob->ops->object_remove(blob, object_id);

@@ -32,6 +32,7 @@ typedef struct keycache keycache_t;
 typedef struct workpool workpool_t;
 typedef struct digest_cache digest_cache_t;
 typedef struct quota quota_t;
+typedef struct process_pool process_pool_t;
 struct MHD_Connection;
 
 /* Bytes of a refused body that are read and dropped so that the client
@@ -53,6 +54,7 @@ typedef struct upload_ctx {
     digest_cache_t *digests;       /* background hashes of finished blocks (may be NULL) */
     workpool_t *hashers;           /* chunk MD5s alongside the poll threads (may be NULL) */
     quota_t *quota;                /* staged bytes per account and token (quota.h) */
+    process_pool_t *processing;    /* woken when an upload queues its task (may be NULL) */
     unsigned char ctx_secret[32];  /* signs block ctx values (store secret "upload-ctx") */
 } upload_ctx_t;
 

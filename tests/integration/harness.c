@@ -369,6 +369,11 @@ static bool harness_spawn_server(harness_server_t *s, const char *const *extra_a
     argv[argc++] = (char *)"127.0.0.1:0";
     argv[argc++] = (char *)"--data";
     argv[argc++] = s->data_dir;
+    /* Most tests upload bytes that are not media: without processing their
+     * videos stay `uploaded`, as those tests expect.  A test of processing
+     * passes --processing on (a later flag wins). */
+    argv[argc++] = (char *)"--processing";
+    argv[argc++] = (char *)"off";
     for (size_t i = 0; extra_args && extra_args[i] && argc < HARNESS_MAX_ARGS - 1; i++)
         argv[argc++] = (char *)extra_args[i];
     argv[argc] = NULL;

@@ -28,6 +28,7 @@ static const char *const video_fields[] = {
     "videoId", "videoName", "fileId", "fileKey", "bucketName", "status", "failReason", "size", "md5", "etag",
     "mimeType", "domain", "playUrl", "categories", "workflowId", "cmd", "waterMarkName", "transCodeCombineName",
     "subtitleId", "expectedSize", "expectedMd5", "createdAt", "uploadedAt", "duration", "width", "height", "codecs",
+    "taskId", "progress", "coverUrl", "outputs",
 };
 
 #define FIELD_COUNT (sizeof(video_fields) / sizeof(video_fields[0]))
@@ -166,6 +167,12 @@ static void test_video_info_fields(void **state)
     assert_json_null(d, "width");
     assert_json_null(d, "height");
     assert_json_null(d, "codecs");
+    /* Nothing processed before an upload: no task, no cover, no outputs. */
+    assert_json_null(d, "taskId");
+    assert_json_null(d, "progress");
+    assert_json_null(d, "coverUrl");
+    assert_int_equal(json_array_size(json_object_get(d, "outputs")), 0);
+    assert_true(json_is_array(json_object_get(d, "outputs")));
     json_t *cats = json_object_get(d, "categories");
     assert_int_equal(json_array_size(cats), 1);
     assert_string_equal(harness_json_str(json_array_get(cats, 0), "parentName"), "Docs");

@@ -6,6 +6,7 @@
  * resource limit, a program that cannot start.
  */
 #define _GNU_SOURCE /* nftw, in unit_tmpdir.h */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -192,6 +193,39 @@ static void test_runner_cancel_kills_the_group(void **state)
     assert_true(gone); /* what the program started went with it */
 }
 
+/* A cancel from another thread stops a run that writes nothing at all. */
+typedef struct cancel_later {
+    atomic_bool flag;
+    int after_ms;
+} cancel_later_t;
+
+static void *cancel_later_run(void *arg)
+{
+    cancel_later_t *c = arg;
+    usleep((useconds_t)c->after_ms * 1000);
+    atomic_store(&c->flag, true);
+    return NULL;
+}
+
+static void test_runner_cancel_flag_of_silent_child(void **state)
+{
+    (void)state;
+    const char *argv[] = {script("silent", "exec sleep 30"), NULL};
+    cancel_later_t c = {.after_ms = 200};
+    atomic_init(&c.flag, false);
+    runner_limits_t lim = {.cancel = &c.flag};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, cancel_later_run, &c), 0);
+    runner_result_t r;
+    int64_t t0 = timeutil_monotonic_ns();
+    assert_false(runner_run(argv, &lim, NULL, NULL, &r));
+    int64_t ms = (timeutil_monotonic_ns() - t0) / 1000000;
+    pthread_join(t, NULL);
+    print_message("  canceled by flag after %lld ms\n", (long long)ms);
+    assert_int_equal(r.outcome, RUNNER_CANCELED);
+    assert_true(ms < 200 + 3 * RUNNER_POLL_MS + 500);
+}
+
 static void test_runner_file_size_limit(void **state)
 {
     (void)state;
@@ -256,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_runner_failure_keeps_stderr_tail),
         cmocka_unit_test(test_runner_timeout),
         cmocka_unit_test(test_runner_cancel_kills_the_group),
+        cmocka_unit_test(test_runner_cancel_flag_of_silent_child),
         cmocka_unit_test(test_runner_file_size_limit),
         cmocka_unit_test(test_runner_lower_priority_and_no_inherited_fds),
         cmocka_unit_test(test_runner_exec_failure),

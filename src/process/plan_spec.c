@@ -1,0 +1,329 @@
+/*
+ * plan_spec: a task's frozen plan as a struct and as the JSON text the store
+ * keeps (see plan_spec.h for the shape and the rules).
+ *
+ * The specs a plan embeds (template, watermark, subtitle) are read and
+ * written by spec.c, through their JSON text, so a frozen spec means exactly
+ * what the resource meant when it was frozen: this file owns only the plan's
+ * own members.  The stored text is never trusted: it may come from an older
+ * vodup, a newer one (a version this one does not read), or a hand edit.
+ * Pure: no I/O.
+ */
+#include "process/plan_spec.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PLAN_SPEC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+/* As spec.c's: an opacity survives the round trip without 0.29999999999999999. */
+#define PLAN_SPEC_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+#define PLAN_SPEC_OBJECT_ID_LEN 32
+
+/* The member that holds a step's spec, by kind (NULL: the kind has none). */
+static const char *const plan_spec_members[] = {NULL, NULL, "template", "watermark", "subtitle"};
+
+__attribute__((format(printf, 3, 4))) static bool plan_spec_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (errlen)
+        vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+static const char *plan_spec_member(enum spec_step_kind k)
+{
+    return (size_t)k < PLAN_SPEC_ARRAY_LEN(plan_spec_members) ? plan_spec_members[k] : NULL;
+}
+
+/* ---- defaults and lookups ---- */
+
+void plan_default_template(spec_template_t *out)
+{
+    spec_template_init(out, SPEC_CONTAINER_MP4);
+    out->rendition_count = 1; /* 0x0: the source's size (spec.h) */
+}
+
+static const plan_step_t *plan_spec_find(const plan_spec_t *p, enum spec_step_kind kind)
+{
+    for (size_t i = 0; i < p->step_count && i < PLAN_STEPS_MAX; i++)
+        if (p->steps[i].kind == kind)
+            return &p->steps[i];
+    return NULL;
+}
+
+const plan_step_t *plan_spec_watermark(const plan_spec_t *p)
+{
+    return plan_spec_find(p, SPEC_STEP_WATERMARK);
+}
+
+const plan_step_t *plan_spec_subtitle(const plan_spec_t *p)
+{
+    return plan_spec_find(p, SPEC_STEP_SUBTITLE);
+}
+
+bool plan_spec_has_snapshot(const plan_spec_t *p)
+{
+    return plan_spec_find(p, SPEC_STEP_SNAPSHOT) != NULL;
+}
+
+size_t plan_spec_transcodes(const plan_spec_t *p, const plan_step_t **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->step_count && i < PLAN_STEPS_MAX; i++)
+        if (p->steps[i].kind == SPEC_STEP_TRANSCODE && n < max)
+            out[n++] = &p->steps[i];
+    return n;
+}
+
+/* ---- check ---- */
+
+static bool plan_spec_object_id_ok(const char *s)
+{
+    size_t n = strspn(s, "0123456789abcdef");
+    return n == PLAN_SPEC_OBJECT_ID_LEN && s[n] == '\0';
+}
+
+/* The step's spec, with spec.h's checks.  Their messages name the spec
+ * ("template: ...", "watermark: ..."); a transcode's gets its step's name
+ * in front, so a failReason always starts with the step. */
+static bool plan_spec_check_step_spec(const plan_step_t *s, char *err, size_t errlen)
+{
+    spec_error_t e = {{0}};
+    bool ok = s->kind == SPEC_STEP_TRANSCODE   ? spec_template_check(&s->u.template_spec, &e)
+              : s->kind == SPEC_STEP_WATERMARK ? spec_watermark_check(&s->u.watermark, &e)
+              : s->kind == SPEC_STEP_SUBTITLE  ? spec_subtitle_check(&s->u.subtitle, &e)
+                                               : true;
+    if (ok)
+        return true;
+    if (s->kind == SPEC_STEP_TRANSCODE)
+        return plan_spec_fail(err, errlen, "transcode: %s", e.message);
+    return plan_spec_fail(err, errlen, "%s", e.message);
+}
+
+/* One step alone: a known kind, a name exactly when the kind takes one. */
+static bool plan_spec_check_step(const plan_step_t *s, size_t index, char *err, size_t errlen)
+{
+    const char *kind = spec_step_kind_name(s->kind);
+    if (!kind)
+        return plan_spec_fail(err, errlen, "plan: step %zu has an unknown kind", index + 1);
+    if (!spec_step_kind_takes_ref(s->kind) && s->name[0])
+        return plan_spec_fail(err, errlen, "plan: step %zu ('%s') takes no name", index + 1, kind);
+    if (spec_step_kind_takes_ref(s->kind) && !spec_name_valid(s->name))
+        return plan_spec_fail(err, errlen, "plan: step %zu ('%s') needs a name of 1..%d of A-Z a-z 0-9 . _ -",
+                              index + 1, kind, SPEC_NAME_MAX);
+    return plan_spec_check_step_spec(s, err, errlen);
+}
+
+/* Probe, snapshot, watermark and subtitle once each (watermark and subtitle
+ * apply to every transcode, so a second would be ambiguous); a transcode
+ * once per template (twice would write the same outputs). */
+static bool plan_spec_steps_clash(const plan_step_t *a, const plan_step_t *b)
+{
+    return a->kind == b->kind && (a->kind != SPEC_STEP_TRANSCODE || !strcmp(a->name, b->name));
+}
+
+static bool plan_spec_check_steps(const plan_spec_t *p, char *err, size_t errlen)
+{
+    size_t transcodes = 0;
+    for (size_t i = 0; i < p->step_count; i++) {
+        const plan_step_t *s = &p->steps[i];
+        if (!plan_spec_check_step(s, i, err, errlen))
+            return false;
+        transcodes += s->kind == SPEC_STEP_TRANSCODE;
+        for (size_t j = 0; j < i; j++)
+            if (plan_spec_steps_clash(&p->steps[j], s))
+                return plan_spec_fail(err, errlen, "plan: steps %zu and %zu are both '%s%s%s'", j + 1, i + 1,
+                                      spec_step_kind_name(s->kind), s->name[0] ? "=" : "", s->name);
+    }
+    if (transcodes > SPEC_WORKFLOW_STEPS_MAX)
+        return plan_spec_fail(err, errlen, "plan: it has more than %d transcodes", SPEC_WORKFLOW_STEPS_MAX);
+    return true;
+}
+
+bool plan_spec_check(const plan_spec_t *p, char *err, size_t errlen)
+{
+    if (!plan_spec_object_id_ok(p->object_id))
+        return plan_spec_fail(err, errlen, "plan: the objectId must be %d lowercase hex digits",
+                              PLAN_SPEC_OBJECT_ID_LEN);
+    if (!memchr(p->file_key, '\0', sizeof(p->file_key)) || !p->file_key[0])
+        return plan_spec_fail(err, errlen, "plan: the fileKey must be 1..%d bytes", PLAN_FILE_KEY_MAX - 1);
+    if (!memchr(p->error, '\0', sizeof(p->error)))
+        return plan_spec_fail(err, errlen, "plan: the error is too long");
+    if (p->step_count > PLAN_STEPS_MAX)
+        return plan_spec_fail(err, errlen, "plan: it has more than %d steps", PLAN_STEPS_MAX);
+    return plan_spec_check_steps(p, err, errlen);
+}
+
+/* ---- JSON reading ---- */
+
+/* Refuses members the shape does not have: a typo must not pass as a default. */
+static bool plan_spec_json_only(json_t *o, const char *const *allowed, size_t n, const char *what, char *err,
+                                size_t errlen)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+        size_t i = 0;
+        while (i < n && (!allowed[i] || strcmp(key, allowed[i]) != 0))
+            i++;
+        if (i == n)
+            return plan_spec_fail(err, errlen, "plan: %s has an unknown member '%s'", what, key);
+    }
+    return true;
+}
+
+/* Copies string member `key` into out (len bytes); a missing one is an
+ * error only when `required`. */
+static bool plan_spec_json_copy(json_t *o, const char *key, bool required, char *out, size_t len, char *err,
+                                size_t errlen)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v && !required)
+        return true;
+    if (!json_is_string(v))
+        return plan_spec_fail(err, errlen, "plan: '%s' must be a string", key);
+    const char *s = json_string_value(v);
+    if (strlen(s) >= len)
+        return plan_spec_fail(err, errlen, "plan: '%s' is too long", key);
+    memcpy(out, s, strlen(s) + 1);
+    return true;
+}
+
+static bool plan_spec_read_version(json_t *o, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(o, "version");
+    if (!json_is_integer(v))
+        return plan_spec_fail(err, errlen, "plan: 'version' must be an integer");
+    if (json_integer_value(v) != PLAN_SPEC_VERSION)
+        return plan_spec_fail(err, errlen, "plan: version %lld is not one this vodup reads (it reads %d)",
+                              (long long)json_integer_value(v), PLAN_SPEC_VERSION);
+    return true;
+}
+
+/* The embedded spec of a step, through spec.c's parser of its text. */
+static bool plan_spec_read_step_spec(json_t *spec, plan_step_t *s, char *err, size_t errlen)
+{
+    if (!json_is_object(spec))
+        return plan_spec_fail(err, errlen, "plan: '%s' of a %s step must be an object",
+                              plan_spec_member(s->kind), spec_step_kind_name(s->kind));
+    char *text = json_dumps(spec, PLAN_SPEC_JSON_FLAGS);
+    spec_error_t e = {{0}};
+    bool ok = text && (s->kind == SPEC_STEP_TRANSCODE   ? spec_template_parse(text, &s->u.template_spec, &e)
+                       : s->kind == SPEC_STEP_WATERMARK ? spec_watermark_parse(text, &s->u.watermark, &e)
+                                                        : spec_subtitle_parse(text, &s->u.subtitle, &e));
+    free(text);
+    if (ok)
+        return true;
+    if (!e.message[0])
+        return plan_spec_fail(err, errlen, "plan: out of memory");
+    return plan_spec_fail(err, errlen, "%s%s", s->kind == SPEC_STEP_TRANSCODE ? "transcode: " : "", e.message);
+}
+
+static bool plan_spec_read_step(json_t *o, plan_step_t *s, char *err, size_t errlen)
+{
+    const char *kind = json_string_value(json_object_get(o, "kind"));
+    int k = 0;
+    while (kind && spec_step_kind_name((enum spec_step_kind)k) &&
+           strcmp(kind, spec_step_kind_name((enum spec_step_kind)k)) != 0)
+        k++;
+    if (!kind || !spec_step_kind_name((enum spec_step_kind)k))
+        return plan_spec_fail(err, errlen, "plan: a step's 'kind' must be probe, snapshot, transcode, watermark "
+                                           "or subtitle");
+    s->kind = (enum spec_step_kind)k;
+    const char *member = plan_spec_member(s->kind);
+    const char *allowed[] = {"kind", member ? "name" : NULL, member};
+    if (!plan_spec_json_only(o, allowed, PLAN_SPEC_ARRAY_LEN(allowed), "a step", err, errlen))
+        return false;
+    if (!member)
+        return true;
+    return plan_spec_json_copy(o, "name", true, s->name, sizeof(s->name), err, errlen) &&
+           plan_spec_read_step_spec(json_object_get(o, member), s, err, errlen);
+}
+
+static bool plan_spec_read_steps(json_t *steps, plan_spec_t *out, char *err, size_t errlen)
+{
+    if (!json_is_array(steps))
+        return plan_spec_fail(err, errlen, "plan: 'steps' must be an array");
+    if (json_array_size(steps) > PLAN_STEPS_MAX)
+        return plan_spec_fail(err, errlen, "plan: it has more than %d steps", PLAN_STEPS_MAX);
+    for (size_t i = 0; i < json_array_size(steps); i++, out->step_count++) {
+        json_t *o = json_array_get(steps, i);
+        if (!json_is_object(o))
+            return plan_spec_fail(err, errlen, "plan: each step must be an object");
+        if (!plan_spec_read_step(o, &out->steps[i], err, errlen))
+            return false;
+    }
+    return true;
+}
+
+static bool plan_spec_read(json_t *o, plan_spec_t *out, char *err, size_t errlen)
+{
+    static const char *const members[] = {"version", "objectId", "fileKey", "steps", "error"};
+    return plan_spec_json_only(o, members, PLAN_SPEC_ARRAY_LEN(members), "the plan", err, errlen) &&
+           plan_spec_read_version(o, err, errlen) &&
+           plan_spec_json_copy(o, "objectId", true, out->object_id, sizeof(out->object_id), err, errlen) &&
+           plan_spec_json_copy(o, "fileKey", true, out->file_key, sizeof(out->file_key), err, errlen) &&
+           plan_spec_json_copy(o, "error", false, out->error, sizeof(out->error), err, errlen) &&
+           plan_spec_read_steps(json_object_get(o, "steps"), out, err, errlen);
+}
+
+bool plan_spec_parse(const char *json_text, plan_spec_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    json_error_t je;
+    json_t *o = json_text ? json_loads(json_text, JSON_REJECT_DUPLICATES, &je) : NULL;
+    if (!o)
+        return plan_spec_fail(err, errlen, "plan: not valid JSON (%s)", json_text ? je.text : "no text");
+    bool ok = json_is_object(o) ? plan_spec_read(o, out, err, errlen)
+                                : plan_spec_fail(err, errlen, "plan: not a JSON object");
+    json_decref(o);
+    return ok && plan_spec_check(out, err, errlen);
+}
+
+/* ---- JSON writing ---- */
+
+/* spec.c's canonical text of the step's spec, as a JSON value to embed. */
+static json_t *plan_spec_step_spec_json(const plan_step_t *s)
+{
+    char *text = s->kind == SPEC_STEP_TRANSCODE   ? spec_template_to_json(&s->u.template_spec)
+                 : s->kind == SPEC_STEP_WATERMARK ? spec_watermark_to_json(&s->u.watermark)
+                                                  : spec_subtitle_to_json(&s->u.subtitle);
+    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    return v;
+}
+
+static json_t *plan_spec_step_json(const plan_step_t *s)
+{
+    const char *kind = spec_step_kind_name(s->kind), *member = plan_spec_member(s->kind);
+    if (!kind)
+        return NULL;
+    if (!member)
+        return json_pack("{s:s}", "kind", kind);
+    json_t *spec = plan_spec_step_spec_json(s);
+    return spec ? json_pack("{s:s, s:s, s:o}", "kind", kind, "name", s->name, member, spec) : NULL;
+}
+
+char *plan_spec_to_json(const plan_spec_t *p)
+{
+    char *text = NULL;
+    json_t *steps = json_array(), *o = NULL;
+    for (size_t i = 0; steps && i < p->step_count && i < PLAN_STEPS_MAX; i++)
+        if (json_array_append_new(steps, plan_spec_step_json(&p->steps[i])) != 0)
+            goto out;
+    o = steps ? json_pack("{s:i, s:s, s:s, s:O}", "version", PLAN_SPEC_VERSION, "objectId", p->object_id,
+                          "fileKey", p->file_key, "steps", steps)
+              : NULL;
+    if (!o || (p->error[0] && json_object_set_new(o, "error", json_string(p->error)) != 0))
+        goto out;
+    text = json_dumps(o, PLAN_SPEC_JSON_FLAGS);
+out:
+    json_decref(steps);
+    json_decref(o);
+    return text;
+}

@@ -1,0 +1,81 @@
+/*
+ * plan_spec: a task's frozen plan (processing contract, section 1), as a
+ * struct and as the JSON text the store keeps in the task row.
+ *
+ * A plan is frozen when its task is queued: the specs of the workflow,
+ * template, watermark and subtitle it uses are copied into it, so editing
+ * or removing a resource later changes nothing of a queued or running task.
+ * It is the whole input of the task besides the source's bytes and probe.
+ *
+ *   {"version":1,"objectId":"<32 hex>","fileKey":"video/20261204/<videoId>/a.mp4",
+ *    "steps":[{"kind":"probe"},
+ *             {"kind":"snapshot"},
+ *             {"kind":"transcode","name":"hd","template":{...template spec, spec.h...}},
+ *             {"kind":"watermark","name":"logo","watermark":{...watermark spec...}},
+ *             {"kind":"subtitle","name":"sub...","subtitle":{...subtitle spec...}}],
+ *    "error":"transcode: template \"hd\" does not exist"}          (only when freezing failed)
+ *
+ * Rules (checked by plan_spec_parse and plan_spec_check):
+ *  - steps in workflow order; at most one probe, snapshot, watermark and
+ *    subtitle step; 0..SPEC_WORKFLOW_STEPS_MAX transcodes of distinct names;
+ *  - watermark and subtitle apply to every transcode of the plan;
+ *  - a transcode step's name is a template name, or PLAN_DEFAULT_TEMPLATE for
+ *    the default rendition (H.264/AAC MP4 at the source's size) that carries
+ *    a watermark or subtitle asked for without a template;
+ *  - "error": a plan that could not be frozen (a resource gone between the
+ *    token and the upload): the task fails with it at once, not retried.
+ * The probe always runs (every output is planned from it); "probe" is listed
+ * for getTaskInfo.  Pure: no I/O.
+ */
+#ifndef VODUP_PROCESS_PLAN_SPEC_H
+#define VODUP_PROCESS_PLAN_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "process/spec.h"
+
+#define PLAN_SPEC_VERSION 1
+#define PLAN_DEFAULT_TEMPLATE "default"
+#define PLAN_ERROR_MAX 256
+#define PLAN_FILE_KEY_MAX 1024
+#define PLAN_STEPS_MAX (SPEC_WORKFLOW_STEPS_MAX + 2) /* a workflow's, or probe, snapshot, transcode, watermark, subtitle */
+
+typedef struct plan_step {
+    enum spec_step_kind kind;
+    char name[SPEC_NAME_MAX + 1]; /* template, watermark name, subtitleId; "" for probe and snapshot */
+    union {
+        spec_template_t template_spec;  /* transcode */
+        spec_watermark_t watermark;     /* watermark */
+        spec_subtitle_t subtitle;       /* subtitle */
+    } u;
+} plan_step_t;
+
+typedef struct plan_spec {
+    char object_id[33];                 /* the source's blob object */
+    char file_key[PLAN_FILE_KEY_MAX];   /* the original's key: outputs live beside it */
+    size_t step_count;
+    plan_step_t steps[PLAN_STEPS_MAX];
+    char error[PLAN_ERROR_MAX];         /* "" unless freezing failed */
+} plan_spec_t;
+
+/* The default rendition's template: mp4, h264/aac, one rendition 0x0 (the
+ * source's size). */
+void plan_default_template(spec_template_t *out);
+
+/* Lookups over the steps; NULL when the plan has none. */
+const plan_step_t *plan_spec_watermark(const plan_spec_t *p);
+const plan_step_t *plan_spec_subtitle(const plan_spec_t *p);
+bool plan_spec_has_snapshot(const plan_spec_t *p);
+/* The transcode steps, in order: fills up to max pointers, returns the count. */
+size_t plan_spec_transcodes(const plan_spec_t *p, const plan_step_t **out, size_t max);
+
+/* Checks the rules above (each step's spec with spec.h's checks). */
+bool plan_spec_check(const plan_spec_t *p, char *err, size_t errlen);
+/* Parses and checks the stored text.  False with err when it is not a plan
+ * of a version this vodup reads. */
+bool plan_spec_parse(const char *json_text, plan_spec_t *out, char *err, size_t errlen);
+/* The canonical JSON text, malloc'd (caller frees); NULL when out of memory. */
+char *plan_spec_to_json(const plan_spec_t *p);
+
+#endif

@@ -1,0 +1,700 @@
+/*
+ * test_plan: the planner's ffmpeg command lines (plan.h), argument by
+ * argument, for representative plans: one mp4 rendition with its cover, a
+ * 3-rung HLS ladder, HLS with a watermark and a burned subtitle, a soft
+ * subtitle, a video-only source, a rotated one, an audio-only one, the
+ * codecs of every container in one run, a copy template, a ladder above a
+ * small source, a short source's cover, the default rendition, and the
+ * plans refused.  Then the bitrate ladder, the filter-graph escaping and
+ * the directories the worker makes.  test_plan_media runs such lists on
+ * real files.
+ *
+ * The macros below name the argument sequences every list repeats (the
+ * hardening before the source, an encoder's settings, the hls muxer's); a
+ * case spells out everything else.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "process/plan.h"
+
+#define FFMPEG "/usr/bin/ffmpeg"
+#define SOURCE_PATH "/var/lib/vodup/work/t1-1/source"
+#define WORK "/var/lib/vodup/work/t1-1/out"
+#define DATA "/var/lib/vodup"
+#define VIDEO_DIR "video/20261204/0123456789abcdef0123456789abcdef"
+#define MAX_PIXELS 8847360
+
+/* ---- the argument vocabulary ---- */
+
+#define COMMON FFMPEG, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y", "-progress", "pipe:1"
+#define SOURCE                                                                                                    \
+    "-protocol_whitelist", "file", "-format_whitelist", PROBE_FORMAT_WHITELIST, "-max_pixels", "8847360", "-i",   \
+        "file:" SOURCE_PATH
+#define WATERMARK_INPUT                                                                                           \
+    "-protocol_whitelist", "file", "-format_whitelist", "image2,png_pipe,jpeg_pipe,webp_pipe,bmp_pipe,gif",       \
+        "-max_pixels", "8847360", "-i", "file:" DATA "/resources/1/watermarks/logo.png"
+#define SUBTITLE_INPUT                                                                                            \
+    "-protocol_whitelist", "file", "-format_whitelist", "srt,webvtt,ass", "-i",                                   \
+        "file:" DATA "/resources/1/subtitles/en.srt"
+#define OUT(key) "file:" WORK "/" VIDEO_DIR "/" key
+#define COVER(at, size)                                                                                            \
+    COMMON, "-ss", at, SOURCE, "-map", "0:V:0", "-frames:v", "1", "-vf", "scale=" size ",setsar=1", "-c:v",       \
+        "mjpeg", "-q:v", "2", "-f", "image2", "-update", "1", OUT("cover.jpg"), NULL
+#define KEYFRAMES "-pix_fmt", "yuv420p", "-force_key_frames", "expr:gte(t,n_forced*2)"
+#define H264 "-c:v", "libx264", "-preset:v", "veryfast", KEYFRAMES
+#define RATE(i, kbps, max, buf) "-b:v:" i, kbps "k", "-maxrate:v:" i, max "k", "-bufsize:v:" i, buf "k"
+#define AAC "-c:a", "aac", "-b:a", "128k"
+#define AUDIO "-map", "0:a:0"
+#define MP4 "-movflags", "+faststart", "-f", "mp4"
+#define HLS(template, variants)                                                                                   \
+    "-f", "hls", "-hls_time", "6", "-hls_playlist_type", "vod", "-hls_segment_type", "mpegts",                   \
+        "-hls_segment_filename", WORK "/" VIDEO_DIR "/" template "/%v/seg_%05d.ts", "-master_pl_name",            \
+        "index.m3u8", "-var_stream_map", variants, WORK "/" VIDEO_DIR "/" template "/%v/index.m3u8"
+#define VTT "-map", "1:s:0", "-c:s", "webvtt", "-f", "webvtt", OUT("subtitles/en.vtt")
+
+/* ---- sources ---- */
+
+static const probe_result_t landscape = {
+    .duration = 10, .has_video = true, .has_audio = true, .width = 1920, .height = 1080,
+    .display_width = 1920, .display_height = 1080, .frame_rate = 25, .codecs = "h264,aac",
+};
+static const probe_result_t silent = {
+    .duration = 10, .has_video = true, .width = 1920, .height = 1080,
+    .display_width = 1920, .display_height = 1080, .frame_rate = 25, .codecs = "h264",
+};
+/* A phone video: coded landscape, tagged 90 degrees. */
+static const probe_result_t rotated = {
+    .duration = 10, .has_video = true, .has_audio = true, .width = 1920, .height = 1080, .rotation = 90,
+    .display_width = 1080, .display_height = 1920, .frame_rate = 30, .codecs = "h264,aac",
+};
+static const probe_result_t audio_only = {.duration = 10, .has_audio = true, .codecs = "aac"};
+static const probe_result_t odd = {
+    .duration = 10, .has_video = true, .has_audio = true, .width = 641, .height = 359,
+    .display_width = 641, .display_height = 359, .frame_rate = 25, .codecs = "h264,aac",
+};
+static const probe_result_t small = {
+    .duration = 10, .has_video = true, .has_audio = true, .width = 640, .height = 360,
+    .display_width = 640, .display_height = 360, .frame_rate = 25, .codecs = "h264,aac",
+};
+static const probe_result_t short_clip = {
+    .duration = 1.5, .has_video = true, .has_audio = true, .width = 1920, .height = 1080,
+    .display_width = 1920, .display_height = 1080, .frame_rate = 25, .codecs = "h264,aac",
+};
+
+/* ---- plans ---- */
+
+static plan_step_t *add_step(plan_spec_t *p, enum spec_step_kind kind, const char *name)
+{
+    plan_step_t *s = &p->steps[p->step_count++];
+    memset(s, 0, sizeof(*s));
+    s->kind = kind;
+    snprintf(s->name, sizeof(s->name), "%s", name);
+    return s;
+}
+
+/* probe (always), and snapshot when asked: plan_freeze's first steps. */
+static void begin(plan_spec_t *p, bool snapshot)
+{
+    snprintf(p->object_id, sizeof(p->object_id), "0123456789abcdef0123456789abcdef");
+    snprintf(p->file_key, sizeof(p->file_key), VIDEO_DIR "/a.mp4");
+    add_step(p, SPEC_STEP_PROBE, "");
+    if (snapshot)
+        add_step(p, SPEC_STEP_SNAPSHOT, "");
+}
+
+static spec_template_t *add_template(plan_spec_t *p, const char *name, enum spec_container container)
+{
+    spec_template_t *t = &add_step(p, SPEC_STEP_TRANSCODE, name)->u.template_spec;
+    spec_template_init(t, container);
+    return t;
+}
+
+static void add_rendition(spec_template_t *t, int width, int height, int kbps)
+{
+    t->renditions[t->rendition_count++] = (spec_rendition_t){width, height, kbps};
+}
+
+static void add_watermark(plan_spec_t *p, enum spec_position position, int x, int y, double opacity)
+{
+    spec_watermark_t *w = &add_step(p, SPEC_STEP_WATERMARK, "logo")->u.watermark;
+    spec_watermark_init(w);
+    snprintf(w->image, sizeof(w->image), "resources/1/watermarks/logo.png");
+    w->position = position;
+    w->offset_x = x;
+    w->offset_y = y;
+    w->opacity = opacity;
+}
+
+static void add_subtitle(plan_spec_t *p, enum spec_subtitle_mode mode)
+{
+    spec_subtitle_t *s = &add_step(p, SPEC_STEP_SUBTITLE, "sub0123")->u.subtitle;
+    spec_subtitle_init(s);
+    snprintf(s->file, sizeof(s->file), "resources/1/subtitles/en.srt");
+    snprintf(s->language, sizeof(s->language), "en");
+    s->mode = mode;
+}
+
+static void plan_one_mp4(plan_spec_t *p)
+{
+    begin(p, true);
+    add_rendition(add_template(p, "sd", SPEC_CONTAINER_MP4), 1280, 720, 2500);
+}
+
+static void plan_hls_ladder(plan_spec_t *p)
+{
+    begin(p, false);
+    spec_template_t *t = add_template(p, "hd", SPEC_CONTAINER_HLS);
+    add_rendition(t, 1920, 1080, 0);
+    add_rendition(t, 1280, 720, 0);
+    add_rendition(t, 640, 360, 0);
+}
+
+static void plan_hls_watermark_burn(plan_spec_t *p)
+{
+    begin(p, true);
+    spec_template_t *t = add_template(p, "hd", SPEC_CONTAINER_HLS);
+    add_rendition(t, 1280, 720, 0);
+    add_rendition(t, 640, 360, 0);
+    add_watermark(p, SPEC_POSITION_TOP_RIGHT, 16, 16, 0.5);
+    add_subtitle(p, SPEC_SUBTITLE_BURN);
+}
+
+static void plan_hls_soft(plan_spec_t *p)
+{
+    begin(p, false);
+    add_rendition(add_template(p, "hd", SPEC_CONTAINER_HLS), 1280, 720, 0);
+    add_subtitle(p, SPEC_SUBTITLE_SOFT);
+}
+
+static void plan_mp4_and_hls(plan_spec_t *p)
+{
+    begin(p, false);
+    add_rendition(add_template(p, "sd", SPEC_CONTAINER_MP4), 1280, 720, 2500);
+    add_rendition(add_template(p, "hd", SPEC_CONTAINER_HLS), 640, 360, 0);
+}
+
+static void plan_watermark_and_copy(plan_spec_t *p)
+{
+    begin(p, true);
+    spec_template_t *t = add_template(p, "copy", SPEC_CONTAINER_MP4);
+    t->video_codec = SPEC_VIDEO_COPY;
+    add_rendition(t, 0, 0, 0);
+    add_watermark(p, SPEC_POSITION_TOP_LEFT, 0, 0, 1);
+}
+
+static void plan_burn_and_copy(plan_spec_t *p)
+{
+    begin(p, true);
+    add_rendition(add_template(p, "sd", SPEC_CONTAINER_MP4), 640, 360, 0);
+    spec_template_t *t = add_template(p, "copy", SPEC_CONTAINER_MKV);
+    t->video_codec = SPEC_VIDEO_COPY;
+    add_rendition(t, 0, 0, 0);
+    add_subtitle(p, SPEC_SUBTITLE_BURN);
+}
+
+static void plan_copy_and_soft(plan_spec_t *p)
+{
+    begin(p, false);
+    spec_template_t *t = add_template(p, "orig", SPEC_CONTAINER_MP4);
+    t->video_codec = SPEC_VIDEO_COPY;
+    t->audio_codec = SPEC_AUDIO_COPY;
+    add_rendition(t, 0, 0, 0);
+    add_subtitle(p, SPEC_SUBTITLE_SOFT);
+}
+
+static void plan_default_watermark(plan_spec_t *p)
+{
+    begin(p, true);
+    plan_default_template(&add_step(p, SPEC_STEP_TRANSCODE, PLAN_DEFAULT_TEMPLATE)->u.template_spec);
+    add_watermark(p, SPEC_POSITION_TOP_LEFT, 10, 20, 1);
+}
+
+static void plan_codecs(plan_spec_t *p)
+{
+    begin(p, false);
+    add_rendition(add_template(p, "web", SPEC_CONTAINER_WEBM), 640, 360, 0);
+    spec_template_t *t = add_template(p, "arch", SPEC_CONTAINER_MKV);
+    t->video_codec = SPEC_VIDEO_AV1;
+    t->audio_codec = SPEC_AUDIO_MP3;
+    t->audio_bitrate = 192;
+    add_rendition(t, 640, 360, 0);
+    t = add_template(p, "hevc", SPEC_CONTAINER_MP4);
+    t->video_codec = SPEC_VIDEO_H265;
+    add_rendition(t, 640, 360, 0);
+}
+
+static void plan_snapshot_only(plan_spec_t *p)
+{
+    begin(p, true);
+}
+
+/* ---- the table ---- */
+
+typedef struct want_output {
+    enum plan_output_kind kind;
+    const char *key; /* under VIDEO_DIR; NULL ends the list */
+    int width, height;
+    const char *template_name;
+    const char *language;
+    bool soft_subtitle;
+    const char *variants; /* HLS: "WxH WxH ..." */
+} want_output_t;
+
+typedef struct plan_case {
+    const char *name;
+    void (*build)(plan_spec_t *p);
+    const probe_result_t *probe;
+    const char *const *runs[PLAN_RUNS_MAX + 1]; /* NULL after the last */
+    want_output_t outputs[4];
+    const char *error; /* refused: the whole message */
+} plan_case_t;
+
+#define RUN(...) ((const char *const[]){__VA_ARGS__})
+#define COVER_OUT(w, h) {.kind = PLAN_OUTPUT_COVER, .key = "cover.jpg", .width = (w), .height = (h)}
+#define FILE_OUT(template, key_, w, h)                                                                            \
+    {.kind = PLAN_OUTPUT_FILE, .key = (key_), .width = (w), .height = (h), .template_name = (template)}
+#define HLS_OUT(template, w, h, sizes)                                                                            \
+    {.kind = PLAN_OUTPUT_HLS, .key = template "/index.m3u8", .width = (w), .height = (h),                         \
+     .template_name = (template), .variants = (sizes)}
+#define VTT_OUT(lang) {.kind = PLAN_OUTPUT_VTT, .key = "subtitles/" lang ".vtt", .language = (lang)}
+
+/* Long arguments (filter graphs) are written as adjacent literals. */
+/* NOLINTBEGIN(bugprone-suspicious-missing-comma) */
+
+static const plan_case_t cases[] = {
+    {
+        .name = "one mp4 rendition, and the cover",
+        .build = plan_one_mp4,
+        .probe = &landscape,
+        .runs = {RUN(COVER("1.000", "1920:1080")),
+                 RUN(COMMON, SOURCE, "-filter_complex", "[0:V:0]split=1[s0];[s0]scale=1280:720,setsar=1[v0]", "-map",
+                     "[v0]", AUDIO, H264, RATE("0", "2500", "3750", "5000"), AAC, MP4, OUT("sd/1280x720.mp4"), NULL)},
+        .outputs = {COVER_OUT(1920, 1080),
+                    FILE_OUT("sd", "sd/1280x720.mp4", 1280, 720)},
+    },
+    {
+        .name = "a 3-rung HLS ladder: one output, default bitrates, no snapshot step",
+        .build = plan_hls_ladder,
+        .probe = &landscape,
+        .runs = {RUN(COMMON, SOURCE, "-filter_complex",
+                     "[0:V:0]split=3[s0][s1][s2];[s0]scale=1920:1080,setsar=1[v0];[s1]scale=1280:720,setsar=1[v1];"
+                     "[s2]scale=640:360,setsar=1[v2]",
+                     "-map", "[v0]", AUDIO, "-map", "[v1]", AUDIO, "-map", "[v2]", AUDIO, H264,
+                     RATE("0", "5000", "7500", "10000"), RATE("1", "2500", "3750", "5000"),
+                     RATE("2", "800", "1200", "1600"), AAC,
+                     HLS("hd", "v:0,a:0,name:1920x1080 v:1,a:1,name:1280x720 v:2,a:2,name:640x360"), NULL)},
+        .outputs = {HLS_OUT("hd", 1920, 1080, "1920x1080 1280x720 640x360")},
+    },
+    {
+        .name = "HLS with a watermark and a burned subtitle (the cover has neither)",
+        .build = plan_hls_watermark_burn,
+        .probe = &landscape,
+        .runs = {RUN(COVER("1.000", "1920:1080")),
+                 RUN(COMMON, SOURCE, WATERMARK_INPUT, "-filter_complex",
+                     "[0:V:0]subtitles=filename=file\\\\:" DATA "/resources/1/subtitles/en.srt:force_style=FontName="
+                     "DejaVu Sans,split=2[s0][s1];"
+                     "[1:v:0]format=rgba,colorchannelmixer=aa=0.5,split=2[w0][w1];"
+                     "[s0]scale=1280:720,setsar=1[t0];[t0][w0]overlay=x=main_w-overlay_w-16:y=16[v0];"
+                     "[s1]scale=640:360,setsar=1[t1];[t1][w1]overlay=x=main_w-overlay_w-16:y=16[v1]",
+                     "-map", "[v0]", AUDIO, "-map", "[v1]", AUDIO, H264, RATE("0", "2500", "3750", "5000"),
+                     RATE("1", "800", "1200", "1600"), AAC,
+                     HLS("hd", "v:0,a:0,name:1280x720 v:1,a:1,name:640x360"), NULL)},
+        .outputs = {COVER_OUT(1920, 1080),
+                    HLS_OUT("hd", 1280, 720, "1280x720 640x360")},
+    },
+    {
+        .name = "a soft subtitle: a WebVTT sidecar from the same run, and the HLS subtitle group",
+        .build = plan_hls_soft,
+        .probe = &landscape,
+        .runs = {RUN(COMMON, SOURCE, SUBTITLE_INPUT, "-filter_complex",
+                     "[0:V:0]split=1[s0];[s0]scale=1280:720,setsar=1[v0]", "-map", "[v0]", AUDIO, H264,
+                     RATE("0", "2500", "3750", "5000"), AAC, HLS("hd", "v:0,a:0,name:1280x720"), VTT, NULL)},
+        .outputs = {{.kind = PLAN_OUTPUT_HLS, .key = "hd/index.m3u8", .width = 1280, .height = 720,
+                     .template_name = "hd", .language = "en", .soft_subtitle = true, .variants = "1280x720"},
+                    VTT_OUT("en")},
+    },
+    {
+        .name = "a video-only source: no audio map, two templates in one run",
+        .build = plan_mp4_and_hls,
+        .probe = &silent,
+        .runs = {RUN(COMMON, SOURCE, "-filter_complex",
+                     "[0:V:0]split=2[s0][s1];[s0]scale=1280:720,setsar=1[v0];[s1]scale=640:360,setsar=1[v1]", "-map",
+                     "[v0]", H264, RATE("0", "2500", "3750", "5000"), MP4, OUT("sd/1280x720.mp4"), "-map", "[v1]",
+                     H264, RATE("0", "800", "1200", "1600"), HLS("hd", "v:0,name:640x360"), NULL)},
+        .outputs = {FILE_OUT("sd", "sd/1280x720.mp4", 1280, 720),
+                    HLS_OUT("hd", 640, 360, "640x360")},
+    },
+    {
+        .name = "a rotated source: portrait cover and rendition",
+        .build = plan_one_mp4,
+        .probe = &rotated,
+        .runs = {RUN(COVER("1.000", "1080:1920")),
+                 RUN(COMMON, SOURCE, "-filter_complex", "[0:V:0]split=1[s0];[s0]scale=720:1280,setsar=1[v0]", "-map",
+                     "[v0]", AUDIO, H264, RATE("0", "2500", "3750", "5000"), AAC, MP4, OUT("sd/720x1280.mp4"), NULL)},
+        .outputs = {COVER_OUT(1080, 1920),
+                    FILE_OUT("sd", "sd/720x1280.mp4", 720, 1280)},
+    },
+    {
+        .name = "an audio-only source: no cover, no renditions, nothing to run",
+        .build = plan_hls_watermark_burn,
+        .probe = &audio_only,
+    },
+    {
+        .name = "a copy template under a watermark is refused",
+        .build = plan_watermark_and_copy,
+        .probe = &landscape,
+        .error = "transcode: template \"copy\" copies the video, so it cannot carry a watermark",
+    },
+    {
+        .name = "a copy template under a burned subtitle is refused, even beside another template",
+        .build = plan_burn_and_copy,
+        .probe = &landscape,
+        .error = "transcode: template \"copy\" copies the video, so it cannot carry a burned subtitle",
+    },
+    {
+        .name = "a copy template: the source's streams as they are; a soft subtitle beside it",
+        .build = plan_copy_and_soft,
+        .probe = &landscape,
+        .runs = {RUN(COMMON, SOURCE, SUBTITLE_INPUT, "-map", "0:V:0", AUDIO, "-c:v", "copy", "-c:a", "copy", MP4,
+                     OUT("orig/1920x1080.mp4"), VTT, NULL)},
+        .outputs = {FILE_OUT("orig", "orig/1920x1080.mp4", 1920, 1080),
+                    VTT_OUT("en")},
+    },
+    {
+        .name = "the default rendition carries a watermark: source size, evened (641x359 -> 640x358)",
+        .build = plan_default_watermark,
+        .probe = &odd,
+        .runs = {RUN(COVER("1.000", "640:358")),
+                 RUN(COMMON, SOURCE, WATERMARK_INPUT, "-filter_complex",
+                     "[0:V:0]split=1[s0];[1:v:0]format=rgba,colorchannelmixer=aa=1,split=1[w0];"
+                     "[s0]scale=640:358,setsar=1[t0];[t0][w0]overlay=x=10:y=20[v0]",
+                     "-map", "[v0]", AUDIO, H264, RATE("0", "793", "1189", "1586"), AAC, MP4,
+                     OUT(PLAN_DEFAULT_TEMPLATE "/640x358.mp4"), NULL)},
+        .outputs = {COVER_OUT(640, 358),
+                    FILE_OUT(PLAN_DEFAULT_TEMPLATE, PLAN_DEFAULT_TEMPLATE "/640x358.mp4", 640, 358)},
+    },
+    {
+        .name = "every encoder's settings: webm vp9/opus, mkv av1/mp3, mp4 h265 (hvc1)",
+        .build = plan_codecs,
+        .probe = &landscape,
+        .runs = {RUN(COMMON, SOURCE, "-filter_complex",
+                     "[0:V:0]split=3[s0][s1][s2];[s0]scale=640:360,setsar=1[v0];[s1]scale=640:360,setsar=1[v1];"
+                     "[s2]scale=640:360,setsar=1[v2]",
+                     "-map", "[v0]", AUDIO, "-c:v", "libvpx-vp9", "-deadline:v", "realtime", "-cpu-used:v", "8",
+                     "-row-mt:v", "1", KEYFRAMES, RATE("0", "800", "1200", "1600"), "-c:a", "libopus", "-b:a", "96k",
+                     "-f", "webm", OUT("web/640x360.webm"),
+                     "-map", "[v1]", AUDIO, "-c:v", "libsvtav1", "-preset:v", "10", "-g:v", "50", KEYFRAMES,
+                     RATE("0", "800", "1200", "1600"), "-c:a", "libmp3lame", "-b:a", "192k", "-f", "matroska",
+                     OUT("arch/640x360.mkv"),
+                     "-map", "[v2]", AUDIO, "-c:v", "libx265", "-preset:v", "veryfast", "-x265-params:v",
+                     "log-level=error", "-tag:v", "hvc1", KEYFRAMES, RATE("0", "800", "1200", "1600"), AAC, MP4,
+                     OUT("hevc/640x360.mp4"), NULL)},
+        .outputs = {FILE_OUT("web", "web/640x360.webm", 640, 360),
+                    FILE_OUT("arch", "arch/640x360.mkv", 640, 360),
+                    FILE_OUT("hevc", "hevc/640x360.mp4", 640, 360)},
+    },
+    {
+        .name = "a ladder above a small source collapses to one variant (nothing upscaled)",
+        .build = plan_hls_ladder,
+        .probe = &small,
+        .runs = {RUN(COMMON, SOURCE, "-filter_complex", "[0:V:0]split=1[s0];[s0]scale=640:360,setsar=1[v0]", "-map",
+                     "[v0]", AUDIO, H264, RATE("0", "800", "1200", "1600"), AAC,
+                     HLS("hd", "v:0,a:0,name:640x360"), NULL)},
+        .outputs = {HLS_OUT("hd", 640, 360, "640x360")},
+    },
+    {
+        .name = "a source shorter than 2 s: the cover is its middle frame",
+        .build = plan_snapshot_only,
+        .probe = &short_clip,
+        .runs = {RUN(COVER("0.750", "1920:1080"))},
+        .outputs = {COVER_OUT(1920, 1080)},
+    },
+};
+/* NOLINTEND(bugprone-suspicious-missing-comma) */
+
+/* ---- running a case ---- */
+
+static plan_spec_t *build_spec(const plan_case_t *c)
+{
+    plan_spec_t *spec = calloc(1, sizeof(*spec));
+    char err[PLAN_ERROR_MAX];
+    assert_non_null(spec);
+    c->build(spec);
+    if (!plan_spec_check(spec, err, sizeof(err))) /* the planner is given checked plans */
+        fail_msg("%s: the test's plan is not valid: %s", c->name, err);
+    return spec;
+}
+
+static plan_input_t input_for(const plan_spec_t *spec, const probe_result_t *probe)
+{
+    return (plan_input_t){.spec = spec, .probe = probe, .ffmpeg = FFMPEG, .source = SOURCE_PATH,
+                          .work_dir = WORK, .data_dir = DATA, .max_pixels = MAX_PIXELS};
+}
+
+static void print_argv(const char *label, const char *const *argv)
+{
+    print_message("  %s:", label);
+    for (size_t i = 0; argv[i]; i++)
+        print_message(" [%s]", argv[i]);
+    print_message("\n");
+}
+
+static void assert_run(const char *name, size_t index, const plan_run_t *run, const char *const *want)
+{
+    size_t n = 0;
+    while (want[n])
+        n++;
+    const char *const *got = (const char *const *)run->argv;
+    for (size_t i = 0; i <= n && i <= run->argc; i++) {
+        bool same = (!got[i] && !want[i]) || (got[i] && want[i] && !strcmp(got[i], want[i]));
+        if (!same) {
+            print_argv("want", want);
+            print_argv("got ", got);
+            fail_msg("%s: run %zu, argument %zu: got [%s], want [%s]", name, index, i, got[i] ? got[i] : "(end)",
+                     want[i] ? want[i] : "(end)");
+        }
+    }
+    assert_int_equal(run->argc, n);
+    assert_int_equal(run->transcode, strstr(want[n - 1], "cover.jpg") == NULL); /* the cover's run is not */
+}
+
+static void format_variants(const plan_output_t *o, char *out, size_t len)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < o->variant_count && used < len; i++)
+        used += (size_t)snprintf(out + used, len - used, "%s%dx%d", i ? " " : "", o->variants[i].width,
+                                 o->variants[i].height);
+}
+
+static void assert_output(const char *name, const plan_output_t *got, const want_output_t *want)
+{
+    char key[PLAN_KEY_MAX], variants[256];
+    snprintf(key, sizeof(key), VIDEO_DIR "/%s", want->key);
+    format_variants(got, variants, sizeof(variants));
+    const char *template_name = want->template_name ? want->template_name : "";
+    const char *language = want->language ? want->language : "";
+    if (got->kind != want->kind || strcmp(got->key, key) != 0 || got->width != want->width ||
+        got->height != want->height || strcmp(got->template_name, template_name) != 0 ||
+        strcmp(got->language, language) != 0 || got->soft_subtitle != want->soft_subtitle ||
+        strcmp(variants, want->variants ? want->variants : "") != 0)
+        fail_msg("%s: output %s: got kind %d %s %dx%d template '%s' language '%s' soft %d variants '%s'", name,
+                 want->key, got->kind, got->key, got->width, got->height, got->template_name, got->language,
+                 got->soft_subtitle, variants);
+}
+
+static void run_case(const plan_case_t *c)
+{
+    plan_spec_t *spec = build_spec(c);
+    plan_input_t in = input_for(spec, c->probe);
+    plan_t *p = calloc(1, sizeof(*p));
+    char err[PLAN_ERROR_MAX] = "";
+    bool ok = plan_build(&in, p, err, sizeof(err));
+    if (c->error) {
+        if (ok || strcmp(err, c->error) != 0)
+            fail_msg("%s: got %s, want the error: %s", c->name, ok ? "a plan" : err, c->error);
+        assert_int_equal(p->run_count, 0); /* nothing of a refused plan is left */
+        assert_int_equal(p->output_count, 0);
+    } else if (!ok) {
+        fail_msg("%s: refused: %s", c->name, err);
+    }
+    size_t runs = 0, outputs = 0;
+    while (runs < PLAN_RUNS_MAX && c->runs[runs])
+        runs++;
+    while (outputs < sizeof(c->outputs) / sizeof(c->outputs[0]) && c->outputs[outputs].key)
+        outputs++;
+    assert_int_equal(p->run_count, runs);
+    for (size_t i = 0; i < runs; i++)
+        assert_run(c->name, i, &p->runs[i], c->runs[i]);
+    assert_int_equal(p->output_count, outputs);
+    for (size_t i = 0; i < outputs; i++)
+        assert_output(c->name, &p->outputs[i], &c->outputs[i]);
+    plan_free(p);
+    plan_free(p); /* idempotent: the worker frees in every case */
+    free(p);
+    free(spec);
+}
+
+static void test_plans(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        run_case(&cases[i]);
+}
+
+/* ---- the main run is the transcode; no -max_pixels when unbounded ---- */
+
+static void test_run_flags_and_unbounded_pixels(void **state)
+{
+    (void)state;
+    plan_spec_t *spec = build_spec(&cases[0]);
+    plan_input_t in = input_for(spec, &landscape);
+    in.max_pixels = 0;
+    plan_t *p = calloc(1, sizeof(*p));
+    char err[PLAN_ERROR_MAX];
+    assert_true(plan_build(&in, p, err, sizeof(err)));
+    assert_int_equal(p->run_count, 2);
+    assert_false(p->runs[0].transcode); /* the cover */
+    assert_true(p->runs[1].transcode);  /* its progress is the task's */
+    for (size_t r = 0; r < p->run_count; r++) {
+        assert_null(p->runs[r].argv[p->runs[r].argc]);
+        for (size_t i = 0; i < p->runs[r].argc; i++)
+            assert_string_not_equal(p->runs[r].argv[i], "-max_pixels");
+    }
+    plan_free(p);
+    free(p);
+    free(spec);
+}
+
+/* ---- plans refused for where things are ---- */
+
+static void assert_refused(plan_input_t in, const char *want)
+{
+    plan_t *p = calloc(1, sizeof(*p));
+    char err[PLAN_ERROR_MAX] = "";
+    assert_false(plan_build(&in, p, err, sizeof(err)));
+    assert_string_equal(err, want);
+    assert_int_equal(p->run_count, 0);
+    plan_free(p);
+    free(p);
+}
+
+static void test_refused_inputs(void **state)
+{
+    (void)state;
+    plan_spec_t *spec = build_spec(&cases[1]); /* HLS */
+    plan_input_t in = input_for(spec, &landscape);
+    /* The hls muxer reads '%' in its paths as a pattern. */
+    in.work_dir = "/var/lib/vod%dup/out";
+    assert_refused(in, "transcode: the work directory's path has a '%', which the HLS muxer reads as a pattern");
+    in = input_for(spec, &landscape);
+    in.work_dir = "relative/out";
+    assert_refused(in, "plan: the planner needs the plan, the probe and absolute paths");
+    in = input_for(spec, &landscape);
+    in.source = NULL;
+    assert_refused(in, "plan: the planner needs the plan, the probe and absolute paths");
+    /* A fileKey without a directory: output_key.h makes no key beside it. */
+    snprintf(spec->file_key, sizeof(spec->file_key), "a.mp4");
+    in = input_for(spec, &landscape);
+    assert_refused(in, "transcode: template \"hd\": no output key for it");
+    /* A plan built in code that breaks plan_spec.h's rules. */
+    snprintf(spec->file_key, sizeof(spec->file_key), VIDEO_DIR "/a.mp4");
+    snprintf(spec->steps[1].name, sizeof(spec->steps[1].name), "h/d");
+    in = input_for(spec, &landscape);
+    assert_refused(in, "plan: step 2 ('transcode') needs a name of 1..64 of A-Z a-z 0-9 . _ -");
+    spec->steps[1].name[0] = 'h';
+    spec->steps[1].name[1] = 'd';
+    spec->steps[1].name[2] = '\0';
+    spec->steps[1].u.template_spec.video_codec = (enum spec_video_codec)42;
+    assert_refused(in, "transcode: template: unknown container or codec");
+    free(spec);
+}
+
+/* ---- the bitrate ladder ---- */
+
+static void test_default_bitrate(void **state)
+{
+    (void)state;
+    static const struct {
+        int width, height, kbps;
+    } ladder[] = {
+        {426, 240, 400},    {640, 360, 800},     {854, 480, 1200},   {1280, 720, 2500},  {1920, 1080, 5000},
+        {2560, 1440, 8000}, {3840, 2160, 14000}, {7680, 4320, 14000},
+        {720, 1280, 2500},  /* portrait: the short side */
+        {960, 540, 1525},   /* between 480 (1200) and 720 (2500) */
+        {640, 358, 793},    /* just under 360 */
+        {160, 120, 200},    /* under 240: in proportion to it */
+        {2, 2, 3},          {0, 0, 400},
+    };
+    for (size_t i = 0; i < sizeof(ladder) / sizeof(ladder[0]); i++)
+        if (plan_default_bitrate(ladder[i].width, ladder[i].height) != ladder[i].kbps)
+            fail_msg("%dx%d: got %d kbps, want %d", ladder[i].width, ladder[i].height,
+                     plan_default_bitrate(ladder[i].width, ladder[i].height), ladder[i].kbps);
+}
+
+/* ---- filter-graph escaping ---- */
+
+static void test_filter_escape(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } table[] = {
+        {"/data/resources/1/en.srt", "/data/resources/1/en.srt"},
+        {"file:/data/en.srt", "file\\\\:/data/en.srt"},     /* : -> \: -> \\: */
+        {"it's", "it\\\\\\'s"},                             /* ' -> \' -> \\\' */
+        {"a\\b", "a\\\\\\\\b"},                             /* \ -> \\ -> \\\\ */
+        {"[in],x;y", "\\[in\\]\\,x\\;y"},                   /* the graph's own */
+        {"DejaVu Sans=1", "DejaVu Sans=1"},
+        {"", ""},
+    };
+    char out[64];
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        assert_true(plan_filter_escape(table[i].in, out, sizeof(out)));
+        assert_string_equal(out, table[i].out);
+    }
+    /* Too small: "a:b" escapes to 5 bytes and its NUL. */
+    assert_false(plan_filter_escape("a:b", out, 5));
+    assert_true(plan_filter_escape("a:b", out, 6));
+    assert_false(plan_filter_escape("", out, 0));
+}
+
+/* ---- directories ---- */
+
+static void test_dirs(void **state)
+{
+    (void)state;
+    /* The cover, an HLS template's master and variants, the sidecar. */
+    plan_spec_t *spec = calloc(1, sizeof(*spec));
+    begin(spec, true);
+    spec_template_t *t = add_template(spec, "hd", SPEC_CONTAINER_HLS);
+    add_rendition(t, 1280, 720, 0);
+    add_rendition(t, 640, 360, 0);
+    add_rendition(add_template(spec, "sd", SPEC_CONTAINER_MP4), 640, 360, 0);
+    add_rendition(add_template(spec, "sd2", SPEC_CONTAINER_MP4), 320, 180, 0);
+    add_subtitle(spec, SPEC_SUBTITLE_SOFT);
+    plan_input_t in = input_for(spec, &landscape);
+    plan_t *p = calloc(1, sizeof(*p));
+    char err[PLAN_ERROR_MAX];
+    assert_true(plan_build(&in, p, err, sizeof(err)));
+    char(*dirs)[PLAN_KEY_MAX] = calloc(PLAN_DIRS_MAX, sizeof(*dirs));
+    static const char *const want[] = {VIDEO_DIR,          VIDEO_DIR "/hd", VIDEO_DIR "/hd/1280x720",
+                                       VIDEO_DIR "/hd/640x360", VIDEO_DIR "/sd", VIDEO_DIR "/sd2",
+                                       VIDEO_DIR "/subtitles"};
+    size_t n = plan_dirs(p, dirs, PLAN_DIRS_MAX);
+    assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(dirs[i], want[i]); /* each once, parents first */
+    /* Fewer places than directories: the first ones, and the whole count. */
+    memset(dirs, 0, PLAN_DIRS_MAX * sizeof(*dirs));
+    assert_int_equal(plan_dirs(p, dirs, 2), n);
+    assert_true(dirs[0][0] && dirs[1][0] && !dirs[2][0]);
+    assert_int_equal(plan_dirs(p, NULL, 0), n);
+    plan_free(p);
+    /* Nothing planned, nothing to make. */
+    assert_int_equal(plan_dirs(p, dirs, PLAN_DIRS_MAX), 0);
+    free(dirs);
+    free(p);
+    free(spec);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plans),
+        cmocka_unit_test(test_run_flags_and_unbounded_pixels),
+        cmocka_unit_test(test_refused_inputs),
+        cmocka_unit_test(test_default_bitrate),
+        cmocka_unit_test(test_filter_escape),
+        cmocka_unit_test(test_dirs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,362 @@
+/*
+ * test_plan_spec: a task's frozen plan as the store keeps it (plan_spec.h).
+ * The canonical text of a full plan is pinned (it is what older tasks hold
+ * when a later vodup reads them); every accepted text survives
+ * parse -> serialise -> parse as a fixed point; one table of stored texts
+ * that are refused, each with the start of its reason; then the rules on
+ * structs built in code, the lookups and the default rendition.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "process/plan_spec.h"
+
+#define OBJECT "0123456789abcdef0123456789abcdef"
+#define KEY "video/20261204/0123456789abcdef0123456789abcdef/a.mp4"
+#define HEAD "{\"version\":1,\"objectId\":\"" OBJECT "\",\"fileKey\":\"" KEY "\","
+#define TEMPLATE_HD                                                                                                 \
+    "{\"container\":\"hls\",\"videoCodec\":\"h264\",\"audioCodec\":\"aac\",\"audioBitrate\":0,"                   \
+    "\"renditions\":[{\"width\":1280,\"height\":720,\"videoBitrate\":0}]}"
+#define TEMPLATE_SD                                                                                                 \
+    "{\"container\":\"mp4\",\"videoCodec\":\"h264\",\"audioCodec\":\"aac\",\"audioBitrate\":0,"                   \
+    "\"renditions\":[{\"width\":640,\"height\":360,\"videoBitrate\":800}]}"
+#define WATERMARK                                                                                                   \
+    "{\"image\":\"resources/1/watermarks/logo.png\",\"position\":\"top-left\",\"offsetX\":8,\"offsetY\":8,"      \
+    "\"opacity\":0.3}"
+#define SUBTITLE "{\"file\":\"resources/1/subtitles/en.srt\",\"format\":\"srt\",\"language\":\"en\",\"mode\":\"soft\"}"
+#define STEP_HD "{\"kind\":\"transcode\",\"name\":\"hd\",\"template\":" TEMPLATE_HD "}"
+#define STEP_SD "{\"kind\":\"transcode\",\"name\":\"sd\",\"template\":" TEMPLATE_SD "}"
+#define STEP_LOGO "{\"kind\":\"watermark\",\"name\":\"logo\",\"watermark\":" WATERMARK "}"
+#define STEP_SUB "{\"kind\":\"subtitle\",\"name\":\"sub1\",\"subtitle\":" SUBTITLE "}"
+
+/* Every step kind, in the order plan_freeze writes them without a workflow. */
+static const char full_plan[] = HEAD "\"steps\":[{\"kind\":\"probe\"},{\"kind\":\"snapshot\"}," STEP_HD "," STEP_LOGO
+                                     "," STEP_SUB "]}";
+
+/* ---- helpers ---- */
+
+static plan_spec_t *parse_ok(const char *text)
+{
+    plan_spec_t *p = calloc(1, sizeof(*p));
+    char err[PLAN_ERROR_MAX] = "";
+    assert_non_null(p);
+    if (!plan_spec_parse(text, p, err, sizeof(err)))
+        fail_msg("refused (%s): %s", err, text);
+    return p;
+}
+
+static void assert_round_trip(const char *text)
+{
+    plan_spec_t *a = parse_ok(text);
+    char *once = plan_spec_to_json(a);
+    assert_non_null(once);
+    plan_spec_t *b = parse_ok(once);
+    char *twice = plan_spec_to_json(b);
+    assert_non_null(twice);
+    assert_string_equal(once, twice);
+    assert_int_equal(a->step_count, b->step_count);
+    assert_string_equal(a->error, b->error);
+    free(once);
+    free(twice);
+    free(a);
+    free(b);
+}
+
+/* ---- the stored text ---- */
+
+static void test_canonical_text_is_pinned(void **state)
+{
+    (void)state;
+    plan_spec_t *p = parse_ok(full_plan);
+    char *text = plan_spec_to_json(p);
+    assert_string_equal(text, full_plan);
+    free(text);
+    free(p);
+}
+
+static void test_fields_are_read(void **state)
+{
+    (void)state;
+    plan_spec_t *p = parse_ok(full_plan);
+    assert_string_equal(p->object_id, OBJECT);
+    assert_string_equal(p->file_key, KEY);
+    assert_int_equal(p->step_count, 5);
+    assert_int_equal(p->steps[0].kind, SPEC_STEP_PROBE);
+    assert_string_equal(p->steps[0].name, "");
+    assert_int_equal(p->steps[2].u.template_spec.container, SPEC_CONTAINER_HLS);
+    assert_int_equal(p->steps[2].u.template_spec.renditions[0].height, 720);
+    assert_int_equal(p->steps[3].u.watermark.offset_x, 8);
+    assert_true(p->steps[3].u.watermark.opacity > 0.29 && p->steps[3].u.watermark.opacity < 0.31);
+    assert_int_equal(p->steps[4].u.subtitle.mode, SPEC_SUBTITLE_SOFT);
+    assert_string_equal(p->error, "");
+    free(p);
+}
+
+static const char *const accepted[] = {
+    full_plan,
+    /* A plan that could not be frozen: its error is the whole plan. */
+    HEAD "\"steps\":[],\"error\":\"transcode: template \\\"gone\\\" no longer exists\"}",
+    /* A workflow's order, two transcodes, no snapshot. */
+    HEAD "\"steps\":[" STEP_SD ",{\"kind\":\"probe\"}," STEP_LOGO "," STEP_HD "]}",
+    /* The default rendition. */
+    HEAD "\"steps\":[{\"kind\":\"probe\"},{\"kind\":\"transcode\",\"name\":\"" PLAN_DEFAULT_TEMPLATE
+         "\",\"template\":{\"container\":\"mp4\",\"videoCodec\":\"h264\",\"audioCodec\":\"aac\",\"audioBitrate\":0,"
+         "\"renditions\":[{\"width\":0,\"height\":0,\"videoBitrate\":0}]}}," STEP_SUB "]}",
+    /* A template stored in the older one-rendition shape is read as one rendition. */
+    HEAD "\"steps\":[{\"kind\":\"transcode\",\"name\":\"old\",\"template\":{\"container\":\"mp4\","
+         "\"videoCodec\":\"h264\",\"audioCodec\":\"aac\",\"audioBitrate\":96,\"width\":640,\"height\":360,"
+         "\"videoBitrate\":700}}]}",
+};
+
+static void test_accepted_texts_round_trip(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++)
+        assert_round_trip(accepted[i]);
+}
+
+static void test_error_plan(void **state)
+{
+    (void)state;
+    plan_spec_t *p = parse_ok(accepted[1]);
+    assert_string_equal(p->error, "transcode: template \"gone\" no longer exists");
+    assert_int_equal(p->step_count, 0);
+    free(p);
+}
+
+/* ---- refused texts ---- */
+
+typedef struct refused_case {
+    const char *text;
+    const char *reason; /* the start of the message */
+} refused_case_t;
+
+static const refused_case_t refused[] = {
+    {NULL, "plan: not valid JSON"},
+    {"", "plan: not valid JSON"},
+    {"{\"version\":1,", "plan: not valid JSON"},
+    {"[1]", "plan: not a JSON object"},
+    {"{\"objectId\":\"" OBJECT "\",\"fileKey\":\"" KEY "\",\"steps\":[]}", "plan: 'version' must be an integer"},
+    {"{\"version\":\"1\",\"objectId\":\"" OBJECT "\",\"fileKey\":\"" KEY "\",\"steps\":[]}",
+     "plan: 'version' must be an integer"},
+    {"{\"version\":2,\"objectId\":\"" OBJECT "\",\"fileKey\":\"" KEY "\",\"steps\":[]}",
+     "plan: version 2 is not one this vodup reads (it reads 1)"},
+    {HEAD "\"steps\":[],\"priority\":1}", "plan: the plan has an unknown member 'priority'"},
+    {HEAD "\"steps\":[],\"steps\":[]}", "plan: not valid JSON"}, /* a duplicate member */
+    {"{\"version\":1,\"objectId\":\"0123\",\"fileKey\":\"" KEY "\",\"steps\":[]}",
+     "plan: the objectId must be 32 lowercase hex digits"},
+    {"{\"version\":1,\"objectId\":\"0123456789ABCDEF0123456789ABCDEF\",\"fileKey\":\"" KEY "\",\"steps\":[]}",
+     "plan: the objectId must be 32 lowercase hex digits"},
+    {"{\"version\":1,\"objectId\":\"" OBJECT "\",\"steps\":[]}", "plan: 'fileKey' must be a string"},
+    {"{\"version\":1,\"objectId\":\"" OBJECT "\",\"fileKey\":\"\",\"steps\":[]}", "plan: the fileKey must be"},
+    {HEAD "\"steps\":{}}", "plan: 'steps' must be an array"},
+    {HEAD "\"steps\":[],\"error\":7}", "plan: 'error' must be a string"},
+    {HEAD "\"steps\":[\"probe\"]}", "plan: each step must be an object"},
+    {HEAD "\"steps\":[{\"kind\":\"thumbnail\"}]}", "plan: a step's 'kind' must be"},
+    {HEAD "\"steps\":[{\"kind\":\"probe\",\"name\":\"x\"}]}", "plan: a step has an unknown member 'name'"},
+    {HEAD "\"steps\":[{\"kind\":\"transcode\",\"template\":" TEMPLATE_HD "}]}", "plan: 'name' must be a string"},
+    {HEAD "\"steps\":[{\"kind\":\"transcode\",\"name\":\"hd\"}]}",
+     "plan: 'template' of a transcode step must be an object"},
+    {HEAD "\"steps\":[{\"kind\":\"transcode\",\"name\":\"hd\",\"template\":\"" "hls" "\"}]}",
+     "plan: 'template' of a transcode step must be an object"},
+    {HEAD "\"steps\":[{\"kind\":\"transcode\",\"name\":\"hd\",\"template\":" TEMPLATE_HD ",\"watermark\":{}}]}",
+     "plan: a step has an unknown member 'watermark'"},
+    {HEAD "\"steps\":[{\"kind\":\"transcode\",\"name\":\"../x\",\"template\":" TEMPLATE_HD "}]}",
+     "plan: step 1 ('transcode') needs a name"},
+    /* The embedded specs are checked by spec.c, and the reason names the step. */
+    {HEAD "\"steps\":[{\"kind\":\"transcode\",\"name\":\"hd\",\"template\":{\"container\":\"avi\"}}]}",
+     "transcode: template spec: 'container' must be"},
+    {HEAD "\"steps\":[{\"kind\":\"watermark\",\"name\":\"w\",\"watermark\":{\"image\":\"../etc/passwd\","
+          "\"position\":\"top-left\",\"offsetX\":0,\"offsetY\":0,\"opacity\":1}}]}",
+     "watermark: the image must be a path under the data directory"},
+    {HEAD "\"steps\":[{\"kind\":\"subtitle\",\"name\":\"s\",\"subtitle\":{\"file\":\"a.srt\",\"format\":\"srt\","
+          "\"language\":\"english!\"}}]}",
+     "subtitle: 'english!' is not a language code"},
+    /* One of each, a transcode once per template. */
+    {HEAD "\"steps\":[{\"kind\":\"probe\"},{\"kind\":\"probe\"}]}", "plan: steps 1 and 2 are both 'probe'"},
+    {HEAD "\"steps\":[" STEP_LOGO "," STEP_LOGO "]}", "plan: steps 1 and 2 are both 'watermark=logo'"},
+    {HEAD "\"steps\":[" STEP_HD ",{\"kind\":\"probe\"}," STEP_HD "]}", "plan: steps 1 and 3 are both 'transcode=hd'"},
+};
+
+static void test_refused_texts(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        plan_spec_t *p = calloc(1, sizeof(*p));
+        char err[PLAN_ERROR_MAX] = "";
+        assert_non_null(p);
+        bool ok = plan_spec_parse(refused[i].text, p, err, sizeof(err));
+        if (ok || strncmp(err, refused[i].reason, strlen(refused[i].reason)) != 0)
+            fail_msg("case %zu: %s\n  got: %s\n  want: %s...", i, refused[i].text ? refused[i].text : "(null)",
+                     ok ? "(accepted)" : err, refused[i].reason);
+        free(p);
+    }
+}
+
+static void test_too_many_steps(void **state)
+{
+    (void)state;
+    char text[4096];
+    size_t n = (size_t)snprintf(text, sizeof(text), HEAD "\"steps\":[");
+    for (int i = 0; i <= PLAN_STEPS_MAX; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "%s{\"kind\":\"probe\"}", i ? "," : "");
+    snprintf(text + n, sizeof(text) - n, "]}");
+    plan_spec_t *p = calloc(1, sizeof(*p));
+    char err[PLAN_ERROR_MAX] = "";
+    assert_false(plan_spec_parse(text, p, err, sizeof(err)));
+    assert_string_equal(err, "plan: it has more than 34 steps");
+    free(p);
+}
+
+/* ---- structs built in code ---- */
+
+static plan_step_t *add_step(plan_spec_t *p, enum spec_step_kind kind, const char *name)
+{
+    plan_step_t *s = &p->steps[p->step_count++];
+    memset(s, 0, sizeof(*s));
+    s->kind = kind;
+    snprintf(s->name, sizeof(s->name), "%s", name);
+    return s;
+}
+
+static plan_spec_t *built_plan(void)
+{
+    plan_spec_t *p = calloc(1, sizeof(*p));
+    assert_non_null(p);
+    snprintf(p->object_id, sizeof(p->object_id), OBJECT);
+    snprintf(p->file_key, sizeof(p->file_key), KEY);
+    add_step(p, SPEC_STEP_PROBE, "");
+    plan_default_template(&add_step(p, SPEC_STEP_TRANSCODE, PLAN_DEFAULT_TEMPLATE)->u.template_spec);
+    spec_watermark_t *w = &add_step(p, SPEC_STEP_WATERMARK, "logo")->u.watermark;
+    spec_watermark_init(w);
+    snprintf(w->image, sizeof(w->image), "resources/1/watermarks/logo.png");
+    return p;
+}
+
+static void test_check_built_plans(void **state)
+{
+    (void)state;
+    char err[PLAN_ERROR_MAX] = "";
+    plan_spec_t *p = built_plan();
+    if (!plan_spec_check(p, err, sizeof(err)))
+        fail_msg("%s", err);
+
+    p->steps[0].kind = (enum spec_step_kind)9;
+    assert_false(plan_spec_check(p, err, sizeof(err)));
+    assert_string_equal(err, "plan: step 1 has an unknown kind");
+    p->steps[0].kind = SPEC_STEP_SNAPSHOT;
+    snprintf(p->steps[0].name, sizeof(p->steps[0].name), "x");
+    assert_false(plan_spec_check(p, err, sizeof(err)));
+    assert_string_equal(err, "plan: step 1 ('snapshot') takes no name");
+    p->steps[0].name[0] = '\0';
+
+    p->steps[1].u.template_spec.rendition_count = 0;
+    assert_false(plan_spec_check(p, err, sizeof(err)));
+    assert_string_equal(err, "transcode: template: it needs at least one rendition");
+    p->steps[1].u.template_spec.rendition_count = 1;
+
+    p->steps[2].u.watermark.opacity = 2;
+    assert_false(plan_spec_check(p, err, sizeof(err)));
+    assert_string_equal(err, "watermark: the opacity must be a number 0..1");
+    p->steps[2].u.watermark.opacity = 1;
+
+    p->step_count = PLAN_STEPS_MAX + 1;
+    assert_false(plan_spec_check(p, err, sizeof(err)));
+    assert_string_equal(err, "plan: it has more than 34 steps");
+    free(p);
+}
+
+/* More transcodes than a workflow may have (SPEC_WORKFLOW_STEPS_MAX) are refused. */
+static void test_check_transcode_count(void **state)
+{
+    (void)state;
+    plan_spec_t *p = calloc(1, sizeof(*p));
+    char err[PLAN_ERROR_MAX] = "", name[16];
+    snprintf(p->object_id, sizeof(p->object_id), OBJECT);
+    snprintf(p->file_key, sizeof(p->file_key), KEY);
+    for (int i = 0; i <= SPEC_WORKFLOW_STEPS_MAX; i++) {
+        snprintf(name, sizeof(name), "t%d", i);
+        plan_default_template(&add_step(p, SPEC_STEP_TRANSCODE, name)->u.template_spec);
+    }
+    assert_false(plan_spec_check(p, err, sizeof(err)));
+    assert_string_equal(err, "plan: it has more than 32 transcodes");
+    p->step_count--;
+    assert_true(plan_spec_check(p, err, sizeof(err)));
+    free(p);
+}
+
+/* The built plan serialises to text that parses back to it. */
+static void test_built_plan_round_trip(void **state)
+{
+    (void)state;
+    plan_spec_t *p = built_plan();
+    snprintf(p->error, sizeof(p->error), "watermark: \"logo\" no longer exists");
+    char *text = plan_spec_to_json(p);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"error\":\"watermark: \\\"logo\\\" no longer exists\""));
+    assert_round_trip(text);
+    free(text);
+    free(p);
+}
+
+/* ---- lookups and the default rendition ---- */
+
+static void test_lookups(void **state)
+{
+    (void)state;
+    plan_spec_t *p = parse_ok(accepted[2]); /* sd, probe, logo, hd */
+    const plan_step_t *t[4];
+    assert_int_equal(plan_spec_transcodes(p, t, 4), 2);
+    assert_string_equal(t[0]->name, "sd");
+    assert_string_equal(t[1]->name, "hd");
+    assert_int_equal(plan_spec_transcodes(p, t, 1), 1); /* up to max */
+    assert_string_equal(plan_spec_watermark(p)->name, "logo");
+    assert_null(plan_spec_subtitle(p));
+    assert_false(plan_spec_has_snapshot(p));
+    free(p);
+    p = parse_ok(full_plan);
+    assert_true(plan_spec_has_snapshot(p));
+    assert_string_equal(plan_spec_subtitle(p)->name, "sub1");
+    free(p);
+}
+
+static void test_default_template(void **state)
+{
+    (void)state;
+    spec_template_t t;
+    spec_error_t err;
+    plan_default_template(&t);
+    assert_int_equal(t.container, SPEC_CONTAINER_MP4);
+    assert_int_equal(t.video_codec, SPEC_VIDEO_H264);
+    assert_int_equal(t.audio_codec, SPEC_AUDIO_AAC);
+    assert_int_equal(t.rendition_count, 1);
+    assert_int_equal(t.renditions[0].width, 0);
+    assert_int_equal(t.renditions[0].height, 0);
+    assert_int_equal(t.renditions[0].video_bitrate, 0);
+    assert_true(spec_template_check(&t, &err));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_canonical_text_is_pinned),
+        cmocka_unit_test(test_fields_are_read),
+        cmocka_unit_test(test_accepted_texts_round_trip),
+        cmocka_unit_test(test_error_plan),
+        cmocka_unit_test(test_refused_texts),
+        cmocka_unit_test(test_too_many_steps),
+        cmocka_unit_test(test_check_built_plans),
+        cmocka_unit_test(test_check_transcode_count),
+        cmocka_unit_test(test_built_plan_round_trip),
+        cmocka_unit_test(test_lookups),
+        cmocka_unit_test(test_default_template),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
