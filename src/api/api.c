@@ -28,21 +28,38 @@
 #include "common/workpool.h"
 #include "common/timeutil.h"
 
-static const struct {
+typedef bool (*api_handler_fn)(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
+
+/* Every API call: its path, its handler, and whether it runs on a reader
+ * thread (registry reads and the task calls' durable writes) rather than
+ * on the poll thread (getUploadToken, which hands its write to the store's
+ * group commit and resumes later). */
+static const struct api_route_row {
     const char *path;
-    int route;
+    api_handler_fn handler;
+    bool deferred;
 } api_routes[] = {
-    {"/vod/videoManage/getUploadToken", API_ROUTE_GET_UPLOAD_TOKEN},
-    {"/vod/videoManage/getVideoInfo", API_ROUTE_GET_VIDEO_INFO},
-    {"/vod/videoManage/getVideoList", API_ROUTE_GET_VIDEO_LIST},
+    {"/vod/videoManage/getUploadToken", token_api_get_upload_token, false},
+    {"/vod/videoManage/getVideoInfo", video_api_get_video_info, true},
+    {"/vod/videoManage/getVideoList", video_api_get_video_list, true},
+    {"/vod/videoManage/getTaskInfo", task_api_get_task_info, true},
+    {"/vod/videoManage/reprocessVideo", task_api_reprocess_video, true},
+    {"/vod/videoManage/cancelTask", task_api_cancel_task, true},
 };
+
+#define API_ROUTE_COUNT (sizeof(api_routes) / sizeof(api_routes[0]))
 
 int api_route_find(const char *path)
 {
-    for (size_t i = 0; i < sizeof(api_routes) / sizeof(api_routes[0]); i++)
+    for (size_t i = 0; i < API_ROUTE_COUNT; i++)
         if (strcmp(api_routes[i].path, path) == 0)
-            return api_routes[i].route;
+            return (int)i + 1;
     return API_ROUTE_NONE;
+}
+
+static const struct api_route_row *api_route_row(int route)
+{
+    return route > API_ROUTE_NONE && (size_t)route <= API_ROUTE_COUNT ? &api_routes[route - 1] : NULL;
 }
 
 void api_call_init(api_call_t *call, const api_ctx_t *ctx)
@@ -309,10 +326,7 @@ typedef struct api_deferred {
 static void api_run_deferred(void *arg)
 {
     api_deferred_t *d = arg;
-    if (d->call->route == API_ROUTE_GET_VIDEO_INFO)
-        video_api_get_video_info(d->ctx, d->call, &d->params);
-    else
-        video_api_get_video_list(d->ctx, d->call, &d->params);
+    api_route_row(d->call->route)->handler(d->ctx, d->call, &d->params);
     params_free(&d->params);
     api_call_t *call = d->call;
     free(d);
@@ -392,20 +406,13 @@ bool api_call_finish(const api_ctx_t *ctx, api_call_t *call, bool body_overflow)
         api_call_error(call, API_ERR_PARAM, err);
         goto out;
     }
-    switch (call->route) {
-    case API_ROUTE_GET_UPLOAD_TOKEN:
-        ready = token_api_get_upload_token(ctx, call, &params);
-        break;
-    case API_ROUTE_GET_VIDEO_INFO:
-    case API_ROUTE_GET_VIDEO_LIST:
-        ready = ctx->readers ? !api_defer(ctx, call, &params)
-                             : (call->route == API_ROUTE_GET_VIDEO_INFO ? video_api_get_video_info(ctx, call, &params)
-                                                                        : video_api_get_video_list(ctx, call, &params));
-        break;
-    default:
+    const struct api_route_row *row = api_route_row(call->route);
+    if (!row)
         api_call_error(call, API_ERR_NOT_FOUND, NULL);
-        break;
-    }
+    else if (row->deferred && ctx->readers)
+        ready = !api_defer(ctx, call, &params);
+    else
+        ready = row->handler(ctx, call, &params);
 out:
     params_free(&params);
     return ready;

@@ -42,12 +42,9 @@ typedef struct api_ctx {
     struct process_pool *processing; /* woken when reprocessVideo queues a task (may be NULL) */
 } api_ctx_t;
 
-enum api_route {
-    API_ROUTE_NONE = 0,
-    API_ROUTE_GET_UPLOAD_TOKEN,
-    API_ROUTE_GET_VIDEO_INFO,
-    API_ROUTE_GET_VIDEO_LIST,
-};
+/* A call's route is 1 + the row of api.c's route table (path, handler,
+ * where it runs) that its path matched; adding a call is adding a row. */
+enum api_route { API_ROUTE_NONE = 0 };
 
 /* The route for a path, API_ROUTE_NONE when it is not an API path. */
 int api_route_find(const char *path);

@@ -14,10 +14,20 @@
 
 /* token_api.c */
 bool token_api_get_upload_token(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
+/* Whether the processing resources a request names exist in the caller's
+ * account, in getUploadToken's order; false with the response set (400
+ * "Parameter X does not exist.", or the store's error) when one does not. */
+struct token_request;
+bool token_api_resources_exist(const api_ctx_t *ctx, api_call_t *call, const struct token_request *req);
 
 /* video_api.c */
 bool video_api_get_video_info(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
 bool video_api_get_video_list(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
+
+/* task_api.c: getTaskInfo, reprocessVideo, cancelTask */
+bool task_api_get_task_info(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
+bool task_api_reprocess_video(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
+bool task_api_cancel_task(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
 
 /* The compact JSON text of root, malloc'd (NULL on failure); api.c. */
 char *api_json_text(const json_t *root, size_t flags);

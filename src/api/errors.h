@@ -14,6 +14,7 @@ enum api_error {
     API_ERR_KEY_DISABLED,   /* 403 */
     API_ERR_NOT_FOUND,      /* 404 no such API */
     API_ERR_VIDEO_NOT_FOUND,/* 404 no such video */
+    API_ERR_TASK_NOT_FOUND, /* 404 no such task */
     API_ERR_METHOD,         /* 405 */
     API_ERR_BODY_TOO_LARGE, /* 413 */
     API_ERR_MEDIA_TYPE,     /* 415 */
@@ -27,6 +28,8 @@ enum api_error {
     API_ERR_MD5_TOO_LONG,   /* 1605 */
     API_ERR_PARAM,          /* 400, message names the parameter */
     API_ERR_CONFLICT,       /* 409 */
+    API_ERR_NOT_UPLOADED,   /* 409 reprocessVideo of a video without bytes */
+    API_ERR_TASK_FINISHED,  /* 409 cancelTask of a finished task */
     API_ERR_RATE_LIMIT,     /* 429 */
     API_ERR_INTERNAL,       /* 500 */
     API_ERR_UNAVAILABLE,    /* 503 */

@@ -51,6 +51,16 @@ static bool token_api_resource_exists(const api_ctx_t *ctx, api_call_t *call, in
     return false;
 }
 
+bool token_api_resources_exist(const api_ctx_t *ctx, api_call_t *call, const token_request_t *req)
+{
+    return (!req->workflow_id || token_api_resource_exists(ctx, call, STORE_WORKFLOW, req->workflow_id, "workflowId")) &&
+           (!req->watermark_name ||
+            token_api_resource_exists(ctx, call, STORE_WATERMARK, req->watermark_name, "waterMarkName")) &&
+           (!req->template_name ||
+            token_api_resource_exists(ctx, call, STORE_TEMPLATE, req->template_name, "transCodeCombineName")) &&
+           (!req->subtitle_id || token_api_resource_exists(ctx, call, STORE_SUBTITLE, req->subtitle_id, "subtitleId"));
+}
+
 /* Resolves the playback domain: the named one, else the account default
  * (from the key lookup), else "" (playUrl then uses the server's own
  * public URL). */
@@ -166,15 +176,7 @@ bool token_api_get_upload_token(const api_ctx_t *ctx, api_call_t *call, const pa
     }
     if (!token_api_domain(ctx, call, req.domain, &domain))
         goto out;
-    if (req.workflow_id && !token_api_resource_exists(ctx, call, STORE_WORKFLOW, req.workflow_id, "workflowId"))
-        goto out;
-    if (req.watermark_name &&
-        !token_api_resource_exists(ctx, call, STORE_WATERMARK, req.watermark_name, "waterMarkName"))
-        goto out;
-    if (req.template_name &&
-        !token_api_resource_exists(ctx, call, STORE_TEMPLATE, req.template_name, "transCodeCombineName"))
-        goto out;
-    if (req.subtitle_id && !token_api_resource_exists(ctx, call, STORE_SUBTITLE, req.subtitle_id, "subtitleId"))
+    if (!token_api_resources_exist(ctx, call, &req))
         goto out;
 
     int64_t now = timeutil_now_ms();

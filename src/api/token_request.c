@@ -120,6 +120,56 @@ static bool token_request_is_hex(const char *s, size_t len)
     return true;
 }
 
+/* workflowId, then cmd (ignored, unchecked, with a workflow). */
+static int token_request_workflow_cmd(const params_t *p, token_request_t *out, char *detail, size_t detail_len)
+{
+    const param_t *workflow = token_request_optional(p, "workflowId");
+    if (workflow) {
+        if (!token_request_is_id(workflow, TOKEN_REQUEST_MAX_RESOURCE_ID))
+            return token_request_fail(detail, detail_len, API_ERR_PARAM, "Parameter workflowId does not exist.");
+        out->workflow_id = workflow->value;
+    }
+    /* With a workflow, the per-video processing parameters are ignored
+     * (stored as not set), so they are not validated either. */
+    const param_t *cmd = workflow ? NULL : token_request_optional(p, "cmd");
+    if (cmd) {
+        if (cmd->value_len > TOKEN_REQUEST_MAX_CMD || filekey_utf8_length(cmd->value, cmd->value_len) < 0 ||
+            memchr(cmd->value, '\0', cmd->value_len))
+            return token_request_fail(detail, detail_len, API_ERR_PARAM,
+                                      "Parameter cmd must be UTF-8 text of at most 4096 bytes.");
+        out->cmd = cmd->value;
+    }
+    return API_OK;
+}
+
+/* waterMarkName, transCodeCombineName, subtitleId (ignored with a workflow). */
+static int token_request_resource_names(const params_t *p, token_request_t *out, char *detail, size_t detail_len)
+{
+    bool workflow = out->workflow_id != NULL;
+    const param_t *wm = workflow ? NULL : token_request_optional(p, "waterMarkName");
+    if (wm && !token_request_is_name(wm))
+        return token_request_fail(detail, detail_len, API_ERR_PARAM, "Parameter waterMarkName does not exist.");
+    out->watermark_name = wm ? wm->value : NULL;
+    const param_t *tpl = workflow ? NULL : token_request_optional(p, "transCodeCombineName");
+    if (tpl && !token_request_is_name(tpl))
+        return token_request_fail(detail, detail_len, API_ERR_PARAM, "Parameter transCodeCombineName does not exist.");
+    out->template_name = tpl ? tpl->value : NULL;
+    const param_t *sub = workflow ? NULL : token_request_optional(p, "subtitleId");
+    if (sub && !token_request_is_id(sub, TOKEN_REQUEST_MAX_RESOURCE_ID))
+        return token_request_fail(detail, detail_len, API_ERR_PARAM, "Parameter subtitleId does not exist.");
+    out->subtitle_id = sub ? sub->value : NULL;
+    return API_OK;
+}
+
+int token_request_parse_processing(const params_t *p, token_request_t *out, char *detail, size_t detail_len)
+{
+    memset(out, 0, sizeof(*out));
+    out->file_size = -1;
+    detail[0] = '\0';
+    int rc = token_request_workflow_cmd(p, out, detail, detail_len);
+    return rc == API_OK ? token_request_resource_names(p, out, detail, detail_len) : rc;
+}
+
 int token_request_parse(const params_t *p, const config_t *cfg, token_request_t *out, char *detail,
                         size_t detail_len)
 {
@@ -200,22 +250,9 @@ int token_request_parse(const params_t *p, const config_t *cfg, token_request_t 
             return token_request_fail(detail, detail_len, API_ERR_PARAM, "Parameter domain is not a domain name.");
         out->domain = domain->value;
     }
-    const param_t *workflow = token_request_optional(p, "workflowId");
-    if (workflow) {
-        if (!token_request_is_id(workflow, TOKEN_REQUEST_MAX_RESOURCE_ID))
-            return token_request_fail(detail, detail_len, API_ERR_PARAM, "Parameter workflowId does not exist.");
-        out->workflow_id = workflow->value;
-    }
-    /* With a workflow, the per-video processing parameters are ignored
-     * (stored as not set), so they are not validated either. */
-    const param_t *cmd = workflow ? NULL : token_request_optional(p, "cmd");
-    if (cmd) {
-        if (cmd->value_len > TOKEN_REQUEST_MAX_CMD || filekey_utf8_length(cmd->value, cmd->value_len) < 0 ||
-            memchr(cmd->value, '\0', cmd->value_len))
-            return token_request_fail(detail, detail_len, API_ERR_PARAM,
-                                      "Parameter cmd must be UTF-8 text of at most 4096 bytes.");
-        out->cmd = cmd->value;
-    }
+    int rc = token_request_workflow_cmd(p, out, detail, detail_len);
+    if (rc != API_OK)
+        return rc;
     const param_t *cats = token_request_optional(p, "categoryNames");
     if (cats && !token_request_categories(cats, out)) {
         token_request_free(out);
@@ -223,30 +260,10 @@ int token_request_parse(const params_t *p, const config_t *cfg, token_request_t 
                                   "Parameter categoryNames must be a JSON array of "
                                   "{\"parentName\":..,\"childName\":..} with names of 1 to 64 characters.");
     }
-    const param_t *wm = workflow ? NULL : token_request_optional(p, "waterMarkName");
-    if (wm) {
-        if (!token_request_is_name(wm)) {
-            token_request_free(out);
-            return token_request_fail(detail, detail_len, API_ERR_PARAM, "Parameter waterMarkName does not exist.");
-        }
-        out->watermark_name = wm->value;
-    }
-    const param_t *tpl = workflow ? NULL : token_request_optional(p, "transCodeCombineName");
-    if (tpl) {
-        if (!token_request_is_name(tpl)) {
-            token_request_free(out);
-            return token_request_fail(detail, detail_len, API_ERR_PARAM,
-                                      "Parameter transCodeCombineName does not exist.");
-        }
-        out->template_name = tpl->value;
-    }
-    const param_t *sub = workflow ? NULL : token_request_optional(p, "subtitleId");
-    if (sub) {
-        if (!token_request_is_id(sub, TOKEN_REQUEST_MAX_RESOURCE_ID)) {
-            token_request_free(out);
-            return token_request_fail(detail, detail_len, API_ERR_PARAM, "Parameter subtitleId does not exist.");
-        }
-        out->subtitle_id = sub->value;
+    rc = token_request_resource_names(p, out, detail, detail_len);
+    if (rc != API_OK) {
+        token_request_free(out);
+        return rc;
     }
     if (md5) {
         if (md5->value_len != 32 || !token_request_is_hex(md5->value, md5->value_len)) {

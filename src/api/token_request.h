@@ -52,4 +52,9 @@ void token_request_free(token_request_t *r);
 int token_request_parse(const params_t *p, const config_t *cfg, token_request_t *out, char *detail,
                         size_t detail_len);
 
+/* Only the processing settings (workflowId, cmd, waterMarkName,
+ * transCodeCombineName, subtitleId) with getUploadToken's rules, precedence
+ * and messages, for reprocessVideo; the other members stay unset. */
+int token_request_parse_processing(const params_t *p, token_request_t *out, char *detail, size_t detail_len);
+
 #endif

@@ -179,7 +179,7 @@ async function specMode() {
   api = await SwaggerParser.dereference(SPEC_FILE);
   check("openapi is 3.0.3", api.openapi === "3.0.3", api.openapi);
 
-  for (const p of ["getUploadToken", "getVideoInfo", "getVideoList"]) {
+  for (const p of ["getUploadToken", "getVideoInfo", "getVideoList", "getTaskInfo", "reprocessVideo", "cancelTask"]) {
     const item = api.paths[`/vod/videoManage/${p}`] ?? {};
     check(`${p}: GET and POST documented`, item.get && item.post);
     check(`${p}: POST takes form and JSON bodies`,
@@ -575,6 +575,16 @@ async function liveMode() {
   await apiCase("getVideoInfo without videoId", { path: INFO, params: {}, expect: { status: 400 } });
   await apiCase("getVideoInfo, unknown videoId", { path: INFO, params: { videoId: "0".repeat(32) }, expect: { status: 404 } });
   await apiCase("GET getVideoInfo, unknown videoId", { path: INFO, method: "GET", kind: "query", params: { videoId: "nope" }, expect: { status: 404 } });
+
+  // ---- the processing calls' refusals (test_task_api covers their successes) ----
+  {
+    const V = "/vod/videoManage/";
+    await apiCase("reprocessVideo of a video never uploaded", { path: V + "reprocessVideo", params: { videoId: id2 }, expect: { status: 409 } });
+    await apiCase("reprocessVideo, unknown videoId", { path: V + "reprocessVideo", kind: "json", params: { videoId: "0".repeat(32) }, expect: { status: 404 } });
+    await apiCase("getTaskInfo without taskId", { path: V + "getTaskInfo", params: {}, expect: { status: 400 } });
+    await apiCase("GET getTaskInfo, unknown taskId", { path: V + "getTaskInfo", method: "GET", kind: "query", params: { taskId: "tk" + "0".repeat(30) }, expect: { status: 404 } });
+    await apiCase("cancelTask, unknown taskId", { path: V + "cancelTask", params: { taskId: "tk" + "0".repeat(30) }, expect: { status: 404 } });
+  }
 
   // ---- getUploadToken: parameter errors, in the documented order ----
   const E = (code, status = 400) => ({ status, code });
