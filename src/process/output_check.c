@@ -189,7 +189,13 @@ bool output_check(const char *ffprobe, const char *out_dir, const plan_output_t 
     m->type = output_check_type(po);
     char path[OUTPUT_CHECK_PATH_MAX];
     struct stat st;
-    if (!output_check_path(path, sizeof(path), out_dir, po->key) || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+    bool made = output_check_path(path, sizeof(path), out_dir, po->key) && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    if (!made && po->kind == PLAN_OUTPUT_COVER) {
+        /* ffmpeg exits 0 when the seek lands past the last frame it can read. */
+        snprintf(err, errlen, "snapshot: no frame could be read for the cover");
+        return false;
+    }
+    if (!made)
         return output_check_fail(err, errlen, "output missing", po->key);
     m->size = (int64_t)st.st_size;
     if (po->kind == PLAN_OUTPUT_FILE)

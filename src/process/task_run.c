@@ -322,18 +322,23 @@ static bool task_hls_subtitles(task_attempt_t *a, const plan_output_t *po)
     return ok || task_fail_with(a, true, "transcode", "cannot write the HLS subtitle playlists");
 }
 
+/* Finishes and measures the outputs: the renditions first, so that a
+ * truncated source is reported by what it did to them, the cover last. */
 static bool task_finish_outputs(task_attempt_t *a)
 {
     const process_options_t *opt = a->env->opt;
-    for (size_t i = 0; i < a->plan.output_count; i++) {
-        const plan_output_t *po = &a->plan.outputs[i];
-        if (po->kind == PLAN_OUTPUT_HLS && po->soft_subtitle && !task_hls_subtitles(a, po))
-            return false;
-        char err[TASK_ERROR_MAX];
-        if (!output_check(opt->ffprobe, a->work.out, po, a->probe.duration, TASK_PROBE_TIMEOUT_MS,
-                          &a->measures[i], err, sizeof(err)))
-            return task_fail_with(a, false, NULL, err);
-    }
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < a->plan.output_count; i++) {
+            const plan_output_t *po = &a->plan.outputs[i];
+            if ((po->kind == PLAN_OUTPUT_COVER) != (pass == 1))
+                continue;
+            if (po->kind == PLAN_OUTPUT_HLS && po->soft_subtitle && !task_hls_subtitles(a, po))
+                return false;
+            char err[TASK_ERROR_MAX];
+            if (!output_check(opt->ffprobe, a->work.out, po, a->probe.duration, TASK_PROBE_TIMEOUT_MS,
+                              &a->measures[i], err, sizeof(err)))
+                return task_fail_with(a, false, NULL, err);
+        }
     return true;
 }
 
