@@ -280,6 +280,16 @@ static void make_media(void)
     free(rotate);
     write_text(media("en.srt"), "1\n00:00:00,000 --> 00:00:02,000\nHELLO WORLD\n");
     write_text(media("notes.mp4"), "this is a text file, not a video\n");
+    make("webm-named.mp4", "-f lavfi -i testsrc2=size=320x240:rate=25:duration=1 -c:v libvpx-vp9 -deadline realtime "
+                           "-cpu-used 8 -f webm");
+    make("moov-at-end.mp4", "-f lavfi -i testsrc2=size=320x240:rate=25:duration=1 -c:v libx264 -preset ultrafast "
+                            "-pix_fmt yuv420p"); /* ffmpeg's default: the index after the data */
+    make("odd.mp4", "-f lavfi -i testsrc2=size=641x359:rate=25:duration=1 -c:v libx264 -preset ultrafast "
+                    "-pix_fmt yuv444p");
+    make("silent.mp4", "-f lavfi -i testsrc2=size=320x240:rate=25:duration=1 -c:v libx264 -preset ultrafast "
+                       "-pix_fmt yuv420p -an");
+    make("8k.mp4", "-f lavfi -i color=gray:size=7680x4320:rate=1:duration=1 -frames:v 1 -c:v libx264 "
+                   "-preset ultrafast -pix_fmt yuv420p");
     /* Cut in half: with its index at the end (not readable at all), and
      * with its index first (readable, promising 2 s, holding about 1). */
     char *faststart = harness_strf("-i '%s' -c copy -movflags +faststart", media("clip.mp4"));
@@ -569,6 +579,46 @@ static void test_disguised_playlist_refused(void **state)
     expect_failure("playlist.mp4", "playlist.mp4", "probe:");
 }
 
+/* Sources that must not fool the stage: each with the sd template (a
+ * 320x240 box), what it comes to. */
+static void test_source_corpus(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file;
+        const char *status;
+        const char *codecs;    /* getVideoInfo's, from the probe */
+        int width, height;     /* the mp4 output's; 0: none */
+        const char *reason;    /* failReason prefix when failed */
+    } cases[] = {
+        {"webm-named.mp4", "ready", "vp9", 320, 240, NULL},   /* read by its content, not its name */
+        {"moov-at-end.mp4", "ready", "h264", 320, 240, NULL},
+        {"odd.mp4", "ready", "h264", 320, 178, NULL},         /* fitted, even sides, never upscaled */
+        {"silent.mp4", "ready", "h264", 320, 240, NULL},      /* video-only in, video-only out */
+        {"8k.mp4", "failed", NULL, 0, 0, "probe:"},           /* past max-source-pixels, before any decode */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        video_t v;
+        upload(cases[i].file, "&transCodeCombineName=sd", media(cases[i].file), &v);
+        wait_status(&v, cases[i].status);
+        print_message("  %s: %s %s\n", cases[i].file, cases[i].status,
+                      cases[i].reason ? harness_json_str(v.info, "failReason") : harness_json_str(v.info, "codecs"));
+        if (cases[i].reason) {
+            const char *reason = harness_json_str(v.info, "failReason");
+            assert_int_equal(strncmp(reason, cases[i].reason, strlen(cases[i].reason)), 0);
+        } else {
+            assert_string_equal(harness_json_str(v.info, "codecs"), cases[i].codecs);
+            json_t *o = output_of(v.info, "mp4");
+            assert_non_null(o);
+            assert_int_equal(json_integer_value(json_object_get(o, "width")), cases[i].width);
+            assert_int_equal(json_integer_value(json_object_get(o, "height")), cases[i].height);
+            if (!strcmp(cases[i].file, "silent.mp4"))
+                assert_string_equal(harness_json_str(o, "codecs"), "h264");
+        }
+        video_done(&v);
+    }
+}
+
 /* Half an MP4 with its index at the end: no index, not media. */
 static void test_truncated_index_at_end_fails_probe(void **state)
 {
@@ -596,6 +646,7 @@ int main(void)
         cmocka_unit_test(test_rotated_stays_portrait),
         cmocka_unit_test(test_text_file_fails_probe),
         cmocka_unit_test(test_disguised_playlist_refused),
+        cmocka_unit_test(test_source_corpus),
         cmocka_unit_test(test_truncated_index_at_end_fails_probe),
         cmocka_unit_test(test_truncated_output_is_short),
     };
