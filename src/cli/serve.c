@@ -136,6 +136,7 @@ static process_pool_t *serve_processing_start(const config_t *cfg, store_t *stor
         .data_dir = data_dir,
         .max_pixels = cfg->max_source_pixels,
         .nice = (int)cfg->processing_nice,
+        .timeout_s = cfg->processing_timeout,
     };
     process_pool_t *p = process_pool_start(store, blob, &opt);
     if (!p)

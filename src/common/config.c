@@ -92,6 +92,8 @@ static const config_option_t config_options[] = {
      "largest source picture processed, width x height (default 4096x2160); larger ones fail with probe:"},
     {"processing-nice", CONFIG_INT, OFF(processing_nice), "10", 0, 19,
      "niceness added to ffmpeg and ffprobe, so HTTP threads keep the CPU they need"},
+    {"processing-timeout", CONFIG_INT, OFF(processing_timeout), "300", 1, 86400,
+     "seconds an ffmpeg run may take, plus 8 per second of source and output; then it is killed and retried"},
     {"log-level", CONFIG_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error"},
     {"access-log", CONFIG_BOOL, OFF(access_log), "on", 0, 0, "one JSON line per request on stderr (on/off)"},
 };

@@ -55,6 +55,7 @@ typedef struct config {
     char *ffmpeg, *ffprobe;     /* program paths */
     int64_t max_source_pixels;
     int64_t processing_nice;
+    int64_t processing_timeout; /* seconds, before the part that scales with the source */
     char *log_level;            /* debug|info|warn|error */
     bool access_log;
 } config_t;

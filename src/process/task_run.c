@@ -23,11 +23,10 @@
 #include "process/workdir.h"
 
 #define TASK_PROBE_TIMEOUT_MS 60000
-#define TASK_COVER_TIMEOUT_MS 120000
-/* A transcode may take 300 s plus 8 s per second of source and rendition
- * (a realtime factor of 1/8 per rendition: far slower than any machine
- * vodup runs on, so only a stuck ffmpeg reaches it). */
-#define TASK_TIMEOUT_BASE_S 300
+#define TASK_COVER_TIMEOUT_S 120
+/* A transcode may take processing-timeout (300 s) plus 8 s per second of
+ * source and output (a realtime factor of 1/8 per output: far slower than
+ * any machine vodup runs on, so only a stuck ffmpeg reaches it). */
 #define TASK_TIMEOUT_PER_S 8
 #define TASK_ADDRESS_SPACE (16LL << 30)
 #define TASK_ERROR_MAX 512
@@ -174,10 +173,13 @@ static int64_t task_file_size_limit(int64_t source_size)
 static runner_limits_t task_limits(const task_attempt_t *a, const plan_run_t *run)
 {
     size_t outputs = a->plan.output_count ? a->plan.output_count : 1;
-    int64_t timeout_s = TASK_TIMEOUT_BASE_S + (int64_t)(a->probe.duration * TASK_TIMEOUT_PER_S * (double)outputs);
+    int64_t base_s = a->env->opt->timeout_s;
+    int64_t timeout_s = base_s + (int64_t)(a->probe.duration * TASK_TIMEOUT_PER_S * (double)outputs);
+    if (!run->transcode)
+        timeout_s = base_s < TASK_COVER_TIMEOUT_S ? base_s : TASK_COVER_TIMEOUT_S; /* one frame */
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     return (runner_limits_t){
-        .timeout_ms = run->transcode ? timeout_s * 1000 : TASK_COVER_TIMEOUT_MS,
+        .timeout_ms = timeout_s * 1000,
         .address_space = TASK_ADDRESS_SPACE,
         .file_size = task_file_size_limit(a->source_size),
         .cpu_seconds = timeout_s * (cpus > 0 ? cpus : 1),
@@ -186,8 +188,9 @@ static runner_limits_t task_limits(const task_attempt_t *a, const plan_run_t *ru
     };
 }
 
-/* Classes a failed run: canceled (given up), transient (retried) or final. */
-static bool task_run_failed(task_attempt_t *a, const runner_result_t *r)
+/* Classes a failed run of `step` (transcode, snapshot): canceled (given
+ * up), transient (retried) or final. */
+static bool task_run_failed(task_attempt_t *a, const char *step, const runner_result_t *r)
 {
     char line[RUNNER_STDERR_TAIL];
     switch (r->outcome) {
@@ -195,16 +198,16 @@ static bool task_run_failed(task_attempt_t *a, const runner_result_t *r)
         a->given_up = true;
         return false;
     case RUNNER_TIMED_OUT:
-        return task_fail_with(a, true, "transcode", "ffmpeg timed out");
+        return task_fail_with(a, true, step, "ffmpeg timed out");
     case RUNNER_SIGNALED:
         snprintf(line, sizeof(line), "ffmpeg killed by signal %d (a resource limit?)", r->signal);
-        return task_fail_with(a, true, "transcode", line);
+        return task_fail_with(a, true, step, line);
     case RUNNER_START_FAILED:
-        return task_fail_with(a, true, "transcode", r->stderr_tail);
+        return task_fail_with(a, true, step, r->stderr_tail);
     default:
         task_last_line(r->stderr_tail, line, sizeof(line));
         /* A full disk passes; a source ffmpeg cannot decode does not. */
-        return task_fail_with(a, strstr(r->stderr_tail, "No space left") != NULL, "transcode", line);
+        return task_fail_with(a, strstr(r->stderr_tail, "No space left") != NULL, step, line);
     }
 }
 
@@ -215,7 +218,7 @@ static bool task_run_all(task_attempt_t *a)
         runner_limits_t lim = task_limits(a, run);
         runner_result_t r;
         if (!runner_run((const char *const *)run->argv, &lim, run->transcode ? task_on_progress : NULL, a, &r))
-            return task_run_failed(a, &r);
+            return task_run_failed(a, run->transcode ? "transcode" : "snapshot", &r);
     }
     return true;
 }

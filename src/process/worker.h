@@ -39,6 +39,7 @@ typedef struct process_options {
     const char *data_dir;   /* absolute: resources live under it, work dirs in <data_dir>/work */
     int64_t max_pixels;     /* largest source picture (width x height) */
     int nice;               /* added niceness of ffmpeg and ffprobe */
+    int64_t timeout_s;      /* a run's time-out before the part that scales with the source */
 } process_options_t;
 
 typedef struct process_pool process_pool_t;

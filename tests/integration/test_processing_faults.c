@@ -10,7 +10,8 @@
  *  - cancelTask stops a running ffmpeg within 2 s, and the video goes back
  *    to `uploaded`;
  *  - an overwrite cancels the task of the old bytes;
- *  - a crashing ffmpeg is retried later, with the attempt counted.
+ *  - a crashing ffmpeg is retried later, with the attempt counted, and so
+ *    is one that hangs past processing-timeout.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -39,8 +40,9 @@ typedef struct rig {
     char clip[500];     /* a real 1 s clip */
 } rig_t;
 
-/* Starts a server whose ffmpeg is `body` (a sh script; DIR is its directory). */
-static rig_t *rig_start(const char *body)
+/* Starts a server whose ffmpeg is `body` (a sh script; DIR is its
+ * directory), with --processing-timeout `timeout` when not NULL. */
+static rig_t *rig_start_timeout(const char *body, const char *timeout)
 {
     rig_t *r = calloc(1, sizeof(*r));
     assert_non_null(r);
@@ -58,10 +60,16 @@ static rig_t *rig_start(const char *body)
                              "-c:v libx264 -preset ultrafast -pix_fmt yuv420p '%s'", FFMPEG, r->clip);
     assert_int_equal(system(cmd), 0);
     free(cmd);
-    const char *args[] = {"--processing", "on", "--ffmpeg", r->fake, NULL};
+    const char *args[] = {"--processing", "on", "--ffmpeg", r->fake, timeout ? "--processing-timeout" : NULL, timeout,
+                          NULL};
     r->srv = harness_server_start(args);
     assert_non_null(r->srv);
     return r;
+}
+
+static rig_t *rig_start(const char *body)
+{
+    return rig_start_timeout(body, NULL);
 }
 
 static void rig_stop(rig_t *r)
@@ -332,6 +340,34 @@ static void test_crash_is_retried(void **state)
     rig_stop(r);
 }
 
+/* A run that hangs past processing-timeout is killed and retried later. */
+static void test_timeout_is_retried(void **state)
+{
+    (void)state;
+    rig_t *r = rig_start_timeout("exec sleep 60", "1");
+    video_t v;
+    upload(r, NULL, &v);
+    pid_t pid = fake_pid(r, 1);
+    wait_gone(pid, 4000); /* killed at 1 s (the cover run's time-out), not at 60 */
+    int64_t deadline = harness_now_ms() + WAIT_MS;
+    json_t *task = NULL;
+    for (;;) {
+        json_t *d = info(r->srv, v.id);
+        task = task_call(r->srv, "getTaskInfo", harness_json_str(d, "taskId"), 200);
+        json_decref(d);
+        const char *err = harness_json_str(task, "error");
+        if (err)
+            break;
+        json_decref(task);
+        assert_true(harness_now_ms() < deadline);
+        usleep(100 * 1000);
+    }
+    assert_string_equal(harness_json_str(task, "error"), "snapshot: ffmpeg timed out");
+    assert_string_equal(harness_json_str(task, "state"), "queued"); /* to be retried */
+    json_decref(task);
+    rig_stop(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_cancel_stops_ffmpeg),
         cmocka_unit_test(test_overwrite_cancels_old_task),
         cmocka_unit_test(test_crash_is_retried),
+        cmocka_unit_test(test_timeout_is_retried),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
