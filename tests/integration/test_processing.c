@@ -280,6 +280,7 @@ static void make_media(void)
     free(rotate);
     write_text(media("en.srt"), "1\n00:00:00,000 --> 00:00:02,000\nHELLO WORLD\n");
     write_text(media("notes.mp4"), "this is a text file, not a video\n");
+    write_text(media("empty.mp4"), "");
     make("webm-named.mp4", "-f lavfi -i testsrc2=size=320x240:rate=25:duration=1 -c:v libvpx-vp9 -deadline realtime "
                            "-cpu-used 8 -f webm");
     make("moov-at-end.mp4", "-f lavfi -i testsrc2=size=320x240:rate=25:duration=1 -c:v libx264 -preset ultrafast "
@@ -573,6 +574,12 @@ static void test_text_file_fails_probe(void **state)
     expect_failure("notes.mp4", "notes.mp4", "probe:");
 }
 
+static void test_empty_file_fails_probe(void **state)
+{
+    (void)state;
+    expect_failure("empty.mp4", "empty.mp4", "probe:");
+}
+
 static void test_disguised_playlist_refused(void **state)
 {
     (void)state;
@@ -645,6 +652,7 @@ int main(void)
         cmocka_unit_test(test_soft_subtitle),
         cmocka_unit_test(test_rotated_stays_portrait),
         cmocka_unit_test(test_text_file_fails_probe),
+        cmocka_unit_test(test_empty_file_fails_probe),
         cmocka_unit_test(test_disguised_playlist_refused),
         cmocka_unit_test(test_source_corpus),
         cmocka_unit_test(test_truncated_index_at_end_fails_probe),
