@@ -154,6 +154,38 @@ static void task_last_line(const char *tail, char *out, size_t len)
         snprintf(out, len, "ffmpeg failed without a message");
 }
 
+/* Replaces each `path` in line (of size len) with `label`: ffmpeg names the
+ * files it failed on, and failReason goes out to API clients, who must not
+ * learn the server's directories.  What does not fit is cut. */
+static void task_scrub(char *line, size_t len, const char *path, const char *label)
+{
+    char out[RUNNER_STDERR_TAIL];
+    size_t n = 0, plen = strlen(path);
+    if (plen == 0)
+        return;
+    for (const char *p = line; *p && n + 1 < sizeof(out);) {
+        bool hit = strncmp(p, path, plen) == 0;
+        for (const char *l = label; hit && *l && n + 1 < sizeof(out); l++)
+            out[n++] = *l;
+        if (hit)
+            p += plen;
+        else
+            out[n++] = *p++;
+    }
+    out[n] = '\0';
+    snprintf(line, len, "%s", out);
+}
+
+/* ffmpeg's last line, without the server's paths. */
+static void task_reason(const task_attempt_t *a, const char *tail, char *out, size_t len)
+{
+    task_last_line(tail, out, len);
+    task_scrub(out, len, a->work.out, "<output>");
+    task_scrub(out, len, a->work.source, "<source>");
+    task_scrub(out, len, a->work.root, "<work>");
+    task_scrub(out, len, a->env->opt->data_dir, "<data>");
+}
+
 static bool task_on_progress(void *arg, int64_t out_time_us, bool end)
 {
     task_attempt_t *a = arg;
@@ -203,9 +235,10 @@ static bool task_run_failed(task_attempt_t *a, const char *step, const runner_re
         snprintf(line, sizeof(line), "ffmpeg killed by signal %d (a resource limit?)", r->signal);
         return task_fail_with(a, true, step, line);
     case RUNNER_START_FAILED:
-        return task_fail_with(a, true, step, r->stderr_tail);
+        task_reason(a, r->stderr_tail, line, sizeof(line));
+        return task_fail_with(a, true, step, line);
     default:
-        task_last_line(r->stderr_tail, line, sizeof(line));
+        task_reason(a, r->stderr_tail, line, sizeof(line));
         /* A full disk passes; a source ffmpeg cannot decode does not. */
         return task_fail_with(a, strstr(r->stderr_tail, "No space left") != NULL, step, line);
     }

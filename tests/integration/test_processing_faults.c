@@ -368,6 +368,25 @@ static void test_timeout_is_retried(void **state)
     rig_stop(r);
 }
 
+/* An ffmpeg error names the files it failed on; failReason, which API
+ * clients read, must not show the server's directories. */
+static void test_fail_reason_hides_server_paths(void **state)
+{
+    (void)state;
+    rig_t *r = rig_start("echo \"failed on: $*\" >&2; exit 1");
+    video_t v;
+    upload(r, NULL, &v);
+    json_t *d = wait_status(r->srv, v.id, "failed");
+    const char *reason = harness_json_str(d, "failReason");
+    print_message("  failReason: %.160s...\n", reason);
+    assert_int_equal(strncmp(reason, "snapshot: failed on: ", 21), 0); /* not retried: ffmpeg said no */
+    assert_non_null(strstr(reason, "<source>"));
+    assert_null(strstr(reason, r->srv->data_dir));
+    assert_null(strstr(reason, "/work/"));
+    json_decref(d);
+    rig_stop(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_overwrite_cancels_old_task),
         cmocka_unit_test(test_crash_is_retried),
         cmocka_unit_test(test_timeout_is_retried),
+        cmocka_unit_test(test_fail_reason_hides_server_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
