@@ -18,6 +18,12 @@ int64_t timeutil_monotonic_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+struct timespec timeutil_monotonic_deadline(int64_t ms)
+{
+    int64_t ns = timeutil_monotonic_ns() + ms * 1000000;
+    return (struct timespec){.tv_sec = (time_t)(ns / 1000000000), .tv_nsec = (long)(ns % 1000000000)};
+}
+
 void timeutil_iso8601(int64_t ms, char out[TIMEUTIL_ISO_LEN])
 {
     time_t secs = (time_t)(ms / 1000);

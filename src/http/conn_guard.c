@@ -177,11 +177,7 @@ static void conn_guard_scan(conn_guard_t *g)
 
 static void conn_guard_wait(conn_guard_t *g)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += (long)CONN_GUARD_SCAN_MS * 1000000L;
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
+    struct timespec until = timeutil_monotonic_deadline(CONN_GUARD_SCAN_MS);
     pthread_cond_timedwait(&g->wake, &g->mu, &until);
 }
 

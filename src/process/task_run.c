@@ -13,6 +13,7 @@
 #include "common/buf.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "process/hls.h"
 #include "process/output_check.h"
 #include "process/plan.h"
@@ -65,14 +66,7 @@ static void *task_beat_main(void *arg)
     task_beat_t *b = arg;
     pthread_mutex_lock(&b->mu);
     while (!b->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += PROCESS_HEARTBEAT_MS / 1000;
-        ts.tv_nsec += (long)(PROCESS_HEARTBEAT_MS % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = timeutil_monotonic_deadline(PROCESS_HEARTBEAT_MS);
         if (pthread_cond_timedwait(&b->cv, &b->mu, &ts) == ETIMEDOUT && !b->stop) {
             pthread_mutex_unlock(&b->mu);
             task_beat_once(b);

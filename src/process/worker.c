@@ -12,6 +12,7 @@
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "process/task_run.h"
 #include "process/workdir.h"
 
@@ -45,14 +46,7 @@ static void process_pool_wait(process_pool_t *p)
 {
     pthread_mutex_lock(&p->mu);
     if (!p->wakes && !atomic_load(&p->stopping)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += PROCESS_POLL_MS / 1000;
-        ts.tv_nsec += (long)(PROCESS_POLL_MS % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = timeutil_monotonic_deadline(PROCESS_POLL_MS);
         pthread_cond_timedwait(&p->cv, &p->mu, &ts);
     }
     if (p->wakes)
