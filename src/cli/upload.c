@@ -7,6 +7,10 @@
  * line.  A failure is one line on stderr and a non-zero exit status
  * (docs/cli.md).  SIGINT and SIGTERM stop the upload cleanly, keeping its
  * resume record, so the same command continues it.
+ *
+ * With --wait it then waits for the server's processing
+ * (src/client/client_wait.c) and prints the playable URLs, or with --json
+ * the final getVideoInfo data, instead of the upload's JSON line.
  */
 #include <curl/curl.h>
 #include <getopt.h>
@@ -20,8 +24,17 @@
 #include "client/client_options.h"
 #include "client/client_progress.h"
 #include "client/client_upload.h"
+#include "client/client_video_format.h"
+#include "client/client_wait.h"
 
-enum { UPLOAD_OPT_NAME = CLIENT_OPT_COMMAND, UPLOAD_OPT_CONCURRENCY, UPLOAD_OPT_BLOCK_SIZE, UPLOAD_OPT_JSON };
+enum {
+    UPLOAD_OPT_NAME = CLIENT_OPT_COMMAND,
+    UPLOAD_OPT_CONCURRENCY,
+    UPLOAD_OPT_BLOCK_SIZE,
+    UPLOAD_OPT_JSON,
+    UPLOAD_OPT_WAIT,
+    UPLOAD_OPT_WAIT_TIMEOUT,
+};
 
 #define UPLOAD_LIMIT_RATE_MAX (1LL << 40)
 #define UPLOAD_STALL_MAX_S 3600
@@ -32,6 +45,7 @@ static void upload_usage(FILE *f)
             "usage: vodup upload FILE [--name NAME] [--file-id ID] [--workflow ID] [--watermark N]\n"
             "                    [--template N] [--subtitle ID] [--category PARENT/CHILD]...\n"
             "                    [--domain D] [--overwrite] [--concurrency N] [--block-size MiB] [--json]\n"
+            "                    [--wait [--wait-timeout SECONDS]]\n"
             "\n"
             "Uploads FILE as a new video: getUploadToken (with fileSize and fileMd5, so the\n"
             "server checks the bytes), then the block protocol with N blocks in parallel\n"
@@ -44,15 +58,21 @@ static void upload_usage(FILE *f)
             "  --block-size MiB     block size, a multiple of 4 up to 1024 (default 4)\n"
             "  --json               print one JSON line at the end: videoId, fileKey, etag,\n"
             "                       size, bytesSent, resumedBytes, playUrl\n"
+            "  --wait               then wait until the server has processed the video (a\n"
+            "                       progress bar on stderr) and print its playable URLs; with\n"
+            "                       --json, the final getVideoInfo data instead\n"
+            "  --wait-timeout S     stop waiting after S seconds, 1-%d (default: no limit)\n"
             "\n"
             "%s\n%s\n"
             "Environment: VODUP_RETRY_MAX (tries per request, default %d), VODUP_RETRY_BASE_MS\n"
             "(first backoff, default %d), VODUP_LIMIT_RATE (bytes/s), VODUP_STALL_TIMEOUT (s).\n"
             "Resume records: $XDG_CACHE_HOME/vodup or ~/.cache/vodup.\n"
             "\n"
-            "Exit status: 0 uploaded, 1 failure, 2 usage error, 3 authentication refused,\n"
+            "Exit status: 0 uploaded (with --wait: and ready), 1 failure, 2 usage error,\n"
+            "3 authentication refused, 4 processing failed (--wait), 5 --wait-timeout passed,\n"
             "130 interrupted (resumable).\n",
-            CLIENT_MAX_CONCURRENCY, CLIENT_DEFAULT_CONCURRENCY, client_token_help, client_connection_help,
+            CLIENT_MAX_CONCURRENCY, CLIENT_DEFAULT_CONCURRENCY, CLIENT_WAIT_TIMEOUT_MAX_S, client_token_help,
+            client_connection_help,
             CLIENT_RETRY_DEFAULT_MAX, CLIENT_RETRY_DEFAULT_BASE_MS);
 }
 
@@ -99,6 +119,63 @@ static void upload_print_summary(const char *file, const client_upload_result_t 
         printf("  playUrl  %s\n", r->play_url);
 }
 
+/* --wait, ready: how long it took and the playable URLs. */
+static bool upload_print_ready(const client_wait_result_t *w)
+{
+    buf_t text;
+    buf_init(&text, 0);
+    bool ok = buf_printf(&text, "ready after %.1f s\n", w->seconds) &&
+              client_video_format_urls(w->video, &text, NULL);
+    if (ok)
+        fwrite(text.data, 1, text.len, stdout);
+    buf_free(&text);
+    return ok;
+}
+
+/* --wait --json: the final getVideoInfo data, one line. */
+static bool upload_print_video_json(const json_t *video)
+{
+    char *text = video ? json_dumps(video, JSON_COMPACT) : NULL;
+    if (text)
+        printf("%s\n", text);
+    free(text);
+    return text != NULL;
+}
+
+/*
+ * --wait: polls until the video is ready or failed and prints the outcome;
+ * returns the exit status.  A failed video is a final state as much as a
+ * ready one, so --json prints its data too (status and failReason) for
+ * scripts, while the exit status says it failed.
+ */
+static int upload_wait(const client_config_t *cfg, const char *video_id, int64_t timeout_s, bool json,
+                       atomic_int *stop)
+{
+    client_api_t api;
+    client_wait_result_t w;
+    memset(&w, 0, sizeof(w));
+    if (!client_api_init(&api, cfg, stop)) {
+        client_error("upload", "cannot initialise libcurl");
+        return CLIENT_EXIT_FAILURE;
+    }
+    client_wait_opts_t o = {.video_id = video_id, .timeout_ms = timeout_s * 1000, .bar = isatty(STDERR_FILENO) == 1};
+    int rc = client_wait_video(&api, &o, &w);
+    client_api_free(&api);
+    bool printed = true;
+    if (json && (rc == CLIENT_EXIT_OK || rc == CLIENT_EXIT_PROCESSING))
+        printed = upload_print_video_json(w.video);
+    else if (rc == CLIENT_EXIT_OK)
+        printed = upload_print_ready(&w);
+    if (!printed || fflush(stdout) != 0) {
+        rc = CLIENT_EXIT_FAILURE;
+        snprintf(w.error, sizeof(w.error), "cannot write the result to stdout");
+    }
+    if (rc != CLIENT_EXIT_OK)
+        client_error("upload", "%s", w.error);
+    json_decref(w.video);
+    return rc;
+}
+
 int cli_upload(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -106,14 +183,16 @@ int cli_upload(int argc, char **argv)
         {"concurrency", required_argument, NULL, UPLOAD_OPT_CONCURRENCY},
         {"block-size", required_argument, NULL, UPLOAD_OPT_BLOCK_SIZE},
         {"json", no_argument, NULL, UPLOAD_OPT_JSON},
+        {"wait", no_argument, NULL, UPLOAD_OPT_WAIT},
+        {"wait-timeout", required_argument, NULL, UPLOAD_OPT_WAIT_TIMEOUT},
         CLIENT_TOKEN_OPTIONS,
         CLIENT_CONNECTION_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     client_config_flags_t flags = {0};
     client_upload_opts_t o = {.concurrency = CLIENT_DEFAULT_CONCURRENCY, .params = {.file_size = -1}};
-    bool json = false;
-    int64_t n;
+    bool json = false, wait = false;
+    int64_t n, wait_timeout_s = -1;
     int c;
     optind = 0; /* glibc: start over on a new argv */
     opterr = 0;
@@ -143,6 +222,16 @@ int cli_upload(int argc, char **argv)
         case UPLOAD_OPT_JSON:
             json = true;
             break;
+        case UPLOAD_OPT_WAIT:
+            wait = true;
+            break;
+        case UPLOAD_OPT_WAIT_TIMEOUT:
+            if (!client_parse_int(optarg, 1, CLIENT_WAIT_TIMEOUT_MAX_S, &wait_timeout_s)) {
+                client_error("upload", "--wait-timeout is in seconds: a whole number from 1 to %d",
+                             CLIENT_WAIT_TIMEOUT_MAX_S);
+                return CLIENT_EXIT_USAGE;
+            }
+            break;
         case '?':
         case ':':
             client_option_bad("upload", argc, argv);
@@ -161,6 +250,10 @@ int cli_upload(int argc, char **argv)
     if (argc - optind != 1) {
         client_error("upload", argc - optind < 1 ? "which file? (vodup upload FILE; see --help)"
                                                  : "one FILE at a time (see --help)");
+        return CLIENT_EXIT_USAGE;
+    }
+    if (wait_timeout_s >= 0 && !wait) {
+        client_error("upload", "--wait-timeout needs --wait");
         return CLIENT_EXIT_USAGE;
     }
     o.file = argv[optind];
@@ -196,13 +289,16 @@ int cli_upload(int argc, char **argv)
         client_error("upload", "%s", res->error);
         goto out;
     }
-    if (json)
+    /* With --wait and --json, the one JSON line is the video's, at the end. */
+    if (json && !wait)
         upload_print_json(res);
-    else
+    else if (!json)
         upload_print_summary(o.file, res);
     if (fflush(stdout) != 0) {
         rc = CLIENT_EXIT_FAILURE;
         client_error("upload", "cannot write the result to stdout");
+    } else if (wait) {
+        rc = upload_wait(&cfg, res->video_id, wait_timeout_s > 0 ? wait_timeout_s : 0, json, &stop);
     }
 out:
     free(res);

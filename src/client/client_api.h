@@ -32,6 +32,8 @@ enum client_exit {
     CLIENT_EXIT_FAILURE = 1, /* network, server errors after retries, refused requests, local I/O */
     CLIENT_EXIT_USAGE = 2,   /* bad flags or arguments, missing configuration */
     CLIENT_EXIT_AUTH = 3,    /* the server refused the credentials (401/403) */
+    CLIENT_EXIT_PROCESSING = 4, /* upload --wait: the video's processing failed */
+    CLIENT_EXIT_TIMEOUT = 5,    /* upload --wait: --wait-timeout passed before ready or failed */
     CLIENT_EXIT_INTERRUPTED = 130, /* SIGINT/SIGTERM: the shell's 128 + SIGINT */
 };
 

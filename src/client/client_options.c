@@ -173,8 +173,22 @@ void client_print_body(const client_response_t *r)
     fflush(stdout);
 }
 
+/* The default client_answer_fn: the body as it came. */
+static int client_answer_body(const char *cmd, const client_response_t *r)
+{
+    (void)cmd;
+    client_print_body(r);
+    return ferror(stdout) ? CLIENT_EXIT_FAILURE : CLIENT_EXIT_OK;
+}
+
 int client_command_call(const char *cmd, const client_config_t *cfg, const char *path, const char *form,
                         const char *what)
+{
+    return client_command_call_with(cmd, cfg, path, form, what, client_answer_body);
+}
+
+int client_command_call_with(const char *cmd, const client_config_t *cfg, const char *path, const char *form,
+                             const char *what, client_answer_fn print)
 {
     int rc = CLIENT_EXIT_FAILURE;
     static atomic_int stop;
@@ -191,8 +205,7 @@ int client_command_call(const char *cmd, const client_config_t *cfg, const char 
         goto out;
     }
     if (client_api_post(&api, path, form, &r)) {
-        client_print_body(&r);
-        rc = ferror(stdout) ? CLIENT_EXIT_FAILURE : CLIENT_EXIT_OK;
+        rc = print(cmd, &r);
     } else if (atomic_load(&stop)) {
         client_error(cmd, "interrupted");
         rc = CLIENT_EXIT_INTERRUPTED;

@@ -95,4 +95,12 @@ void client_print_body(const client_response_t *r);
 int client_command_call(const char *cmd, const client_config_t *cfg, const char *path, const char *form,
                         const char *what);
 
+/* Prints a successful answer (HTTP 200, "code":200) and returns the exit
+ * status; a failure prints its own line on stderr. */
+typedef int (*client_answer_fn)(const char *cmd, const client_response_t *r);
+
+/* client_command_call with `print` in place of printing the body. */
+int client_command_call_with(const char *cmd, const client_config_t *cfg, const char *path, const char *form,
+                             const char *what, client_answer_fn print);
+
 #endif

@@ -13,6 +13,7 @@
 #define CLIENT_PROGRESS_DEFAULT_WIDTH 80
 #define CLIENT_PROGRESS_BAR_MIN 10
 #define CLIENT_PROGRESS_BAR_MAX 40
+#define CLIENT_PROGRESS_LABEL_WIDTH 10 /* "processing", the longest status before an end */
 
 void client_format_bytes(double bytes, char *out, size_t outlen)
 {
@@ -41,6 +42,39 @@ void client_format_eta(int64_t eta_s, char *out, size_t outlen)
         snprintf(out, outlen, "%lld:%02lld", (long long)(eta_s / 60), (long long)(eta_s % 60));
 }
 
+/*
+ * "HEAD [####......]TAIL" fitted to `width` columns: the bar takes the room
+ * left, between CLIENT_PROGRESS_BAR_MIN and _MAX cells, and is left out when
+ * there is less (or when fraction < 0).  The last column stays free, so the
+ * cursor never wraps.
+ */
+static size_t client_progress_join(char *out, size_t outlen, const char *head, double fraction, const char *tail,
+                                   int width)
+{
+    int room = width - 1 - (int)strlen(head) - (int)strlen(tail) - 3; /* " [" and "]" */
+    char bar[CLIENT_PROGRESS_BAR_MAX + 3] = "";
+    if (fraction >= 0 && room >= CLIENT_PROGRESS_BAR_MIN) {
+        int cells = room > CLIENT_PROGRESS_BAR_MAX ? CLIENT_PROGRESS_BAR_MAX : room;
+        int full = (int)((fraction > 1 ? 1 : fraction) * cells);
+        bar[0] = '[';
+        for (int i = 0; i < cells; i++)
+            bar[1 + i] = i < full ? '#' : '.';
+        bar[1 + cells] = ']';
+        bar[2 + cells] = '\0';
+    }
+    int n = snprintf(out, outlen, "%s%s%s%s", head, bar[0] ? " " : "", bar, tail);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n >= outlen)
+        n = (int)outlen - 1;
+    /* A terminal narrower than the essentials: cut rather than wrap. */
+    if (width > 0 && n > width - 1) {
+        n = width - 1 > 0 ? width - 1 : 0;
+        out[n] = '\0';
+    }
+    return (size_t)n;
+}
+
 size_t client_progress_format(char *out, size_t outlen, int width, const char *label, int64_t done, int64_t total,
                               double rate)
 {
@@ -64,28 +98,28 @@ size_t client_progress_format(char *out, size_t outlen, int width, const char *l
     char head[128], tail[96];
     snprintf(head, sizeof(head), "%s%s%s / %s %3d%%", label ? label : "", label && *label ? "  " : "", d, t, pct);
     snprintf(tail, sizeof(tail), "  %s  ETA %s", r, eta);
-    int room = width - 1 - (int)strlen(head) - (int)strlen(tail) - 3; /* " [" and "]"; the last column stays free */
-    char bar[CLIENT_PROGRESS_BAR_MAX + 3] = "";
-    if (room >= CLIENT_PROGRESS_BAR_MIN) {
-        int cells = room > CLIENT_PROGRESS_BAR_MAX ? CLIENT_PROGRESS_BAR_MAX : room;
-        int full = total > 0 ? (int)((double)done / (double)total * cells) : cells;
-        bar[0] = '[';
-        for (int i = 0; i < cells; i++)
-            bar[1 + i] = i < full ? '#' : '.';
-        bar[1 + cells] = ']';
-        bar[2 + cells] = '\0';
+    return client_progress_join(out, outlen, head, total > 0 ? (double)done / (double)total : 1, tail, width);
+}
+
+/* The order of the numbers follows client_progress_format's; the unit test pins them. */
+/* NOLINTNEXTLINE(bugprone-easily-swappable-parameters) */
+size_t client_progress_format_percent(char *out, size_t outlen, int width, const char *label, int percent,
+                                      int64_t elapsed_s)
+{
+    char head[128], tail[48], elapsed[32];
+    if (percent > 100)
+        percent = 100;
+    client_format_eta(elapsed_s, elapsed, sizeof(elapsed));
+    snprintf(tail, sizeof(tail), "  elapsed %s", elapsed);
+    /* The label is padded so that the percentage and the bar keep their
+     * column when the status changes from "uploaded" to "processing". */
+    if (percent < 0) {
+        /* No number to draw: an empty bar would read as 0%. */
+        snprintf(head, sizeof(head), "%-*s   --%%", CLIENT_PROGRESS_LABEL_WIDTH, label ? label : "");
+        return client_progress_join(out, outlen, head, -1, tail, width);
     }
-    int n = snprintf(out, outlen, "%s%s%s%s", head, bar[0] ? " " : "", bar, tail);
-    if (n < 0)
-        n = 0;
-    if ((size_t)n >= outlen)
-        n = (int)outlen - 1;
-    /* A terminal narrower than the essentials: cut rather than wrap. */
-    if (width > 0 && n > width - 1) {
-        n = width - 1 > 0 ? width - 1 : 0;
-        out[n] = '\0';
-    }
-    return (size_t)n;
+    snprintf(head, sizeof(head), "%-*s  %3d%%", CLIENT_PROGRESS_LABEL_WIDTH, label ? label : "", percent);
+    return client_progress_join(out, outlen, head, percent / 100.0, tail, width);
 }
 
 void client_progress_init(client_progress_t *p, int64_t total, bool enabled)
@@ -132,6 +166,17 @@ void client_progress_update(client_progress_t *p, int64_t done, const char *labe
     char line[CLIENT_PROGRESS_LINE_MAX];
     size_t n = client_progress_format(line, sizeof(line), client_terminal_width(), label, done, p->total,
                                       client_progress_rate(p));
+    fprintf(stderr, "\r%.*s\x1b[K", (int)n, line);
+    fflush(stderr);
+    p->drawn = true;
+}
+
+void client_progress_update_percent(client_progress_t *p, const char *label, int percent, int64_t elapsed_s)
+{
+    if (!p->enabled)
+        return;
+    char line[CLIENT_PROGRESS_LINE_MAX];
+    size_t n = client_progress_format_percent(line, sizeof(line), client_terminal_width(), label, percent, elapsed_s);
     fprintf(stderr, "\r%.*s\x1b[K", (int)n, line);
     fflush(stderr);
     p->drawn = true;

@@ -5,9 +5,10 @@
  *  - `vodup configure` writes ~/.config/vodup/config mode 0600 (flags, or
  *    answers on stdin), and the other commands then work from it alone;
  *    the environment overrides the file and flags override both;
- *  - `vodup token NAME` prints getUploadToken's answer; `vodup info` and
- *    `vodup list` print theirs; a refusal is one line on stderr with exit
- *    1 (or 3 for authentication);
+ *  - `vodup token NAME` prints getUploadToken's answer; `vodup info --json`
+ *    and `vodup list` print theirs, `vodup info` a summary for people
+ *    (test_cli_wait.c shows its outputs table); a refusal is one line on
+ *    stderr with exit 1 (or 3 for authentication);
  *  - `vodup sign` prints a curl command that works when run by a shell,
  *    for POST with a form or JSON body and GET with a query, including
  *    values that need shell quoting;
@@ -235,7 +236,7 @@ static void test_token_info_list(void **state)
     snprintf(id, sizeof(id), "%s", video_id);
     cli_result_free(&r);
 
-    cli_run(&r, home, env, (const char *const[]){"info", id, NULL});
+    cli_run(&r, home, env, (const char *const[]){"info", id, "--json", NULL});
     data = assert_printed_ok(&r);
     assert_string_equal(harness_json_str(data, "videoName"), "cli-token.mp4");
     assert_string_equal(harness_json_str(data, "status"), "created");
@@ -246,6 +247,17 @@ static void test_token_info_list(void **state)
     json_t *cat = json_array_get(json_object_get(data, "categories"), 0);
     assert_string_equal(harness_json_str(cat, "parentName"), "sports");
     assert_string_equal(harness_json_str(cat, "childName"), "football");
+    cli_result_free(&r);
+
+    /* Without --json, the same video for people: a line per known field. */
+    cli_run(&r, home, env, (const char *const[]){"info", id, NULL});
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.err, "");
+    assert_null(r.json);
+    char *want = harness_strf("videoId     %s\nvideoName   cli-token.mp4\nstatus      created\n", id);
+    assert_true(strncmp(r.out, want, strlen(want)) == 0);
+    assert_non_null(strstr(r.out, "\nplayUrl     http"));
+    free(want);
     cli_result_free(&r);
 
     cli_run(&r, home, env, (const char *const[]){"list", "--name", "CLI-TOKEN", "--page", "1", NULL});

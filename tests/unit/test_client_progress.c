@@ -1,7 +1,8 @@
 /*
- * test_client_progress: the text of `vodup upload`'s progress bar
+ * test_client_progress: the text of `vodup upload`'s progress bars
  * (client/client_progress.c): sizes, ETA, and a line that always fits the
- * terminal.
+ * terminal; the processing bar of --wait (a percentage and the time
+ * waited), which never draws a bar for an unknown percentage.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -82,12 +83,60 @@ static void test_line(void **state)
     assert_non_null(strstr(line, "100%"));
 }
 
+/* The cells of the bar in `line`: how many, and how many are full. */
+static size_t bar_cells(const char *line, size_t *full)
+{
+    const char *open = strchr(line, '['), *close = strchr(line, ']');
+    *full = 0;
+    if (!open || !close)
+        return 0;
+    for (const char *p = open + 1; p < close; p++)
+        *full += *p == '#';
+    return (size_t)(close - open - 1);
+}
+
+static void test_percent_line(void **state)
+{
+    (void)state;
+    char line[CLIENT_PROGRESS_LINE_MAX];
+    size_t full;
+    size_t n = client_progress_format_percent(line, sizeof(line), 100, "processing", 42, 12);
+    assert_int_equal(n, strlen(line));
+    assert_true(strncmp(line, "processing   42% [", 18) == 0);
+    assert_non_null(strstr(line, "]  elapsed 0:12"));
+    size_t cells = bar_cells(line, &full);
+    assert_true(cells >= 10);
+    assert_int_equal(full, cells * 42 / 100);
+
+    client_progress_format_percent(line, sizeof(line), 80, "ready", 100, 75);
+    cells = bar_cells(line, &full);
+    assert_int_equal(full, cells);
+    assert_non_null(strstr(line, "ready       100% ["));
+    assert_non_null(strstr(line, "elapsed 1:15"));
+    client_progress_format_percent(line, sizeof(line), 80, "processing", 250, 0);
+    assert_non_null(strstr(line, " 100% ["));
+
+    /* Unknown: no bar at all (an empty one would say 0%). */
+    client_progress_format_percent(line, sizeof(line), 80, "uploaded", -1, 3);
+    assert_string_equal(line, "uploaded     --%  elapsed 0:03");
+    client_progress_format_percent(line, sizeof(line), 80, "uploaded", 0, 3);
+    assert_non_null(strstr(line, "uploaded      0% [....."));
+
+    for (int w = 1; w <= 200; w++) {
+        n = client_progress_format_percent(line, sizeof(line), w, "processing", 50, 5);
+        assert_true((int)n <= (w > 1 ? w - 1 : 0));
+        assert_int_equal(n, strlen(line));
+    }
+}
+
 static void test_disabled_draws_nothing(void **state)
 {
     (void)state;
     client_progress_t p;
     client_progress_init(&p, 100, false);
     client_progress_update(&p, 50, "upload", true);
+    assert_false(p.drawn);
+    client_progress_update_percent(&p, "processing", 50, 1);
     assert_false(p.drawn);
     client_progress_end(&p);
 }
@@ -98,6 +147,7 @@ int main(void)
         cmocka_unit_test(test_bytes),
         cmocka_unit_test(test_eta),
         cmocka_unit_test(test_line),
+        cmocka_unit_test(test_percent_line),
         cmocka_unit_test(test_disabled_draws_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
