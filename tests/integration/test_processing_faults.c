@@ -228,6 +228,23 @@ static char *cover_key(const video_t *v)
     return harness_strf("%.*s/cover.jpg", (int)(strrchr(v->key, '/') - v->key), v->key);
 }
 
+/* The video's latest task, once its error contains `needle`. */
+static json_t *wait_task_error(rig_t *r, const char *video_id, const char *needle)
+{
+    int64_t deadline = harness_now_ms() + WAIT_MS;
+    for (;;) {
+        json_t *d = info(r->srv, video_id);
+        json_t *task = task_call(r->srv, "getTaskInfo", harness_json_str(d, "taskId"), 200);
+        json_decref(d);
+        const char *err = harness_json_str(task, "error");
+        if (err && strstr(err, needle))
+            return task;
+        json_decref(task);
+        assert_true(harness_now_ms() < deadline);
+        usleep(100 * 1000);
+    }
+}
+
 /* ---- tests ---- */
 
 static void test_kill9_mid_task_runs_again(void **state)
@@ -320,19 +337,7 @@ static void test_crash_is_retried(void **state)
     video_t v;
     upload(r, NULL, &v);
     fake_pid(r, 1);
-    int64_t deadline = harness_now_ms() + WAIT_MS;
-    json_t *task = NULL;
-    for (;;) {
-        json_t *d = info(r->srv, v.id);
-        task = task_call(r->srv, "getTaskInfo", harness_json_str(d, "taskId"), 200);
-        json_decref(d);
-        const char *err = harness_json_str(task, "error");
-        if (err && strstr(err, "signal 11"))
-            break;
-        json_decref(task);
-        assert_true(harness_now_ms() < deadline);
-        usleep(100 * 1000);
-    }
+    json_t *task = wait_task_error(r, v.id, "signal 11");
     /* Queued again for a later attempt, not failed: a crash may be transient. */
     assert_string_equal(harness_json_str(task, "state"), "queued");
     assert_int_equal(json_integer_value(json_object_get(task, "attempts")), 1);
@@ -349,19 +354,7 @@ static void test_timeout_is_retried(void **state)
     upload(r, NULL, &v);
     pid_t pid = fake_pid(r, 1);
     wait_gone(pid, 4000); /* killed at 1 s (the cover run's time-out), not at 60 */
-    int64_t deadline = harness_now_ms() + WAIT_MS;
-    json_t *task = NULL;
-    for (;;) {
-        json_t *d = info(r->srv, v.id);
-        task = task_call(r->srv, "getTaskInfo", harness_json_str(d, "taskId"), 200);
-        json_decref(d);
-        const char *err = harness_json_str(task, "error");
-        if (err)
-            break;
-        json_decref(task);
-        assert_true(harness_now_ms() < deadline);
-        usleep(100 * 1000);
-    }
+    json_t *task = wait_task_error(r, v.id, "");
     assert_string_equal(harness_json_str(task, "error"), "snapshot: ffmpeg timed out");
     assert_string_equal(harness_json_str(task, "state"), "queued"); /* to be retried */
     json_decref(task);
