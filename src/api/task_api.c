@@ -13,14 +13,13 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "api/api_handlers.h"
 #include "api/errors.h"
+#include "api/task_steps.h"
 #include "api/token_request.h"
 #include "common/timeutil.h"
 #include "process/plan_freeze.h"
-#include "process/plan_spec.h"
 #include "process/worker.h"
 
 static json_t *task_api_time(int64_t ms)
@@ -30,52 +29,6 @@ static json_t *task_api_time(int64_t ms)
     char out[TIMEUTIL_ISO_LEN];
     timeutil_iso8601(ms, out);
     return json_string(out);
-}
-
-/* The index of the step a failed task's error names by its prefix
- * ("probe: ...", "transcode: ..."), or -1 when it names none. */
-static long task_api_failed_step(const plan_spec_t *plan, const char *error)
-{
-    for (size_t i = 0; error && i < plan->step_count; i++) {
-        const char *kind = spec_step_kind_name(plan->steps[i].kind);
-        size_t n = strlen(kind);
-        if (!strncmp(error, kind, n) && error[n] == ':')
-            return (long)i;
-    }
-    return -1;
-}
-
-/* A step's state: the task's, except in a failed task, where the step its
- * error names failed, those before it succeeded and those after it never
- * ran (canceled). */
-static const char *task_api_step_state(const store_task_t *t, long failed, size_t i)
-{
-    if (t->state != STORE_TASK_FAILED || failed < 0)
-        return store_task_state_name(t->state);
-    return (long)i < failed ? "succeeded" : (long)i == failed ? "failed" : "canceled";
-}
-
-static json_t *task_api_steps(const store_task_t *t)
-{
-    json_t *steps = json_array();
-    plan_spec_t *plan = calloc(1, sizeof(*plan));
-    char err[PLAN_ERROR_MAX];
-    if (!plan || !plan_spec_parse(t->plan, plan, err, sizeof(err))) {
-        free(plan);
-        return steps; /* a plan this vodup cannot read: no steps to show */
-    }
-    long failed = task_api_failed_step(plan, t->error);
-    for (size_t i = 0; i < plan->step_count; i++) {
-        const plan_step_t *s = &plan->steps[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "kind", json_string(spec_step_kind_name(s->kind)));
-        json_object_set_new(o, "name", s->name[0] ? json_string(s->name) : json_null());
-        json_object_set_new(o, "state", json_string(task_api_step_state(t, failed, i)));
-        json_object_set_new(o, "error", (long)i == failed ? json_string(t->error) : json_null());
-        json_array_append_new(steps, o);
-    }
-    free(plan);
-    return steps;
 }
 
 static json_t *task_api_to_json(const store_task_t *t)
@@ -90,11 +43,11 @@ static json_t *task_api_to_json(const store_task_t *t)
     json_object_set_new(o, "createdAt", task_api_time(t->created_ms));
     json_object_set_new(o, "startedAt", task_api_time(t->started_ms));
     json_object_set_new(o, "finishedAt", task_api_time(t->finished_ms));
-    json_object_set_new(o, "steps", task_api_steps(t));
+    json_object_set_new(o, "steps", task_steps_json(t->plan, t->state, t->error));
     return o;
 }
 
-/* A required id parameter; false with the response set when missing. */
+/* A required id parameter; NULL with the response set when missing. */
 static const char *task_api_required(api_call_t *call, const params_t *params, const char *name)
 {
     const param_t *p = params_get(params, name);
@@ -106,12 +59,14 @@ static const char *task_api_required(api_call_t *call, const params_t *params, c
     return NULL;
 }
 
-static void task_api_store_error(api_call_t *call, int rc, int conflict)
+/* A task call's store error: an unknown task (or another account's) is
+ * 404, a finished one (only task_cancel says so) 409. */
+static void task_api_store_error(api_call_t *call, int rc)
 {
     if (rc == STORE_NOT_FOUND)
         api_call_error(call, API_ERR_TASK_NOT_FOUND, NULL);
     else if (rc == STORE_CONFLICT)
-        api_call_error(call, conflict, NULL);
+        api_call_error(call, API_ERR_TASK_FINISHED, NULL);
     else
         api_call_store_error(call, rc);
 }
@@ -124,7 +79,7 @@ static void task_api_answer(const api_ctx_t *ctx, api_call_t *call, const char *
     if (rc == STORE_OK)
         api_call_success(call, task_api_to_json(&t));
     else
-        task_api_store_error(call, rc, API_ERR_CONFLICT);
+        task_api_store_error(call, rc);
     store_task_free(&t);
 }
 
@@ -145,21 +100,16 @@ bool task_api_cancel_task(const api_ctx_t *ctx, api_call_t *call, const params_t
     if (rc == STORE_OK)
         task_api_answer(ctx, call, task_id);
     else
-        task_api_store_error(call, rc, API_ERR_TASK_FINISHED);
+        task_api_store_error(call, rc);
     return true;
 }
 
-/* The settings a reprocess uses: those given (getUploadToken's rules and
- * precedence), else the video's own. */
-static bool task_api_settings(const api_ctx_t *ctx, api_call_t *call, const params_t *params, const store_video_t *v,
-                              token_request_t *req, plan_settings_t *out)
+/* The settings a reprocess uses: those given (parsed with getUploadToken's
+ * rules and precedence, and existing in the caller's account), else the
+ * video's own.  False with the response set when a given one is refused. */
+static bool task_api_settings(const api_ctx_t *ctx, api_call_t *call, const token_request_t *req,
+                              const store_video_t *v, plan_settings_t *out)
 {
-    char detail[256];
-    int err = token_request_parse_processing(params, req, detail, sizeof(detail));
-    if (err != API_OK) {
-        api_call_error(call, err, detail);
-        return false;
-    }
     bool given = req->workflow_id || req->watermark_name || req->template_name || req->subtitle_id;
     if (given && !token_api_resources_exist(ctx, call, req))
         return false;
@@ -189,6 +139,9 @@ static void task_api_enqueue(const api_ctx_t *ctx, api_call_t *call, const store
     api_call_success(call, json_pack("{s:s}", "taskId", task_id));
 }
 
+/* Checks run in the order of the API's error rules: the parameters as
+ * written (400), the video (404), the named resources (400), and last the
+ * video's state (409), as getUploadToken checks its 409 last. */
 bool task_api_reprocess_video(const api_ctx_t *ctx, api_call_t *call, const params_t *params)
 {
     const char *video_id = task_api_required(call, params, "videoId");
@@ -196,15 +149,25 @@ bool task_api_reprocess_video(const api_ctx_t *ctx, api_call_t *call, const para
         return true;
     store_video_t v = {0};
     token_request_t req;
-    memset(&req, 0, sizeof(req));
     plan_settings_t settings;
+    char detail[256];
+    int err = token_request_parse_processing(params, &req, detail, sizeof(detail));
+    if (err != API_OK) {
+        api_call_error(call, err, detail);
+        goto out;
+    }
     int rc = ctx->store->ops->video_get(ctx->store, call->key.account_id, video_id, &v);
-    if (rc != STORE_OK)
+    if (rc != STORE_OK) {
         api_call_store_error(call, rc); /* 404: not this account's video */
-    else if (!v.object_id)
+        goto out;
+    }
+    if (!task_api_settings(ctx, call, &req, &v, &settings))
+        goto out;
+    if (!v.object_id)
         api_call_error(call, API_ERR_NOT_UPLOADED, NULL);
-    else if (task_api_settings(ctx, call, params, &v, &req, &settings))
+    else
         task_api_enqueue(ctx, call, &v, &settings);
+out:
     token_request_free(&req);
     store_video_free(&v);
     return true;

@@ -98,13 +98,16 @@ static json_t *video_api_to_json(const api_ctx_t *ctx, const store_video_t *v)
 
 /* taskId and progress from the video's latest task: progress is the task's
  * while it is queued or running, 100 once the video is ready, null before
- * any task. */
+ * any task.  The task's state comes first: after reprocessVideo a `ready`
+ * video (its earlier outputs still served) has a queued task at 0, and a
+ * client polling progress must not read 100 for work not done yet. */
 static void video_api_task_fields(const api_ctx_t *ctx, const store_video_t *v, json_t *o)
 {
     store_task_t t = {0};
     int rc = ctx->store->ops->task_latest(ctx->store, v->account_id, v->video_id, &t);
     bool has = rc == STORE_OK;
-    int progress = has && v->status && !strcmp(v->status, "ready") ? 100 : t.progress;
+    bool unfinished = has && !store_task_state_finished(t.state);
+    int progress = !unfinished && v->status && !strcmp(v->status, "ready") ? 100 : t.progress;
     json_object_set_new(o, "taskId", has ? json_string(t.task_id) : json_null());
     json_object_set_new(o, "progress", has ? json_integer(progress) : json_null());
     store_task_free(&t);

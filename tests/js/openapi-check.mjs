@@ -586,6 +586,39 @@ async function liveMode() {
     await apiCase("cancelTask, unknown taskId", { path: V + "cancelTask", params: { taskId: "tk" + "0".repeat(30) }, expect: { status: 404 } });
   }
 
+  // ---- the processing calls' successes, on a task that stays queued (the
+  // server runs with --processing off) ----
+  {
+    const V = "/vod/videoManage/";
+    const tok = await apiCase("getUploadToken for a task", { path: TOKEN, params: { originFileName: "task.mp4" }, expect: { status: 200 } });
+    const d = tok.json?.data ?? {};
+    const fd = new FormData();
+    fd.append("token", d.uploadToken ?? "");
+    fd.append("file", new Blob([Buffer.from("bytes; no worker runs here")]), "task.mp4");
+    const up = await fetch(`${d.uploadUrl}/file/upload`, { method: "POST", body: fd });
+    check("form upload for a task: HTTP 200", up.status === 200, `HTTP ${up.status} ${await up.text()}`);
+    const info = await apiCase("getVideoInfo of an uploaded video", { path: INFO, params: { videoId: d.videoId }, expect: { status: 200 } });
+    const first = info.json?.data?.taskId;
+    check("getVideoInfo: the upload's task, at progress 0, no cover or outputs yet",
+      /^tk[0-9a-f]{30}$/.test(first ?? "") && info.json.data.progress === 0 && info.json.data.coverUrl === null &&
+      JSON.stringify(info.json.data.outputs) === "[]", info.text.slice(0, 400));
+    const t1 = await apiCase("getTaskInfo", { path: V + "getTaskInfo", params: { taskId: first }, expect: { status: 200, reqValid: true } });
+    check("getTaskInfo: queued, with the plan's steps",
+      t1.json?.data?.state === "queued" && JSON.stringify(t1.json.data.steps?.map((s) => s.kind)) === '["probe","snapshot"]',
+      t1.text.slice(0, 400));
+    await apiCase("GET getTaskInfo", { path: V + "getTaskInfo", method: "GET", kind: "query", params: { taskId: first }, expect: { status: 200, reqValid: true } });
+    const re = await apiCase("POST JSON reprocessVideo", { path: V + "reprocessVideo", kind: "json", params: { videoId: d.videoId }, expect: { status: 200, reqValid: true } });
+    const second = re.json?.data?.taskId;
+    const old = await apiCase("getTaskInfo of the task reprocessVideo replaced", { path: V + "getTaskInfo", params: { taskId: first }, expect: { status: 200 } });
+    check("reprocessVideo: a new task, the earlier one canceled",
+      second && second !== first && old.json?.data?.state === "canceled", `${second} ${old.text.slice(0, 300)}`);
+    await apiCase("reprocessVideo, a template that does not exist", { path: V + "reprocessVideo", params: { videoId: d.videoId, transCodeCombineName: "nope" }, expect: { status: 400, reqValid: true } });
+    await apiCase("GET reprocessVideo, unknown videoId", { path: V + "reprocessVideo", method: "GET", kind: "query", params: { videoId: "0".repeat(32) }, expect: { status: 404 } });
+    const c = await apiCase("cancelTask", { path: V + "cancelTask", params: { taskId: second }, expect: { status: 200, reqValid: true } });
+    check("cancelTask: the task, canceled", c.json?.data?.state === "canceled" && c.json.data.finishedAt !== null, c.text.slice(0, 300));
+    await apiCase("GET cancelTask of a finished task", { path: V + "cancelTask", method: "GET", kind: "query", params: { taskId: second }, expect: { status: 409 } });
+  }
+
   // ---- getUploadToken: parameter errors, in the documented order ----
   const E = (code, status = 400) => ({ status, code });
   const tokenErrors = [

@@ -73,8 +73,10 @@ run_node spec
 # A small rate-limit burst, so the live checks can reach a 429 quickly; no
 # key cache, so admin changes made mid-test (a disabled key, a default
 # domain) show at once (the cache's own behaviour is an integration test).
+# No processing: the task of the uploaded video stays queued, so the task
+# calls' answers do not race a worker.
 "$VODUP" serve --listen 127.0.0.1:0 --data "$work/data" --rate-limit 1 --rate-burst 300 --key-cache-ttl 0 \
-  >"$work/stdout" 2>"$work/stderr" &
+  --processing off >"$work/stdout" 2>"$work/stderr" &
 pid=$!
 for _ in $(seq 1 200); do
   grep -q '^vodup: listening on http://' "$work/stdout" && break
