@@ -218,7 +218,7 @@ static const char *admin_last_word(char *out)
 
 /* ---- fixtures ---- */
 
-static char subtitle_burn[64], subtitle_soft[64];
+static char subtitle_burn[64], subtitle_soft[64], workflow_id[64];
 
 static void admin_ok(const char *const *args)
 {
@@ -254,6 +254,13 @@ static void make_resources(void)
     admin_ok(logo);
     add_subtitle("burned", "burn", subtitle_burn, sizeof(subtitle_burn));
     add_subtitle("soft", "soft", subtitle_soft, sizeof(subtitle_soft));
+    /* No snapshot step: a workflow makes only what its steps say. */
+    const char *wf[] = {"--account", ak, "workflow", "add", "both", "--step", "probe", "--step", "transcode=sd",
+                        "--step", "transcode=ladder", "--step", "watermark=logo", NULL};
+    char *out = NULL;
+    assert_int_equal(harness_adminv(srv, &out, wf), 0);
+    snprintf(workflow_id, sizeof(workflow_id), "%s", admin_last_word(out));
+    free(out);
 }
 
 /* The first half of a file, as an interrupted copy leaves it. */
@@ -535,6 +542,31 @@ static void test_soft_subtitle(void **state)
     video_done(&v);
 }
 
+/* A workflow: its steps, in order; the watermark on every transcode; the
+ * token's own settings ignored; no cover without a snapshot step. */
+static void test_workflow(void **state)
+{
+    (void)state;
+    video_t v;
+    char *extra = harness_strf("&workflowId=%s&transCodeCombineName=nope", workflow_id);
+    upload("wf.mp4", extra, media("black.mp4"), &v);
+    free(extra);
+    wait_status(&v, "ready");
+    assert_true(json_is_null(json_object_get(v.info, "coverUrl")));
+    assert_int_equal(json_array_size(json_object_get(v.info, "outputs")), 2);
+    json_t *mp4 = output_of(v.info, "mp4"), *hls = output_of(v.info, "hls");
+    assert_non_null(mp4);
+    assert_non_null(hls);
+    assert_string_equal(harness_json_str(mp4, "template"), "sd");
+    assert_string_equal(harness_json_str(hls, "template"), "ladder");
+    char *type = fetch(url_key(harness_json_str(mp4, "url")), "wf.mp4", 200);
+    free(type);
+    uint8_t *px = frame_rgb(media("wf.mp4"), 320, 240);
+    assert_true(reddish(px, 320, 8 + 16, 8 + 8)); /* the workflow's watermark */
+    free(px);
+    video_done(&v);
+}
+
 /* A phone video tagged 90 degrees stays portrait. */
 static void test_rotated_stays_portrait(void **state)
 {
@@ -650,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_watermark_pixels),
         cmocka_unit_test(test_burned_subtitle_pixels),
         cmocka_unit_test(test_soft_subtitle),
+        cmocka_unit_test(test_workflow),
         cmocka_unit_test(test_rotated_stays_portrait),
         cmocka_unit_test(test_text_file_fails_probe),
         cmocka_unit_test(test_empty_file_fails_probe),
