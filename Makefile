@@ -9,7 +9,7 @@ FUZZ_SECS ?= 30
 LISTEN    ?= 127.0.0.1:8080
 DATA      ?= ./data
 
-.PHONY: all deps build run test test-plain test-asan fuzz bench bench-upload bench-client clean
+.PHONY: all deps build run test test-plain test-asan fuzz bench bench-upload bench-processing bench-client clean
 
 all: build
 
@@ -57,6 +57,10 @@ bench: build
 bench-upload: build
 	@scripts/install-deps.sh --bench
 	bench/upload.sh
+
+bench-processing: build
+	@scripts/install-deps.sh --bench
+	bench/processing.sh
 
 bench-client: build
 	@scripts/install-deps.sh --bench
