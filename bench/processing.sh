@@ -6,11 +6,12 @@
 #   bench/processing.sh    (environment: VODUP_BIN, VODUP_PORT, ROUNDS,
 #                           SOURCE_SECONDS, LOAD_SECONDS, API_ROUNDS,
 #                           API_DURATION, API_CONNECTIONS, POLL_MS, HAND_NICE,
-#                           SCENARIOS, VODUP_ARGS, STRICT, KEEP)
+#                           REPLAY_NICE, QUIET_CORES, SCENARIOS, VODUP_ARGS,
+#                           STRICT, KEEP)
 #
-# Run by hand, never by the test suite: it takes about 15 minutes on a
+# Run by hand, never by the test suite: it takes about 20 minutes on a
 # 2-core machine and needs ffmpeg with libx264, libass and the DejaVu font
-# (`make run` installs them).
+# (`make run` installs them) and a C compiler (for the poller).
 #
 # Sources, made at run time so they are not trivially compressible: testsrc2
 # 1280x720 at 30 fps under temporal noise, with a sine tone, H.264 8 Mb/s and
@@ -51,15 +52,25 @@
 # commands of its scenario (the same apart from ids), with a `sync` before
 # each run. The medians count.
 #
+# The machine may be shared: for every run the script also notes the CPU
+# time other processes took meanwhile (/proc/stat's busy time minus this
+# script's and vodup's, children included) and the run's own CPU seconds,
+# which contention hardly changes. The summary shows the rounds where others
+# took less than QUIET_CORES (0.1) cores apart. vodup runs ffmpeg at nice 10
+# (processing-nice) and the replay runs at nice 0 (HAND_NICE), so under load
+# vodup's task loses more time than the replay, by design.
+#
 # Queue latency: upload's 200 -> the first ffmpeg run starts (the wrapper's
 # first start timestamp); it holds the probe. Realtime factor: source duration
 # / vodup's median task time.
 #
 # API under a transcode: wrk -t1 -c$API_CONNECTIONS (4) -d$API_DURATION (8s)
 # of a signed GET getVideoInfo (signed once: valid for the clock skew, 300 s),
-# while idle and while a scenario-C task on the LOAD_SECONDS source is in its
-# transcode run (wrk starts when the run starts; the script says whether the
-# run outlasted wrk), API_ROUNDS (3) times each, alternating; medians of p99.
+# in three windows, API_ROUNDS (3) times each: idle; while a scenario-C task
+# on the LOAD_SECONDS source is in its transcode run (wrk starts when the run
+# starts, and the run must outlast it); while the same transcode runs by hand
+# at REPLAY_NICE (10, vodup's processing-nice) with no task in vodup, which
+# tells plain CPU contention from what a task adds inside vodup. Medians.
 #
 # Targets: vodup / by hand <= 1.05 per scenario, queue latency < 100 ms, API
 # p99 under a transcode <= 2 x idle. A task that ends "failed" exits
@@ -67,7 +78,7 @@
 # Everything it starts is stopped by PID on exit; vodup listens on 127.0.0.1
 # only, on a port outside the kernel's ephemeral range 32768-60999.
 set -euo pipefail
-export LC_ALL=C # byte counts in `read -N`, '.' in EPOCHREALTIME
+export LC_ALL=C # '.' in EPOCHREALTIME, plain sorting
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/bench/lib/ws3.sh"
