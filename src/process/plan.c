@@ -500,6 +500,17 @@ static void plan_add_maps(const plan_ctx_t *c, const plan_rung_t *r, plan_args_t
 
 /* ---- outputs ---- */
 
+/* The codecs of a template's output on this source, in ffprobe's names. */
+static void plan_output_codecs(const plan_ctx_t *c, const spec_template_t *t, plan_output_t *o)
+{
+    static const char *const video[] = {"h264", "hevc", "vp9", "av1", ""};
+    static const char *const audio[] = {"aac", "opus", "mp3", ""};
+    const probe_result_t *pr = c->in->probe;
+    const char *v = t->video_codec == SPEC_VIDEO_COPY ? pr->video_codec : video[t->video_codec];
+    const char *a = !pr->has_audio ? "" : t->audio_codec == SPEC_AUDIO_COPY ? pr->audio_codec : audio[t->audio_codec];
+    snprintf(o->codecs, sizeof(o->codecs), "%s%s%s", v, v[0] && a[0] ? "," : "", a);
+}
+
 static const char *plan_extension(enum spec_container c)
 {
     return c == SPEC_CONTAINER_WEBM ? "webm" : c == SPEC_CONTAINER_MKV ? "mkv" : "mp4";
@@ -530,6 +541,7 @@ static bool plan_add_file(plan_ctx_t *c, const plan_rung_t *r, plan_args_t *a)
     snprintf(o->template_name, sizeof(o->template_name), "%s", r->step->name);
     o->width = r->size.width;
     o->height = r->size.height;
+    plan_output_codecs(c, t, o);
     plan_add_maps(c, r, a);
     plan_add_video(c, t, a);
     plan_add_bitrate(r, 0, a);
@@ -553,6 +565,7 @@ static bool plan_hls_output(plan_ctx_t *c, const plan_rung_t *rungs, size_t n, p
         return plan_fail(c, "transcode: template \"%s\": no output key for it", step->name);
     o->container = SPEC_CONTAINER_HLS;
     snprintf(o->template_name, sizeof(o->template_name), "%s", step->name);
+    plan_output_codecs(c, &step->u.template_spec, o);
     for (size_t i = 0; i < n && i < SPEC_RENDITIONS_MAX; i++) {
         o->variants[o->variant_count++] = rungs[i].size;
         if ((int64_t)rungs[i].size.width * rungs[i].size.height > (int64_t)o->width * o->height) {
@@ -682,6 +695,38 @@ static plan_output_t *plan_cover_output(plan_ctx_t *c)
     return o;
 }
 
+double plan_cover_time(double duration)
+{
+    return duration > 0 ? fmin(PLAN_COVER_AT_S, duration / 2) : PLAN_COVER_AT_S;
+}
+
+/* geometry_fit into PLAN_COVER_BOX as one of ffmpeg's scale expressions, so
+ * the cover run needs no probe: s = the largest scale, never above 1, that
+ * fits the box turned to the picture's orientation; each side is
+ * 2*floor((side*s + 1e-9)/2), at least 2.  Its sizes are geometry_fit's
+ * (test_plan_media checks them on odd, portrait and large sources). */
+static void plan_cover_scale(plan_args_t *a)
+{
+    char s[160];
+    snprintf(s, sizeof(s), "min(1,min(if(gt(ih,iw),%d,%d)/iw,if(gt(ih,iw),%d,%d)/ih))", PLAN_COVER_BOX_H,
+             PLAN_COVER_BOX_W, PLAN_COVER_BOX_W, PLAN_COVER_BOX_H);
+    plan_argf(a, "scale=w='max(2,2*floor((iw*%s+1e-9)/2))':h='max(2,2*floor((ih*%s+1e-9)/2))',setsar=1", s, s);
+}
+
+static bool plan_cover_args(const plan_input_t *in, double at_s, const char *key, plan_args_t *a)
+{
+    plan_add_common(in, a);
+    /* Before -i: a fast seek to the key frame before, then decoding to the time. */
+    plan_arg(a, "-ss");
+    plan_argf(a, "%.3f", at_s);
+    plan_add_input(in, a, PROBE_FORMAT_WHITELIST, true, NULL, in->source);
+    PLAN_ARGS(a, "-map", "0:V:0", "-frames:v", "1", "-vf");
+    plan_cover_scale(a);
+    PLAN_ARGS(a, "-c:v", "mjpeg", "-q:v", PLAN_COVER_QUALITY, "-f", "image2", "-update", "1");
+    plan_argf(a, "file:%s/%s", in->work_dir, key);
+    return !a->failed;
+}
+
 static bool plan_build_cover(plan_ctx_t *c)
 {
     const plan_input_t *in = c->in;
@@ -689,17 +734,33 @@ static bool plan_build_cover(plan_ctx_t *c)
     if (!o)
         return false;
     plan_args_t a = {0};
-    plan_add_common(in, &a);
-    /* Before -i: a fast seek to the key frame before, then decoding to the
-     * time; a source shorter than 2 s gives its middle frame. */
-    plan_arg(&a, "-ss");
-    plan_argf(&a, "%.3f", fmin(PLAN_COVER_AT_S, in->probe->duration / 2));
-    plan_add_input(in, &a, PROBE_FORMAT_WHITELIST, true, NULL, in->source);
-    PLAN_ARGS(&a, "-map", "0:V:0", "-frames:v", "1", "-vf");
-    plan_argf(&a, "scale=%d:%d,setsar=1", o->width, o->height);
-    PLAN_ARGS(&a, "-c:v", "mjpeg", "-q:v", PLAN_COVER_QUALITY, "-f", "image2", "-update", "1");
-    plan_argf(&a, "file:%s/%s", in->work_dir, o->key);
+    plan_cover_args(in, plan_cover_time(in->probe->duration), o->key, &a);
     return plan_add_run(c, &a, false);
+}
+
+bool plan_cover_run(const plan_input_t *in, double at_s, plan_run_t *run)
+{
+    memset(run, 0, sizeof(*run));
+    buf_t key;
+    buf_init(&key, 0);
+    plan_args_t a = {0};
+    bool ok = in && in->spec && in->ffmpeg && in->source && in->work_dir &&
+              output_key_cover(in->spec->file_key, &key) && plan_cover_args(in, at_s, key.data, &a);
+    buf_free(&key);
+    if (!ok) {
+        plan_args_free(&a);
+        return false;
+    }
+    *run = (plan_run_t){.argv = a.v, .argc = a.n, .transcode = false};
+    return true;
+}
+
+void plan_run_free(plan_run_t *run)
+{
+    for (size_t j = 0; run->argv && j < run->argc; j++)
+        free(run->argv[j]);
+    free(run->argv);
+    memset(run, 0, sizeof(*run));
 }
 
 static bool plan_build_main(plan_ctx_t *c)
@@ -768,11 +829,8 @@ out:
 
 void plan_free(plan_t *p)
 {
-    for (size_t i = 0; i < p->run_count && i < PLAN_RUNS_MAX; i++) {
-        for (size_t j = 0; j < p->runs[i].argc; j++)
-            free(p->runs[i].argv[j]);
-        free(p->runs[i].argv);
-    }
+    for (size_t i = 0; i < p->run_count && i < PLAN_RUNS_MAX; i++)
+        plan_run_free(&p->runs[i]);
     memset(p, 0, sizeof(*p));
 }
 

@@ -7,7 +7,10 @@
  * Runs (at most PLAN_RUNS_MAX, in order):
  *  1. the cover, when the plan has a snapshot step and the source has video:
  *     one frame at PLAN_COVER_AT_S (the middle of shorter sources), fitted
- *     into PLAN_COVER_BOX, JPEG;
+ *     into PLAN_COVER_BOX by ffmpeg's scale expressions, JPEG.  Its command
+ *     line needs nothing of the probe but the time, so a worker may start
+ *     the same run (plan_cover_run) beside the probe and skip this one when
+ *     the time is the same;
  *  2. every transcode output in one ffmpeg run (one decode of the source,
  *     split once per rendition: ~20% less CPU than a run per rendition),
  *     plus the WebVTT sidecar of a soft subtitle.
@@ -110,6 +113,10 @@ typedef struct plan_output {
     char template_name[SPEC_NAME_MAX + 1]; /* "" for vtt and cover */
     char key[PLAN_KEY_MAX];              /* mp4/webm/mkv file, HLS master, .vtt, cover.jpg */
     int width, height;                   /* the picture (HLS: the largest variant); 0 for vtt */
+    /* File and HLS: the codecs it carries in ffprobe's names, "h264,aac"
+     * ("hevc" for h265; a copy is the source's codec; no audio when the
+     * source has none), for getVideoInfo without probing the output. */
+    char codecs[2 * PROBE_CODEC_MAX + 2];
     char language[SPEC_LANGUAGE_MAX + 1]; /* vtt, and HLS with a soft subtitle: its track's */
     bool soft_subtitle;                  /* HLS: the master needs the subtitle group (hls.h) */
     /* HLS: its variants' pictures, in the master's order; each one's
@@ -135,6 +142,15 @@ typedef struct plan {
  * (after a failure it is already empty). */
 bool plan_build(const plan_input_t *in, plan_t *p, char *err, size_t errlen);
 void plan_free(plan_t *p);
+
+/* When the cover is taken of a source of `duration` s: PLAN_COVER_AT_S, or
+ * the middle of a shorter source (duration <= 0, unknown: PLAN_COVER_AT_S). */
+double plan_cover_time(double duration);
+/* The cover run at at_s, as plan_build makes it for a source whose cover
+ * time is at_s, without the probe (in->probe is not read).  False when in
+ * lacks something or out of memory; *run is freed with plan_run_free. */
+bool plan_cover_run(const plan_input_t *in, double at_s, plan_run_t *run);
+void plan_run_free(plan_run_t *run);
 
 /* The directories, relative to work_dir, that must exist before the runs
  * (ffmpeg creates none but the hls muxer's %v directories, and those are

@@ -21,6 +21,7 @@
 #include "process/progress.h"
 #include "process/publish.h"
 #include "process/runner.h"
+#include "process/task_cover.h"
 #include "process/workdir.h"
 
 #define TASK_PROBE_TIMEOUT_MS 60000
@@ -117,8 +118,11 @@ typedef struct task_attempt {
     plan_t plan;
     workdir_t work;
     task_beat_t beat;
+    task_cover_t cover;    /* the cover run beside the probe (task_cover.h) */
+    bool cover_made;       /* it made the plan's cover: the plan's cover run is skipped */
     output_measure_t measures[PLAN_OUTPUTS_MAX];
     int64_t source_size;
+    int64_t run_end_us;    /* the transcode run's last out_time (-1: none yet): how long its outputs last */
     char error[TASK_ERROR_MAX];
     bool retryable;
     bool given_up; /* canceled or stopping: the task is not this worker's to end */
@@ -184,6 +188,8 @@ static bool task_on_progress(void *arg, int64_t out_time_us, bool end)
 {
     task_attempt_t *a = arg;
     (void)end;
+    if (out_time_us >= 0)
+        a->run_end_us = out_time_us;
     int pct = progress_percent(out_time_us, a->probe.duration);
     atomic_store(&a->beat.progress, pct > 99 ? 99 : pct); /* 100 only once published */
     return !atomic_load(&a->beat.cancel);
@@ -242,6 +248,8 @@ static bool task_run_all(task_attempt_t *a)
 {
     for (size_t i = 0; i < a->plan.run_count; i++) {
         const plan_run_t *run = &a->plan.runs[i];
+        if (!run->transcode && a->cover_made)
+            continue;
         runner_limits_t lim = task_limits(a, run);
         runner_result_t r;
         if (!runner_run((const char *const *)run->argv, &lim, run->transcode ? task_on_progress : NULL, a, &r))
@@ -272,11 +280,53 @@ static bool task_prepare(task_attempt_t *a)
     return true;
 }
 
+/* What the planner is given; the probe is a->probe (read only by plan_build). */
+static plan_input_t task_plan_input(const task_attempt_t *a)
+{
+    const process_options_t *opt = a->env->opt;
+    return (plan_input_t){
+        .spec = &a->spec, .probe = &a->probe, .ffmpeg = opt->ffmpeg, .source = a->work.source,
+        .work_dir = a->work.out, .data_dir = opt->data_dir, .max_pixels = opt->max_pixels,
+    };
+}
+
+/* Starts the cover run beside the probe when the plan has a snapshot step
+ * (task_cover.h); when it cannot start, the plan's cover run stands. */
+static void task_cover_begin(task_attempt_t *a)
+{
+    if (!plan_spec_has_snapshot(&a->spec))
+        return;
+    plan_input_t in = task_plan_input(a);
+    plan_run_t shape = {.transcode = false};
+    runner_limits_t lim = task_limits(a, &shape);
+    task_cover_start(&a->cover, &in, &a->work, &lim);
+}
+
+/* After the probe: the early cover is the plan's when the source has video
+ * and the plan's cover time is the same; else it is killed and cleared. */
+static bool task_cover_settle(task_attempt_t *a, bool probed)
+{
+    bool wanted = probed && a->probe.has_video && plan_cover_time(a->probe.duration) == PLAN_COVER_AT_S &&
+                  !atomic_load(&a->beat.cancel);
+    if (!a->cover.started)
+        return true;
+    bool ok = task_cover_finish(&a->cover, wanted, &a->beat.cancel);
+    if (!wanted)
+        return true;
+    a->cover_made = ok;
+    return ok || task_run_failed(a, "snapshot", &a->cover.result);
+}
+
 static bool task_probe(task_attempt_t *a)
 {
     const process_options_t *opt = a->env->opt;
     char err[TASK_ERROR_MAX];
-    if (!probe_file(opt->ffprobe, a->work.source, opt->max_pixels, TASK_PROBE_TIMEOUT_MS, &a->probe, err, sizeof(err)))
+    task_cover_begin(a);
+    bool probed = probe_file(opt->ffprobe, a->work.source, opt->max_pixels, TASK_PROBE_TIMEOUT_MS, &a->probe, err,
+                             sizeof(err));
+    if (!task_cover_settle(a, probed))
+        return false;
+    if (!probed)
         return task_fail_with(a, false, NULL, err); /* "probe: ...": not media, never retried */
     if (atomic_load(&a->beat.cancel)) {
         a->given_up = true;
@@ -287,11 +337,7 @@ static bool task_probe(task_attempt_t *a)
 
 static bool task_plan(task_attempt_t *a)
 {
-    const process_options_t *opt = a->env->opt;
-    plan_input_t in = {
-        .spec = &a->spec, .probe = &a->probe, .ffmpeg = opt->ffmpeg, .source = a->work.source,
-        .work_dir = a->work.out, .data_dir = opt->data_dir, .max_pixels = opt->max_pixels,
-    };
+    plan_input_t in = task_plan_input(a);
     char err[TASK_ERROR_MAX];
     if (!plan_build(&in, &a->plan, err, sizeof(err)))
         return task_fail_with(a, false, NULL, err);
@@ -356,7 +402,6 @@ static bool task_hls_subtitles(task_attempt_t *a, const plan_output_t *po)
  * truncated source is reported by what it did to them, the cover last. */
 static bool task_finish_outputs(task_attempt_t *a)
 {
-    const process_options_t *opt = a->env->opt;
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < a->plan.output_count; i++) {
             const plan_output_t *po = &a->plan.outputs[i];
@@ -365,8 +410,8 @@ static bool task_finish_outputs(task_attempt_t *a)
             if (po->kind == PLAN_OUTPUT_HLS && po->soft_subtitle && !task_hls_subtitles(a, po))
                 return false;
             char err[TASK_ERROR_MAX];
-            if (!output_check(opt->ffprobe, a->work.out, po, a->probe.duration, TASK_PROBE_TIMEOUT_MS,
-                              &a->measures[i], err, sizeof(err)))
+            double run_s = a->run_end_us >= 0 ? (double)a->run_end_us / 1e6 : -1;
+            if (!output_check(a->work.out, po, a->probe.duration, run_s, &a->measures[i], err, sizeof(err)))
                 return task_fail_with(a, false, NULL, err);
         }
     return true;
@@ -407,9 +452,11 @@ void task_run(const task_env_t *env, const store_task_t *task)
     }
     a->env = env;
     a->task = task;
+    a->run_end_us = -1;
     bool beating = task_beat_start(&a->beat, env, task->task_id);
     bool ok = beating && task_prepare(a) && task_probe(a) && task_plan(a) && task_run_all(a) &&
               task_finish_outputs(a);
+    task_cover_finish(&a->cover, false, NULL); /* a failure before the probe ended leaves it running */
     task_beat_stop(&a->beat);
     if (!beating)
         task_fail_with(a, true, "work", "cannot start the heartbeat");

@@ -45,9 +45,13 @@
     "-protocol_whitelist", "file", "-format_whitelist", "srt,webvtt,ass", "-i",                                   \
         "file:" DATA "/resources/1/subtitles/en.srt"
 #define OUT(key) "file:" WORK "/" VIDEO_DIR "/" key
-#define COVER(at, size)                                                                                            \
-    COMMON, "-ss", at, SOURCE, "-map", "0:V:0", "-frames:v", "1", "-vf", "scale=" size ",setsar=1", "-c:v",       \
-        "mjpeg", "-q:v", "2", "-f", "image2", "-update", "1", OUT("cover.jpg"), NULL
+/* geometry_fit into 1920x1080 (either orientation) as scale expressions. */
+#define COVER_FIT "min(1,min(if(gt(ih,iw),1080,1920)/iw,if(gt(ih,iw),1920,1080)/ih))"
+#define COVER_SCALE                                                                                               \
+    "scale=w='max(2,2*floor((iw*" COVER_FIT "+1e-9)/2))':h='max(2,2*floor((ih*" COVER_FIT "+1e-9)/2))',setsar=1"
+#define COVER(at)                                                                                                 \
+    COMMON, "-ss", at, SOURCE, "-map", "0:V:0", "-frames:v", "1", "-vf", COVER_SCALE, "-c:v", "mjpeg", "-q:v",    \
+        "2", "-f", "image2", "-update", "1", OUT("cover.jpg"), NULL
 #define KEYFRAMES "-pix_fmt", "yuv420p", "-force_key_frames", "expr:gte(t,n_forced*2)"
 #define H264 "-c:v", "libx264", "-preset:v", "veryfast", KEYFRAMES
 #define RATE(i, kbps, max, buf) "-b:v:" i, kbps "k", "-maxrate:v:" i, max "k", "-bufsize:v:" i, buf "k"
@@ -65,6 +69,7 @@
 static const probe_result_t landscape = {
     .duration = 10, .has_video = true, .has_audio = true, .width = 1920, .height = 1080,
     .display_width = 1920, .display_height = 1080, .frame_rate = 25, .codecs = "h264,aac",
+    .video_codec = "h264", .audio_codec = "aac",
 };
 static const probe_result_t silent = {
     .duration = 10, .has_video = true, .width = 1920, .height = 1080,
@@ -246,6 +251,7 @@ typedef struct want_output {
     const char *language;
     bool soft_subtitle;
     const char *variants; /* HLS: "WxH WxH ..." */
+    const char *codecs;   /* file and HLS: ffprobe's names */
 } want_output_t;
 
 typedef struct plan_case {
@@ -259,11 +265,12 @@ typedef struct plan_case {
 
 #define RUN(...) ((const char *const[]){__VA_ARGS__})
 #define COVER_OUT(w, h) {.kind = PLAN_OUTPUT_COVER, .key = "cover.jpg", .width = (w), .height = (h)}
-#define FILE_OUT(template, key_, w, h)                                                                            \
-    {.kind = PLAN_OUTPUT_FILE, .key = (key_), .width = (w), .height = (h), .template_name = (template)}
-#define HLS_OUT(template, w, h, sizes)                                                                            \
+#define FILE_OUT(template, key_, w, h, codecs_)                                                                   \
+    {.kind = PLAN_OUTPUT_FILE, .key = (key_), .width = (w), .height = (h), .template_name = (template),           \
+     .codecs = (codecs_)}
+#define HLS_OUT(template, w, h, sizes, codecs_)                                                                   \
     {.kind = PLAN_OUTPUT_HLS, .key = template "/index.m3u8", .width = (w), .height = (h),                         \
-     .template_name = (template), .variants = (sizes)}
+     .template_name = (template), .variants = (sizes), .codecs = (codecs_)}
 #define VTT_OUT(lang) {.kind = PLAN_OUTPUT_VTT, .key = "subtitles/" lang ".vtt", .language = (lang)}
 
 /* Long arguments (filter graphs) are written as adjacent literals. */
@@ -274,11 +281,11 @@ static const plan_case_t cases[] = {
         .name = "one mp4 rendition, and the cover",
         .build = plan_one_mp4,
         .probe = &landscape,
-        .runs = {RUN(COVER("1.000", "1920:1080")),
+        .runs = {RUN(COVER("1.000")),
                  RUN(COMMON, SOURCE, "-filter_complex", "[0:V:0]split=1[s0];[s0]scale=1280:720,setsar=1[v0]", "-map",
                      "[v0]", AUDIO, H264, RATE("0", "2500", "3750", "5000"), AAC, MP4, OUT("sd/1280x720.mp4"), NULL)},
         .outputs = {COVER_OUT(1920, 1080),
-                    FILE_OUT("sd", "sd/1280x720.mp4", 1280, 720)},
+                    FILE_OUT("sd", "sd/1280x720.mp4", 1280, 720, "h264,aac")},
     },
     {
         .name = "a 3-rung HLS ladder: one output, default bitrates, no snapshot step",
@@ -291,13 +298,13 @@ static const plan_case_t cases[] = {
                      RATE("0", "5000", "7500", "10000"), RATE("1", "2500", "3750", "5000"),
                      RATE("2", "800", "1200", "1600"), AAC,
                      HLS("hd", "v:0,a:0,name:1920x1080 v:1,a:1,name:1280x720 v:2,a:2,name:640x360"), NULL)},
-        .outputs = {HLS_OUT("hd", 1920, 1080, "1920x1080 1280x720 640x360")},
+        .outputs = {HLS_OUT("hd", 1920, 1080, "1920x1080 1280x720 640x360", "h264,aac")},
     },
     {
         .name = "HLS with a watermark and a burned subtitle (the cover has neither)",
         .build = plan_hls_watermark_burn,
         .probe = &landscape,
-        .runs = {RUN(COVER("1.000", "1920:1080")),
+        .runs = {RUN(COVER("1.000")),
                  RUN(COMMON, SOURCE, WATERMARK_INPUT, "-filter_complex",
                      "[0:V:0]subtitles=filename=file\\\\:" DATA "/resources/1/subtitles/en.srt:force_style=FontName="
                      "DejaVu Sans,split=2[s0][s1];"
@@ -308,7 +315,7 @@ static const plan_case_t cases[] = {
                      RATE("1", "800", "1200", "1600"), AAC,
                      HLS("hd", "v:0,a:0,name:1280x720 v:1,a:1,name:640x360"), NULL)},
         .outputs = {COVER_OUT(1920, 1080),
-                    HLS_OUT("hd", 1280, 720, "1280x720 640x360")},
+                    HLS_OUT("hd", 1280, 720, "1280x720 640x360", "h264,aac")},
     },
     {
         .name = "a soft subtitle: a WebVTT sidecar from the same run, and the HLS subtitle group",
@@ -318,7 +325,8 @@ static const plan_case_t cases[] = {
                      "[0:V:0]split=1[s0];[s0]scale=1280:720,setsar=1[v0]", "-map", "[v0]", AUDIO, H264,
                      RATE("0", "2500", "3750", "5000"), AAC, HLS("hd", "v:0,a:0,name:1280x720"), VTT, NULL)},
         .outputs = {{.kind = PLAN_OUTPUT_HLS, .key = "hd/index.m3u8", .width = 1280, .height = 720,
-                     .template_name = "hd", .language = "en", .soft_subtitle = true, .variants = "1280x720"},
+                     .template_name = "hd", .language = "en", .soft_subtitle = true, .variants = "1280x720",
+                     .codecs = "h264,aac"},
                     VTT_OUT("en")},
     },
     {
@@ -329,18 +337,18 @@ static const plan_case_t cases[] = {
                      "[0:V:0]split=2[s0][s1];[s0]scale=1280:720,setsar=1[v0];[s1]scale=640:360,setsar=1[v1]", "-map",
                      "[v0]", H264, RATE("0", "2500", "3750", "5000"), MP4, OUT("sd/1280x720.mp4"), "-map", "[v1]",
                      H264, RATE("0", "800", "1200", "1600"), HLS("hd", "v:0,name:640x360"), NULL)},
-        .outputs = {FILE_OUT("sd", "sd/1280x720.mp4", 1280, 720),
-                    HLS_OUT("hd", 640, 360, "640x360")},
+        .outputs = {FILE_OUT("sd", "sd/1280x720.mp4", 1280, 720, "h264"),
+                    HLS_OUT("hd", 640, 360, "640x360", "h264")},
     },
     {
         .name = "a rotated source: portrait cover and rendition",
         .build = plan_one_mp4,
         .probe = &rotated,
-        .runs = {RUN(COVER("1.000", "1080:1920")),
+        .runs = {RUN(COVER("1.000")),
                  RUN(COMMON, SOURCE, "-filter_complex", "[0:V:0]split=1[s0];[s0]scale=720:1280,setsar=1[v0]", "-map",
                      "[v0]", AUDIO, H264, RATE("0", "2500", "3750", "5000"), AAC, MP4, OUT("sd/720x1280.mp4"), NULL)},
         .outputs = {COVER_OUT(1080, 1920),
-                    FILE_OUT("sd", "sd/720x1280.mp4", 720, 1280)},
+                    FILE_OUT("sd", "sd/720x1280.mp4", 720, 1280, "h264,aac")},
     },
     {
         .name = "an audio-only source: no cover, no renditions, nothing to run",
@@ -365,21 +373,21 @@ static const plan_case_t cases[] = {
         .probe = &landscape,
         .runs = {RUN(COMMON, SOURCE, SUBTITLE_INPUT, "-map", "0:V:0", AUDIO, "-c:v", "copy", "-c:a", "copy", MP4,
                      OUT("orig/1920x1080.mp4"), VTT, NULL)},
-        .outputs = {FILE_OUT("orig", "orig/1920x1080.mp4", 1920, 1080),
+        .outputs = {FILE_OUT("orig", "orig/1920x1080.mp4", 1920, 1080, "h264,aac"),
                     VTT_OUT("en")},
     },
     {
         .name = "the default rendition carries a watermark: source size, evened (641x359 -> 640x358)",
         .build = plan_default_watermark,
         .probe = &odd,
-        .runs = {RUN(COVER("1.000", "640:358")),
+        .runs = {RUN(COVER("1.000")),
                  RUN(COMMON, SOURCE, WATERMARK_INPUT, "-filter_complex",
                      "[0:V:0]split=1[s0];[1:v:0]format=rgba,colorchannelmixer=aa=1,split=1[w0];"
                      "[s0]scale=640:358,setsar=1[t0];[t0][w0]overlay=x=10:y=20[v0]",
                      "-map", "[v0]", AUDIO, H264, RATE("0", "793", "1189", "1586"), AAC, MP4,
                      OUT(PLAN_DEFAULT_TEMPLATE "/640x358.mp4"), NULL)},
         .outputs = {COVER_OUT(640, 358),
-                    FILE_OUT(PLAN_DEFAULT_TEMPLATE, PLAN_DEFAULT_TEMPLATE "/640x358.mp4", 640, 358)},
+                    FILE_OUT(PLAN_DEFAULT_TEMPLATE, PLAN_DEFAULT_TEMPLATE "/640x358.mp4", 640, 358, "h264,aac")},
     },
     {
         .name = "every encoder's settings: webm vp9/opus, mkv av1/mp3, mp4 h265 (hvc1)",
@@ -397,9 +405,9 @@ static const plan_case_t cases[] = {
                      "-map", "[v2]", AUDIO, "-c:v", "libx265", "-preset:v", "veryfast", "-x265-params:v",
                      "log-level=error", "-tag:v", "hvc1", KEYFRAMES, RATE("0", "800", "1200", "1600"), AAC, MP4,
                      OUT("hevc/640x360.mp4"), NULL)},
-        .outputs = {FILE_OUT("web", "web/640x360.webm", 640, 360),
-                    FILE_OUT("arch", "arch/640x360.mkv", 640, 360),
-                    FILE_OUT("hevc", "hevc/640x360.mp4", 640, 360)},
+        .outputs = {FILE_OUT("web", "web/640x360.webm", 640, 360, "vp9,opus"),
+                    FILE_OUT("arch", "arch/640x360.mkv", 640, 360, "av1,mp3"),
+                    FILE_OUT("hevc", "hevc/640x360.mp4", 640, 360, "hevc,aac")},
     },
     {
         .name = "a ladder above a small source collapses to one variant (nothing upscaled)",
@@ -408,13 +416,13 @@ static const plan_case_t cases[] = {
         .runs = {RUN(COMMON, SOURCE, "-filter_complex", "[0:V:0]split=1[s0];[s0]scale=640:360,setsar=1[v0]", "-map",
                      "[v0]", AUDIO, H264, RATE("0", "800", "1200", "1600"), AAC,
                      HLS("hd", "v:0,a:0,name:640x360"), NULL)},
-        .outputs = {HLS_OUT("hd", 640, 360, "640x360")},
+        .outputs = {HLS_OUT("hd", 640, 360, "640x360", "h264,aac")},
     },
     {
         .name = "a source shorter than 2 s: the cover is its middle frame",
         .build = plan_snapshot_only,
         .probe = &short_clip,
-        .runs = {RUN(COVER("0.750", "1920:1080"))},
+        .runs = {RUN(COVER("0.750"))},
         .outputs = {COVER_OUT(1920, 1080)},
     },
 };
@@ -485,10 +493,11 @@ static void assert_output(const char *name, const plan_output_t *got, const want
     if (got->kind != want->kind || strcmp(got->key, key) != 0 || got->width != want->width ||
         got->height != want->height || strcmp(got->template_name, template_name) != 0 ||
         strcmp(got->language, language) != 0 || got->soft_subtitle != want->soft_subtitle ||
-        strcmp(variants, want->variants ? want->variants : "") != 0)
-        fail_msg("%s: output %s: got kind %d %s %dx%d template '%s' language '%s' soft %d variants '%s'", name,
-                 want->key, got->kind, got->key, got->width, got->height, got->template_name, got->language,
-                 got->soft_subtitle, variants);
+        strcmp(variants, want->variants ? want->variants : "") != 0 ||
+        strcmp(got->codecs, want->codecs ? want->codecs : "") != 0)
+        fail_msg("%s: output %s: got kind %d %s %dx%d template '%s' language '%s' soft %d variants '%s' codecs '%s'",
+                 name, want->key, got->kind, got->key, got->width, got->height, got->template_name, got->language,
+                 got->soft_subtitle, variants, got->codecs);
 }
 
 static void run_case(const plan_case_t *c)
@@ -531,6 +540,40 @@ static void test_plans(void **state)
 }
 
 /* ---- the main run is the transcode; no -max_pixels when unbounded ---- */
+
+/* ---- the cover run a worker starts beside the probe ---- */
+
+/* It is the plan's own cover run for a source of 2 s or more (the worker
+ * then skips the plan's), built without the probe; the cover time is 1 s,
+ * or the middle of a shorter source. */
+static void test_cover_run_without_probe(void **state)
+{
+    (void)state;
+    plan_spec_t *spec = build_spec(&cases[0]);
+    plan_input_t in = input_for(spec, &landscape);
+    plan_t *p = calloc(1, sizeof(*p));
+    char err[PLAN_ERROR_MAX];
+    assert_true(plan_build(&in, p, err, sizeof(err)));
+    in.probe = NULL;
+    plan_run_t early;
+    assert_true(plan_cover_run(&in, plan_cover_time(landscape.duration), &early));
+    assert_false(early.transcode);
+    assert_int_equal(early.argc, p->runs[0].argc);
+    for (size_t i = 0; i < early.argc; i++)
+        assert_string_equal(early.argv[i], p->runs[0].argv[i]);
+    assert_null(early.argv[early.argc]);
+    plan_run_free(&early);
+    plan_run_free(&early); /* idempotent */
+    in.spec = NULL;
+    assert_false(plan_cover_run(&in, 1.0, &early));
+    assert_float_equal(plan_cover_time(10), 1.0, 1e-9);
+    assert_float_equal(plan_cover_time(2), 1.0, 1e-9);
+    assert_float_equal(plan_cover_time(1.5), 0.75, 1e-9);
+    assert_float_equal(plan_cover_time(0), 1.0, 1e-9);
+    plan_free(p);
+    free(p);
+    free(spec);
+}
 
 static void test_run_flags_and_unbounded_pixels(void **state)
 {
@@ -691,6 +734,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plans),
         cmocka_unit_test(test_run_flags_and_unbounded_pixels),
+        cmocka_unit_test(test_cover_run_without_probe),
         cmocka_unit_test(test_refused_inputs),
         cmocka_unit_test(test_default_bitrate),
         cmocka_unit_test(test_filter_escape),

@@ -7,8 +7,9 @@
  * its position and offsets put it (and nowhere else, on the first frame and
  * the last), a burned subtitle only in the bottom band, a soft subtitle's
  * WebVTT sidecar and HLS group, a rotated source's portrait outputs, a
- * video-only source's video-only outputs, and a 641x359 source's even,
- * never upscaled renditions.
+ * video-only source's video-only outputs, a 641x359 source's even,
+ * never upscaled renditions, and covers of odd, large and portrait sources
+ * at the size the plan lists.
  *
  * The resources sit under a data directory whose name has every character
  * a filter graph treats specially (",[1]'s:x"), so the burned subtitle's
@@ -607,6 +608,29 @@ static void test_odd_source(void **state)
     job_free(j);
 }
 
+/* The cover is fitted by ffmpeg's own scale expressions (it runs before the
+ * probe): on odd, large and portrait sources they give the size the plan
+ * lists, which is geometry_fit's. */
+static void test_cover_size_is_listed_size(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *source;
+        int width, height;
+    } cases[] = {{"odd.mp4", 640, 358}, {"wide.mp4", 1920, 958}, {"tall.mp4", 1080, 1918}, {"rotated.mp4", 240, 320}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        job_t *j = run_plan(cases[i].source, new_plan(true));
+        const plan_output_t *cover = find_output(j, PLAN_OUTPUT_COVER, "");
+        char line[64], want[64];
+        ffprobe_video(out_path(j, cover->key), "stream=width,height", line, sizeof(line));
+        snprintf(want, sizeof(want), "%d,%d", cover->width, cover->height);
+        assert_string_equal(line, want);
+        snprintf(want, sizeof(want), "%d,%d", cases[i].width, cases[i].height);
+        assert_string_equal(line, want);
+        job_free(j);
+    }
+}
+
 /* ---- setup ---- */
 
 static int group_setup(void **state)
@@ -622,6 +646,10 @@ static int group_setup(void **state)
     /* lavfi sources round to even sizes in yuv420p: scale after, in 4:4:4. */
     make("odd.mp4", "-f lavfi -i testsrc2=s=640x360:d=1 -vf scale=641:359 -pix_fmt yuv444p -c:v libx264 "
                     "-preset ultrafast");
+    make("wide.mp4", "-f lavfi -i testsrc2=s=640x360:d=1:r=5 -vf scale=2001:999 -pix_fmt yuv444p -c:v libx264 "
+                     "-preset ultrafast");
+    make("tall.mp4", "-f lavfi -i testsrc2=s=360x640:d=1:r=5 -vf scale=1081:1921 -pix_fmt yuv444p -c:v libx264 "
+                     "-preset ultrafast");
     char args[600];
     /* A display matrix of 90 degrees (the rotate tag is written as one). */
     snprintf(args, sizeof(args), "-i '%s' -c copy -metadata:s:v:0 rotate=90", media("clip.mp4"));
@@ -656,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_rotated_source_portrait),
         cmocka_unit_test(test_video_only_source),
         cmocka_unit_test(test_odd_source),
+        cmocka_unit_test(test_cover_size_is_listed_size),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
