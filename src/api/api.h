@@ -29,6 +29,7 @@
 typedef struct ratelimit ratelimit_t;
 typedef struct workpool workpool_t;
 typedef struct keycache keycache_t;
+typedef struct blob blob_t;
 
 /* Shared, read-only after start-up (the store and rate limiter are
  * internally synchronised). */
@@ -40,10 +41,16 @@ typedef struct api_ctx {
     keycache_t *keys;       /* AccessKey lookups, kept for key-cache-ttl */
     const char *public_url; /* base of uploadUrl and playUrl, no trailing '/' */
     struct process_pool *processing; /* woken when reprocessVideo queues a task (may be NULL) */
+    blob_t *blob;           /* deleteVideo removes a video's objects (may be NULL: the sweep does) */
 } api_ctx_t;
 
 /* A call's route is 1 + the row of api.c's route table (path, handler,
  * where it runs) that its path matched; adding a call is adding a row. */
+/* The video's getVideoInfo `data` object as compact JSON text (malloc'd), or
+ * NULL when it is not the account's or is gone: the data of a webhook event
+ * (event_dispatch.h's render callback, with ctx as its argument). */
+char *video_api_info_text(const api_ctx_t *ctx, int64_t account_id, const char *video_id);
+
 enum api_route { API_ROUTE_NONE = 0 };
 
 /* The route for a path, API_ROUTE_NONE when it is not an API path. */

@@ -24,6 +24,9 @@ bool token_api_resources_exist(const api_ctx_t *ctx, api_call_t *call, const str
 bool video_api_get_video_info(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
 bool video_api_get_video_list(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
 
+/* delete_api.c */
+bool delete_api_delete_video(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
+
 /* task_api.c: getTaskInfo, reprocessVideo, cancelTask */
 bool task_api_get_task_info(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
 bool task_api_reprocess_video(const api_ctx_t *ctx, api_call_t *call, const params_t *params);

@@ -172,6 +172,20 @@ bool video_api_get_video_info(const api_ctx_t *ctx, api_call_t *call, const para
     return true;
 }
 
+char *video_api_info_text(const api_ctx_t *ctx, int64_t account_id, const char *video_id)
+{
+    store_video_t v = {0};
+    if (ctx->store->ops->video_get(ctx->store, account_id, video_id, &v) != STORE_OK) {
+        store_video_free(&v);
+        return NULL;
+    }
+    json_t *o = video_api_to_json(ctx, &v);
+    char *text = o ? api_json_text(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    store_video_free(&v);
+    return text;
+}
+
 /* Parses a positive decimal integer parameter within [min, max]. */
 static bool video_api_int(const param_t *v, int64_t min, int64_t max, int64_t *out)
 {

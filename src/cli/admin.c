@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/admin_internal.h"
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/timeutil.h"
@@ -32,34 +33,15 @@
 #define ADMIN_PATH_MAX 4096
 #define ADMIN_DOMAIN_MAX 253
 
-/* getopt_long values of the options every verb also accepts. */
-enum { ADMIN_OPT_DATA = 1000, ADMIN_OPT_ACCOUNT, ADMIN_OPT_JSON };
 
-/* Ends every verb's option table: the global options are accepted there too. */
-#define ADMIN_COMMON_OPTIONS                                  \
-    {"help", no_argument, NULL, 'h'},                         \
-    {"data", required_argument, NULL, ADMIN_OPT_DATA},        \
-    {"account", required_argument, NULL, ADMIN_OPT_ACCOUNT},  \
-    {"json", no_argument, NULL, ADMIN_OPT_JSON},              \
-    {NULL, 0, NULL, 0}
-
-typedef struct admin_ctx {
-    const char *data_dir;
-    const char *account;   /* --account, NULL when not given */
-    bool json;
-    const char *object;    /* the object being run, for its --help */
-    int kind;              /* the store_resource_kind of a resource object */
-    store_t *store;        /* opened on first use */
-    char **pos;            /* positional arguments after the verb's options */
-    int npos;
-} admin_ctx_t;
 
 /* ---- usage ---- */
 
 static const char admin_usage_head[] =
     "usage: vodup admin --data DIR [--account NAME|AK] [--json] <object> <verb> [args]\n"
     "\n"
-    "Manages AccessKeys, playback domains and processing resources in DIR/vodup.db,\n"
+    "Manages AccessKeys, playback domains, processing resources and webhooks in\n"
+    "DIR/vodup.db, "
     "also while `vodup serve` runs on the same directory.\n"
     "\n"
     "Global options (before the object):\n"
@@ -81,20 +63,25 @@ static const struct admin_usage_section {
      "                               (a generated name when NAME is left out)\n"
      "  key list                     list keys (SecretKeys are never shown)\n"
      "  key disable AK               refuse requests signed with AK\n"
-     "  key enable AK                accept AK again\n"},
+     "  key enable AK                accept AK again\n"
+     "  key delete AK                remove AK for good (not its account's last key)\n"},
     {"domain",
      "\nPlayback domains:\n"
      "  domain add NAME [--default]  add a domain (host[:port], optionally with\n"
      "                               http:// or https://); the account's first\n"
      "                               domain, or one added with --default, is the default\n"
-     "  domain list                  list the account's domains\n"},
+     "  domain list                  list the account's domains\n"
+     "  domain remove NAME           remove it; the oldest remaining one becomes the\n"
+     "                               default if it was; videos keep their playUrl\n"},
     {"workflow",
      "\nWorkflows (NAME: 1..64 of A-Z a-z 0-9 . _ -, not starting with '.'):\n"
      "  workflow add NAME --step KIND[=ARG] [--step KIND[=ARG]]...\n"
      "                               steps run in order; KIND is probe,\n"
      "                               transcode=TEMPLATE, watermark=WATERMARK,\n"
      "                               subtitle=SUBTITLEID or snapshot; prints the workflowId\n"
-     "  workflow list\n"},
+     "  workflow list\n"
+     "  workflow remove WORKFLOWID   (each kind: remove ID|NAME; tasks already queued\n"
+     "                               keep the copy they were given)\n"},
     {"watermark",
      "\nWatermarks:\n"
      "  watermark add NAME --image FILE [--position POS] [--offset-x PX]\n"
@@ -102,7 +89,7 @@ static const struct admin_usage_section {
      "                               POS: top-left, top-right (default), bottom-left,\n"
      "                               bottom-right or center; offsets default to 16;\n"
      "                               opacity to 1; FILE is copied into DIR/resources/\n"
-     "  watermark list\n"},
+     "  watermark list, watermark remove NAME\n"},
     {"template",
      "\nTranscoding templates (a set of renditions in one container):\n"
      "  template add NAME [--container mp4|webm|mkv|hls]\n"
@@ -117,7 +104,7 @@ static const struct admin_usage_section {
      "                               0 keeps the source's side or leaves the bitrate to\n"
      "                               the encoder; neither: one rendition of the source's size\n"
      "                               defaults: mp4, h264, aac (webm: vp9, opus)\n"
-     "  template list\n"},
+     "  template list, template remove NAME\n"},
     {"subtitle",
      "\nSubtitles:\n"
      "  subtitle add NAME --file FILE [--language CODE] [--mode burn|soft]\n"
@@ -125,7 +112,19 @@ static const struct admin_usage_section {
      "                               DIR/resources/; CODE like en or pt-BR (default und);\n"
      "                               burn (default) draws the text into the picture, soft\n"
      "                               adds a WebVTT track; prints the subtitleId\n"
-     "  subtitle list\n"},
+     "  subtitle list, subtitle remove SUBTITLEID\n"},
+    {"webhook",
+     "\nWebhooks (docs/events.md):\n"
+     "  webhook add URL [--events TYPE[,TYPE]...]\n"
+     "                               POST the account's events to URL (http or https),\n"
+     "                               signed with a secret this prints; TYPE is\n"
+     "                               FileUploadComplete, ProcessingComplete,\n"
+     "                               ProcessingFailed or VideoDeleted (default: all)\n"
+     "  webhook list                 the account's webhooks, with their secrets\n"
+     "  webhook remove WEBHOOKID     stop sending to it (its pending deliveries are dropped)\n"
+     "  webhook deliveries [WEBHOOKID] [--limit N]\n"
+     "                               the latest deliveries (20; at most 1000): state,\n"
+     "                               attempts, last status and error\n"},
 };
 
 static const char admin_usage_tail[] = "\nExit status: 0 success, 1 failure, 2 usage error.\n";
@@ -142,7 +141,7 @@ static void admin_usage(FILE *f, const char *object)
 
 /* ---- messages ---- */
 
-__attribute__((format(printf, 1, 2))) static int admin_usage_error(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) int admin_usage_error(const char *fmt, ...)
 {
     va_list ap;
     fputs("vodup admin: ", stderr);
@@ -153,7 +152,7 @@ __attribute__((format(printf, 1, 2))) static int admin_usage_error(const char *f
     return 2;
 }
 
-__attribute__((format(printf, 1, 2))) static int admin_fail(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) int admin_fail(const char *fmt, ...)
 {
     va_list ap;
     fputs("vodup admin: ", stderr);
@@ -165,7 +164,7 @@ __attribute__((format(printf, 1, 2))) static int admin_fail(const char *fmt, ...
 }
 
 /* Explains a store failure in the operator's terms. */
-static int admin_store_fail(int rc, const char *what)
+int admin_store_fail(int rc, const char *what)
 {
     switch (rc) {
     case STORE_EXISTS:
@@ -182,7 +181,7 @@ static int admin_store_fail(int rc, const char *what)
 /* ---- validation ---- */
 
 /* Parses a whole decimal integer in [min, max]. */
-static bool admin_parse_int(const char *s, long min, long max, long *out)
+bool admin_parse_int(const char *s, long min, long max, long *out)
 {
     if (!*s || isspace((unsigned char)*s))
         return false;
@@ -270,7 +269,7 @@ typedef int (*admin_opt_fn)(void *state, int id, const char *arg);
  * accepted here too, so `--json` after the verb works as expected.  Returns -1
  * to go on (positional arguments in ctx->pos), else an exit status.
  */
-static int admin_parse_verb(admin_ctx_t *ctx, int argc, char **argv, const struct option *opts,
+int admin_parse_verb(admin_ctx_t *ctx, int argc, char **argv, const struct option *opts,
                             admin_opt_fn on_opt, void *state)
 {
     optind = 0; /* glibc: start over on a new argv */
@@ -309,7 +308,7 @@ static int admin_parse_verb(admin_ctx_t *ctx, int argc, char **argv, const struc
 }
 
 /* Checks the number of positional arguments; returns -1 when right. */
-static int admin_expect_args(admin_ctx_t *ctx, const char *verb, int n, const char *what)
+int admin_expect_args(admin_ctx_t *ctx, const char *verb, int n, const char *what)
 {
     if (ctx->npos < n)
         return admin_usage_error("'%s %s' needs %s", ctx->object, verb, what);
@@ -396,7 +395,7 @@ static int admin_account(admin_ctx_t *ctx, int64_t *account_id)
 }
 
 /* Prints a JSON value on one line; takes the reference. */
-static int admin_print_json(json_t *j)
+int admin_print_json(json_t *j)
 {
     char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     json_decref(j);
@@ -409,12 +408,8 @@ static int admin_print_json(json_t *j)
 
 /* ---- aligned text tables ---- */
 
-typedef struct admin_table {
-    size_t ncols, nrows, cap;
-    char **cells; /* row-major, row 0 is the header */
-} admin_table_t;
 
-static bool admin_table_add(admin_table_t *t, const char *const *row)
+bool admin_table_add(admin_table_t *t, const char *const *row)
 {
     if (t->nrows == t->cap) {
         size_t ncap = t->cap ? t->cap * 2 : 16;
@@ -437,7 +432,7 @@ static bool admin_table_add(admin_table_t *t, const char *const *row)
     return true;
 }
 
-static void admin_table_print(const admin_table_t *t)
+void admin_table_print(const admin_table_t *t)
 {
     size_t width[16] = {0};
     for (size_t r = 0; r < t->nrows; r++)
@@ -461,7 +456,7 @@ static void admin_table_print(const admin_table_t *t)
     }
 }
 
-static void admin_table_free(admin_table_t *t)
+void admin_table_free(admin_table_t *t)
 {
     for (size_t i = 0; i < t->nrows * t->ncols; i++)
         free(t->cells[i]);
@@ -469,8 +464,22 @@ static void admin_table_free(admin_table_t *t)
     memset(t, 0, sizeof(*t));
 }
 
+int admin_list_output(const admin_ctx_t *ctx, json_t *arr, admin_table_t *t, bool ok)
+{
+    if (!ok) {
+        json_decref(arr);
+        admin_table_free(t);
+        return admin_fail("out of memory");
+    }
+    if (ctx->json)
+        return admin_print_json(arr);
+    admin_table_print(t);
+    admin_table_free(t);
+    return 0;
+}
+
 /* Prints "label  value" lines with the labels aligned. */
-static void admin_print_pairs(const char *const *pairs, size_t n)
+void admin_print_pairs(const char *const *pairs, size_t n)
 {
     int w = 0;
     for (size_t i = 0; i < n; i++)
@@ -497,7 +506,7 @@ static int admin_key_create_opt(void *state, int id, const char *arg)
 
 /* The name of an account given by id (via its keys). */
 /* admin_open, then admin_account: what every account-scoped verb needs. */
-static int admin_open_account(admin_ctx_t *ctx, int64_t *account_id)
+int admin_open_account(admin_ctx_t *ctx, int64_t *account_id)
 {
     int r = admin_open(ctx);
     return r < 0 ? admin_account(ctx, account_id) : r;
@@ -594,16 +603,7 @@ static int admin_key_list(admin_ctx_t *ctx, int argc, char **argv)
                                                            k->enabled ? "yes" : "no", created});
     }
     store_key_list_free(&keys);
-    if (!ok) {
-        json_decref(arr);
-        admin_table_free(&t);
-        return admin_fail("out of memory");
-    }
-    if (ctx->json)
-        return admin_print_json(arr);
-    admin_table_print(&t);
-    admin_table_free(&t);
-    return 0;
+    return admin_list_output(ctx, arr, &t, ok);
 }
 
 static int admin_key_set_enabled(admin_ctx_t *ctx, int argc, char **argv, bool enabled)
@@ -707,16 +707,7 @@ static int admin_domain_list(admin_ctx_t *ctx, int argc, char **argv)
             ok = admin_table_add(&t, (const char *const[]){l.items[i].name, l.items[i].is_default ? "yes" : ""});
     }
     store_domain_list_free(&l);
-    if (!ok) {
-        json_decref(arr);
-        admin_table_free(&t);
-        return admin_fail("out of memory");
-    }
-    if (ctx->json)
-        return admin_print_json(arr);
-    admin_table_print(&t);
-    admin_table_free(&t);
-    return 0;
+    return admin_list_output(ctx, arr, &t, ok);
 }
 
 /* ---- resources: shared parts ---- */
@@ -1106,16 +1097,7 @@ static int admin_resource_list(admin_ctx_t *ctx, int argc, char **argv)
     for (size_t i = 0; ok && i < l.count; i++)
         ok = admin_list_add(ctx, v, &l.items[i], arr, &t);
     store_resource_list_free(&l);
-    if (!ok) {
-        json_decref(arr);
-        admin_table_free(&t);
-        return admin_fail("out of memory");
-    }
-    if (ctx->json)
-        return admin_print_json(arr);
-    admin_table_print(&t);
-    admin_table_free(&t);
-    return 0;
+    return admin_list_output(ctx, arr, &t, ok);
 }
 
 /* Validates NAME, the one positional argument of every `add`. */
@@ -1450,28 +1432,79 @@ static int admin_subtitle_add(admin_ctx_t *ctx, int argc, char **argv)
     return admin_add_with_file(ctx, account_id, ctx->pos[0], o.source, &paths, spec_subtitle_to_json(&o.spec));
 }
 
+/* ---- removals ---- */
+
+static int admin_key_delete(admin_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {ADMIN_COMMON_OPTIONS};
+    int r = admin_parse_verb(ctx, argc, argv, opts, NULL, NULL);
+    if (r < 0)
+        r = admin_expect_args(ctx, "delete", 1, "an AccessKey");
+    if (r < 0)
+        r = admin_open(ctx);
+    if (r >= 0)
+        return r;
+    int rc = ctx->store->ops->key_delete(ctx->store, ctx->pos[0]);
+    if (rc == STORE_NOT_FOUND)
+        return admin_fail("no AccessKey '%s'", ctx->pos[0]);
+    if (rc == STORE_CONFLICT)
+        return admin_fail("%s is its account's last key; disable it instead ('key disable')", ctx->pos[0]);
+    return rc == STORE_OK ? 0 : admin_store_fail(rc, "deleting the key");
+}
+
+static int admin_domain_remove(admin_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {ADMIN_COMMON_OPTIONS};
+    int64_t account_id = 0;
+    int r = admin_parse_verb(ctx, argc, argv, opts, NULL, NULL);
+    if (r < 0)
+        r = admin_expect_args(ctx, "remove", 1, "a domain");
+    if (r < 0)
+        r = admin_open_account(ctx, &account_id);
+    if (r >= 0)
+        return r;
+    int rc = ctx->store->ops->domain_remove(ctx->store, account_id, ctx->pos[0]);
+    if (rc == STORE_NOT_FOUND)
+        return admin_fail("the account has no domain '%s'", ctx->pos[0]);
+    return rc == STORE_OK ? 0 : admin_store_fail(rc, "removing the domain");
+}
+
+/* workflow, watermark, template and subtitle remove ID|NAME.  A resource's
+ * file stays under DIR/resources/: tasks already queued name it. */
+static int admin_resource_remove(admin_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {ADMIN_COMMON_OPTIONS};
+    int64_t account_id = 0;
+    int r = admin_parse_verb(ctx, argc, argv, opts, NULL, NULL);
+    if (r < 0)
+        r = admin_expect_args(ctx, "remove", 1, ctx->kind == STORE_WORKFLOW || ctx->kind == STORE_SUBTITLE
+                                                     ? "an id" : "a name");
+    if (r < 0)
+        r = admin_open_account(ctx, &account_id);
+    if (r >= 0)
+        return r;
+    int rc = ctx->store->ops->resource_remove(ctx->store, account_id, ctx->kind, ctx->pos[0]);
+    if (rc == STORE_NOT_FOUND)
+        return admin_fail("the account has no %s '%s'", ctx->object, ctx->pos[0]);
+    return rc == STORE_OK ? 0 : admin_store_fail(rc, "removing it");
+}
+
 /* ---- dispatch ---- */
 
-typedef int (*admin_verb_fn)(admin_ctx_t *ctx, int argc, char **argv);
-
-typedef struct admin_verb {
-    const char *name;
-    admin_verb_fn run;
-} admin_verb_t;
 
 static const admin_verb_t admin_key_verbs[] = {
     {"create", admin_key_create}, {"list", admin_key_list}, {"disable", admin_key_disable},
-    {"enable", admin_key_enable}, {NULL, NULL}};
+    {"enable", admin_key_enable}, {"delete", admin_key_delete}, {NULL, NULL}};
 static const admin_verb_t admin_domain_verbs[] = {
-    {"add", admin_domain_add}, {"list", admin_domain_list}, {NULL, NULL}};
+    {"add", admin_domain_add}, {"list", admin_domain_list}, {"remove", admin_domain_remove}, {NULL, NULL}};
 static const admin_verb_t admin_workflow_verbs[] = {
-    {"add", admin_workflow_add}, {"list", admin_resource_list}, {NULL, NULL}};
+    {"add", admin_workflow_add}, {"list", admin_resource_list}, {"remove", admin_resource_remove}, {NULL, NULL}};
 static const admin_verb_t admin_watermark_verbs[] = {
-    {"add", admin_watermark_add}, {"list", admin_resource_list}, {NULL, NULL}};
+    {"add", admin_watermark_add}, {"list", admin_resource_list}, {"remove", admin_resource_remove}, {NULL, NULL}};
 static const admin_verb_t admin_template_verbs[] = {
-    {"add", admin_template_add}, {"list", admin_resource_list}, {NULL, NULL}};
+    {"add", admin_template_add}, {"list", admin_resource_list}, {"remove", admin_resource_remove}, {NULL, NULL}};
 static const admin_verb_t admin_subtitle_verbs[] = {
-    {"add", admin_subtitle_add}, {"list", admin_resource_list}, {NULL, NULL}};
+    {"add", admin_subtitle_add}, {"list", admin_resource_list}, {"remove", admin_resource_remove}, {NULL, NULL}};
 
 static const struct admin_object {
     const char *name;
@@ -1479,12 +1512,13 @@ static const struct admin_object {
     const admin_verb_t *verbs;
     const char *verb_names;
 } admin_objects[] = {
-    {"key", -1, admin_key_verbs, "create, list, disable, enable"},
-    {"domain", -1, admin_domain_verbs, "add, list"},
-    {"workflow", STORE_WORKFLOW, admin_workflow_verbs, "add, list"},
-    {"watermark", STORE_WATERMARK, admin_watermark_verbs, "add, list"},
-    {"template", STORE_TEMPLATE, admin_template_verbs, "add, list"},
-    {"subtitle", STORE_SUBTITLE, admin_subtitle_verbs, "add, list"},
+    {"key", -1, admin_key_verbs, "create, list, disable, enable, delete"},
+    {"domain", -1, admin_domain_verbs, "add, list, remove"},
+    {"workflow", STORE_WORKFLOW, admin_workflow_verbs, "add, list, remove"},
+    {"watermark", STORE_WATERMARK, admin_watermark_verbs, "add, list, remove"},
+    {"template", STORE_TEMPLATE, admin_template_verbs, "add, list, remove"},
+    {"subtitle", STORE_SUBTITLE, admin_subtitle_verbs, "add, list, remove"},
+    {"webhook", -1, admin_webhook_verbs, "add, list, remove, deliveries"},
 };
 
 static bool admin_is_help(const char *arg)
@@ -1526,7 +1560,7 @@ int cli_admin(int argc, char **argv)
         }
     }
     if (optind >= argc)
-        return admin_usage_error("missing object (key, domain, workflow, watermark, template or subtitle)");
+        return admin_usage_error("missing object (key, domain, workflow, watermark, template, subtitle or webhook)");
     const char *object = argv[optind];
     if (admin_is_help(object)) {
         admin_usage(stdout, NULL);
@@ -1537,7 +1571,7 @@ int cli_admin(int argc, char **argv)
         if (!strcmp(object, admin_objects[i].name))
             obj = &admin_objects[i];
     if (!obj)
-        return admin_usage_error("unknown object '%s' (key, domain, workflow, watermark, template or subtitle)",
+        return admin_usage_error("unknown object '%s' (key, domain, workflow, watermark, template, subtitle or webhook)",
                                  object);
     ctx.object = obj->name;
     ctx.kind = obj->kind;

@@ -7,6 +7,7 @@
  * and exits 0.  Signals are taken by sigwait on the main thread, so no
  * handler runs inside library code.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -25,6 +26,8 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/workpool.h"
+#include "events/event_dispatch.h"
+#include "events/event_url.h"
 #include "http/server.h"
 #include "process/worker.h"
 #include "store/store.h"
@@ -34,7 +37,6 @@
 
 #define SERVE_DEFAULT_ACCOUNT "default"
 /* How often unfinished blocks and orphaned objects are looked for. */
-#define SERVE_SWEEP_INTERVAL_MS (3600 * 1000)
 
 /* The copy-paste example printed at start-up; README.md shows the same
  * lines, and tests/scripts/test_readme_example.sh runs both. */
@@ -144,6 +146,34 @@ static process_pool_t *serve_processing_start(const config_t *cfg, store_t *stor
     return p;
 }
 
+static char *serve_render_event(void *arg, int64_t account_id, const char *video_id)
+{
+    return video_api_info_text(arg, account_id, video_id);
+}
+
+/* The webhook senders: they render event data through the API's getVideoInfo. */
+static event_dispatch_t *serve_webhooks_start(const config_t *cfg, store_t *store, const api_ctx_t *api)
+{
+    char err[EVENT_URL_ERROR_MAX];
+    if (!event_url_allow_list_check(cfg->webhook_allow_hosts, err, sizeof(err))) {
+        fprintf(stderr, "vodup serve: webhook-allow-hosts: %s\n", err);
+        return NULL;
+    }
+    event_dispatch_options_t opt = {
+        .workers = (int)cfg->webhook_workers,
+        .connect_timeout_ms = (long)cfg->webhook_connect_timeout,
+        .total_timeout_ms = (long)cfg->webhook_timeout,
+        .allow_hosts = cfg->webhook_allow_hosts,
+        .retry_first_ms = cfg->webhook_retry_first,
+        .render = serve_render_event,
+        .render_arg = (void *)api,
+    };
+    event_dispatch_t *d = event_dispatch_start(store, &opt);
+    if (!d)
+        fprintf(stderr, "vodup serve: cannot start the webhook senders\n");
+    return d;
+}
+
 int cli_serve(int argc, char **argv)
 {
     int status = 1;
@@ -164,10 +194,17 @@ int cli_serve(int argc, char **argv)
     quota_t *quota = NULL;
     upload_sweeper_t *sweeper = NULL;
     process_pool_t *processing = NULL;
+    event_dispatch_t *webhooks = NULL;
     http_server_t *http = NULL;
     int fd = -1;
 
     config_defaults(&cfg);
+    /* Before any thread: libcurl's global set-up is not thread-safe (the
+     * webhook senders use it). */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "vodup serve: cannot initialise libcurl\n");
+        return 1;
+    }
     /* Pass 1: --config and --help, so flags can override the file. */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -302,7 +339,7 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "vodup serve: cannot read the server secret from the database\n");
         goto out;
     }
-    sweeper = upload_sweeper_start(&upload, SERVE_SWEEP_INTERVAL_MS);
+    sweeper = upload_sweeper_start(&upload, cfg.sweep_interval * 1000);
     if (!sweeper)
         goto out;
     processing = serve_processing_start(&cfg, store, blob);
@@ -310,7 +347,10 @@ int cli_serve(int argc, char **argv)
         goto out;
     upload.processing = processing;
     api_ctx_t api = {.cfg = &cfg, .store = store, .ratelimit = rl, .readers = readers, .keys = keys,
-                     .public_url = public_url, .processing = processing};
+                     .public_url = public_url, .processing = processing, .blob = blob};
+    webhooks = serve_webhooks_start(&cfg, store, &api);
+    if (!webhooks)
+        goto out;
     http = http_server_start(&cfg, &api, &upload, fd, err, sizeof(err));
     fd = -1; /* owned by the server now, even on failure */
     if (!http) {
@@ -339,6 +379,8 @@ int cli_serve(int argc, char **argv)
     sweeper = NULL;
     process_pool_stop(processing);
     processing = NULL;
+    event_dispatch_stop(webhooks);
+    webhooks = NULL;
     store->ops->close(store);
     store = NULL;
     http_server_stop(http);
@@ -353,6 +395,7 @@ out:
     workpool_free(upload_workers);
     upload_sweeper_stop(sweeper);
     process_pool_stop(processing);
+    event_dispatch_stop(webhooks);
     http_server_stop(http);
     /* After the poll threads and the upload workers, which use them. */
     digest_cache_stop(digests);

@@ -43,6 +43,8 @@ typedef struct config {
     char *cors_origins;         /* "*" or comma list of origins */
     int64_t max_block_size;     /* bytes */
     int64_t block_max_age;      /* seconds */
+    int64_t registration_ttl;   /* seconds; 0: token_lifetime + block_max_age */
+    int64_t sweep_interval;     /* seconds */
     int64_t upload_threads;
     int64_t hash_threads;
     int64_t max_staged_per_account;  /* bytes of unfinished uploads an account may hold */
@@ -56,6 +58,11 @@ typedef struct config {
     int64_t max_source_pixels;
     int64_t processing_nice;
     int64_t processing_timeout; /* seconds, before the part that scales with the source */
+    int64_t webhook_workers;
+    int64_t webhook_connect_timeout; /* ms */
+    int64_t webhook_timeout;         /* ms, the whole attempt */
+    char *webhook_allow_hosts;       /* event_url.h's allow-list; "" any */
+    int64_t webhook_retry_first;     /* ms */
     char *log_level;            /* debug|info|warn|error */
     bool access_log;
 } config_t;

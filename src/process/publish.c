@@ -164,9 +164,11 @@ static int publish_commit(const publish_input_t *in, publish_files_t *f, char *e
         publish_remove_old(in, &old);
         return PUBLISH_DONE;
     }
-    if (rc != STORE_CONFLICT)
+    /* Conflict: canceled or overwritten; not found: the video was deleted. */
+    bool gone = rc == STORE_CONFLICT || rc == STORE_NOT_FOUND;
+    if (!gone)
         snprintf(err, errlen, "publish: store: %s", store_rc_name(rc));
-    return rc == STORE_CONFLICT ? PUBLISH_CANCELED : PUBLISH_RETRY;
+    return gone ? PUBLISH_CANCELED : PUBLISH_RETRY;
 }
 
 int publish_task(const publish_input_t *in, char *err, size_t errlen)

@@ -241,3 +241,88 @@ int store_video_register_sync(store_t *s, const store_video_reg_t *reg, store_vi
     pthread_mutex_destroy(&w.mu);
     return out->rc;
 }
+
+/* ---- events and webhooks ---- */
+
+/* Indexed by enum store_event_type: the names webhooks carry (eventType). */
+static const char *const store_event_type_names[] = {
+    [STORE_EVENT_UPLOAD_COMPLETE] = "FileUploadComplete",
+    [STORE_EVENT_PROCESSING_COMPLETE] = "ProcessingComplete",
+    [STORE_EVENT_PROCESSING_FAILED] = "ProcessingFailed",
+    [STORE_EVENT_VIDEO_DELETED] = "VideoDeleted",
+};
+
+const char *store_event_type_name(int type)
+{
+    return type >= 0 && type < STORE_EVENT_TYPE_COUNT ? store_event_type_names[type] : NULL;
+}
+
+int store_event_type_parse(const char *name)
+{
+    for (int i = 0; name && i < STORE_EVENT_TYPE_COUNT; i++)
+        if (!strcmp(name, store_event_type_names[i]))
+            return i;
+    return -1;
+}
+
+/* Indexed by enum store_delivery_state; the database stores the same words. */
+static const char *const store_delivery_state_names[] = {
+    [STORE_DELIVERY_PENDING] = "pending",
+    [STORE_DELIVERY_DELIVERED] = "delivered",
+    [STORE_DELIVERY_FAILED] = "failed",
+};
+
+const char *store_delivery_state_name(int state)
+{
+    return state >= 0 && state <= STORE_DELIVERY_FAILED ? store_delivery_state_names[state] : "unknown";
+}
+
+void store_webhook_free(store_webhook_t *w)
+{
+    if (!w)
+        return;
+    free(w->webhook_id);
+    free(w->url);
+    if (w->secret) {
+        memset(w->secret, 0, strlen(w->secret));
+        free(w->secret);
+    }
+    memset(w, 0, sizeof(*w));
+}
+
+void store_webhook_list_free(store_webhook_list_t *l)
+{
+    for (size_t i = 0; l && i < l->count; i++)
+        store_webhook_free(&l->items[i]);
+    if (l) {
+        free(l->items);
+        memset(l, 0, sizeof(*l));
+    }
+}
+
+void store_delivery_free(store_delivery_t *d)
+{
+    if (!d)
+        return;
+    free(d->event_id);
+    free(d->video_id);
+    free(d->data);
+    free(d->webhook_id);
+    free(d->url);
+    if (d->secret) {
+        memset(d->secret, 0, strlen(d->secret));
+        free(d->secret);
+    }
+    free(d->last_error);
+    memset(d, 0, sizeof(*d));
+}
+
+void store_delivery_list_free(store_delivery_list_t *l)
+{
+    for (size_t i = 0; l && i < l->count; i++)
+        store_delivery_free(&l->items[i]);
+    if (l) {
+        free(l->items);
+        memset(l, 0, sizeof(*l));
+    }
+}

@@ -374,6 +374,99 @@ typedef struct store_id_list {
 
 void store_id_list_free(store_id_list_t *l);
 
+/* ---- events and webhooks ----
+ *
+ * An account's webhooks are URLs that hear about its videos.  An event is
+ * written in the same transaction as the state change it reports, with one
+ * delivery per webhook of the account that subscribes to its type at that
+ * moment (a webhook added later does not get older events): a crash can
+ * never lose an event, and an event no webhook wants is not written at all.
+ * Dispatchers claim due deliveries with a lease (several nodes may send;
+ * a delivery whose lease ran out is claimed again: at-least-once), send
+ * them and record each attempt: delivered, another attempt at a given time,
+ * or given up.  Reported by:
+ *   FileUploadComplete   video_set_uploaded
+ *   ProcessingComplete   task_succeed
+ *   ProcessingFailed     task_fail when final, and a task whose last
+ *                        attempt's worker was lost (task_claim)
+ *   VideoDeleted         video_delete
+ * An event's data (the video as getVideoInfo shows it) is given by the
+ * caller when the state change removes it (video_delete), else frozen by
+ * the first dispatcher that sends it (delivery_set_data). */
+
+enum store_event_type {
+    STORE_EVENT_UPLOAD_COMPLETE = 0, /* "FileUploadComplete" */
+    STORE_EVENT_PROCESSING_COMPLETE, /* "ProcessingComplete" */
+    STORE_EVENT_PROCESSING_FAILED,   /* "ProcessingFailed" */
+    STORE_EVENT_VIDEO_DELETED,       /* "VideoDeleted" */
+    STORE_EVENT_TYPE_COUNT
+};
+#define STORE_EVENT_ALL ((1u << STORE_EVENT_TYPE_COUNT) - 1u)
+
+/* The event type's wire name; NULL when out of range. */
+const char *store_event_type_name(int type);
+/* The type called `name` (exact, case-sensitive), or -1. */
+int store_event_type_parse(const char *name);
+
+#define STORE_WEBHOOK_ID_LEN 32 /* "wh" + 30 hex */
+#define STORE_EVENT_ID_LEN 32   /* "ev" + 30 hex */
+
+typedef struct store_webhook {
+    char *webhook_id;
+    char *url;
+    unsigned events; /* bit (1 << enum store_event_type) per subscribed type */
+    char *secret;    /* signs every delivery (X-Vodup-Signature) */
+    int64_t created_ms;
+} store_webhook_t;
+
+typedef struct store_webhook_list {
+    store_webhook_t *items;
+    size_t count;
+} store_webhook_list_t;
+
+void store_webhook_free(store_webhook_t *w);
+void store_webhook_list_free(store_webhook_list_t *l);
+
+enum store_delivery_state { STORE_DELIVERY_PENDING = 0, STORE_DELIVERY_DELIVERED, STORE_DELIVERY_FAILED };
+
+/* "pending", "delivered", "failed"; "unknown" when out of range. */
+const char *store_delivery_state_name(int state);
+
+typedef struct store_delivery {
+    int64_t delivery_id;
+    char *event_id;
+    int event_type;      /* enum store_event_type */
+    int64_t account_id;
+    char *video_id;
+    int64_t event_ms;    /* when the state change happened */
+    char *data;          /* JSON object text; NULL until frozen */
+    char *webhook_id;
+    char *url;
+    char *secret;
+    int state;           /* enum store_delivery_state */
+    int attempts;        /* made so far (a claim does not count one) */
+    int64_t next_attempt_ms;
+    int last_status;     /* HTTP status of the last attempt; 0: none or no answer */
+    char *last_error;    /* NULL when none */
+    int64_t last_attempt_ms; /* 0 until the first attempt */
+} store_delivery_t;
+
+typedef struct store_delivery_list {
+    store_delivery_t *items;
+    size_t count;
+} store_delivery_list_t;
+
+void store_delivery_free(store_delivery_t *d);
+void store_delivery_list_free(store_delivery_list_t *l);
+
+/* One attempt's outcome (delivery_record). */
+typedef struct store_delivery_attempt {
+    bool delivered;          /* a 2xx answer */
+    int status;              /* HTTP status; 0: no answer */
+    const char *error;       /* NULL when delivered */
+    int64_t next_attempt_ms; /* not delivered: when to try again; 0: give up */
+} store_delivery_attempt_t;
+
 /* ---- the vtable ---- */
 
 struct store_ops {
@@ -397,6 +490,18 @@ struct store_ops {
     int (*domain_list)(store_t *s, int64_t account_id, store_domain_list_t *out);
     /* name NULL: the default domain (STORE_NOT_FOUND when the account has none). */
     int (*domain_get)(store_t *s, int64_t account_id, const char *name, store_domain_t *out);
+
+    /* Removals (vodup admin).  key_delete: STORE_CONFLICT when it is its
+     * account's last key (an account without keys could not be reached;
+     * disable it instead).  domain_remove: when it was the default, the
+     * account's oldest remaining domain becomes the default; videos keep
+     * the domain they were registered with.  resource_remove: by id
+     * (workflow, subtitle) or name (watermark, template); plans already
+     * frozen into tasks keep their copy.  STORE_NOT_FOUND when there is no
+     * such key, or no such domain or resource in the account. */
+    int (*key_delete)(store_t *s, const char *access_key);
+    int (*domain_remove)(store_t *s, int64_t account_id, const char *name);
+    int (*resource_remove)(store_t *s, int64_t account_id, int kind, const char *id);
 
     /* Adds a resource; out->id receives the generated (or name) id. */
     int (*resource_add)(store_t *s, int64_t account_id, int kind, const char *name,
@@ -531,6 +636,24 @@ struct store_ops {
      * progress); STORE_NOT_FOUND when it has none. */
     int (*task_latest)(store_t *s, int64_t account_id, const char *video_id, store_task_t *out);
 
+    /* deleteVideo, in one transaction: the video's VideoDeleted event is
+     * written (with event_data, the video as getVideoInfo showed it; NULL:
+     * none), then the video is removed with its task (a running one's
+     * worker learns at its next heartbeat, and its publish is refused),
+     * its listed outputs, served files and category links.  objects (may
+     * be NULL) receives the ids of the objects that held its bytes (the
+     * original and every served file), for the caller to remove; the sweep
+     * removes them otherwise.  STORE_NOT_FOUND: no such video in the
+     * account. */
+    int (*video_delete)(store_t *s, int64_t account_id, const char *video_id, int64_t now_ms, const char *event_data,
+                        store_id_list_t *objects);
+
+    /* Removes up to `limit` registrations never uploaded (no object; status
+     * created, uploading or failed) whose last getUploadToken (a fileId
+     * resume renews it) was before before_ms; *removed says how many.  The
+     * caller repeats while it removes `limit`. */
+    int (*video_expire)(store_t *s, int64_t before_ms, int limit, int64_t *removed);
+
     /* The video's listed outputs, the cover among them (getVideoInfo), in
      * the order the task gave them.  A read; an empty list when none;
      * STORE_NOT_FOUND for an unknown video or another account's. */
@@ -538,6 +661,45 @@ struct store_ops {
     /* The served file at `key`, in any account (the playback origin).  A
      * read; STORE_NOT_FOUND when no published output has that key. */
     int (*output_file_find)(store_t *s, const char *key, store_output_file_t *out);
+
+    /* ---- webhooks and deliveries (see "events and webhooks") ----
+     * Admin and dispatcher calls; the writes are durable on return and must
+     * not be called from a `done` callback or an HTTP poll thread. */
+
+    /* Adds a webhook; out receives it with its generated id.  STORE_INVALID:
+     * no url or secret, or events is 0 or has a bit past the known types. */
+    int (*webhook_add)(store_t *s, int64_t account_id, const char *url, unsigned events, const char *secret,
+                       store_webhook_t *out);
+    int (*webhook_list)(store_t *s, int64_t account_id, store_webhook_list_t *out);
+    /* Removes it and drops its pending deliveries.  STORE_NOT_FOUND: no such
+     * webhook in the account. */
+    int (*webhook_remove)(store_t *s, int64_t account_id, const char *webhook_id);
+    /* Takes the pending delivery that has been due longest (its next attempt
+     * time come, and no lease or its lease run out): leased to worker_id
+     * until now_ms + lease_ms; out receives it with its event and webhook
+     * (free it).  STORE_NOT_FOUND: none due.  PostgreSQL: the same WHERE and
+     * ORDER BY under FOR UPDATE SKIP LOCKED, as task_claim. */
+    int (*delivery_claim)(store_t *s, const char *worker_id, int64_t now_ms, int64_t lease_ms,
+                          store_delivery_t *out);
+    /* Freezes an event's data unless it has some already; *data_out receives
+     * the event's data as it now stands (the caller frees it), so that every
+     * delivery of one event sends the same body. */
+    int (*delivery_set_data)(store_t *s, const char *event_id, const char *data, char **data_out);
+    /* Records an attempt of a delivery this worker holds: delivered, or
+     * pending again at a->next_attempt_ms, or failed (given up) when that is
+     * 0; attempts + 1, the lease released.  STORE_CONFLICT: the lease is no
+     * longer this worker's (nothing is recorded; another has it). */
+    int (*delivery_record)(store_t *s, int64_t delivery_id, const char *worker_id, int64_t now_ms,
+                           const store_delivery_attempt_t *a);
+    /* The account's most recent deliveries (by last attempt, then event
+     * time), of one webhook or all (webhook_id NULL), at most limit. */
+    int (*delivery_list)(store_t *s, int64_t account_id, const char *webhook_id, size_t limit,
+                         store_delivery_list_t *out);
+    /* How many deliveries are pending (metrics, benchmarks). */
+    int (*delivery_pending_count)(store_t *s, int64_t *count);
+    /* Removes finished deliveries whose last attempt is older than
+     * before_ms, and events left with no delivery. */
+    int (*delivery_prune)(store_t *s, int64_t before_ms);
 };
 
 struct store {

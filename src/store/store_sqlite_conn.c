@@ -82,7 +82,7 @@ static const char *const store_sqlite_sql[SQ_COUNT] = {
                         " ?13, ?14, ?15, ?16, -1)",
     [SQ_VIDEO_RESUME] = "UPDATE videos SET domain = ?2, expected_size = ?3, expected_md5 = ?4,"
                         " overwrite = ?5, workflow_id = ?6, cmd = ?7, watermark_name = ?8,"
-                        " template_name = ?9, subtitle_id = ?10 WHERE video_id = ?1",
+                        " template_name = ?9, subtitle_id = ?10, token_ms = ?11 WHERE video_id = ?1",
     [SQ_VIDEO_CATEGORIES_CLEAR] = "DELETE FROM video_categories WHERE video_id = ?1",
     [SQ_CATEGORY_INSERT] = "INSERT INTO categories (account_id, parent_name, child_name) VALUES (?1, ?2, ?3)"
                            " ON CONFLICT DO NOTHING",
@@ -180,6 +180,63 @@ static const char *const store_sqlite_sql[SQ_COUNT] = {
     [SQ_OUTPUT_OBJECT_SERVED] = "SELECT EXISTS (SELECT 1 FROM output_files WHERE object_id = ?1)",
     [SQ_OUTPUT_LIST] = "SELECT " STORE_SQLITE_OUTPUT_COLUMNS " FROM outputs WHERE video_id = ?1 ORDER BY position",
     [SQ_OUTPUT_FILE_GET] = "SELECT " STORE_SQLITE_OUTPUT_FILE_COLUMNS " FROM output_files WHERE key = ?1",
+    [SQ_WEBHOOK_INSERT] = "INSERT INTO webhooks (webhook_id, account_id, url, events, secret, created_ms)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [SQ_WEBHOOK_LIST] = "SELECT webhook_id, url, events, secret, created_ms FROM webhooks WHERE account_id = ?1"
+                        " ORDER BY created_ms, rowid",
+    [SQ_WEBHOOK_DELETE] = "DELETE FROM webhooks WHERE account_id = ?1 AND webhook_id = ?2",
+    /* Only when a webhook wants it: most accounts have none, and then a
+     * state change costs one indexed lookup, not a row.  The id is drawn by
+     * SQLite (15 random bytes, as hex), so bulk reporters need no loop. */
+    [SQ_EVENT_INSERT] = "INSERT INTO events (event_id, account_id, video_id, type, created_ms, data)"
+                        " SELECT 'ev' || lower(hex(randomblob(15))), ?1, ?2, ?3, ?4, ?5"
+                        " WHERE EXISTS (SELECT 1 FROM webhooks WHERE account_id = ?1 AND (events & ?6) != 0)",
+    [SQ_DELIVERY_FANOUT] = "INSERT INTO deliveries (event_seq, webhook_id, state, next_attempt_ms)"
+                           " SELECT ?1, webhook_id, 'pending', ?4 FROM webhooks"
+                           " WHERE account_id = ?2 AND (events & ?3) != 0",
+    /* claim's pick.  PostgreSQL: the same query with FOR UPDATE SKIP LOCKED. */
+    [SQ_DELIVERY_PICK] = "SELECT delivery_id FROM deliveries WHERE state = 'pending' AND next_attempt_ms <= ?1"
+                         " AND lease_expires_ms <= ?1 ORDER BY next_attempt_ms, delivery_id LIMIT 1",
+    [SQ_DELIVERY_TAKE] = "UPDATE deliveries SET lease_owner = ?2, lease_expires_ms = ?3 WHERE delivery_id = ?1",
+    [SQ_DELIVERY_GET] = "SELECT " STORE_SQLITE_DELIVERY_COLUMNS STORE_SQLITE_DELIVERY_FROM " WHERE d.delivery_id = ?1",
+    [SQ_DELIVERY_RECORD] = "UPDATE deliveries SET state = ?3, attempts = attempts + 1, next_attempt_ms = ?4,"
+                           " lease_owner = NULL, lease_expires_ms = 0, last_status = ?5, last_error = ?6,"
+                           " last_attempt_ms = ?7 WHERE delivery_id = ?1 AND lease_owner = ?2"
+                           " AND state = 'pending'",
+    [SQ_DELIVERY_LIST] = "SELECT " STORE_SQLITE_DELIVERY_COLUMNS STORE_SQLITE_DELIVERY_FROM
+                         " WHERE w.account_id = ?1 AND (?2 IS NULL OR d.webhook_id = ?2)"
+                         " ORDER BY d.last_attempt_ms DESC, e.created_ms DESC, d.delivery_id DESC LIMIT ?3",
+    [SQ_DELIVERY_PENDING] = "SELECT count(*) FROM deliveries WHERE state = 'pending'",
+    [SQ_DELIVERY_PRUNE] = "DELETE FROM deliveries WHERE state != 'pending' AND last_attempt_ms < ?1",
+    [SQ_EVENT_PRUNE] = "DELETE FROM events WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq)",
+    [SQ_EVENT_SET_DATA] = "UPDATE events SET data = ?2 WHERE event_id = ?1 AND data IS NULL",
+    [SQ_EVENT_DATA] = "SELECT data FROM events WHERE event_id = ?1",
+    /* The tasks claim is about to fail for a lost worker (SQ_TASK_EXPIRE's
+     * WHERE): each gets its ProcessingFailed event first. */
+    /* Every object a video's bytes are in: its upload and its served files. */
+    [SQ_VIDEO_OBJECTS] = "SELECT object_id FROM videos WHERE video_id = ?1 AND account_id = ?2"
+                         " AND object_id IS NOT NULL"
+                         " UNION ALL SELECT f.object_id FROM output_files f JOIN videos v USING (video_id)"
+                         " WHERE f.video_id = ?1 AND v.account_id = ?2",
+    /* Its tasks, outputs, files and category links go with it (ON DELETE CASCADE). */
+    [SQ_VIDEO_DELETE] = "DELETE FROM videos WHERE video_id = ?1 AND account_id = ?2",
+    /* Registrations never uploaded whose last token is older than ?1: a
+     * batch of them at a time (?2), so one sweep never holds the writer long. */
+    [SQ_VIDEO_EXPIRE] = "DELETE FROM videos WHERE video_id IN (SELECT video_id FROM videos WHERE object_id IS NULL"
+                        " AND COALESCE(token_ms, created_ms) < ?1 AND status IN ('created', 'uploading', 'failed')"
+                        " LIMIT ?2)",
+    /* How many keys the key's account has (0: no such key). */
+    [SQ_KEY_ACCOUNT_KEYS] = "SELECT count(*) FROM access_keys WHERE account_id ="
+                            " (SELECT account_id FROM access_keys WHERE access_key = ?1)",
+    [SQ_KEY_DELETE] = "DELETE FROM access_keys WHERE access_key = ?1",
+    [SQ_DOMAIN_DELETE] = "DELETE FROM domains WHERE account_id = ?1 AND name = ?2",
+    /* After the default was removed: the oldest remaining one, if any. */
+    [SQ_DOMAIN_PROMOTE] = "UPDATE domains SET is_default = 1 WHERE rowid = (SELECT rowid FROM domains"
+                          " WHERE account_id = ?1 ORDER BY created_ms, rowid LIMIT 1)"
+                          " AND NOT EXISTS (SELECT 1 FROM domains WHERE account_id = ?1 AND is_default = 1)",
+    [SQ_RESOURCE_DELETE] = "DELETE FROM resources WHERE account_id = ?1 AND kind = ?2 AND id = ?3",
+    [SQ_TASK_EXPIRING] = "SELECT account_id, video_id FROM tasks WHERE state IN ('queued', 'running')"
+                         " AND state = 'running' AND lease_expires_ms <= ?1 AND attempts >= ?2",
 };
 
 /* ---- small helpers ---- */

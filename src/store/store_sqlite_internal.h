@@ -19,6 +19,7 @@
  *                             group commit, synchronous upload-path writes
  *   store_sqlite_keys.c       accounts, access keys, domains
  *   store_sqlite_resources.c  processing resources
+ *   store_sqlite_remove.c     admin removals: keys, domains, resources
  *   store_sqlite_videos.c     video registration, the upload path's state
  *                             changes, video reads, objects in use
  *   store_sqlite_secrets.c    server-wide secrets
@@ -28,6 +29,11 @@
  *   store_sqlite_outputs.c    processing outputs: a succeeding task's
  *                             result checked and published, the listed
  *                             outputs and served files read
+ *   store_sqlite_delete.c     deleteVideo's transaction, the expiry of
+ *                             registrations never uploaded
+ *   store_sqlite_events.c     webhooks, events written with the state
+ *                             changes they report, deliveries claimed,
+ *                             recorded, listed and pruned
  */
 #ifndef VODUP_STORE_SQLITE_INTERNAL_H
 #define VODUP_STORE_SQLITE_INTERNAL_H
@@ -87,6 +93,19 @@ enum store_sqlite_output_col {
 
 enum store_sqlite_output_file_col {
     OFC_KEY, OFC_OBJECT_ID, OFC_SIZE, OFC_CONTENT_TYPE, OFC_VIDEO_ID, OFC_CREATED_MS,
+};
+
+/* The column list every delivery read selects, in store_sqlite_delivery_col
+ * order, and the join it reads from (a delivery with its event and webhook). */
+#define STORE_SQLITE_DELIVERY_COLUMNS                                                                  \
+    "d.delivery_id, e.event_id, e.type, e.account_id, e.video_id, e.created_ms, e.data, d.webhook_id, " \
+    "w.url, w.secret, d.state, d.attempts, d.next_attempt_ms, d.last_status, d.last_error, d.last_attempt_ms"
+#define STORE_SQLITE_DELIVERY_FROM \
+    " FROM deliveries d JOIN events e ON e.seq = d.event_seq JOIN webhooks w ON w.webhook_id = d.webhook_id"
+
+enum store_sqlite_delivery_col {
+    DC_DELIVERY_ID, DC_EVENT_ID, DC_TYPE, DC_ACCOUNT_ID, DC_VIDEO_ID, DC_CREATED_MS, DC_DATA, DC_WEBHOOK_ID, DC_URL,
+    DC_SECRET, DC_STATE, DC_ATTEMPTS, DC_NEXT_ATTEMPT_MS, DC_LAST_STATUS, DC_LAST_ERROR, DC_LAST_ATTEMPT_MS,
 };
 
 enum store_sqlite_stmt_id {
@@ -159,6 +178,30 @@ enum store_sqlite_stmt_id {
     SQ_OUTPUT_OBJECT_SERVED,
     SQ_OUTPUT_LIST,
     SQ_OUTPUT_FILE_GET,
+    SQ_WEBHOOK_INSERT,
+    SQ_WEBHOOK_LIST,
+    SQ_WEBHOOK_DELETE,
+    SQ_EVENT_INSERT,
+    SQ_DELIVERY_FANOUT,
+    SQ_DELIVERY_PICK,
+    SQ_DELIVERY_TAKE,
+    SQ_DELIVERY_GET,
+    SQ_DELIVERY_RECORD,
+    SQ_DELIVERY_LIST,
+    SQ_DELIVERY_PENDING,
+    SQ_DELIVERY_PRUNE,
+    SQ_EVENT_PRUNE,
+    SQ_EVENT_SET_DATA,
+    SQ_EVENT_DATA,
+    SQ_TASK_EXPIRING,
+    SQ_VIDEO_OBJECTS,
+    SQ_VIDEO_DELETE,
+    SQ_VIDEO_EXPIRE,
+    SQ_KEY_ACCOUNT_KEYS,
+    SQ_KEY_DELETE,
+    SQ_DOMAIN_DELETE,
+    SQ_DOMAIN_PROMOTE,
+    SQ_RESOURCE_DELETE,
     SQ_COUNT
 };
 
@@ -298,6 +341,9 @@ int store_sqlite_video_get(store_t *base, int64_t account_id, const char *video_
 int store_sqlite_video_find_by_key(store_t *base, int64_t account_id, const char *file_key,
                                    store_video_t *out);
 int store_sqlite_object_in_use(store_t *base, const char *object_id, bool *in_use);
+int store_sqlite_video_delete(store_t *base, int64_t account_id, const char *video_id, int64_t now_ms,
+                              const char *event_data, store_id_list_t *objects);
+int store_sqlite_video_expire(store_t *base, int64_t before_ms, int limit, int64_t *removed);
 int store_sqlite_video_list(store_t *base, int64_t account_id, const store_video_filter_t *filter,
                             store_video_page_t *out);
 
@@ -348,5 +394,32 @@ void store_sqlite_publish_release(store_sqlite_publish_t *p);
 int store_sqlite_output_object_served(store_sqlite_conn_t *c, const char *object_id);
 int store_sqlite_video_outputs(store_t *base, int64_t account_id, const char *video_id, store_output_list_t *out);
 int store_sqlite_output_file_find(store_t *base, const char *key, store_output_file_t *out);
+
+/* ---- store_sqlite_remove.c: ops ---- */
+
+int store_sqlite_key_delete(store_t *base, const char *access_key);
+int store_sqlite_domain_remove(store_t *base, int64_t account_id, const char *name);
+int store_sqlite_resource_remove(store_t *base, int64_t account_id, int kind, const char *id);
+
+/* ---- store_sqlite_events.c: ops, and the emit every reporting job calls ---- */
+
+/* Writes an event of `type` about the video, with its deliveries, when a
+ * webhook of the account subscribes to it (else writes nothing).  data:
+ * NULL, or the event's data (JSON object text).  Inside a job. */
+int store_sqlite_event_emit(store_sqlite_conn_t *c, int64_t account_id, const char *video_id, int type,
+                            int64_t now_ms, const char *data);
+int store_sqlite_webhook_add(store_t *base, int64_t account_id, const char *url, unsigned events, const char *secret,
+                             store_webhook_t *out);
+int store_sqlite_webhook_list(store_t *base, int64_t account_id, store_webhook_list_t *out);
+int store_sqlite_webhook_remove(store_t *base, int64_t account_id, const char *webhook_id);
+int store_sqlite_delivery_claim(store_t *base, const char *worker_id, int64_t now_ms, int64_t lease_ms,
+                                store_delivery_t *out);
+int store_sqlite_delivery_set_data(store_t *base, const char *event_id, const char *data, char **data_out);
+int store_sqlite_delivery_record(store_t *base, int64_t delivery_id, const char *worker_id, int64_t now_ms,
+                                 const store_delivery_attempt_t *a);
+int store_sqlite_delivery_list(store_t *base, int64_t account_id, const char *webhook_id, size_t limit,
+                               store_delivery_list_t *out);
+int store_sqlite_delivery_pending_count(store_t *base, int64_t *count);
+int store_sqlite_delivery_prune(store_t *base, int64_t before_ms);
 
 #endif /* VODUP_STORE_SQLITE_INTERNAL_H */

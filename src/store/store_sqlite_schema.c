@@ -176,6 +176,51 @@ static const char *const store_sqlite_migrations[] = {
     "  created_ms INTEGER NOT NULL);"
     "CREATE UNIQUE INDEX output_files_object_id ON output_files(object_id);"
     "CREATE INDEX output_files_video ON output_files(video_id);",
+
+    /* 5: events and webhooks, and the expiry of registrations.  An event row is written with the state
+     * change it reports, together with one delivery per subscribed webhook
+     * (store.h, "events and webhooks").  events.video_id has no foreign key:
+     * a VideoDeleted event outlives its video.  Removing a webhook takes its
+     * deliveries along; events left without deliveries are pruned.  The due
+     * index holds only pending deliveries, the bulk of the table over time
+     * being finished ones. */
+    "CREATE TABLE webhooks ("
+    "  webhook_id TEXT PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+    "  url TEXT NOT NULL,"
+    "  events INTEGER NOT NULL CHECK (events > 0),"
+    "  secret TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE INDEX webhooks_account ON webhooks(account_id);"
+    "CREATE TABLE events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  event_id TEXT NOT NULL UNIQUE,"
+    "  account_id INTEGER NOT NULL,"
+    "  video_id TEXT NOT NULL,"
+    "  type TEXT NOT NULL CHECK (type IN ('FileUploadComplete', 'ProcessingComplete', 'ProcessingFailed',"
+    "    'VideoDeleted')),"
+    "  created_ms INTEGER NOT NULL,"
+    "  data TEXT);"
+    "CREATE TABLE deliveries ("
+    "  delivery_id INTEGER PRIMARY KEY,"
+    "  event_seq INTEGER NOT NULL REFERENCES events(seq) ON DELETE CASCADE,"
+    "  webhook_id TEXT NOT NULL REFERENCES webhooks(webhook_id) ON DELETE CASCADE,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_ms INTEGER NOT NULL,"
+    "  lease_owner TEXT,"
+    "  lease_expires_ms INTEGER NOT NULL DEFAULT 0,"
+    "  last_status INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT,"
+    "  last_attempt_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX deliveries_due ON deliveries(next_attempt_ms, delivery_id) WHERE state = 'pending';"
+    "CREATE INDEX deliveries_webhook ON deliveries(webhook_id, last_attempt_ms);"
+    "CREATE INDEX deliveries_event ON deliveries(event_seq);"
+    "CREATE INDEX deliveries_finished ON deliveries(last_attempt_ms) WHERE state != 'pending';"
+    /* A registration's last getUploadToken (NULL: its creation), for the
+     * expiry of registrations never uploaded; the index holds only those. */
+    "ALTER TABLE videos ADD COLUMN token_ms INTEGER;"
+    "CREATE INDEX videos_never_uploaded ON videos(COALESCE(token_ms, created_ms)) WHERE object_id IS NULL;",
 };
 
 #define STORE_SQLITE_SCHEMA_VERSION \

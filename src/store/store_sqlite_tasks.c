@@ -239,11 +239,61 @@ static int store_sqlite_run_task_enqueue(store_sqlite_conn_t *c, store_sqlite_wr
 
 /* ---- claiming ---- */
 
+typedef struct store_sqlite_expiring {
+    int64_t account_id;
+    char *video_id;
+} store_sqlite_expiring_t;
+
+/* The tasks about to be failed for a lost worker (few: tasks of workers
+ * that died on a last attempt), read whole before anything is written. */
+static int store_sqlite_task_expiring(store_sqlite_conn_t *c, int64_t now_ms, store_sqlite_expiring_t **rows,
+                                      size_t *n)
+{
+    sqlite3_stmt *st;
+    int rc = store_sqlite_prepare(c, SQ_TASK_EXPIRING, &st);
+    if (rc != STORE_OK)
+        return rc;
+    int err = SQLITE_OK, src;
+    size_t cap = 0;
+    bool ok = true;
+    store_sqlite_bind_int64(st, 1, now_ms, &err);
+    store_sqlite_bind_int64(st, 2, STORE_TASK_MAX_ATTEMPTS, &err);
+    while (ok && (src = err != SQLITE_OK ? err : sqlite3_step(st)) == SQLITE_ROW) {
+        ok = store_sqlite_grow((void **)rows, &cap, *n, sizeof(**rows));
+        if (ok) {
+            (*rows)[*n].account_id = sqlite3_column_int64(st, 0);
+            (*rows)[(*n)++].video_id = store_sqlite_col_text(st, 1, &ok);
+        }
+    }
+    rc = !ok ? STORE_ERROR : src == SQLITE_DONE ? STORE_OK : store_sqlite_map(c->db, src, "expiring tasks");
+    store_sqlite_release(st);
+    return rc;
+}
+
+/* A ProcessingFailed event for each task about to be failed for a lost worker. */
+static int store_sqlite_task_report_expiring(store_sqlite_conn_t *c, int64_t now_ms)
+{
+    store_sqlite_expiring_t *rows = NULL;
+    size_t n = 0;
+    int rc = store_sqlite_task_expiring(c, now_ms, &rows, &n);
+    for (size_t i = 0; rc == STORE_OK && i < n; i++)
+        rc = rows[i].video_id ? store_sqlite_event_emit(c, rows[i].account_id, rows[i].video_id,
+                                                        STORE_EVENT_PROCESSING_FAILED, now_ms, NULL)
+                              : STORE_ERROR;
+    for (size_t i = 0; i < n; i++)
+        free(rows[i].video_id);
+    free(rows);
+    return rc;
+}
+
 /* Fails the running tasks whose lease ran out on their last attempt, and
  * their videos: claiming them again would exceed the attempts allowed. */
 static int store_sqlite_task_expire_exhausted(store_sqlite_conn_t *c, int64_t now_ms)
 {
     static const enum store_sqlite_stmt_id ids[] = {SQ_TASK_EXPIRE_VIDEOS, SQ_TASK_EXPIRE};
+    int rc0 = store_sqlite_task_report_expiring(c, now_ms);
+    if (rc0 != STORE_OK)
+        return rc0;
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
         sqlite3_stmt *st;
         int rc = store_sqlite_prepare(c, ids[i], &st);
@@ -365,6 +415,8 @@ static int store_sqlite_run_task_succeed(store_sqlite_conn_t *c, store_sqlite_wr
         rc = store_sqlite_task_video_status(c, t.video_id, "ready", NULL);
     if (rc == STORE_OK)
         rc = store_sqlite_publish_run(c, t.video_id, j->now_ms, j->publish);
+    if (rc == STORE_OK)
+        rc = store_sqlite_event_emit(c, t.account_id, t.video_id, STORE_EVENT_PROCESSING_COMPLETE, j->now_ms, NULL);
     store_task_free(&t);
     return rc;
 }
@@ -399,6 +451,8 @@ static int store_sqlite_run_task_fail(store_sqlite_conn_t *c, store_sqlite_write
         rc = store_sqlite_task_finish(c, &t, STORE_TASK_FAILED, j->text, t.progress, j->now_ms);
         if (rc == STORE_OK)
             rc = store_sqlite_task_video_status(c, t.video_id, "failed", j->text);
+        if (rc == STORE_OK)
+            rc = store_sqlite_event_emit(c, t.account_id, t.video_id, STORE_EVENT_PROCESSING_FAILED, j->now_ms, NULL);
     }
     store_task_free(&t);
     return rc;

@@ -142,6 +142,8 @@ static int store_sqlite_run_set_uploaded(store_sqlite_conn_t *c, store_sqlite_wr
     rc = src == SQLITE_DONE ? STORE_OK : store_sqlite_map(c->db, src, "set video uploaded");
     if (rc == STORE_OK)
         rc = store_sqlite_upload_queue_task(c, w);
+    if (rc == STORE_OK)
+        rc = store_sqlite_event_emit(c, u->account_id, u->video_id, STORE_EVENT_UPLOAD_COMPLETE, u->now_ms, NULL);
 out:
     if (rc == STORE_OK)
         w->old_object_id = old;
@@ -257,6 +259,7 @@ static int store_sqlite_resume_video(store_sqlite_conn_t *c, const store_video_r
     store_sqlite_bind_text(st, 8, r->watermark_name, &err);
     store_sqlite_bind_text(st, 9, r->template_name, &err);
     store_sqlite_bind_text(st, 10, r->subtitle_id, &err);
+    store_sqlite_bind_int64(st, 11, r->now_ms, &err);
     int src = err != SQLITE_OK ? err : sqlite3_step(st);
     store_sqlite_release(st);
     if (src != SQLITE_DONE)

@@ -1,8 +1,9 @@
 /*
- * sweep: removes what no client can use any more: blocks not written for
- * block-max-age (their ctx values expire with them), staged objects a crash
- * left behind, and published objects no registry row names (a crash between
- * publish and the row).  Runs on its own thread so that a large directory
+ * sweep: removes what no client can use any more: registrations never
+ * uploaded past registration-ttl, blocks not written for block-max-age
+ * (their ctx values expire with them), staged objects a crash left behind,
+ * and published objects no registry row names (a crash between publish and
+ * the row).  Runs on its own thread so that a large directory
  * walk never holds up uploads.
  */
 #include <pthread.h>
@@ -13,6 +14,8 @@
 #include "common/log.h"
 #include "upload/quota.h"
 #include "upload/upload.h"
+
+#define UPLOAD_EXPIRE_BATCH 500
 
 struct upload_sweeper {
     const upload_ctx_t *ctx;
@@ -48,13 +51,38 @@ bool upload_quota_load(const upload_ctx_t *ctx)
     return ctx->blob->ops->block_walk(ctx->blob, upload_block_found, ctx->quota) == BLOB_OK;
 }
 
+/* How long a registration never uploaded is kept: registration-ttl, or by
+ * default the token's lifetime plus the blocks' (an upload can go on for as
+ * long as its token is valid and its blocks are kept). */
+int64_t upload_registration_ttl_s(const config_t *cfg)
+{
+    return cfg->registration_ttl > 0 ? cfg->registration_ttl : cfg->token_lifetime + cfg->block_max_age;
+}
+
+/* Removes registrations never uploaded past their time, a batch at a time. */
+static int64_t upload_expire_registrations(const upload_ctx_t *ctx, int64_t now_ms)
+{
+    int64_t before = now_ms - upload_registration_ttl_s(ctx->cfg) * 1000, total = 0, n = 0;
+    int rc;
+    do {
+        rc = ctx->store->ops->video_expire(ctx->store, before, UPLOAD_EXPIRE_BATCH, &n);
+        total += n;
+    } while (rc == STORE_OK && n == UPLOAD_EXPIRE_BATCH);
+    if (rc != STORE_OK)
+        log_warn("sweep: expiring registrations: %s", store_rc_name(rc));
+    if (total > 0)
+        log_info("sweep: removed %lld registrations never uploaded", (long long)total);
+    return total;
+}
+
 int64_t upload_sweep_once(const upload_ctx_t *ctx, int64_t now_ms)
 {
+    int64_t expired = upload_expire_registrations(ctx, now_ms);
     int64_t n = ctx->blob->ops->sweep(ctx->blob, now_ms, ctx->cfg->block_max_age * 1000, upload_object_in_use,
                                       upload_block_gone, (void *)ctx);
     if (n > 0)
         log_info("sweep: removed %lld expired blocks or orphaned objects", (long long)n);
-    return n;
+    return n + expired;
 }
 
 static void *upload_sweeper_main(void *arg)

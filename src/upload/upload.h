@@ -120,6 +120,9 @@ void upload_call_free(upload_call_t *call);
  * block-max-age: one pass now, then one every interval on its own thread
  * (sweep.c). */
 int64_t upload_sweep_once(const upload_ctx_t *ctx, int64_t now_ms);
+/* Seconds a registration never uploaded is kept (registration-ttl, or
+ * token-lifetime + block-max-age). */
+int64_t upload_registration_ttl_s(const config_t *cfg);
 typedef struct upload_sweeper upload_sweeper_t;
 upload_sweeper_t *upload_sweeper_start(const upload_ctx_t *ctx, int64_t interval_ms);
 void upload_sweeper_stop(upload_sweeper_t *sw);

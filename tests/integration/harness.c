@@ -80,6 +80,20 @@ static void harness_curl_init(void)
     atexit(harness_servers_stop_all);
 }
 
+bool harness_process_gone(pid_t pid)
+{
+    char path[64], buf[256] = "";
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return true;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')');
+    return paren && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
 int64_t harness_now_ms(void)
 {
     struct timespec ts;

@@ -243,6 +243,8 @@ char *harness_form(const char *name, ...) __attribute__((sentinel));
 char *harness_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Wall clock in Unix ms. */
+/* Whether process pid has exited (gone, or a zombie no one reaped yet). */
+bool harness_process_gone(pid_t pid);
 int64_t harness_now_ms(void);
 
 /* response.json["data"] when it is an object, else NULL. */

@@ -102,25 +102,11 @@ static pid_t fake_pid(const rig_t *r, int n)
     return 0;
 }
 
-static bool process_gone(pid_t pid)
-{
-    char path[64], buf[256] = "";
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return true;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')');
-    return paren && (paren[2] == 'Z' || paren[2] == 'X');
-}
-
 /* Milliseconds until pid is gone (fails past limit_ms). */
 static int64_t wait_gone(pid_t pid, int64_t limit_ms)
 {
     int64_t t0 = harness_now_ms();
-    while (!process_gone(pid)) {
+    while (!harness_process_gone(pid)) {
         if (harness_now_ms() - t0 > limit_ms)
             fail_msg("process %d still running after %lld ms", (int)pid, (long long)limit_ms);
         usleep(20 * 1000);
