@@ -46,6 +46,7 @@ static const struct api_route_row {
     {"/vod/videoManage/reprocessVideo", task_api_reprocess_video, true},
     {"/vod/videoManage/cancelTask", task_api_cancel_task, true},
     {"/vod/videoManage/deleteVideo", delete_api_delete_video, true},
+    {"/vod/videoManage/getPlayInfo", video_api_get_play_info, true},
 };
 
 #define API_ROUTE_COUNT (sizeof(api_routes) / sizeof(api_routes[0]))

@@ -23,6 +23,7 @@ bool token_api_resources_exist(const api_ctx_t *ctx, api_call_t *call, const str
 /* video_api.c */
 bool video_api_get_video_info(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
 bool video_api_get_video_list(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
+bool video_api_get_play_info(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
 
 /* delete_api.c */
 bool delete_api_delete_video(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
@@ -35,8 +36,5 @@ bool task_api_cancel_task(const api_ctx_t *ctx, api_call_t *call, const params_t
 /* The compact JSON text of root, malloc'd (NULL on failure); api.c. */
 char *api_json_text(const json_t *root, size_t flags);
 
-/* playUrl for a video: the domain ("https://" added when it has no scheme)
- * or, without a domain, the server's public URL, then "/" fileKey. */
-char *video_api_play_url(const api_ctx_t *ctx, const char *domain, const char *file_key);
 
 #endif

@@ -10,31 +10,15 @@
 
 #include "api/api_handlers.h"
 #include "api/errors.h"
+#include "api/play_url.h"
 #include "common/timeutil.h"
 
 #define VIDEO_API_MAX_PAGE_SIZE 100
 #define VIDEO_API_DEFAULT_PAGE_SIZE 10
+#define VIDEO_API_MAX_PLAY_TTL 604800 /* a week: longer-lived URLs are as good as public */
 
 static const char *const video_api_statuses[] = {"created", "uploading", "uploaded",
                                                  "processing", "ready", "failed", NULL};
-
-char *video_api_play_url(const api_ctx_t *ctx, const char *domain, const char *file_key)
-{
-    buf_t b;
-    buf_init(&b, 0);
-    bool ok;
-    if (!domain || !*domain)
-        ok = buf_printf(&b, "%s/%s", ctx->public_url, file_key);
-    else if (strstr(domain, "://"))
-        ok = buf_printf(&b, "%s/%s", domain, file_key);
-    else
-        ok = buf_printf(&b, "https://%s/%s", domain, file_key);
-    if (!ok) {
-        buf_free(&b);
-        return NULL;
-    }
-    return buf_steal(&b);
-}
 
 static json_t *video_api_time(int64_t ms)
 {
@@ -51,15 +35,20 @@ static json_t *video_api_string(const char *s)
 }
 
 static void video_api_task_fields(const api_ctx_t *ctx, const store_video_t *v, json_t *o);
-static void video_api_output_fields(const api_ctx_t *ctx, const store_video_t *v, json_t *o);
+static void video_api_output_fields(const play_url_t *u, const store_video_t *v, json_t *o);
 
-static json_t *video_api_to_json(const api_ctx_t *ctx, const store_video_t *v)
+/* The video's data; its URLs signed for ttl_s when its account plays signed.
+ * NULL when out of memory or the URLs cannot be made. */
+static json_t *video_api_to_json(const api_ctx_t *ctx, const store_video_t *v, int64_t ttl_s)
 {
+    play_url_t u;
+    if (!play_url_begin(&u, ctx, v, ttl_s))
+        return NULL;
     json_t *cats = json_array();
     for (size_t i = 0; i < v->category_count; i++)
         json_array_append_new(cats, json_pack("{s:s, s:s}", "parentName", v->categories[i].parent_name,
                                               "childName", v->categories[i].child_name));
-    char *play = video_api_play_url(ctx, v->domain, v->file_key);
+    char *play = play_url_for(&u, v->file_key);
     json_t *o = json_object();
     json_object_set_new(o, "videoId", video_api_string(v->video_id));
     json_object_set_new(o, "videoName", video_api_string(v->name));
@@ -89,7 +78,8 @@ static json_t *video_api_to_json(const api_ctx_t *ctx, const store_video_t *v)
     json_object_set_new(o, "height", v->height > 0 ? json_integer(v->height) : json_null());
     json_object_set_new(o, "codecs", video_api_string(v->codecs));
     video_api_task_fields(ctx, v, o);
-    video_api_output_fields(ctx, v, o);
+    video_api_output_fields(&u, v, o);
+    json_object_set_new(o, "urlsExpireAt", u.is_signed ? video_api_time(u.expires * 1000) : json_null());
     free(play);
     return o;
 }
@@ -113,9 +103,9 @@ static void video_api_task_fields(const api_ctx_t *ctx, const store_video_t *v, 
     store_task_free(&t);
 }
 
-static json_t *video_api_output_json(const api_ctx_t *ctx, const store_video_t *v, const store_output_t *out)
+static json_t *video_api_output_json(const play_url_t *u, const store_output_t *out)
 {
-    char *url = video_api_play_url(ctx, v->domain, out->key);
+    char *url = play_url_for(u, out->key);
     json_t *o = json_object();
     json_object_set_new(o, "type", json_string(store_output_type_name(out->type)));
     json_object_set_new(o, "template", video_api_string(out->template_name));
@@ -134,22 +124,32 @@ static json_t *video_api_output_json(const api_ctx_t *ctx, const store_video_t *
 
 /* coverUrl and outputs from the video's published outputs (the cover is
  * coverUrl, not an item of outputs). */
-static void video_api_output_fields(const api_ctx_t *ctx, const store_video_t *v, json_t *o)
+static void video_api_output_fields(const play_url_t *u, const store_video_t *v, json_t *o)
 {
+    const api_ctx_t *ctx = u->ctx;
     store_output_list_t l = {0};
     json_t *outputs = json_array();
     char *cover = NULL;
     if (ctx->store->ops->video_outputs(ctx->store, v->account_id, v->video_id, &l) == STORE_OK)
         for (size_t i = 0; i < l.count; i++) {
             if (l.items[i].type == STORE_OUTPUT_COVER && !cover)
-                cover = video_api_play_url(ctx, v->domain, l.items[i].key);
+                cover = play_url_for(u, l.items[i].key);
             else if (l.items[i].type != STORE_OUTPUT_COVER)
-                json_array_append_new(outputs, video_api_output_json(ctx, v, &l.items[i]));
+                json_array_append_new(outputs, video_api_output_json(u, &l.items[i]));
         }
     json_object_set_new(o, "coverUrl", video_api_string(cover));
     json_object_set_new(o, "outputs", outputs);
     free(cover);
     store_output_list_free(&l);
+}
+
+/* Answers data, or an internal error when it could not be built. */
+static void video_api_answer(api_call_t *call, json_t *data)
+{
+    if (data)
+        api_call_success(call, data);
+    else
+        api_call_error(call, API_ERR_INTERNAL, NULL);
 }
 
 bool video_api_get_video_info(const api_ctx_t *ctx, api_call_t *call, const params_t *params)
@@ -167,7 +167,7 @@ bool video_api_get_video_info(const api_ctx_t *ctx, api_call_t *call, const para
         store_video_free(&v);
         return true;
     }
-    api_call_success(call, video_api_to_json(ctx, &v));
+    video_api_answer(call, video_api_to_json(ctx, &v, ctx->cfg->play_url_ttl));
     store_video_free(&v);
     return true;
 }
@@ -179,7 +179,7 @@ char *video_api_info_text(const api_ctx_t *ctx, int64_t account_id, const char *
         store_video_free(&v);
         return NULL;
     }
-    json_t *o = video_api_to_json(ctx, &v);
+    json_t *o = video_api_to_json(ctx, &v, ctx->cfg->play_url_ttl);
     char *text = o ? api_json_text(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     store_video_free(&v);
@@ -187,6 +187,39 @@ char *video_api_info_text(const api_ctx_t *ctx, int64_t account_id, const char *
 }
 
 /* Parses a positive decimal integer parameter within [min, max]. */
+static bool video_api_int(const param_t *v, int64_t min, int64_t max, int64_t *out);
+
+/* getPlayInfo: the video's playable URLs, signed for `expires` seconds
+ * (default play-url-ttl) when its account plays signed. */
+bool video_api_get_play_info(const api_ctx_t *ctx, api_call_t *call, const params_t *params)
+{
+    const param_t *id = params_get(params, "videoId"), *exp = params_get(params, "expires");
+    int64_t ttl = ctx->cfg->play_url_ttl;
+    if (!id || id->value_len == 0) {
+        api_call_error(call, API_ERR_PARAM, "Parameter videoId is required.");
+        return true;
+    }
+    if (exp && !video_api_int(exp, 1, VIDEO_API_MAX_PLAY_TTL, &ttl)) {
+        api_call_error(call, API_ERR_PARAM, "Parameter expires must be an integer from 1 to 604800 (seconds).");
+        return true;
+    }
+    store_video_t v = {0};
+    int rc = ctx->store->ops->video_get(ctx->store, call->key.account_id, id->value, &v);
+    json_t *all = rc == STORE_OK ? video_api_to_json(ctx, &v, ttl) : NULL;
+    store_video_free(&v);
+    if (rc != STORE_OK) {
+        api_call_store_error(call, rc);
+        return true;
+    }
+    static const char *const fields[] = {"videoId", "status", "urlsExpireAt", "playUrl", "coverUrl", "outputs"};
+    json_t *o = all ? json_object() : NULL;
+    for (size_t i = 0; o && i < sizeof(fields) / sizeof(fields[0]); i++)
+        json_object_set(o, fields[i], json_object_get(all, fields[i]));
+    json_decref(all);
+    video_api_answer(call, o);
+    return true;
+}
+
 static bool video_api_int(const param_t *v, int64_t min, int64_t max, int64_t *out)
 {
     if (v->value_len == 0 || v->value_len > 12)
@@ -239,7 +272,7 @@ bool video_api_get_video_list(const api_ctx_t *ctx, api_call_t *call, const para
     }
     json_t *list = json_array();
     for (size_t i = 0; i < page.count; i++)
-        json_array_append_new(list, video_api_to_json(ctx, &page.items[i]));
+        json_array_append_new(list, video_api_to_json(ctx, &page.items[i], ctx->cfg->play_url_ttl));
     json_t *data = json_pack("{s:I, s:I, s:I, s:o}", "total", (json_int_t)page.total, "pageIndex",
                              (json_int_t)f.page_index, "pageSize", (json_int_t)f.page_size, "list", list);
     api_call_success(call, data);

@@ -125,6 +125,13 @@ static const struct admin_usage_section {
      "  webhook deliveries [WEBHOOKID] [--limit N]\n"
      "                               the latest deliveries (20; at most 1000): state,\n"
      "                               attempts, last status and error\n"},
+    {"playback",
+     "\nPlayback access (docs/playback.md):\n"
+     "  playback show                the account's access (public or signed) and its key\n"
+     "  playback set public|signed [--rotate-key]\n"
+     "                               signed: only signed URLs (getPlayInfo, getVideoInfo)\n"
+     "                               play; the key (hex) is for a CDN that checks them too;\n"
+     "                               --rotate-key invalidates every URL signed before\n"},
 };
 
 static const char admin_usage_tail[] = "\nExit status: 0 success, 1 failure, 2 usage error.\n";
@@ -1519,6 +1526,7 @@ static const struct admin_object {
     {"template", STORE_TEMPLATE, admin_template_verbs, "add, list, remove"},
     {"subtitle", STORE_SUBTITLE, admin_subtitle_verbs, "add, list, remove"},
     {"webhook", -1, admin_webhook_verbs, "add, list, remove, deliveries"},
+    {"playback", -1, admin_playback_verbs, "show, set"},
 };
 
 static bool admin_is_help(const char *arg)
@@ -1560,7 +1568,7 @@ int cli_admin(int argc, char **argv)
         }
     }
     if (optind >= argc)
-        return admin_usage_error("missing object (key, domain, workflow, watermark, template, subtitle or webhook)");
+        return admin_usage_error("missing object (key, domain, workflow, watermark, template, subtitle, webhook or playback)");
     const char *object = argv[optind];
     if (admin_is_help(object)) {
         admin_usage(stdout, NULL);
@@ -1571,7 +1579,7 @@ int cli_admin(int argc, char **argv)
         if (!strcmp(object, admin_objects[i].name))
             obj = &admin_objects[i];
     if (!obj)
-        return admin_usage_error("unknown object '%s' (key, domain, workflow, watermark, template, subtitle or webhook)",
+        return admin_usage_error("unknown object '%s' (key, domain, workflow, watermark, template, subtitle, webhook or playback)",
                                  object);
     ctx.object = obj->name;
     ctx.kind = obj->kind;

@@ -2,7 +2,8 @@
  * admin_internal: what the files of `vodup admin` share: the command's
  * context, its option parsing, messages, output helpers and the verb tables
  * each object file exports.  admin.c holds the usage, the dispatch and the
- * key, domain and resource commands; admin_webhook.c the webhook commands.
+ * key, domain and resource commands; admin_webhook.c the webhook commands,
+ * admin_playback.c the playback access.
  * Private to src/cli.
  */
 #ifndef VODUP_CLI_ADMIN_INTERNAL_H
@@ -92,5 +93,6 @@ void admin_print_pairs(const char *const *pairs, size_t n);
 /* ---- verb tables ---- */
 
 extern const admin_verb_t admin_webhook_verbs[];
+extern const admin_verb_t admin_playback_verbs[];
 
 #endif

@@ -87,6 +87,8 @@ static const config_option_t config_options[] = {
      "the same bound over all requests together (503 above)"},
     {"playback", CONFIG_STR, OFF(playback), "public", 0, 0,
      "GET/HEAD /<fileKey> serves published objects: public or off"},
+    {"play-url-ttl", CONFIG_INT, OFF(play_url_ttl), "3600", 60, 604800,
+     "seconds the signed URLs in getVideoInfo, getVideoList and webhook events stay valid (signed playback)"},
     {"processing", CONFIG_BOOL, OFF(processing), "on", 0, 0,
      "run processing tasks on this node (on/off); off still queues them, for nodes that run them"},
     {"processing-workers", CONFIG_INT, OFF(processing_workers), "1", 1, 64,

@@ -52,6 +52,7 @@ typedef struct config {
     int64_t preauth_spool;           /* form bytes accepted before the token, per request */
     int64_t preauth_spool_total;     /* the same, all requests together */
     char *playback;             /* "public" or "off" */
+    int64_t play_url_ttl;       /* seconds a signed URL in an answer stays valid */
     bool processing;            /* run tasks on this node */
     int64_t processing_workers;
     char *ffmpeg, *ffprobe;     /* program paths */

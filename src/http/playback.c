@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth/play_sign.h"
 #include "common/log.h"
 #include "http/media_type.h"
 
@@ -133,6 +134,7 @@ static void playback_stream_free(void *cls)
 /* What a playback key names: an original (a video's fileKey) or a file of
  * its published outputs.  Strings are owned. */
 typedef struct playback_object {
+    int64_t account_id; /* whose playback access applies */
     char *object_id;
     int64_t size;
     char *etag;      /* without quotes */
@@ -154,8 +156,8 @@ static int playback_original(const upload_ctx_t *ctx, const char *key, playback_
     if (rc == STORE_OK && !v.object_id)
         rc = STORE_NOT_FOUND; /* registered, not uploaded yet */
     if (rc == STORE_OK) {
-        *out = (playback_object_t){v.object_id, v.size, v.etag ? v.etag : strdup(v.object_id), v.mime_type,
-                                   v.uploaded_ms};
+        *out = (playback_object_t){v.account_id, v.object_id, v.size, v.etag ? v.etag : strdup(v.object_id),
+                                   v.mime_type, v.uploaded_ms};
         v.object_id = v.etag = v.mime_type = NULL;
     }
     store_video_free(&v);
@@ -168,7 +170,8 @@ static int playback_output(const upload_ctx_t *ctx, const char *key, playback_ob
     store_output_file_t f = {0};
     int rc = ctx->store->ops->output_file_find(ctx->store, key, &f);
     if (rc == STORE_OK) {
-        *out = (playback_object_t){f.object_id, f.size, strdup(f.object_id), f.content_type, f.created_ms};
+        *out = (playback_object_t){f.account_id, f.object_id, f.size, strdup(f.object_id), f.content_type,
+                                   f.created_ms};
         f.object_id = f.content_type = NULL;
     }
     store_output_file_free(&f);
@@ -181,19 +184,45 @@ static int playback_resolve(const upload_ctx_t *ctx, const char *key, playback_o
     return rc == STORE_NOT_FOUND ? playback_output(ctx, key, out) : rc;
 }
 
+/* Whether the request may have the object: a signed URL checked with its
+ * account's key, or any URL of an account whose playback is public.  NULL
+ * when it may, else the refusal's message (403). */
+static const char *playback_refusal(const upload_ctx_t *ctx, const playback_object_t *obj, bool signed_url,
+                                    const play_sign_token_t *token, const char *key)
+{
+    store_playback_t pb;
+    if (ctx->store->ops->playback_get(ctx->store, obj->account_id, &pb) != STORE_OK)
+        return "Forbidden.";
+    if (!signed_url)
+        return pb.access == STORE_PLAYBACK_SIGNED ? "This URL must be signed." : NULL;
+    enum play_sign_result r = pb.has_key ? play_sign_verify(pb.key, token, key, (int64_t)time(NULL)) : PLAY_SIGN_BAD;
+    memset(pb.key, 0, sizeof(pb.key));
+    return r == PLAY_SIGN_OK ? NULL : r == PLAY_SIGN_EXPIRED ? "This URL has expired." : "Bad URL signature.";
+}
+
 struct MHD_Response *playback_respond(const upload_ctx_t *ctx, struct MHD_Connection *conn, const char *path,
                                       const char *request_id, int *status, uint64_t *out_length)
 {
     if (strcmp(ctx->cfg->playback, "public") != 0 || path[0] != '/' || !path[1])
         return playback_error(404, "Not found.", request_id, status, out_length);
+    play_sign_token_t token;
+    const char *key = NULL;
+    bool signed_url = play_sign_parse(path, &token, &key);
+    if (!signed_url)
+        key = path + 1;
     playback_object_t obj = {0};
     blob_reader_t *reader = NULL;
     struct MHD_Response *resp = NULL;
     blob_t *blob = ctx->blob;
-    int rc = playback_resolve(ctx, path + 1, &obj);
+    int rc = playback_resolve(ctx, key, &obj);
     if (rc != STORE_OK) {
         resp = rc == STORE_NOT_FOUND ? playback_error(404, "Not found.", request_id, status, out_length)
                                      : playback_error(503, "Service unavailable.", request_id, status, out_length);
+        goto out;
+    }
+    const char *refusal = playback_refusal(ctx, &obj, signed_url, &token, key);
+    if (refusal) {
+        resp = playback_error(403, refusal, request_id, status, out_length);
         goto out;
     }
     /* Size and time come from the row that names the object (written at

@@ -347,6 +347,7 @@ typedef struct store_output_file {
     int64_t size;
     char *content_type;  /* "video/mp4", "application/vnd.apple.mpegurl", "video/mp2t", "image/jpeg", "text/vtt", ... */
     char *video_id;      /* filled by output_file_find */
+    int64_t account_id;  /* the video's account; filled by output_file_find */
     int64_t created_ms;  /* when its task succeeded (Last-Modified); filled by output_file_find */
 } store_output_file_t;
 
@@ -373,6 +374,23 @@ typedef struct store_id_list {
 } store_id_list_t;
 
 void store_id_list_free(store_id_list_t *l);
+
+/* ---- playback access ----
+ *
+ * An account's playback is public (any URL of a published object plays) or
+ * signed (only URLs signed with the account's playback key, auth/play_sign.h,
+ * until their expiry).  The key is drawn when the account first turns
+ * signed and kept across switches, unless rotated. */
+
+enum store_playback_access { STORE_PLAYBACK_PUBLIC = 0, STORE_PLAYBACK_SIGNED };
+
+#define STORE_PLAYBACK_KEY_LEN 32
+
+typedef struct store_playback {
+    int access;                            /* enum store_playback_access */
+    bool has_key;
+    unsigned char key[STORE_PLAYBACK_KEY_LEN];
+} store_playback_t;
 
 /* ---- events and webhooks ----
  *
@@ -490,6 +508,16 @@ struct store_ops {
     int (*domain_list)(store_t *s, int64_t account_id, store_domain_list_t *out);
     /* name NULL: the default domain (STORE_NOT_FOUND when the account has none). */
     int (*domain_get)(store_t *s, int64_t account_id, const char *name, store_domain_t *out);
+
+    /* The account's playback access and key (a read, for every playback
+     * request of a signed URL and every answer that lists URLs).
+     * STORE_NOT_FOUND: no such account. */
+    int (*playback_get)(store_t *s, int64_t account_id, store_playback_t *out);
+    /* Sets it; new_key (STORE_PLAYBACK_KEY_LEN random bytes from the caller)
+     * becomes the key when the account has none or `rotate`.  out receives
+     * the result. */
+    int (*playback_set)(store_t *s, int64_t account_id, int access, const unsigned char *new_key, bool rotate,
+                        store_playback_t *out);
 
     /* Removals (vodup admin).  key_delete: STORE_CONFLICT when it is its
      * account's last key (an account without keys could not be reached;

@@ -179,7 +179,8 @@ static const char *const store_sqlite_sql[SQ_COUNT] = {
                         " WHERE f.video_id = ?1)",
     [SQ_OUTPUT_OBJECT_SERVED] = "SELECT EXISTS (SELECT 1 FROM output_files WHERE object_id = ?1)",
     [SQ_OUTPUT_LIST] = "SELECT " STORE_SQLITE_OUTPUT_COLUMNS " FROM outputs WHERE video_id = ?1 ORDER BY position",
-    [SQ_OUTPUT_FILE_GET] = "SELECT " STORE_SQLITE_OUTPUT_FILE_COLUMNS " FROM output_files WHERE key = ?1",
+    [SQ_OUTPUT_FILE_GET] = "SELECT " STORE_SQLITE_OUTPUT_FILE_FIND_COLUMNS
+                           " FROM output_files f JOIN videos v USING (video_id) WHERE f.key = ?1",
     [SQ_WEBHOOK_INSERT] = "INSERT INTO webhooks (webhook_id, account_id, url, events, secret, created_ms)"
                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [SQ_WEBHOOK_LIST] = "SELECT webhook_id, url, events, secret, created_ms FROM webhooks WHERE account_id = ?1"
@@ -235,6 +236,10 @@ static const char *const store_sqlite_sql[SQ_COUNT] = {
                           " WHERE account_id = ?1 ORDER BY created_ms, rowid LIMIT 1)"
                           " AND NOT EXISTS (SELECT 1 FROM domains WHERE account_id = ?1 AND is_default = 1)",
     [SQ_RESOURCE_DELETE] = "DELETE FROM resources WHERE account_id = ?1 AND kind = ?2 AND id = ?3",
+    [SQ_PLAYBACK_GET] = "SELECT playback_access, playback_key FROM accounts WHERE id = ?1",
+    [SQ_PLAYBACK_SET] = "UPDATE accounts SET playback_access = ?2,"
+                        " playback_key = CASE WHEN ?4 OR playback_key IS NULL THEN ?3 ELSE playback_key END"
+                        " WHERE id = ?1",
     [SQ_TASK_EXPIRING] = "SELECT account_id, video_id FROM tasks WHERE state IN ('queued', 'running')"
                          " AND state = 'running' AND lease_expires_ms <= ?1 AND attempts >= ?2",
 };

@@ -18,6 +18,7 @@
  *   store_sqlite_writer.c     the writer thread, its job queue, batches and
  *                             group commit, synchronous upload-path writes
  *   store_sqlite_keys.c       accounts, access keys, domains
+ *   store_sqlite_playback.c   an account's playback access and key
  *   store_sqlite_resources.c  processing resources
  *   store_sqlite_remove.c     admin removals: keys, domains, resources
  *   store_sqlite_videos.c     video registration, the upload path's state
@@ -90,9 +91,12 @@ enum store_sqlite_output_col {
 };
 
 #define STORE_SQLITE_OUTPUT_FILE_COLUMNS "key, object_id, size, content_type, video_id, created_ms"
+/* The same for output_file_find, with the video's account. */
+#define STORE_SQLITE_OUTPUT_FILE_FIND_COLUMNS \
+    "f.key, f.object_id, f.size, f.content_type, f.video_id, f.created_ms, v.account_id"
 
 enum store_sqlite_output_file_col {
-    OFC_KEY, OFC_OBJECT_ID, OFC_SIZE, OFC_CONTENT_TYPE, OFC_VIDEO_ID, OFC_CREATED_MS,
+    OFC_KEY, OFC_OBJECT_ID, OFC_SIZE, OFC_CONTENT_TYPE, OFC_VIDEO_ID, OFC_CREATED_MS, OFC_ACCOUNT_ID,
 };
 
 /* The column list every delivery read selects, in store_sqlite_delivery_col
@@ -202,6 +206,8 @@ enum store_sqlite_stmt_id {
     SQ_DOMAIN_DELETE,
     SQ_DOMAIN_PROMOTE,
     SQ_RESOURCE_DELETE,
+    SQ_PLAYBACK_GET,
+    SQ_PLAYBACK_SET,
     SQ_COUNT
 };
 
@@ -319,6 +325,9 @@ int store_sqlite_account_count(store_t *base, int64_t *count);
 int store_sqlite_domain_add(store_t *base, int64_t account_id, const char *name, bool make_default);
 int store_sqlite_domain_list(store_t *base, int64_t account_id, store_domain_list_t *out);
 int store_sqlite_domain_get(store_t *base, int64_t account_id, const char *name, store_domain_t *out);
+int store_sqlite_playback_get(store_t *base, int64_t account_id, store_playback_t *out);
+int store_sqlite_playback_set(store_t *base, int64_t account_id, int access, const unsigned char *new_key,
+                              bool rotate, store_playback_t *out);
 
 /* ---- store_sqlite_resources.c: ops ---- */
 

@@ -371,6 +371,7 @@ static int store_sqlite_output_file_row(sqlite3_stmt *st, store_output_file_t *o
     out->content_type = store_sqlite_col_text(st, OFC_CONTENT_TYPE, &ok);
     out->video_id = store_sqlite_col_text(st, OFC_VIDEO_ID, &ok);
     out->created_ms = sqlite3_column_int64(st, OFC_CREATED_MS);
+    out->account_id = sqlite3_column_count(st) > OFC_ACCOUNT_ID ? sqlite3_column_int64(st, OFC_ACCOUNT_ID) : 0;
     if (ok)
         return STORE_OK;
     store_output_file_free(out);

@@ -221,6 +221,11 @@ static const char *const store_sqlite_migrations[] = {
      * expiry of registrations never uploaded; the index holds only those. */
     "ALTER TABLE videos ADD COLUMN token_ms INTEGER;"
     "CREATE INDEX videos_never_uploaded ON videos(COALESCE(token_ms, created_ms)) WHERE object_id IS NULL;",
+
+    /* 6: playback access per account ('public' or 'signed') and the key
+     * signed URLs are checked with (32 bytes, drawn when first needed). */
+    ("ALTER TABLE accounts ADD COLUMN playback_access TEXT NOT NULL DEFAULT 'public';"
+     "ALTER TABLE accounts ADD COLUMN playback_key BLOB;"),
 };
 
 #define STORE_SQLITE_SCHEMA_VERSION \

@@ -28,7 +28,7 @@ static const char *const video_fields[] = {
     "videoId", "videoName", "fileId", "fileKey", "bucketName", "status", "failReason", "size", "md5", "etag",
     "mimeType", "domain", "playUrl", "categories", "workflowId", "cmd", "waterMarkName", "transCodeCombineName",
     "subtitleId", "expectedSize", "expectedMd5", "createdAt", "uploadedAt", "duration", "width", "height", "codecs",
-    "taskId", "progress", "coverUrl", "outputs",
+    "taskId", "progress", "coverUrl", "outputs", "urlsExpireAt",
 };
 
 #define FIELD_COUNT (sizeof(video_fields) / sizeof(video_fields[0]))
@@ -171,6 +171,7 @@ static void test_video_info_fields(void **state)
     assert_json_null(d, "taskId");
     assert_json_null(d, "progress");
     assert_json_null(d, "coverUrl");
+    assert_json_null(d, "urlsExpireAt"); /* playback is public: URLs do not expire */
     assert_int_equal(json_array_size(json_object_get(d, "outputs")), 0);
     assert_true(json_is_array(json_object_get(d, "outputs")));
     json_t *cats = json_object_get(d, "categories");

@@ -692,9 +692,9 @@ static void test_migrate_from_v2(void **state)
 
     store_t *s = open_store(path);
     assert_non_null(s);
-    /* Through migration 3 to the current version (5: outputs and events,
+    /* Through migration 3 to the current version (6: outputs, events, playback,
      * tested in test_store_outputs.c and test_store_events.c). */
-    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 5);
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 6);
     /* The old rows are intact. */
     store_key_t k;
     assert_int_equal(s->ops->key_lookup(s, "AKOLD00000000000000A", &k), STORE_OK);
@@ -722,7 +722,7 @@ static void test_migrate_from_v2(void **state)
 
     s = open_store(path); /* current now: opened without migrating again */
     assert_non_null(s);
-    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 5);
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 6);
     assert_int_equal(s->ops->task_get(s, 7, tid, &t), STORE_OK);
     assert_int_equal(t.state, STORE_TASK_RUNNING);
     store_task_free(&t);
