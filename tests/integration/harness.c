@@ -101,14 +101,14 @@ int64_t harness_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t harness_mono_ms(void)
+int64_t harness_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void harness_sleep_ms(int ms)
+void harness_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
@@ -185,7 +185,7 @@ char *harness_url(const harness_server_t *s, const char *path)
 
 /* ---- files --------------------------------------------------------------- */
 
-static char *harness_read_file(const char *path)
+char *harness_read_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -1001,6 +1001,25 @@ bool harness_call(harness_server_t *s, const harness_key_t *key, const char *met
     harness_request_t req = {
         .method = method, .path = path, .body = body, .content_type = content_type, .key = key};
     return harness_request(s, &req, resp);
+}
+
+json_t *harness_api_at(harness_server_t *s, const harness_key_t *key, const char *name, const char *form,
+                       long want_http, const char *file, int line)
+{
+    char *path = harness_strf("/vod/videoManage/%s", name);
+    harness_response_t r;
+    json_t *d = NULL;
+    if (!harness_call(s, key, "POST", path, form, HARNESS_FORM, &r))
+        fail_msg("%s:%d: POST %s did not complete", file, line, path);
+    if (want_http == 200) {
+        harness_assert_ok_at(&r, file, line);
+        d = json_incref(harness_data(&r));
+    } else {
+        harness_assert_error_at(&r, want_http, want_http, file, line);
+    }
+    harness_response_free(&r);
+    free(path);
+    return d;
 }
 
 bool harness_upload_token(harness_server_t *s, const harness_key_t *key, const char *form,

@@ -243,6 +243,12 @@ char *harness_form(const char *name, ...) __attribute__((sentinel));
 char *harness_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Wall clock in Unix ms. */
+/* CLOCK_MONOTONIC in ms (what tests/tools/hookrecv logs as recv_ms). */
+int64_t harness_mono_ms(void);
+/* Sleeps ms milliseconds, through signals. */
+void harness_sleep_ms(int ms);
+/* The whole file as a NUL-terminated string; malloc'd, caller frees.  NULL if unreadable. */
+char *harness_read_file(const char *path);
 /* Whether process pid has exited (gone, or a zombie no one reaped yet). */
 bool harness_process_gone(pid_t pid);
 int64_t harness_now_ms(void);
@@ -266,6 +272,14 @@ bool harness_is_lower_hex(const char *s, size_t n);
 #define assert_api_error(resp, http, code) harness_assert_error_at((resp), (http), (code), __FILE__, __LINE__)
 /* Success: HTTP 200, {"code":200,"message":"Operation successfully","data":{...}}, X-Request-Id set. */
 #define assert_api_ok(resp) harness_assert_ok_at((resp), __FILE__, __LINE__)
+
+/* A signed form POST to /vod/videoManage/<name> with `key` (NULL: the
+ * server's first key): its data (the caller decrefs) when want_http is 200
+ * and the answer is a success, else NULL after checking the error is
+ * want_http with the same code.  Fails the test otherwise. */
+json_t *harness_api_at(harness_server_t *s, const harness_key_t *key, const char *name, const char *form,
+                       long want_http, const char *file, int line);
+#define harness_api(s, key, name, form, want_http) harness_api_at((s), (key), (name), (form), (want_http), __FILE__, __LINE__)
 
 void harness_assert_error_at(const harness_response_t *r, long http, long code, const char *file, int line);
 void harness_assert_ok_at(const harness_response_t *r, const char *file, int line);

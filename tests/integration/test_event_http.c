@@ -43,6 +43,7 @@
 
 #include "events/event_http.h"
 #include "events/event_sign.h"
+#include "harness.h"
 
 #ifndef VODUP_TOOL_HOOKRECV
 #error "VODUP_TOOL_HOOKRECV (the path of tests/tools/hookrecv) is set by CMakeLists.txt"
@@ -63,40 +64,6 @@ typedef struct hook {
 } hook_t;
 
 static const event_http_limits_t LIMITS = {.connect_timeout_ms = 2000, .total_timeout_ms = 5000};
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-/* The whole file as a string; malloc'd, caller frees.  NULL if unreadable. */
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&text, &len);
-    char chunk[8192];
-    size_t n;
-    while (m && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        fwrite(chunk, 1, n, m);
-    fclose(f);
-    if (!m)
-        return NULL;
-    fclose(m);
-    return text;
-}
 
 /* ---- hookrecv ------------------------------------------------------------------- */
 
@@ -137,9 +104,9 @@ static bool hook_start(hook_t *h, const char *const *args)
 {
     if (!hook_spawn(h, args))
         return false;
-    int64_t deadline = mono_ms() + HOOK_START_MS;
-    while (mono_ms() < deadline && h->port == 0) {
-        char *text = read_text(h->out_path);
+    int64_t deadline = harness_mono_ms() + HOOK_START_MS;
+    while (harness_mono_ms() < deadline && h->port == 0) {
+        char *text = harness_read_file(h->out_path);
         if (text && strncmp(text, "port=", 5) == 0 && strchr(text, '\n'))
             h->port = atoi(text + 5);
         free(text);
@@ -147,7 +114,7 @@ static bool hook_start(hook_t *h, const char *const *args)
             h->pid = 0;
         if (h->port == 0 && h->pid == 0)
             break;
-        sleep_ms(5);
+        harness_sleep_ms(5);
     }
     snprintf(h->url, sizeof(h->url), "http://127.0.0.1:%d/hook", h->port);
     return h->port > 0;
@@ -160,15 +127,15 @@ static int hook_stop(hook_t *h)
         return 0;
     int st = 0;
     kill(h->pid, SIGTERM);
-    int64_t deadline = mono_ms() + HOOK_STOP_MS;
+    int64_t deadline = harness_mono_ms() + HOOK_STOP_MS;
     while (waitpid(h->pid, &st, WNOHANG) == 0) {
-        if (mono_ms() > deadline) {
+        if (harness_mono_ms() > deadline) {
             kill(h->pid, SIGKILL);
             waitpid(h->pid, &st, 0);
             h->pid = 0;
             return -1;
         }
-        sleep_ms(5);
+        harness_sleep_ms(5);
     }
     h->pid = 0;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -179,7 +146,7 @@ static int hook_stop(hook_t *h)
 static json_t *hook_lines(const hook_t *h)
 {
     json_t *lines = json_array();
-    char *text = read_text(h->log_path);
+    char *text = harness_read_file(h->log_path);
     char *save = NULL;
     for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
         json_t *j = json_loads(l, 0, NULL);
@@ -242,7 +209,7 @@ static int teardown(void **state)
     hook_t *h = *state;
     int rc = hook_stop(h);
     if (rc != 0) {
-        char *out = read_text(h->out_path);
+        char *out = harness_read_file(h->out_path);
         fprintf(stderr, "hookrecv exited %d; its output:\n%s\n", rc, out ? out : "");
         free(out);
     }
@@ -255,7 +222,7 @@ static hook_t *started(void **state, const char *const *args)
 {
     hook_t *h = *state;
     if (!hook_start(h, args)) {
-        char *out = read_text(h->out_path);
+        char *out = harness_read_file(h->out_path);
         fail_msg("hookrecv did not start; its output:\n%s", out ? out : "");
     }
     return h;
@@ -377,7 +344,7 @@ static void test_redirect_not_followed(void **state)
     assert_false(deliver(h->url, SECRET, &r, NULL, &LIMITS));
     assert_int_equal(r.outcome, EVENT_HTTP_HTTP_ERROR);
     assert_int_equal(r.status, 302);
-    sleep_ms(300);
+    harness_sleep_ms(300);
     json_t *lines = hook_lines(h);
     assert_int_equal(json_array_size(lines), 1);
     assert_string_equal(line_str(lines, 0, "path"), "/hook");
@@ -545,14 +512,14 @@ static void test_parallel_delays(void **state)
     hook_t *h = started(state, args);
     parallel_call_t calls[4];
     pthread_t threads[4];
-    int64_t start = mono_ms();
+    int64_t start = harness_mono_ms();
     for (int i = 0; i < 4; i++) {
         calls[i] = (parallel_call_t){.h = h};
         assert_int_equal(pthread_create(&threads[i], NULL, parallel_deliver, &calls[i]), 0);
     }
     for (int i = 0; i < 4; i++)
         pthread_join(threads[i], NULL);
-    int64_t elapsed = mono_ms() - start;
+    int64_t elapsed = harness_mono_ms() - start;
     for (int i = 0; i < 4; i++)
         assert_int_equal(calls[i].r.outcome, EVENT_HTTP_DELIVERED);
     assert_true(elapsed >= 1400 && elapsed < 3000);

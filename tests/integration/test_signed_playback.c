@@ -38,27 +38,10 @@ static int teardown(void **state)
     return status;
 }
 
-static json_t *api(const char *name, const char *form, long want_http)
-{
-    char *path = harness_strf("/vod/videoManage/%s", name);
-    harness_response_t r;
-    assert_true(harness_call(srv, NULL, "POST", path, form, HARNESS_FORM, &r));
-    json_t *d = NULL;
-    if (want_http == 200) {
-        assert_api_ok(&r);
-        d = json_incref(harness_data(&r));
-    } else {
-        assert_api_error(&r, want_http, want_http);
-    }
-    harness_response_free(&r);
-    free(path);
-    return d;
-}
-
 static json_t *video_call(const char *name, const char *id, const char *extra)
 {
     char *form = harness_strf("videoId=%s%s", id, extra ? extra : "");
-    json_t *d = api(name, form, 200);
+    json_t *d = harness_api(srv, NULL, name, form, 200);
     free(form);
     return d;
 }
@@ -135,7 +118,7 @@ static json_t *upload_processed(void)
     static char data[1 << 20];
     size_t len = fread(data, 1, sizeof(data), f);
     fclose(f);
-    json_t *t = api("getUploadToken", "originFileName=clip.mp4&transCodeCombineName=hls", 200);
+    json_t *t = harness_api(srv, NULL, "getUploadToken", "originFileName=clip.mp4&transCodeCombineName=hls", 200);
     harness_upload_response_t u;
     assert_true(harness_form_upload(srv, harness_json_str(t, "uploadToken"), data, len, &u));
     assert_int_equal(u.status, 200);
@@ -205,7 +188,7 @@ static void test_signed_playback(void **state)
     *sig = *sig == '0' ? '1' : '0';
     assert_int_equal(get(bad, NULL), 403);
     free(bad);
-    json_t *other = api("getUploadToken", "originFileName=other.mp4", 200);
+    json_t *other = harness_api(srv, NULL, "getUploadToken", "originFileName=other.mp4", 200);
     harness_upload_response_t u;
     assert_true(harness_form_upload(srv, harness_json_str(other, "uploadToken"), "bytes", 5, &u));
     harness_upload_response_free(&u);
@@ -223,7 +206,7 @@ static void test_signed_playback(void **state)
     usleep(2100 * 1000);
     assert_int_equal(get(brief_url, NULL), 403);
     free(brief_url);
-    json_decref(api("getPlayInfo", "videoId=x&expires=0", 400));
+    json_decref(harness_api(srv, NULL, "getPlayInfo", "videoId=x&expires=0", 400));
 
     /* Rotating the key invalidates what was signed; public plays plain again. */
     assert_int_equal(harness_admin(srv, NULL, "playback", "set", "signed", "--rotate-key", NULL), 0);

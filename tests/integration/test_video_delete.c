@@ -45,27 +45,10 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
-static json_t *api(const harness_key_t *key, const char *name, const char *form, long want_http)
-{
-    char *path = harness_strf("/vod/videoManage/%s", name);
-    harness_response_t r;
-    assert_true(harness_call(srv, key, "POST", path, form, HARNESS_FORM, &r));
-    json_t *d = NULL;
-    if (want_http == 200) {
-        assert_api_ok(&r);
-        d = json_incref(harness_data(&r));
-    } else {
-        assert_api_error(&r, want_http, want_http);
-    }
-    harness_response_free(&r);
-    free(path);
-    return d;
-}
-
 static void delete_video(const harness_key_t *key, const char *id, long want_http)
 {
     char *form = harness_strf("videoId=%s", id);
-    json_t *d = api(key, "deleteVideo", form, want_http);
+    json_t *d = harness_api(srv, key, "deleteVideo", form, want_http);
     if (d)
         assert_string_equal(harness_json_str(d, "videoId"), id);
     json_decref(d);
@@ -75,7 +58,7 @@ static void delete_video(const harness_key_t *key, const char *id, long want_htt
 static json_t *info(const char *id, long want_http)
 {
     char *form = harness_strf("videoId=%s", id);
-    json_t *d = api(NULL, "getVideoInfo", form, want_http);
+    json_t *d = harness_api(srv, NULL, "getVideoInfo", form, want_http);
     free(form);
     return d;
 }
@@ -85,7 +68,7 @@ static json_t *info(const char *id, long want_http)
 static json_t *upload(const char *extra, const void *data, size_t len)
 {
     char *form = harness_strf("originFileName=clip.mp4%s", extra ? extra : "");
-    json_t *d = api(NULL, "getUploadToken", form, 200);
+    json_t *d = harness_api(srv, NULL, "getUploadToken", form, 200);
     free(form);
     harness_upload_response_t u;
     assert_true(harness_form_upload(srv, harness_json_str(d, "uploadToken"), data, len, &u));
@@ -183,7 +166,7 @@ static void test_delete_uploaded(void **state)
     harness_key_t bob;
     assert_true(harness_admin_key_create(srv, "bob", &bob));
     delete_video(&bob, id, 404); /* another account's video is absent */
-    api(NULL, "deleteVideo", "videoId=", 400);
+    harness_api(srv, NULL, "deleteVideo", "videoId=", 400);
     delete_video(NULL, "0123456789abcdef0123456789abcdef", 404);
 
     delete_video(NULL, id, 200);
@@ -289,7 +272,7 @@ static void test_registration_expiry(void **state)
     srv = harness_server_start(args);
     assert_non_null(srv);
     json_t *kept = upload(NULL, "some bytes", 10);
-    json_t *d = api(NULL, "getUploadToken", "originFileName=never.mp4", 200);
+    json_t *d = harness_api(srv, NULL, "getUploadToken", "originFileName=never.mp4", 200);
     const char *id = harness_json_str(d, "videoId");
     json_decref(info(id, 200));
     int64_t deadline = harness_now_ms() + 10000;

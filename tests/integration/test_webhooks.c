@@ -38,14 +38,6 @@
 
 #define WAIT_MS 15000
 
-/* hookrecv's recv_ms clock. */
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 typedef struct receiver {
     pid_t pid;
     int port;
@@ -264,7 +256,7 @@ static void test_pending_survives_kill9(void **state)
     usleep(200 * 1000); /* the failed attempt is recorded: pending, due in ~1.5 s */
     assert_true(harness_server_signal(s, SIGKILL));
     harness_server_wait(s, 5000);
-    int64_t restarted = mono_ms();
+    int64_t restarted = harness_mono_ms();
     assert_true(harness_server_restart(s, args));
     json_t *reqs = receiver_wait(&r, 2);
     json_t *second = json_array_get(reqs, 1);
