@@ -24,6 +24,7 @@
 #include "api/params.h"
 #include "api/keycache.h"
 #include "api/ratelimit.h"
+#include "auth/mgr_token.h"
 #include "common/log.h"
 #include "common/workpool.h"
 #include "common/timeutil.h"
@@ -34,19 +35,29 @@ typedef bool (*api_handler_fn)(const api_ctx_t *ctx, api_call_t *call, const par
  * thread (registry reads and the task calls' durable writes) rather than
  * on the poll thread (getUploadToken, which hands its write to the store's
  * group commit and resumes later). */
+/* How a route's caller proves who it is: a WS3-HMAC-SHA256 signature (the
+ * VoD API), the WCS management token (the vendor SDKs' management calls,
+ * auth/mgr_token.h; the body is a form whatever its Content-Type, as the
+ * SDKs send none), or nothing (a persistent job's status: its id is the
+ * capability, as with the vendor, whose Python SDK sends no token). */
+enum api_auth { API_AUTH_WS3 = 0, API_AUTH_MANAGE, API_AUTH_NONE };
+
 static const struct api_route_row {
     const char *path;
     api_handler_fn handler;
     bool deferred;
+    enum api_auth auth;
 } api_routes[] = {
-    {"/vod/videoManage/getUploadToken", token_api_get_upload_token, false},
-    {"/vod/videoManage/getVideoInfo", video_api_get_video_info, true},
-    {"/vod/videoManage/getVideoList", video_api_get_video_list, true},
-    {"/vod/videoManage/getTaskInfo", task_api_get_task_info, true},
-    {"/vod/videoManage/reprocessVideo", task_api_reprocess_video, true},
-    {"/vod/videoManage/cancelTask", task_api_cancel_task, true},
-    {"/vod/videoManage/deleteVideo", delete_api_delete_video, true},
-    {"/vod/videoManage/getPlayInfo", video_api_get_play_info, true},
+    {"/vod/videoManage/getUploadToken", token_api_get_upload_token, false, API_AUTH_WS3},
+    {"/vod/videoManage/getVideoInfo", video_api_get_video_info, true, API_AUTH_WS3},
+    {"/vod/videoManage/getVideoList", video_api_get_video_list, true, API_AUTH_WS3},
+    {"/vod/videoManage/getTaskInfo", task_api_get_task_info, true, API_AUTH_WS3},
+    {"/vod/videoManage/reprocessVideo", task_api_reprocess_video, true, API_AUTH_WS3},
+    {"/vod/videoManage/cancelTask", task_api_cancel_task, true, API_AUTH_WS3},
+    {"/vod/videoManage/deleteVideo", delete_api_delete_video, true, API_AUTH_WS3},
+    {"/vod/videoManage/getPlayInfo", video_api_get_play_info, true, API_AUTH_WS3},
+    {"/fops", fops_api_submit, true, API_AUTH_MANAGE},
+    {"/status/get/prefop", fops_api_status, true, API_AUTH_NONE},
 };
 
 #define API_ROUTE_COUNT (sizeof(api_routes) / sizeof(api_routes[0]))
@@ -205,6 +216,25 @@ static int api_body_type_of(const char *content_type)
     return -1;
 }
 
+/* Stage-1 authentication of a management call: its AccessKey. */
+static bool api_authenticate_manage(const api_ctx_t *ctx, api_call_t *call)
+{
+    const char *sign = NULL;
+    char ak[MGR_TOKEN_ACCESS_KEY_MAX + 1];
+    if (!mgr_token_split(api_header(call, "authorization"), ak, &sign)) {
+        api_call_error(call, API_ERR_AUTH, "Authentication failed: Authorization must be <AccessKey>:<sign>.");
+        return false;
+    }
+    if (strlen(ak) <= WS3_MAX_CREDENTIAL)
+        snprintf(call->access_key, sizeof(call->access_key), "%s", ak);
+    int rc = keycache_lookup(ctx->keys, ak, timeutil_monotonic_ns(), &call->key, &call->default_domain);
+    if (rc == STORE_NOT_FOUND)
+        api_call_error(call, API_ERR_AUTH, "Authentication failed: unknown AccessKey.");
+    else if (rc != STORE_OK)
+        api_call_store_error(call, rc);
+    return rc == STORE_OK;
+}
+
 /* Stage-1 authentication: everything that needs no body. */
 static bool api_authenticate_headers(const api_ctx_t *ctx, api_call_t *call)
 {
@@ -264,7 +294,10 @@ bool api_call_begin(const api_ctx_t *ctx, api_call_t *call, int64_t content_leng
         api_call_error(call, API_ERR_METHOD, NULL);
         return false;
     }
-    if (!api_authenticate_headers(ctx, call))
+    enum api_auth auth = api_route_row(call->route)->auth;
+    if (auth == API_AUTH_WS3 && !api_authenticate_headers(ctx, call))
+        return false;
+    if (auth == API_AUTH_MANAGE && !api_authenticate_manage(ctx, call))
         return false;
     /* A declared oversize body is refused before it is read: the signature
      * over it cannot be checked without reading it, and reading it is the
@@ -273,7 +306,7 @@ bool api_call_begin(const api_ctx_t *ctx, api_call_t *call, int64_t content_leng
         api_call_error(call, API_ERR_BODY_TOO_LARGE, NULL);
         return false;
     }
-    call->body_type = api_body_type_of(content_type);
+    call->body_type = auth == API_AUTH_MANAGE ? API_BODY_FORM : api_body_type_of(content_type);
     return true;
 }
 
@@ -316,6 +349,46 @@ out:
     buf_free(&canonical);
     buf_free(&sts);
     return ok;
+}
+
+/* The management token over "<path>\n<body>" (the management routes take
+ * no query). */
+static bool api_verify_manage(api_call_t *call)
+{
+    const char *sign = NULL;
+    char ak[MGR_TOKEN_ACCESS_KEY_MAX + 1];
+    bool ok = mgr_token_split(api_header(call, "authorization"), ak, &sign) &&
+              mgr_token_valid(call->key.secret_key, call->path, call->body.data ? call->body.data : "",
+                              call->body.len, sign);
+    if (!ok)
+        api_call_error(call, API_ERR_AUTH, "Authentication failed: the management token's signature does not "
+                                           "match (it signs \"<path>\\n<body>\" with the SecretKey).");
+    return ok;
+}
+
+/* The caller's signature for its route: false (response set) when refused. */
+static bool api_verify_caller(api_call_t *call)
+{
+    enum api_auth auth = api_route_row(call->route)->auth;
+    if (auth == API_AUTH_NONE)
+        return true;
+    return auth == API_AUTH_WS3 ? api_verify_signature(call) : api_verify_manage(call);
+}
+
+/* A verified caller's key must be enabled and within its rate. */
+static bool api_admit_caller(const api_ctx_t *ctx, api_call_t *call)
+{
+    if (api_route_row(call->route)->auth == API_AUTH_NONE)
+        return true;
+    if (!call->key.enabled) {
+        api_call_error(call, API_ERR_KEY_DISABLED, NULL);
+        return false;
+    }
+    if (!ratelimit_take(ctx->ratelimit, call->key.access_key, timeutil_monotonic_ns())) {
+        api_call_error(call, API_ERR_RATE_LIMIT, NULL);
+        return false;
+    }
+    return true;
 }
 
 /* A registry query running on a reader thread. */
@@ -366,20 +439,14 @@ bool api_call_finish(const api_ctx_t *ctx, api_call_t *call, bool body_overflow)
     params_init(&params);
     char err[256];
 
-    if (!api_verify_signature(call))
+    if (!api_verify_caller(call))
         goto out;
     if (body_overflow) {
         api_call_error(call, API_ERR_BODY_TOO_LARGE, NULL);
         goto out;
     }
-    if (!call->key.enabled) {
-        api_call_error(call, API_ERR_KEY_DISABLED, NULL);
+    if (!api_admit_caller(ctx, call))
         goto out;
-    }
-    if (!ratelimit_take(ctx->ratelimit, call->key.access_key, timeutil_monotonic_ns())) {
-        api_call_error(call, API_ERR_RATE_LIMIT, NULL);
-        goto out;
-    }
     /* Only POST bodies carry parameters; a body on GET is covered by the
      * signature but otherwise ignored. */
     bool post_body = strcmp(call->method, "POST") == 0 && call->body.len > 0;

@@ -125,7 +125,7 @@ static void task_api_enqueue(const api_ctx_t *ctx, api_call_t *call, const store
     char task_id[STORE_TASK_ID_LEN + 1] = "";
     int rc = plan_freeze(ctx->store, call->key.account_id, settings, v->object_id, v->file_key, &plan);
     if (rc == STORE_OK)
-        rc = ctx->store->ops->task_enqueue(ctx->store, call->key.account_id, v->video_id, plan, timeutil_now_ms(),
+        rc = ctx->store->ops->task_enqueue(ctx->store, call->key.account_id, v->video_id, plan, NULL, timeutil_now_ms(),
                                            task_id);
     free(plan);
     if (rc != STORE_OK) {

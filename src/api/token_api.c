@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "api/api_handlers.h"
+#include "process/fops_plan.h"
 #include "api/errors.h"
 #include "api/filekey.h"
 #include "api/token_request.h"
@@ -159,6 +160,23 @@ static void token_api_registered(void *arg, const store_video_reg_result_t *resu
     call->on_complete(call);
 }
 
+/* cmd is the vendor's fops (process/fops.h): one that cannot run on this
+ * video is refused now, not discovered after the upload. */
+static bool token_api_cmd_ok(api_call_t *call, const char *cmd, const char *file_key)
+{
+    fops_t *f = malloc(sizeof(*f));
+    char err[FOPS_ERROR_MAX + 64];
+    bool ok = f && fops_plan_parse(cmd, strlen(cmd), call->key.bucket, f, err, sizeof(err)) &&
+              fops_plan_check(f, file_key, err, sizeof(err));
+    free(f);
+    if (!ok) {
+        char msg[sizeof(err) + 32];
+        snprintf(msg, sizeof(msg), "Parameter cmd: %s", f ? err : "out of memory");
+        api_call_error(call, API_ERR_PARAM, msg);
+    }
+    return ok;
+}
+
 bool token_api_get_upload_token(const api_ctx_t *ctx, api_call_t *call, const params_t *params)
 {
     bool ready = true;
@@ -184,6 +202,8 @@ bool token_api_get_upload_token(const api_ctx_t *ctx, api_call_t *call, const pa
         api_call_error(call, API_ERR_INTERNAL, NULL);
         goto out;
     }
+    if (req.cmd && !token_api_cmd_ok(call, req.cmd, file_key.data))
+        goto out;
     token_api_pending_t *pending = malloc(sizeof(*pending));
     if (!pending) {
         api_call_error(call, API_ERR_INTERNAL, NULL);

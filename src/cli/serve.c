@@ -20,6 +20,7 @@
 #include <pthread.h>
 
 #include "api/api.h"
+#include "api/fops_status.h"
 #include "api/keycache.h"
 #include "api/ratelimit.h"
 #include "cli/cli.h"
@@ -167,6 +168,8 @@ static event_dispatch_t *serve_webhooks_start(const config_t *cfg, store_t *stor
         .retry_first_ms = cfg->webhook_retry_first,
         .render = serve_render_event,
         .render_arg = (void *)api,
+        .render_job = fops_status_render,
+        .job_allow_hosts = cfg->callback_allow_hosts,
     };
     event_dispatch_t *d = event_dispatch_start(store, &opt);
     if (!d)

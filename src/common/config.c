@@ -111,6 +111,11 @@ static const config_option_t config_options[] = {
      "comma-separated hosts (or *.suffix) webhooks may be sent to; empty: any (see docs/security.md)"},
     {"webhook-retry-first", CONFIG_INT, OFF(webhook_retry_first), "10000", 10, 3600000,
      "milliseconds before a failed delivery's second attempt; later waits double from it (to 1 h, 39 attempts)"},
+    {"callback-allow-hosts", CONFIG_STR, OFF(callback_allow_hosts), "", 0, 0,
+     "comma-separated hosts (or *.suffix) that token minters' URLs (callbackUrl, persistentNotifyUrl, notifyURL) "
+     "may name; empty: any (see docs/security.md)"},
+    {"callback-timeout", CONFIG_INT, OFF(callback_timeout), "10000", 100, 60000,
+     "milliseconds an upload callback may take in all; then the uploader gets 579"},
     {"log-level", CONFIG_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error"},
     {"access-log", CONFIG_BOOL, OFF(access_log), "on", 0, 0, "one JSON line per request on stderr (on/off)"},
 };

@@ -63,6 +63,8 @@ typedef struct config {
     int64_t webhook_connect_timeout; /* ms */
     int64_t webhook_timeout;         /* ms, the whole attempt */
     char *webhook_allow_hosts;       /* event_url.h's allow-list; "" any */
+    char *callback_allow_hosts;      /* the same, for URLs token minters choose; "" any */
+    int64_t callback_timeout;        /* ms, an upload callback's whole POST */
     int64_t webhook_retry_first;     /* ms */
     char *log_level;            /* debug|info|warn|error */
     bool access_log;

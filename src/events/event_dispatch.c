@@ -14,6 +14,7 @@
 #include "common/timeutil.h"
 #include "events/event_body.h"
 #include "events/event_http.h"
+#include "events/event_notify.h"
 #include "events/event_retry.h"
 #include "events/event_url.h"
 
@@ -30,7 +31,8 @@ typedef struct event_worker {
 struct event_dispatch {
     store_t *store;
     event_dispatch_options_t opt;
-    char *allow_hosts; /* opt's, owned */
+    char *allow_hosts;     /* opt's, owned */
+    char *job_allow_hosts; /* opt's, owned */
     atomic_bool stopping;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -54,14 +56,22 @@ int64_t event_dispatch_next_attempt(int64_t now_ms, int attempts_made, double ra
 
 /* ---- one delivery ---- */
 
+/* What the event's data is now: the video (getVideoInfo's data), or a
+ * job's status for its notification. */
+static char *event_dispatch_render(event_dispatch_t *d, const store_delivery_t *dl)
+{
+    if (dl->event_type == STORE_EVENT_PERSISTENT_NOTIFY)
+        return d->opt.render_job && dl->task_id ? d->opt.render_job(d->opt.render_arg, dl->task_id) : NULL;
+    char *rendered = d->opt.render ? d->opt.render(d->opt.render_arg, dl->account_id, dl->video_id) : NULL;
+    return rendered ? rendered : event_body_gone_data(dl->video_id);
+}
+
 /* The event's data, frozen by the first send: rendered now if nobody has. */
 static char *event_dispatch_data(event_dispatch_t *d, const store_delivery_t *dl)
 {
     if (dl->data)
         return strdup(dl->data);
-    char *rendered = d->opt.render ? d->opt.render(d->opt.render_arg, dl->account_id, dl->video_id) : NULL;
-    if (!rendered)
-        rendered = event_body_gone_data(dl->video_id);
+    char *rendered = event_dispatch_render(d, dl);
     char *frozen = NULL;
     int rc = rendered ? d->store->ops->delivery_set_data(d->store, dl->event_id, rendered, &frozen) : STORE_ERROR;
     if (rc != STORE_OK)
@@ -97,17 +107,40 @@ static void event_dispatch_record(event_dispatch_t *d, const event_worker_t *w, 
         log_warn("webhook: delivery %lld: cannot record its attempt: %s", (long long)dl->delivery_id,
                  store_rc_name(rc));
     log_info("webhook: event %s (%s) to %s: attempt %d %s%s%s", dl->event_id, store_event_type_name(dl->event_type),
-             dl->webhook_id, dl->attempts + 1, delivered ? "delivered" : event_http_outcome_name(r->outcome),
+             dl->webhook_id ? dl->webhook_id : "its notify URL", dl->attempts + 1,
+             delivered ? "delivered" : event_http_outcome_name(r->outcome),
              a.next_attempt_ms ? ", will retry" : "", !delivered && !a.next_attempt_ms ? ", given up" : "");
+}
+
+/* A persistent job's notification (event_notify.h). */
+static void event_dispatch_send_job(event_dispatch_t *d, const event_worker_t *w, const store_delivery_t *dl,
+                                    event_http_result_t *r)
+{
+    char *data = event_dispatch_data(d, dl);
+    if (!data) {
+        snprintf(r->error, sizeof(r->error), "not sent: the job's status could not be built");
+        event_dispatch_record(d, w, dl, r, false);
+        return;
+    }
+    event_http_limits_t lim = {.connect_timeout_ms = d->opt.connect_timeout_ms,
+                               .total_timeout_ms = d->opt.total_timeout_ms};
+    event_notify_post(dl->url, dl->access_key, dl->secret, data, &lim, r);
+    free(data);
+    event_dispatch_record(d, w, dl, r, false);
 }
 
 static void event_dispatch_send(event_dispatch_t *d, const event_worker_t *w, const store_delivery_t *dl)
 {
     event_http_result_t r = {.outcome = EVENT_HTTP_OTHER};
     char why[EVENT_URL_ERROR_MAX];
-    if (!event_url_permitted(dl->url, d->opt.allow_hosts, why, sizeof(why))) {
+    bool job = dl->event_type == STORE_EVENT_PERSISTENT_NOTIFY;
+    if (!event_url_permitted(dl->url, job ? d->opt.job_allow_hosts : d->opt.allow_hosts, why, sizeof(why))) {
         snprintf(r.error, sizeof(r.error), "not sent: %s", why);
         event_dispatch_record(d, w, dl, &r, true);
+        return;
+    }
+    if (job) {
+        event_dispatch_send_job(d, w, dl, &r);
         return;
     }
     char *data = event_dispatch_data(d, dl);
@@ -185,6 +218,7 @@ static void event_dispatch_free(event_dispatch_t *d)
     pthread_cond_destroy(&d->cv);
     pthread_mutex_destroy(&d->mu);
     free(d->allow_hosts);
+    free(d->job_allow_hosts);
     free(d);
 }
 
@@ -198,6 +232,7 @@ static event_dispatch_t *event_dispatch_alloc(store_t *store, const event_dispat
     d->opt = *opt;
     d->count = n;
     d->allow_hosts = opt->allow_hosts ? strdup(opt->allow_hosts) : NULL;
+    d->job_allow_hosts = opt->job_allow_hosts ? strdup(opt->job_allow_hosts) : NULL;
     d->opt.allow_hosts = d->allow_hosts;
     atomic_init(&d->stopping, false);
     pthread_condattr_t attr;

@@ -48,6 +48,11 @@ typedef struct event_dispatch_options {
     int64_t retry_first_ms;
     event_render_fn render;
     void *render_arg;
+    /* A persistent job's notification (PersistentNotify): its status JSON
+     * by persistentId (render_arg is passed), sent by event_notify.h to
+     * the job's notify URL, which must pass job_allow_hosts. */
+    char *(*render_job)(void *arg, const char *task_id);
+    const char *job_allow_hosts; /* NULL or "": any host */
 } event_dispatch_options_t;
 
 typedef struct event_dispatch event_dispatch_t;

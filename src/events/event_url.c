@@ -234,6 +234,6 @@ bool event_url_permitted(const char *url, const char *allow_list, char *err, siz
     if (!event_url_parse(url, host, err, errlen))
         return false;
     if (!event_url_host_allowed(host, allow_list))
-        return event_url_fail(err, errlen, "the URL's host is not in the webhook allow-list");
+        return event_url_fail(err, errlen, "the URL's host is not in the allow-list (webhook-allow-hosts, callback-allow-hosts)");
     return true;
 }

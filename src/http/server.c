@@ -492,7 +492,8 @@ static bool http_upload_format(const http_request_t *req)
         return false;
     if (upload_route_find(path) != UPLOAD_ROUTE_NONE)
         return true;
-    return (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")) && playback_path(path);
+    return (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")) && playback_path(path) &&
+           api_route_find(path) == API_ROUTE_NONE;
 }
 
 /*
@@ -534,8 +535,12 @@ static enum MHD_Result http_begin(http_request_t *req)
     int upload_route = srv->upload ? upload_route_find(req->call.path) : UPLOAD_ROUTE_NONE;
     if (upload_route != UPLOAD_ROUTE_NONE)
         return http_begin_upload(req, upload_route);
+    /* The vendor's management routes (/fops, /status/get/prefop) sit outside
+     * /vod/ like playback keys; no key can be one of them (keys are under
+     * video/). */
     if (srv->upload && (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")) &&
-        playback_path(req->call.path) && !atomic_load(&srv->draining))
+        playback_path(req->call.path) && api_route_find(req->call.path) == API_ROUTE_NONE &&
+        !atomic_load(&srv->draining))
         return http_begin_playback(req);
     if (atomic_load(&srv->draining)) {
         api_call_error(&req->call, API_ERR_UNAVAILABLE, "The server is shutting down.");

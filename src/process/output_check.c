@@ -121,6 +121,7 @@ static int output_check_type(const plan_output_t *po)
     case PLAN_OUTPUT_HLS: return STORE_OUTPUT_HLS;
     case PLAN_OUTPUT_VTT: return STORE_OUTPUT_VTT;
     case PLAN_OUTPUT_COVER: return STORE_OUTPUT_COVER;
+    case PLAN_OUTPUT_FRAME: return STORE_OUTPUT_JPG;
     default:
         return po->container == SPEC_CONTAINER_WEBM  ? STORE_OUTPUT_WEBM
                : po->container == SPEC_CONTAINER_MKV ? STORE_OUTPUT_MKV
@@ -160,14 +161,18 @@ static bool output_check_variant_path(const char *master, const plan_output_t *p
 static bool output_check_hls(const char *master, const plan_output_t *po, double source, output_measure_t *m,
                              char *err, size_t errlen)
 {
-    char playlist[OUTPUT_CHECK_PATH_MAX], segment[OUTPUT_CHECK_PATH_MAX];
+    char playlist[OUTPUT_CHECK_PATH_MAX], segment[OUTPUT_CHECK_PATH_MAX], prefix[OUTPUT_CHECK_PATH_MAX],
+        first[OUTPUT_CHECK_PATH_MAX];
+    const char *slash = strrchr(po->key, '/'), *name = slash ? slash + 1 : po->key;
     buf_t text;
     buf_init(&text, 0);
-    bool ok = output_check_read(master, &text);
+    bool ok = output_check_read(master, &text) && plan_hls_segment_prefix(po->key, prefix, sizeof(prefix)) &&
+              snprintf(first, sizeof(first), "%s_00000.ts", prefix) < (int)sizeof(first);
     m->bitrate = ok ? output_check_master_bandwidth(text.data, text.len) : 0;
     buf_reset(&text);
-    ok = ok && output_check_variant_path(master, po, "index.m3u8", playlist, sizeof(playlist)) &&
-         output_check_variant_path(master, po, "seg_00000.ts", segment, sizeof(segment)) &&
+    /* The variants are named like the master (output_key.h, plan.h). */
+    ok = ok && output_check_variant_path(master, po, name, playlist, sizeof(playlist)) &&
+         output_check_variant_path(master, po, first, segment, sizeof(segment)) &&
          output_check_read(playlist, &text);
     m->duration = ok ? output_check_playlist_duration(text.data, text.len) : 0;
     buf_free(&text);
@@ -187,9 +192,10 @@ bool output_check(const char *out_dir, const plan_output_t *po, double source_du
     char path[OUTPUT_CHECK_PATH_MAX];
     struct stat st;
     bool made = output_check_path(path, sizeof(path), out_dir, po->key) && stat(path, &st) == 0 && S_ISREG(st.st_mode);
-    if (!made && po->kind == PLAN_OUTPUT_COVER) {
+    if (!made && (po->kind == PLAN_OUTPUT_COVER || po->kind == PLAN_OUTPUT_FRAME)) {
         /* ffmpeg exits 0 when the seek lands past the last frame it can read. */
-        snprintf(err, errlen, "snapshot: no frame could be read for the cover");
+        snprintf(err, errlen, "snapshot: no frame could be read for %s",
+                 po->kind == PLAN_OUTPUT_COVER ? "the cover" : po->key);
         return false;
     }
     if (!made)

@@ -25,7 +25,7 @@ static bool output_key_dir(const char *file_key, buf_t *out)
 
 bool output_key_cover(const char *file_key, buf_t *out)
 {
-    return output_key_dir(file_key, out) && buf_append_str(out, "cover.jpg");
+    return output_key_dir(file_key, out) && buf_append_str(out, OUTPUT_KEY_COVER_NAME);
 }
 
 bool output_key_rendition(const char *file_key, const char *template_name, int width, int height, const char *ext,
@@ -51,4 +51,28 @@ bool output_key_subtitle(const char *file_key, const char *language, buf_t *out)
 {
     return output_key_segment_ok(language) && output_key_dir(file_key, out) &&
            buf_printf(out, "subtitles/%s.vtt", language);
+}
+
+/* Every '/'-separated segment of rel passes output_key_segment_ok. */
+static bool output_key_segments_ok(const char *rel)
+{
+    char seg[OUTPUT_KEY_SEGMENT_MAX + 1];
+    const char *p = rel;
+    for (;;) {
+        size_t n = strcspn(p, "/");
+        if (n == 0 || n > OUTPUT_KEY_SEGMENT_MAX)
+            return false;
+        memcpy(seg, p, n);
+        seg[n] = '\0';
+        if (!output_key_segment_ok(seg))
+            return false;
+        if (!p[n])
+            return true;
+        p += n + 1;
+    }
+}
+
+bool output_key_keyed(const char *file_key, const char *rel, buf_t *out)
+{
+    return rel && output_key_segments_ok(rel) && output_key_dir(file_key, out) && buf_append_str(out, rel);
 }

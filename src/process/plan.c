@@ -22,7 +22,7 @@
 #include "common/buf.h"
 #include "process/output_key.h"
 
-#define PLAN_RUNGS_MAX ((size_t)SPEC_WORKFLOW_STEPS_MAX * SPEC_RENDITIONS_MAX)
+#define PLAN_RUNGS_MAX ((size_t)PLAN_RENDITIONS_MAX)
 /* Demuxers a watermark image and a subtitle file may be opened with: the
  * source's whitelist would let a playlist or a video pass as either. */
 #define PLAN_IMAGE_FORMAT_WHITELIST "image2,png_pipe,jpeg_pipe,webp_pipe,bmp_pipe,gif"
@@ -159,14 +159,14 @@ static plan_output_t *plan_add_output(plan_t *p, enum plan_output_kind kind)
     return o;
 }
 
-static bool plan_add_run(plan_ctx_t *c, plan_args_t *a, bool transcode)
+static bool plan_add_run(plan_ctx_t *c, plan_args_t *a, bool transcode, bool cover)
 {
     plan_t *p = c->p;
     if (a->failed || p->run_count >= PLAN_RUNS_MAX) {
         plan_args_free(a);
         return plan_fail(c, "%s: out of memory", transcode ? "transcode" : "snapshot");
     }
-    p->runs[p->run_count++] = (plan_run_t){.argv = a->v, .argc = a->n, .transcode = transcode};
+    p->runs[p->run_count++] = (plan_run_t){.argv = a->v, .argc = a->n, .transcode = transcode, .cover = cover};
     memset(a, 0, sizeof(*a));
     return true;
 }
@@ -531,9 +531,11 @@ static bool plan_add_file(plan_ctx_t *c, const plan_rung_t *r, plan_args_t *a)
     plan_output_t *o = plan_add_output(c->p, PLAN_OUTPUT_FILE);
     buf_t key;
     buf_init(&key, 0);
-    bool ok = o && plan_set_key(o, output_key_rendition(c->in->spec->file_key, r->step->name, r->size.width,
-                                                        r->size.height, plan_extension(t->container), &key),
-                                &key);
+    const char *file_key = c->in->spec->file_key;
+    bool built = r->step->key[0] ? output_key_keyed(file_key, r->step->key, &key)
+                                 : output_key_rendition(file_key, r->step->name, r->size.width, r->size.height,
+                                                        plan_extension(t->container), &key);
+    bool ok = o && plan_set_key(o, built, &key);
     buf_free(&key);
     if (!ok)
         return plan_fail(c, "transcode: template \"%s\": no output key for it", r->step->name);
@@ -559,7 +561,10 @@ static bool plan_hls_output(plan_ctx_t *c, const plan_rung_t *rungs, size_t n, p
     plan_output_t *o = plan_add_output(c->p, PLAN_OUTPUT_HLS);
     buf_t key;
     buf_init(&key, 0);
-    bool ok = o && plan_set_key(o, output_key_hls_master(c->in->spec->file_key, step->name, &key), &key);
+    const char *file_key = c->in->spec->file_key;
+    bool built = step->key[0] ? output_key_keyed(file_key, step->key, &key)
+                              : output_key_hls_master(file_key, step->name, &key);
+    bool ok = o && plan_set_key(o, built, &key);
     buf_free(&key);
     if (!ok)
         return plan_fail(c, "transcode: template \"%s\": no output key for it", step->name);
@@ -601,19 +606,23 @@ static bool plan_var_stream_map(const plan_ctx_t *c, const plan_output_t *o, buf
  * there makes a "file:" directory in ffmpeg's working directory (ffmpeg
  * 5.1).  A path that starts with '/' is read neither as an option nor as
  * another protocol.  The master goes to the parent of the %v directory. */
-static bool plan_add_hls_muxer(plan_ctx_t *c, const plan_output_t *o, plan_args_t *a)
+static bool plan_add_hls_muxer(plan_ctx_t *c, const plan_step_t *step, const plan_output_t *o, plan_args_t *a)
 {
     const char *slash = strrchr(o->key, '/');
+    char prefix[PLAN_KEY_MAX];
     if (strchr(c->in->work_dir, '%'))
         return plan_fail(c, "transcode: the work directory's path has a '%%', which the HLS muxer reads as a "
                             "pattern");
+    if (!slash || !plan_hls_segment_prefix(o->key, prefix, sizeof(prefix)) || strchr(o->key, '%'))
+        return plan_fail(c, "transcode: template \"%s\": no output key for it", step->name);
     buf_t map;
     buf_init(&map, 0);
     bool ok = plan_var_stream_map(c, o, &map);
     int dir_len = (int)(slash - o->key);
-    PLAN_ARGS(a, "-f", "hls", "-hls_time", PLAN_STR(PLAN_HLS_SEGMENT_S), "-hls_playlist_type", "vod",
-              "-hls_segment_type", "mpegts", "-hls_segment_filename");
-    plan_argf(a, "%s/%.*s/%%v/seg_%%05d.ts", c->in->work_dir, dir_len, o->key);
+    PLAN_ARGS(a, "-f", "hls", "-hls_time");
+    plan_argf(a, "%d", step->segment_seconds ? step->segment_seconds : PLAN_HLS_SEGMENT_S);
+    PLAN_ARGS(a, "-hls_playlist_type", "vod", "-hls_segment_type", "mpegts", "-hls_segment_filename");
+    plan_argf(a, "%s/%.*s/%%v/%s_%%05d.ts", c->in->work_dir, dir_len, o->key, prefix);
     PLAN_ARGS(a, "-master_pl_name", slash + 1, "-var_stream_map", ok ? map.data : NULL);
     plan_argf(a, "%s/%.*s/%%v/%s", c->in->work_dir, dir_len, o->key, slash + 1);
     buf_free(&map);
@@ -633,7 +642,7 @@ static bool plan_add_hls(plan_ctx_t *c, const plan_rung_t *rungs, size_t n, plan
     for (size_t i = 0; i < n; i++)
         plan_add_bitrate(&rungs[i], i, a);
     plan_add_audio(c, t, a);
-    return plan_add_hls_muxer(c, o, a);
+    return plan_add_hls_muxer(c, rungs[0].step, o, a);
 }
 
 /* The soft subtitle's WebVTT sidecar. */
@@ -671,6 +680,17 @@ static bool plan_add_outputs(plan_ctx_t *c, plan_args_t *a)
         i += step->u.template_spec.container == SPEC_CONTAINER_HLS ? n : 1;
     }
     return !c->soft || plan_add_vtt(c, a);
+}
+
+bool plan_hls_segment_prefix(const char *master_key, char *out, size_t n)
+{
+    const char *slash = strrchr(master_key, '/'), *name = slash ? slash + 1 : master_key;
+    size_t len = strlen(name);
+    if (!strcmp(name, "index.m3u8"))
+        return snprintf(out, n, "seg") < (int)n;
+    if (len <= 5 || strcmp(name + len - 5, ".m3u8") != 0)
+        return false;
+    return snprintf(out, n, "%.*s", (int)(len - 5), name) < (int)n;
 }
 
 /* ---- the runs ---- */
@@ -735,7 +755,79 @@ static bool plan_build_cover(plan_ctx_t *c)
         return false;
     plan_args_t a = {0};
     plan_cover_args(in, plan_cover_time(in->probe->duration), o->key, &a);
-    return plan_add_run(c, &a, false);
+    return plan_add_run(c, &a, false, true);
+}
+
+/* A frame's size: src fitted into box (a side of 0 unbounded), never
+ * upscaled, the box not turned (w bounds the width), even sides >= 2. */
+static geometry_size_t plan_frame_size(geometry_size_t src, int box_w, int box_h)
+{
+    double s = 1.0;
+    if (box_w > 0 && (double)box_w / src.width < s)
+        s = (double)box_w / src.width;
+    if (box_h > 0 && (double)box_h / src.height < s)
+        s = (double)box_h / src.height;
+    int w = 2 * (int)floor(src.width * s / 2 + 1e-9), h = 2 * (int)floor(src.height * s / 2 + 1e-9);
+    return (geometry_size_t){w < 2 ? 2 : w, h < 2 ? 2 : h};
+}
+
+/* A frame's output: its key and size; NULL (the plan failed) when the
+ * source cannot give it. */
+static plan_output_t *plan_frame_output(plan_ctx_t *c, const plan_step_t *step)
+{
+    const probe_result_t *pr = c->in->probe;
+    double at_s = (double)step->at_ms / 1000.0;
+    if (!pr->has_video || pr->display_width <= 0 || pr->display_height <= 0) {
+        plan_fail(c, "snapshot: the source has no picture for the frame at %.3f s", at_s);
+        return NULL;
+    }
+    if (pr->duration > 0 && at_s >= pr->duration) {
+        plan_fail(c, "snapshot: offset %.3f s is past the source's end (%.3f s)", at_s, pr->duration);
+        return NULL;
+    }
+    plan_output_t *o = plan_add_output(c->p, PLAN_OUTPUT_FRAME);
+    buf_t key;
+    buf_init(&key, 0);
+    bool ok = o && plan_set_key(o, output_key_keyed(c->in->spec->file_key, step->key, &key), &key);
+    buf_free(&key);
+    if (!ok) {
+        plan_fail(c, "snapshot: no output key for the frame at %.3f s", at_s);
+        return NULL;
+    }
+    geometry_size_t size =
+        plan_frame_size((geometry_size_t){pr->display_width, pr->display_height}, step->width, step->height);
+    o->width = size.width;
+    o->height = size.height;
+    return o;
+}
+
+static bool plan_build_frame(plan_ctx_t *c, const plan_step_t *step)
+{
+    const plan_input_t *in = c->in;
+    const plan_output_t *o = plan_frame_output(c, step);
+    if (!o)
+        return false;
+    plan_args_t a = {0};
+    plan_add_common(in, &a);
+    plan_arg(&a, "-ss");
+    plan_argf(&a, "%.3f", (double)step->at_ms / 1000.0);
+    plan_add_input(in, &a, PROBE_FORMAT_WHITELIST, true, NULL, in->source);
+    PLAN_ARGS(&a, "-map", "0:V:0", "-frames:v", "1", "-vf");
+    plan_argf(&a, "scale=%d:%d,setsar=1", o->width, o->height);
+    PLAN_ARGS(&a, "-c:v", "mjpeg", "-q:v", PLAN_COVER_QUALITY, "-f", "image2", "-update", "1");
+    plan_argf(&a, "file:%s/%s", in->work_dir, o->key);
+    return plan_add_run(c, &a, false, false);
+}
+
+/* Every keyed snapshot of the plan, in step order. */
+static bool plan_build_frames(plan_ctx_t *c)
+{
+    const plan_spec_t *spec = c->in->spec;
+    for (size_t i = 0; i < spec->step_count; i++)
+        if (spec->steps[i].kind == SPEC_STEP_SNAPSHOT && spec->steps[i].key[0] &&
+            !plan_build_frame(c, &spec->steps[i]))
+            return false;
+    return true;
 }
 
 bool plan_cover_run(const plan_input_t *in, double at_s, plan_run_t *run)
@@ -751,7 +843,7 @@ bool plan_cover_run(const plan_input_t *in, double at_s, plan_run_t *run)
         plan_args_free(&a);
         return false;
     }
-    *run = (plan_run_t){.argv = a.v, .argc = a.n, .transcode = false};
+    *run = (plan_run_t){.argv = a.v, .argc = a.n, .transcode = false, .cover = true};
     return true;
 }
 
@@ -772,7 +864,7 @@ static bool plan_build_main(plan_ctx_t *c)
         plan_args_free(&a);
         return false;
     }
-    return plan_add_run(c, &a, true);
+    return plan_add_run(c, &a, true, false);
 }
 
 /* The watermark and subtitle of the plan, and its renditions on this source. */
@@ -819,7 +911,7 @@ bool plan_build(const plan_input_t *in, plan_t *p, char *err, size_t errlen)
     if (!plan_spec_check(in->spec, err, errlen))
         goto out;
     ok = plan_collect(c) && (!plan_spec_has_snapshot(in->spec) || !in->probe->has_video || plan_build_cover(c)) &&
-         (c->rung_count == 0 || plan_build_main(c));
+         plan_build_frames(c) && (c->rung_count == 0 || plan_build_main(c));
 out:
     if (!ok)
         plan_free(p);

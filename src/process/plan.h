@@ -11,9 +11,17 @@
  *     line needs nothing of the probe but the time, so a worker may start
  *     the same run (plan_cover_run) beside the probe and skip this one when
  *     the time is the same;
- *  2. every transcode output in one ffmpeg run (one decode of the source,
+ *  2. each frame (a keyed snapshot, a fops' vframe): one JPEG at its time,
+ *     fast-seeked, fitted into its box (a side of 0 unbounded; never
+ *     upscaled, even sides, the box not turned: w is the width); a frame
+ *     past the source's end, or of a source without picture, fails the plan;
+ *  3. every transcode output in one ffmpeg run (one decode of the source,
  *     split once per rendition: ~20% less CPU than a run per rendition),
  *     plus the WebVTT sidecar of a soft subtitle.
+ * A keyed step's output is at <the video's directory>/<key>; a keyed HLS
+ * master K keeps its variants in <dir of K>/<W>x<H>/ named like K, with
+ * segments <stem of K>_NNNNN.ts (plan_hls_segment_prefix), so two HLS
+ * outputs in one directory never share a file.
  * A plan without transcodes has only the cover run; a source without video
  * (audio only) gets no cover and no renditions (its outputs are empty).
  *
@@ -80,14 +88,18 @@
 #include "process/plan_spec.h"
 #include "process/probe.h"
 
-#define PLAN_RUNS_MAX 2
-#define PLAN_OUTPUTS_MAX (SPEC_WORKFLOW_STEPS_MAX * SPEC_RENDITIONS_MAX + 2)
+/* The cover, each frame, the transcode run. */
+#define PLAN_RUNS_MAX (2 + PLAN_FRAMES_MAX)
+/* A rendition of every unkeyed template, one output per keyed step, the
+ * cover and the WebVTT sidecar. */
+#define PLAN_OUTPUTS_MAX (SPEC_WORKFLOW_STEPS_MAX * SPEC_RENDITIONS_MAX + PLAN_KEYED_MAX + 2)
+/* Renditions of every template, keyed ones included (HLS variants). */
+#define PLAN_RENDITIONS_MAX ((SPEC_WORKFLOW_STEPS_MAX + PLAN_KEYED_MAX) * SPEC_RENDITIONS_MAX)
 #define PLAN_COVER_AT_S 1.0
 #define PLAN_COVER_BOX_W 1920
 #define PLAN_COVER_BOX_H 1080
 #define PLAN_HLS_SEGMENT_S 6
 #define PLAN_KEYFRAME_S 2
-#define PLAN_KEY_MAX 1200
 
 typedef struct plan_input {
     const plan_spec_t *spec;
@@ -103,9 +115,10 @@ typedef struct plan_run {
     char **argv;            /* NULL-terminated, malloc'd strings */
     size_t argc;
     bool transcode;         /* the main run (its progress is the task's) */
+    bool cover;             /* the cover run (a worker may have made it beside the probe) */
 } plan_run_t;
 
-enum plan_output_kind { PLAN_OUTPUT_FILE, PLAN_OUTPUT_HLS, PLAN_OUTPUT_VTT, PLAN_OUTPUT_COVER };
+enum plan_output_kind { PLAN_OUTPUT_FILE, PLAN_OUTPUT_HLS, PLAN_OUTPUT_VTT, PLAN_OUTPUT_COVER, PLAN_OUTPUT_FRAME };
 
 typedef struct plan_output {
     enum plan_output_kind kind;
@@ -152,13 +165,18 @@ double plan_cover_time(double duration);
 bool plan_cover_run(const plan_input_t *in, double at_s, plan_run_t *run);
 void plan_run_free(plan_run_t *run);
 
+/* The segment file prefix of an HLS output whose master is master_key:
+ * "seg" for vodup's own index.m3u8, else the master's name without
+ * ".m3u8" (a keyed output).  False when it does not fit in n. */
+bool plan_hls_segment_prefix(const char *master_key, char *out, size_t n);
+
 /* The directories, relative to work_dir, that must exist before the runs
  * (ffmpeg creates none but the hls muxer's %v directories, and those are
  * made beforehand too): the directory of every listed output's key and of
  * every HLS variant, each once.  Sorted, so parents come before children;
  * the worker creates each with its parents.  Fills up to max entries;
  * returns the number there are (which may exceed max). */
-#define PLAN_DIRS_MAX (PLAN_OUTPUTS_MAX + SPEC_WORKFLOW_STEPS_MAX * SPEC_RENDITIONS_MAX)
+#define PLAN_DIRS_MAX (PLAN_OUTPUTS_MAX + PLAN_RENDITIONS_MAX)
 size_t plan_dirs(const plan_t *p, char (*dirs)[PLAN_KEY_MAX], size_t max);
 
 /* The bitrate (kbps) of a rendition that sets none, by its height (the

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "process/fops_plan.h"
 #include "process/plan_spec.h"
 
 /* What freezing fills besides the plan: a missing resource's sentence. */
@@ -159,4 +160,54 @@ int plan_freeze(store_t *store, int64_t account_id, const plan_settings_t *setti
         rc = STORE_ERROR;
     free(plan);
     return rc;
+}
+
+/* The plan plan_freeze makes for settings, as a struct. */
+static int plan_freeze_struct(store_t *store, int64_t account_id, const plan_settings_t *settings,
+                              const char *object_id, const char *file_key, plan_spec_t *plan)
+{
+    char *json = NULL, err[PLAN_ERROR_MAX];
+    int rc = plan_freeze(store, account_id, settings, object_id, file_key, &json);
+    if (rc == STORE_OK && !plan_spec_parse(json, plan, err, sizeof(err)))
+        rc = STORE_ERROR;
+    free(json);
+    return rc;
+}
+
+int plan_freeze_fops(store_t *store, int64_t account_id, const plan_settings_t *settings, const fops_t *f,
+                     const char *object_id, const char *file_key, char **plan_json, char *err, size_t errlen)
+{
+    *plan_json = NULL;
+    plan_spec_t *plan = calloc(1, sizeof(*plan));
+    if (!plan)
+        return STORE_ERROR;
+    int rc = STORE_OK;
+    if (settings) {
+        rc = plan_freeze_struct(store, account_id, settings, object_id, file_key, plan);
+    } else {
+        snprintf(plan->object_id, sizeof(plan->object_id), "%s", object_id);
+        snprintf(plan->file_key, sizeof(plan->file_key), "%s", file_key);
+        plan_freeze_add(plan, SPEC_STEP_PROBE, NULL);
+        plan->fops = true;
+    }
+    /* A plan that failed to freeze keeps its error: its task fails with it. */
+    if (rc == STORE_OK && !plan->error[0] && !fops_plan_append(plan, f, err, errlen))
+        rc = STORE_INVALID;
+    if (rc == STORE_OK && !(*plan_json = plan_spec_to_json(plan)))
+        rc = STORE_ERROR;
+    free(plan);
+    return rc;
+}
+
+int plan_freeze_failed(const char *object_id, const char *file_key, const char *error, char **plan_json)
+{
+    plan_spec_t *plan = calloc(1, sizeof(*plan));
+    if (!plan)
+        return STORE_ERROR;
+    snprintf(plan->object_id, sizeof(plan->object_id), "%s", object_id);
+    snprintf(plan->file_key, sizeof(plan->file_key), "%s", file_key);
+    snprintf(plan->error, sizeof(plan->error), "%s", error[0] ? error : "fops: cannot run");
+    *plan_json = plan_spec_to_json(plan);
+    free(plan);
+    return *plan_json ? STORE_OK : STORE_ERROR;
 }

@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 
+#include "process/fops.h"
 #include "store/store.h"
 
 typedef struct plan_settings {
@@ -31,5 +32,18 @@ typedef struct plan_settings {
  * than a missing resource (STORE_UNAVAILABLE, STORE_ERROR). */
 int plan_freeze(store_t *store, int64_t account_id, const plan_settings_t *settings, const char *object_id,
                 const char *file_key, char **plan_json);
+
+/* A persistent job's plan (fops_plan.h).  settings: the video's
+ * getUploadToken settings, frozen as plan_freeze does, with the fops' steps
+ * appended (an upload's persistentOps or cmd); NULL: the probe and the
+ * fops' steps only, marked `fops` so that its outputs join the video's
+ * earlier ones instead of replacing them (POST /fops).  STORE_INVALID with
+ * err (one line) when the fops cannot run on this video; a resource gone
+ * since the token is the plan's error, as with plan_freeze. */
+int plan_freeze_fops(store_t *store, int64_t account_id, const plan_settings_t *settings, const fops_t *f,
+                     const char *object_id, const char *file_key, char **plan_json, char *err, size_t errlen);
+
+/* A plan that is only its error (the task fails with it at once). */
+int plan_freeze_failed(const char *object_id, const char *file_key, const char *error, char **plan_json);
 
 #endif

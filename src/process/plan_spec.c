@@ -13,9 +13,20 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/buf.h"
+#include "process/fops.h"
+#include "process/output_key.h"
+
+/* A fops' steps (fops_plan.h) always fit a plan's limits. */
+_Static_assert(FOPS_TASKS_MAX <= PLAN_KEYED_MAX, "a fops' tasks are keyed steps");
+_Static_assert(FOPS_SEGMENT_SECONDS_MAX <= PLAN_SEGMENT_S_MAX, "segtime is segmentSeconds");
+_Static_assert(FOPS_OFFSET_MS_MAX <= PLAN_FRAME_AT_MS_MAX, "a vframe offset is a frame's atMs");
+_Static_assert(FOPS_KEY_MAX < PLAN_FILE_KEY_MAX, "a saveas key is a step's key");
 
 #define PLAN_SPEC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 /* As spec.c's: an opacity survives the round trip without 0.29999999999999999. */
@@ -68,7 +79,10 @@ const plan_step_t *plan_spec_subtitle(const plan_spec_t *p)
 
 bool plan_spec_has_snapshot(const plan_spec_t *p)
 {
-    return plan_spec_find(p, SPEC_STEP_SNAPSHOT) != NULL;
+    for (size_t i = 0; i < p->step_count && i < PLAN_STEPS_MAX; i++)
+        if (p->steps[i].kind == SPEC_STEP_SNAPSHOT && !p->steps[i].key[0])
+            return true;
+    return false;
 }
 
 size_t plan_spec_transcodes(const plan_spec_t *p, const plan_step_t **out, size_t max)
@@ -119,12 +133,146 @@ static bool plan_spec_check_step(const plan_step_t *s, size_t index, char *err, 
     return plan_spec_check_step_spec(s, err, errlen);
 }
 
-/* Probe, snapshot, watermark and subtitle once each (watermark and subtitle
- * apply to every transcode, so a second would be ambiguous); a transcode
- * once per template (twice would write the same outputs). */
+/* Probe, the cover, watermark and subtitle once each (watermark and
+ * subtitle apply to every transcode, so a second would be ambiguous); a
+ * transcode once per template (twice would write the same outputs); frames
+ * as often as their keys differ (plan_spec_check_keys). */
 static bool plan_spec_steps_clash(const plan_step_t *a, const plan_step_t *b)
 {
-    return a->kind == b->kind && (a->kind != SPEC_STEP_TRANSCODE || !strcmp(a->name, b->name));
+    if (a->kind != b->kind)
+        return false;
+    if (a->kind == SPEC_STEP_TRANSCODE)
+        return !strcmp(a->name, b->name);
+    return a->kind != SPEC_STEP_SNAPSHOT || (!a->key[0] && !b->key[0]);
+}
+
+/* ---- keyed outputs (a fops', fops_plan.h) ---- */
+
+static bool plan_spec_ends(const char *key, const char *ext)
+{
+    size_t n = strlen(key), e = strlen(ext);
+    return n > e && !strcmp(key + n - e, ext);
+}
+
+/* Whether path is dir or under it: "a.mp4" holds "a.mp4" and "a.mp4/x.jpg". */
+static bool plan_spec_within(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+/* The key's own form: its segments and length, the names it may not take,
+ * and the extension a player or a browser needs of a playlist or a JPEG
+ * (a file's container is its template's, whatever its name). */
+static bool plan_spec_check_key_form(const plan_spec_t *p, const plan_step_t *s, size_t i, char *err, size_t errlen)
+{
+    buf_t full;
+    buf_init(&full, 0);
+    bool fits = output_key_keyed(p->file_key, s->key, &full) && full.len < PLAN_KEY_MAX;
+    buf_free(&full);
+    const char *slash = strrchr(p->file_key, '/'), *original = slash ? slash + 1 : p->file_key;
+    bool hls = s->kind == SPEC_STEP_TRANSCODE && s->u.template_spec.container == SPEC_CONTAINER_HLS;
+    const char *ext = s->kind == SPEC_STEP_SNAPSHOT ? ".jpg" : hls ? ".m3u8" : "";
+    if (!fits)
+        return plan_spec_fail(err, errlen, "plan: step %zu's key is not a key of 1..64-byte segments of A-Z a-z "
+                                           "0-9 . _ - that fits beside the original", i + 1);
+    if (!strcmp(s->key, original))
+        return plan_spec_fail(err, errlen, "plan: step %zu's key is the original's own name", i + 1);
+    if (plan_spec_within(s->key, original))
+        return plan_spec_fail(err, errlen, "plan: step %zu's key is under the original's own name", i + 1);
+    if (!strcmp(s->key, OUTPUT_KEY_COVER_NAME))
+        return plan_spec_fail(err, errlen, "plan: step %zu's key is the cover's (%s)", i + 1, OUTPUT_KEY_COVER_NAME);
+    if (ext[0] && !plan_spec_ends(s->key, ext))
+        return plan_spec_fail(err, errlen, "plan: step %zu's key must end in %s", i + 1, ext);
+    return true;
+}
+
+/* A time that was never set: a zeroed step's, or the reader's default. */
+static bool plan_spec_at_unset(int64_t at_ms)
+{
+    return at_ms == 0 || at_ms == PLAN_FRAME_AT_COVER;
+}
+
+/* A transcode's segment length and renditions. */
+static bool plan_spec_check_transcode_extras(const plan_step_t *s, size_t i, char *err, size_t errlen)
+{
+    const spec_template_t *t = &s->u.template_spec;
+    bool hls = t->container == SPEC_CONTAINER_HLS;
+    if (s->width || s->height || !plan_spec_at_unset(s->at_ms))
+        return plan_spec_fail(err, errlen, "plan: step %zu (a transcode) takes no box or time", i + 1);
+    if (s->segment_seconds && (!hls || s->segment_seconds < 1 || s->segment_seconds > PLAN_SEGMENT_S_MAX))
+        return plan_spec_fail(err, errlen, "plan: step %zu's segmentSeconds must be 1..%d, on an HLS template",
+                              i + 1, PLAN_SEGMENT_S_MAX);
+    if (s->key[0] && !hls && t->rendition_count != 1)
+        return plan_spec_fail(err, errlen, "plan: step %zu has a key and %zu renditions (a file is one)", i + 1,
+                              t->rendition_count);
+    return true;
+}
+
+/* A snapshot's time and box: a frame's; the cover's are vodup's own. */
+static bool plan_spec_check_snapshot_extras(const plan_step_t *s, size_t i, char *err, size_t errlen)
+{
+    if (s->segment_seconds)
+        return plan_spec_fail(err, errlen, "plan: step %zu (a snapshot) takes no segment length", i + 1);
+    if (!s->key[0] && (s->width || s->height || !plan_spec_at_unset(s->at_ms)))
+        return plan_spec_fail(err, errlen, "plan: step %zu is the cover (no key): it takes no time or box", i + 1);
+    if (s->at_ms != PLAN_FRAME_AT_COVER && (s->at_ms < 0 || s->at_ms > PLAN_FRAME_AT_MS_MAX))
+        return plan_spec_fail(err, errlen, "plan: step %zu's atMs must be 0..%lld", i + 1,
+                              (long long)PLAN_FRAME_AT_MS_MAX);
+    if (!spec_dimension_valid(s->width) || !spec_dimension_valid(s->height))
+        return plan_spec_fail(err, errlen, "plan: step %zu's box sides must be 0 or %d..%d", i + 1,
+                              SPEC_DIMENSION_MIN, SPEC_DIMENSION_MAX);
+    return true;
+}
+
+static bool plan_spec_check_extras(const plan_spec_t *p, const plan_step_t *s, size_t i, char *err, size_t errlen)
+{
+    if (s->kind == SPEC_STEP_TRANSCODE || s->kind == SPEC_STEP_SNAPSHOT) {
+        if (s->key[0] && !plan_spec_check_key_form(p, s, i, err, errlen))
+            return false;
+        return s->kind == SPEC_STEP_TRANSCODE ? plan_spec_check_transcode_extras(s, i, err, errlen)
+                                              : plan_spec_check_snapshot_extras(s, i, err, errlen);
+    }
+    if (s->key[0] || s->segment_seconds || s->width || s->height || !plan_spec_at_unset(s->at_ms))
+        return plan_spec_fail(err, errlen, "plan: step %zu ('%s') takes no key, box, time or segment length", i + 1,
+                              spec_step_kind_name(s->kind));
+    return true;
+}
+
+/* Step i's key against the earlier ones: two outputs never share a file,
+ * and no file is another's directory. */
+static bool plan_spec_check_key_pairs(const plan_spec_t *p, size_t i, char *err, size_t errlen)
+{
+    const char *key = p->steps[i].key;
+    for (size_t j = 0; j < i; j++) {
+        const char *other = p->steps[j].key;
+        if (!other[0])
+            continue;
+        if (!strcmp(other, key))
+            return plan_spec_fail(err, errlen, "plan: steps %zu and %zu have the same key", j + 1, i + 1);
+        if (plan_spec_within(other, key) || plan_spec_within(key, other))
+            return plan_spec_fail(err, errlen, "plan: steps %zu and %zu have keys where one is the other's "
+                                               "directory", j + 1, i + 1);
+    }
+    return true;
+}
+
+/* Each step's keyed members; keys distinct; at most PLAN_KEYED_MAX. */
+static bool plan_spec_check_keys(const plan_spec_t *p, char *err, size_t errlen)
+{
+    size_t keyed = 0;
+    for (size_t i = 0; i < p->step_count; i++) {
+        if (!plan_spec_check_extras(p, &p->steps[i], i, err, errlen))
+            return false;
+        if (!p->steps[i].key[0])
+            continue;
+        keyed++;
+        if (!plan_spec_check_key_pairs(p, i, err, errlen))
+            return false;
+    }
+    if (keyed > PLAN_KEYED_MAX)
+        return plan_spec_fail(err, errlen, "plan: it has more than %d keyed steps", PLAN_KEYED_MAX);
+    return true;
 }
 
 static bool plan_spec_check_steps(const plan_spec_t *p, char *err, size_t errlen)
@@ -134,7 +282,7 @@ static bool plan_spec_check_steps(const plan_spec_t *p, char *err, size_t errlen
         const plan_step_t *s = &p->steps[i];
         if (!plan_spec_check_step(s, i, err, errlen))
             return false;
-        transcodes += s->kind == SPEC_STEP_TRANSCODE;
+        transcodes += s->kind == SPEC_STEP_TRANSCODE && !s->key[0]; /* keyed ones: plan_spec_check_keys */
         for (size_t j = 0; j < i; j++)
             if (plan_spec_steps_clash(&p->steps[j], s))
                 return plan_spec_fail(err, errlen, "plan: steps %zu and %zu are both '%s%s%s'", j + 1, i + 1,
@@ -156,7 +304,10 @@ bool plan_spec_check(const plan_spec_t *p, char *err, size_t errlen)
         return plan_spec_fail(err, errlen, "plan: the error is too long");
     if (p->step_count > PLAN_STEPS_MAX)
         return plan_spec_fail(err, errlen, "plan: it has more than %d steps", PLAN_STEPS_MAX);
-    return plan_spec_check_steps(p, err, errlen);
+    for (size_t i = 0; i < p->step_count; i++)
+        if (!memchr(p->steps[i].key, '\0', sizeof(p->steps[i].key)))
+            return plan_spec_fail(err, errlen, "plan: step %zu's key is too long", i + 1);
+    return plan_spec_check_steps(p, err, errlen) && plan_spec_check_keys(p, err, errlen);
 }
 
 /* ---- JSON reading ---- */
@@ -224,6 +375,40 @@ static bool plan_spec_read_step_spec(json_t *spec, plan_step_t *s, char *err, si
     return plan_spec_fail(err, errlen, "%s%s", s->kind == SPEC_STEP_TRANSCODE ? "transcode: " : "", e.message);
 }
 
+/* Integer member `key` into *out when present: a JSON integer in lo..hi. */
+static bool plan_spec_json_int(json_t *o, const char *key, int64_t lo, int64_t hi, int64_t *out, char *err,
+                               size_t errlen)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v)
+        return true;
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return plan_spec_fail(err, errlen, "plan: '%s' must be an integer in %lld..%lld", key, (long long)lo,
+                              (long long)hi);
+    *out = json_integer_value(v);
+    return true;
+}
+
+/* A transcode's or snapshot's key, segment length, time and box (the
+ * check gives the rules; here only their types and outer bounds).  A
+ * snapshot without "atMs" is at PLAN_FRAME_AT_COVER. */
+static bool plan_spec_read_extras(json_t *o, plan_step_t *s, char *err, size_t errlen)
+{
+    int64_t seg = 0, w = 0, h = 0;
+    s->at_ms = s->kind == SPEC_STEP_SNAPSHOT ? PLAN_FRAME_AT_COVER : 0;
+    bool ok = plan_spec_json_copy(o, "key", false, s->key, sizeof(s->key), err, errlen) &&
+              plan_spec_json_int(o, "segmentSeconds", 1, PLAN_SEGMENT_S_MAX, &seg, err, errlen) &&
+              plan_spec_json_int(o, "atMs", 0, PLAN_FRAME_AT_MS_MAX, &s->at_ms, err, errlen) &&
+              (s->key[0] || !json_object_get(o, "atMs") ||
+               plan_spec_fail(err, errlen, "plan: only a snapshot with a key (a frame) takes atMs")) &&
+              plan_spec_json_int(o, "width", 0, SPEC_DIMENSION_MAX, &w, err, errlen) &&
+              plan_spec_json_int(o, "height", 0, SPEC_DIMENSION_MAX, &h, err, errlen);
+    s->segment_seconds = (int)seg;
+    s->width = (int)w;
+    s->height = (int)h;
+    return ok;
+}
+
 static bool plan_spec_read_step(json_t *o, plan_step_t *s, char *err, size_t errlen)
 {
     const char *kind = json_string_value(json_object_get(o, "kind"));
@@ -236,8 +421,12 @@ static bool plan_spec_read_step(json_t *o, plan_step_t *s, char *err, size_t err
                                            "or subtitle");
     s->kind = (enum spec_step_kind)k;
     const char *member = plan_spec_member(s->kind);
-    const char *allowed[] = {"kind", member ? "name" : NULL, member};
-    if (!plan_spec_json_only(o, allowed, PLAN_SPEC_ARRAY_LEN(allowed), "a step", err, errlen))
+    bool transcode = s->kind == SPEC_STEP_TRANSCODE, snapshot = s->kind == SPEC_STEP_SNAPSHOT;
+    const char *allowed[] = {"kind", member ? "name" : NULL, member, transcode || snapshot ? "key" : NULL,
+                             transcode ? "segmentSeconds" : NULL, snapshot ? "atMs" : NULL,
+                             snapshot ? "width" : NULL, snapshot ? "height" : NULL};
+    if (!plan_spec_json_only(o, allowed, PLAN_SPEC_ARRAY_LEN(allowed), "a step", err, errlen) ||
+        !plan_spec_read_extras(o, s, err, errlen))
         return false;
     if (!member)
         return true;
@@ -263,7 +452,11 @@ static bool plan_spec_read_steps(json_t *steps, plan_spec_t *out, char *err, siz
 
 static bool plan_spec_read(json_t *o, plan_spec_t *out, char *err, size_t errlen)
 {
-    static const char *const members[] = {"version", "objectId", "fileKey", "steps", "error"};
+    static const char *const members[] = {"version", "objectId", "fileKey", "steps", "error", "fops"};
+    json_t *fops = json_object_get(o, "fops");
+    if (fops && !json_is_boolean(fops))
+        return plan_spec_fail(err, errlen, "plan: 'fops' must be a boolean");
+    out->fops = json_is_true(fops);
     return plan_spec_json_only(o, members, PLAN_SPEC_ARRAY_LEN(members), "the plan", err, errlen) &&
            plan_spec_read_version(o, err, errlen) &&
            plan_spec_json_copy(o, "objectId", true, out->object_id, sizeof(out->object_id), err, errlen) &&
@@ -298,15 +491,36 @@ static json_t *plan_spec_step_spec_json(const plan_step_t *s)
     return v;
 }
 
+/* The members at their defaults are left out, so a plan without keyed
+ * steps reads as it always did. */
+static json_t *plan_spec_step_extras(const plan_step_t *s, json_t *o)
+{
+    bool ok = o != NULL;
+    if (ok && s->key[0])
+        ok = json_object_set_new(o, "key", json_string(s->key)) == 0;
+    if (ok && s->segment_seconds)
+        ok = json_object_set_new(o, "segmentSeconds", json_integer(s->segment_seconds)) == 0;
+    if (ok && s->kind == SPEC_STEP_SNAPSHOT && s->key[0] && s->at_ms != PLAN_FRAME_AT_COVER)
+        ok = json_object_set_new(o, "atMs", json_integer(s->at_ms)) == 0;
+    if (ok && s->width)
+        ok = json_object_set_new(o, "width", json_integer(s->width)) == 0;
+    if (ok && s->height)
+        ok = json_object_set_new(o, "height", json_integer(s->height)) == 0;
+    if (!ok)
+        json_decref(o);
+    return ok ? o : NULL;
+}
+
 static json_t *plan_spec_step_json(const plan_step_t *s)
 {
     const char *kind = spec_step_kind_name(s->kind), *member = plan_spec_member(s->kind);
     if (!kind)
         return NULL;
     if (!member)
-        return json_pack("{s:s}", "kind", kind);
+        return plan_spec_step_extras(s, json_pack("{s:s}", "kind", kind));
     json_t *spec = plan_spec_step_spec_json(s);
-    return spec ? json_pack("{s:s, s:s, s:o}", "kind", kind, "name", s->name, member, spec) : NULL;
+    return spec ? plan_spec_step_extras(s, json_pack("{s:s, s:s, s:o}", "kind", kind, "name", s->name, member, spec))
+                : NULL;
 }
 
 char *plan_spec_to_json(const plan_spec_t *p)
@@ -319,7 +533,8 @@ char *plan_spec_to_json(const plan_spec_t *p)
     o = steps ? json_pack("{s:i, s:s, s:s, s:O}", "version", PLAN_SPEC_VERSION, "objectId", p->object_id,
                           "fileKey", p->file_key, "steps", steps)
               : NULL;
-    if (!o || (p->error[0] && json_object_set_new(o, "error", json_string(p->error)) != 0))
+    if (!o || (p->error[0] && json_object_set_new(o, "error", json_string(p->error)) != 0) ||
+        (p->fops && json_object_set_new(o, "fops", json_true()) != 0))
         goto out;
     text = json_dumps(o, PLAN_SPEC_JSON_FLAGS);
 out:

@@ -23,7 +23,24 @@
  *    the default rendition (H.264/AAC MP4 at the source's size) that carries
  *    a watermark or subtitle asked for without a template;
  *  - "error": a plan that could not be frozen (a resource gone between the
- *    token and the upload): the task fails with it at once, not retried.
+ *    token and the upload): the task fails with it at once, not retried;
+ *  - keyed steps (a fops', fops_plan.h): "key" names the output relative to
+ *    the video's directory: '/'-separated output_key_segment_ok segments,
+ *    distinct across steps, neither a directory of another key nor under
+ *    one, not the original's own name nor under it, not "cover.jpg" (the
+ *    cover's), the whole key within PLAN_KEY_MAX; an HLS key ends in
+ *    ".m3u8", a frame's in ".jpg" (a file's is free: its container is the
+ *    template's); at most PLAN_KEYED_MAX keyed steps;
+ *  - a keyed mp4/webm/mkv transcode has one rendition (one file), a keyed
+ *    HLS one any number; "segmentSeconds" (1..PLAN_SEGMENT_S_MAX) only on
+ *    HLS transcodes;
+ *  - a snapshot with a key is a frame: "atMs" (0..PLAN_FRAME_AT_MS_MAX;
+ *    absent: -1, the cover's time) and a box "width"/"height" (0 or
+ *    SPEC_DIMENSION_MIN..MAX, 0 leaving that side unbounded); one without
+ *    a key is the cover (at most one), which takes neither: its time and
+ *    box are vodup's own, so the worker can start it beside the probe
+ *    (task_cover.h);
+ *  - "fops": true marks a POST /fops job (its outputs join the video's).
  * The probe always runs (every output is planned from it); "probe" is listed
  * for getTaskInfo.  Pure: no I/O.
  */
@@ -32,6 +49,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "process/spec.h"
 
@@ -39,11 +57,29 @@
 #define PLAN_DEFAULT_TEMPLATE "default"
 #define PLAN_ERROR_MAX 256
 #define PLAN_FILE_KEY_MAX 1024
-#define PLAN_STEPS_MAX (SPEC_WORKFLOW_STEPS_MAX + 2) /* a workflow's, or probe, snapshot, transcode, watermark, subtitle */
+#define PLAN_KEY_MAX 1200 /* an output's full key */
+/* Keyed steps of a plan: a fops' tasks (FOPS_TASKS_MAX), each one output. */
+#define PLAN_KEYED_MAX 8
+#define PLAN_FRAMES_MAX PLAN_KEYED_MAX /* frames are keyed steps */
+/* A workflow's steps, or probe, snapshot, transcode, watermark, subtitle;
+ * then a fops' steps (plan_freeze_fops). */
+#define PLAN_STEPS_MAX (SPEC_WORKFLOW_STEPS_MAX + 2 + PLAN_KEYED_MAX)
+#define PLAN_SEGMENT_S_MAX 120      /* an HLS transcode's segmentSeconds (the vendor's segtime range) */
+#define PLAN_FRAME_AT_MS_MAX INT64_C(86400000) /* a frame's time: 24 h (FOPS_OFFSET_MS_MAX) */
+#define PLAN_FRAME_AT_COVER (-1)    /* a frame's at_ms: the cover's time (plan_cover_time) */
 
 typedef struct plan_step {
     enum spec_step_kind kind;
     char name[SPEC_NAME_MAX + 1]; /* template, watermark name, subtitleId; "" for probe and snapshot */
+    /* Transcode and snapshot: the output's key relative to the video's
+     * directory (a fops' saveas, fops_plan.h); "" for vodup's own keys.  A
+     * snapshot without a key is the cover; with one, a frame. */
+    char key[PLAN_FILE_KEY_MAX];
+    int segment_seconds;          /* HLS transcode: the segment target, 1..PLAN_SEGMENT_S_MAX; 0: PLAN_HLS_SEGMENT_S */
+    /* Frame: its time in ms from the start, or PLAN_FRAME_AT_COVER.  Any
+     * other step leaves it 0 (a zeroed step) or -1 (the reader's default). */
+    int64_t at_ms;
+    int width, height;            /* frame: its box, a side of 0 unbounded; 0 0 on every other step */
     union {
         spec_template_t template_spec;  /* transcode */
         spec_watermark_t watermark;     /* watermark */
@@ -57,6 +93,7 @@ typedef struct plan_spec {
     size_t step_count;
     plan_step_t steps[PLAN_STEPS_MAX];
     char error[PLAN_ERROR_MAX];         /* "" unless freezing failed */
+    bool fops;                          /* a POST /fops job: its outputs join the video's (publish.h) */
 } plan_spec_t;
 
 /* The default rendition's template: mp4, h264/aac, one rendition 0x0 (the
@@ -66,7 +103,7 @@ void plan_default_template(spec_template_t *out);
 /* Lookups over the steps; NULL when the plan has none. */
 const plan_step_t *plan_spec_watermark(const plan_spec_t *p);
 const plan_step_t *plan_spec_subtitle(const plan_spec_t *p);
-bool plan_spec_has_snapshot(const plan_spec_t *p);
+bool plan_spec_has_snapshot(const plan_spec_t *p); /* the cover's step */
 /* The transcode steps, in order: fills up to max pointers, returns the count. */
 size_t plan_spec_transcodes(const plan_spec_t *p, const plan_step_t **out, size_t max);
 

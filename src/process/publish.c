@@ -155,7 +155,7 @@ static int publish_commit(const publish_input_t *in, publish_files_t *f, char *e
         .duration = p->duration, .width = p->display_width, .height = p->display_height,
         .codecs = p->codecs[0] ? p->codecs : NULL,
         .outputs = outs, .output_count = in->plan->output_count,
-        .files = f->items, .file_count = f->count,
+        .files = f->items, .file_count = f->count, .adds = in->adds,
     };
     store_id_list_t old = {0};
     int rc = in->store->ops->task_succeed(in->store, in->task_id, in->worker_id, ids_now_ms(), &result, &old);

@@ -37,6 +37,7 @@ typedef struct publish_input {
     const probe_result_t *probe;       /* the source's: the video's probe fields */
     const plan_t *plan;
     const output_measure_t *measures;  /* one per plan->outputs[i] */
+    bool adds;                         /* the outputs join the video's (store_task_result_t.adds) */
 } publish_input_t;
 
 /* Publishes; on PUBLISH_RETRY err says why. */

@@ -248,7 +248,7 @@ static bool task_run_all(task_attempt_t *a)
 {
     for (size_t i = 0; i < a->plan.run_count; i++) {
         const plan_run_t *run = &a->plan.runs[i];
-        if (!run->transcode && a->cover_made)
+        if (run->cover && a->cover_made)
             continue;
         runner_limits_t lim = task_limits(a, run);
         runner_result_t r;
@@ -399,13 +399,14 @@ static bool task_hls_subtitles(task_attempt_t *a, const plan_output_t *po)
 }
 
 /* Finishes and measures the outputs: the renditions first, so that a
- * truncated source is reported by what it did to them, the cover last. */
+ * truncated source is reported by what it did to them, the pictures (the
+ * cover, frames) last. */
 static bool task_finish_outputs(task_attempt_t *a)
 {
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < a->plan.output_count; i++) {
             const plan_output_t *po = &a->plan.outputs[i];
-            if ((po->kind == PLAN_OUTPUT_COVER) != (pass == 1))
+            if ((po->kind == PLAN_OUTPUT_COVER || po->kind == PLAN_OUTPUT_FRAME) != (pass == 1))
                 continue;
             if (po->kind == PLAN_OUTPUT_HLS && po->soft_subtitle && !task_hls_subtitles(a, po))
                 return false;
@@ -422,7 +423,7 @@ static void task_publish(task_attempt_t *a)
     publish_input_t in = {
         .store = a->env->store, .blob = a->env->blob, .task_id = a->task->task_id,
         .worker_id = a->env->worker_id, .out_dir = a->work.out, .probe = &a->probe, .plan = &a->plan,
-        .measures = a->measures,
+        .measures = a->measures, .adds = a->spec.fops,
     };
     char err[TASK_ERROR_MAX];
     int outcome = publish_task(&in, err, sizeof(err));

@@ -71,6 +71,7 @@ static const char *const store_output_type_names[] = {
     [STORE_OUTPUT_HLS] = "hls",
     [STORE_OUTPUT_VTT] = "vtt",
     [STORE_OUTPUT_COVER] = "cover",
+    [STORE_OUTPUT_JPG] = "jpg",
 };
 
 #define STORE_OUTPUT_TYPE_COUNT ((int)(sizeof(store_output_type_names) / sizeof(store_output_type_names[0])))
@@ -172,6 +173,9 @@ void store_task_free(store_task_t *t)
     free(t->plan);
     free(t->error);
     free(t->lease_owner);
+    free(t->fops);
+    free(t->notify_url);
+    free(t->access_key);
     memset(t, 0, sizeof(*t));
 }
 
@@ -250,16 +254,17 @@ static const char *const store_event_type_names[] = {
     [STORE_EVENT_PROCESSING_COMPLETE] = "ProcessingComplete",
     [STORE_EVENT_PROCESSING_FAILED] = "ProcessingFailed",
     [STORE_EVENT_VIDEO_DELETED] = "VideoDeleted",
+    [STORE_EVENT_PERSISTENT_NOTIFY] = "PersistentNotify",
 };
 
 const char *store_event_type_name(int type)
 {
-    return type >= 0 && type < STORE_EVENT_TYPE_COUNT ? store_event_type_names[type] : NULL;
+    return type >= 0 && type < STORE_EVENT_KIND_COUNT ? store_event_type_names[type] : NULL;
 }
 
 int store_event_type_parse(const char *name)
 {
-    for (int i = 0; name && i < STORE_EVENT_TYPE_COUNT; i++)
+    for (int i = 0; name && i < STORE_EVENT_KIND_COUNT; i++)
         if (!strcmp(name, store_event_type_names[i]))
             return i;
     return -1;
@@ -314,6 +319,8 @@ void store_delivery_free(store_delivery_t *d)
         free(d->secret);
     }
     free(d->last_error);
+    free(d->task_id);
+    free(d->access_key);
     memset(d, 0, sizeof(*d));
 }
 

@@ -230,6 +230,7 @@ typedef struct store_video_upload {
      * NULL to queue no task.  task_id: NULL, or STORE_TASK_ID_LEN + 1 bytes
      * that receive the queued task's id ("" when none was queued). */
     const char *task_plan;
+    const struct store_task_job *task_job; /* NULL: the task is not a persistent job */
     char *task_id;
 } store_video_upload_t;
 
@@ -289,7 +290,24 @@ typedef struct store_task {
     int64_t created_ms;
     int64_t started_ms;       /* first claim; 0 until then */
     int64_t finished_ms;      /* 0 until final */
+    /* A persistent job's (store_task_job_t); NULL for other tasks. */
+    char *fops;
+    char *notify_url;
+    char *access_key;
 } store_task_t;
+
+/* What makes a task a persistent job (the vendor's fops, from persistentOps,
+ * getUploadToken's cmd or POST /fops): its fops text, for the status query's
+ * items; the URL told when it finishes, NULL for none; and the AccessKey
+ * that submitted it, whose secret signs that notification.  When a job with
+ * a notify_url finishes (succeeded, or failed for good), a PersistentNotify
+ * event with one delivery to that URL is written in the same transaction,
+ * like the webhooks' events (see "events and webhooks"). */
+typedef struct store_task_job {
+    const char *fops;       /* required */
+    const char *notify_url; /* NULL: none */
+    const char *access_key; /* required with notify_url */
+} store_task_job_t;
 
 void store_task_free(store_task_t *t);
 
@@ -315,6 +333,7 @@ enum store_output_type {
     STORE_OUTPUT_HLS,
     STORE_OUTPUT_VTT,
     STORE_OUTPUT_COVER, /* cover.jpg: getVideoInfo's coverUrl, not in `outputs` */
+    STORE_OUTPUT_JPG,   /* a frame a fops asked for (vframe), listed in `outputs` */
 };
 
 /* "mp4", "webm", "mkv", "hls", "vtt", "cover"; NULL when out of range. */
@@ -364,6 +383,11 @@ typedef struct store_task_result {
     size_t output_count;
     const store_output_file_t *files;
     size_t file_count;
+    /* false: the result replaces all of the video's earlier outputs and
+     * files.  true: it joins them, replacing only the earlier files and
+     * listed outputs whose keys it has again (a persistent job of POST
+     * /fops, which adds outputs to a video as the vendor's does). */
+    bool adds;
 } store_task_result_t;
 
 /* Object ids that a call made unused, for the caller to remove from the
@@ -417,7 +441,11 @@ enum store_event_type {
     STORE_EVENT_PROCESSING_COMPLETE, /* "ProcessingComplete" */
     STORE_EVENT_PROCESSING_FAILED,   /* "ProcessingFailed" */
     STORE_EVENT_VIDEO_DELETED,       /* "VideoDeleted" */
-    STORE_EVENT_TYPE_COUNT
+    STORE_EVENT_TYPE_COUNT,          /* the types a webhook may subscribe to */
+    /* A persistent job's notification: not a webhook's; its one delivery
+     * goes to the job's notify_url. */
+    STORE_EVENT_PERSISTENT_NOTIFY = STORE_EVENT_TYPE_COUNT, /* "PersistentNotify" */
+    STORE_EVENT_KIND_COUNT
 };
 #define STORE_EVENT_ALL ((1u << STORE_EVENT_TYPE_COUNT) - 1u)
 
@@ -458,9 +486,11 @@ typedef struct store_delivery {
     char *video_id;
     int64_t event_ms;    /* when the state change happened */
     char *data;          /* JSON object text; NULL until frozen */
-    char *webhook_id;
+    char *webhook_id;    /* NULL for a persistent job's notification */
     char *url;
-    char *secret;
+    char *secret;        /* the webhook's; a notification's: its AccessKey's SecretKey */
+    char *task_id;       /* a notification's job; NULL for a webhook's */
+    char *access_key;    /* a notification's AccessKey; NULL for a webhook's */
     int state;           /* enum store_delivery_state */
     int attempts;        /* made so far (a claim does not count one) */
     int64_t next_attempt_ms;
@@ -609,8 +639,11 @@ struct store_ops {
      * canceling its unfinished task if any.  The video returns to `ready`
      * if an earlier task succeeded, else to `uploaded` (failReason cleared)
      * until the new task is claimed.  STORE_CONFLICT: the video has no
-     * uploaded bytes.  STORE_INVALID: plan_json is not a JSON object. */
+     * uploaded bytes.  STORE_INVALID: plan_json is not a JSON object, or a
+     * job without fops or with a notify_url but no access_key.  job: NULL,
+     * or what makes the task a persistent job (POST /fops). */
     int (*task_enqueue)(store_t *s, int64_t account_id, const char *video_id, const char *plan_json,
+                        const store_task_job_t *job,
                         int64_t now_ms, char task_id[STORE_TASK_ID_LEN + 1]);
     /* Takes the oldest (by creation) task that is queued with its
      * next-attempt time come, or running with its lease run out: state
@@ -659,7 +692,13 @@ struct store_ops {
      * earlier task of it succeeded, else to `uploaded`.  STORE_CONFLICT: the
      * task is finished already. */
     int (*task_cancel)(store_t *s, int64_t account_id, const char *task_id, int64_t now_ms);
+    /* account_id < 0: any account's (the status query of a persistent job,
+     * whose id is its capability). */
     int (*task_get)(store_t *s, int64_t account_id, const char *task_id, store_task_t *out);
+    /* The state (enum store_delivery_state) of a persistent job's
+     * notification, for the status query's codes 4, 5 and 6; -1 when it has
+     * none (no notify_url, not finished yet, or pruned).  A read. */
+    int (*job_notify_state)(store_t *s, const char *task_id, int *state);
     /* The video's most recently queued task (getVideoInfo's taskId and
      * progress); STORE_NOT_FOUND when it has none. */
     int (*task_latest)(store_t *s, int64_t account_id, const char *video_id, store_task_t *out);

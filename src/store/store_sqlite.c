@@ -234,6 +234,7 @@ static const struct store_ops store_sqlite_ops = {
     .task_fail = store_sqlite_task_fail,
     .task_cancel = store_sqlite_task_cancel,
     .task_get = store_sqlite_task_get,
+    .job_notify_state = store_sqlite_job_notify_state,
     .task_latest = store_sqlite_task_latest,
     .video_outputs = store_sqlite_video_outputs,
     .output_file_find = store_sqlite_output_file_find,

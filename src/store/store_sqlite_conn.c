@@ -120,8 +120,17 @@ static const char *const store_sqlite_sql[SQ_COUNT] = {
     /* The first writer wins; everyone then reads the winner's value. */
     [SQ_SECRET_INSERT] = "INSERT OR IGNORE INTO secrets (name, value) VALUES (?1, ?2)",
     /* A new task is claimable at once: next_attempt_ms = created_ms. */
-    [SQ_TASK_INSERT] = "INSERT INTO tasks (task_id, account_id, video_id, plan, created_ms, next_attempt_ms)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    [SQ_TASK_INSERT] = "INSERT INTO tasks (task_id, account_id, video_id, plan, created_ms, next_attempt_ms, fops,"
+                       " notify_url, access_key) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8)",
+    /* A finished persistent job with a notify_url: its PersistentNotify
+     * event, then that event's one delivery. */
+    [SQ_JOB_NOTIFY_EVENT] = "INSERT INTO events (event_id, account_id, video_id, type, created_ms, task_id)"
+                            " SELECT 'ev' || lower(hex(randomblob(15))), account_id, video_id, 'PersistentNotify', ?2,"
+                            " task_id FROM tasks WHERE task_id = ?1 AND notify_url IS NOT NULL",
+    [SQ_JOB_NOTIFY_DELIVERY] = "INSERT INTO deliveries (event_seq, url, access_key, state, next_attempt_ms)"
+                               " SELECT ?2, notify_url, access_key, 'pending', ?3 FROM tasks WHERE task_id = ?1",
+    [SQ_JOB_NOTIFY_STATE] = "SELECT d.state FROM events e JOIN deliveries d ON d.event_seq = e.seq"
+                            " WHERE e.task_id = ?1 AND e.type = 'PersistentNotify' ORDER BY e.seq DESC LIMIT 1",
     [SQ_TASK_CANCEL_UNFINISHED] = "UPDATE tasks SET state = 'canceled', lease_owner = NULL, lease_expires_ms = 0,"
                                   " finished_ms = ?2 WHERE video_id = ?1 AND state IN ('queued', 'running')",
     /* ?2 < 0: any account (a worker knows only the task id). */
@@ -165,6 +174,11 @@ static const char *const store_sqlite_sql[SQ_COUNT] = {
     [SQ_OUTPUT_OLD_OBJECTS] = "SELECT object_id FROM output_files WHERE video_id = ?1",
     [SQ_OUTPUT_DELETE_LISTED] = "DELETE FROM outputs WHERE video_id = ?1",
     [SQ_OUTPUT_DELETE_FILES] = "DELETE FROM output_files WHERE video_id = ?1",
+    /* A result that adds (store_task_result_t.adds): only what it replaces. */
+    [SQ_OUTPUT_OLD_OBJECT_KEY] = "SELECT object_id FROM output_files WHERE video_id = ?1 AND key = ?2",
+    [SQ_OUTPUT_DELETE_FILE_KEY] = "DELETE FROM output_files WHERE video_id = ?1 AND key = ?2",
+    [SQ_OUTPUT_DELETE_LISTED_KEY] = "DELETE FROM outputs WHERE video_id = ?1 AND key = ?2",
+    [SQ_OUTPUT_NEXT_POSITION] = "SELECT COALESCE(MAX(position) + 1, 0) FROM outputs WHERE video_id = ?1",
     [SQ_OUTPUT_INSERT_FILE] = "INSERT INTO output_files (key, video_id, object_id, size, content_type, created_ms)"
                               " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [SQ_OUTPUT_INSERT_LISTED] = "INSERT INTO outputs (video_id, position, type, template_name, key, width, height,"
@@ -240,7 +254,7 @@ static const char *const store_sqlite_sql[SQ_COUNT] = {
     [SQ_PLAYBACK_SET] = "UPDATE accounts SET playback_access = ?2,"
                         " playback_key = CASE WHEN ?4 OR playback_key IS NULL THEN ?3 ELSE playback_key END"
                         " WHERE id = ?1",
-    [SQ_TASK_EXPIRING] = "SELECT account_id, video_id FROM tasks WHERE state IN ('queued', 'running')"
+    [SQ_TASK_EXPIRING] = "SELECT account_id, video_id, task_id FROM tasks WHERE state IN ('queued', 'running')"
                          " AND state = 'running' AND lease_expires_ms <= ?1 AND attempts >= ?2",
 };
 

@@ -86,6 +86,63 @@ int store_sqlite_event_emit(store_sqlite_conn_t *c, int64_t account_id, const ch
     return store_sqlite_event_fanout(c, sqlite3_last_insert_rowid(c->db), account_id, type, now_ms);
 }
 
+/* ---- persistent jobs' notifications ---- */
+
+int store_sqlite_job_notify(store_sqlite_conn_t *c, const char *task_id, int64_t now_ms)
+{
+    sqlite3_stmt *st;
+    int rc = store_sqlite_prepare(c, SQ_JOB_NOTIFY_EVENT, &st);
+    if (rc != STORE_OK)
+        return rc;
+    int err = SQLITE_OK;
+    store_sqlite_bind_text(st, 1, task_id, &err);
+    store_sqlite_bind_int64(st, 2, now_ms, &err);
+    rc = store_sqlite_step_done(c, st, err, "insert job notification");
+    if (rc != STORE_OK || sqlite3_changes(c->db) == 0)
+        return rc; /* not a job with a notify_url */
+    int64_t seq = sqlite3_last_insert_rowid(c->db);
+    rc = store_sqlite_prepare(c, SQ_JOB_NOTIFY_DELIVERY, &st);
+    if (rc != STORE_OK)
+        return rc;
+    store_sqlite_bind_text(st, 1, task_id, &err);
+    store_sqlite_bind_int64(st, 2, seq, &err);
+    store_sqlite_bind_int64(st, 3, now_ms, &err);
+    return store_sqlite_step_done(c, st, err, "insert job notification delivery");
+}
+
+static int store_sqlite_notify_state_read(store_sqlite_conn_t *c, const char *task_id, int *state)
+{
+    sqlite3_stmt *st;
+    int rc = store_sqlite_prepare(c, SQ_JOB_NOTIFY_STATE, &st);
+    if (rc != STORE_OK)
+        return rc;
+    int err = SQLITE_OK;
+    store_sqlite_bind_text(st, 1, task_id, &err);
+    int src = err != SQLITE_OK ? err : sqlite3_step(st);
+    *state = -1;
+    if (src == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        for (int i = STORE_DELIVERY_PENDING; name && i <= STORE_DELIVERY_FAILED; i++)
+            if (!strcmp(name, store_delivery_state_name(i)))
+                *state = i;
+    }
+    rc = src == SQLITE_ROW || src == SQLITE_DONE ? STORE_OK : store_sqlite_map(c->db, src, "job notification");
+    store_sqlite_release(st);
+    return rc;
+}
+
+int store_sqlite_job_notify_state(store_t *base, const char *task_id, int *state)
+{
+    *state = -1;
+    if (!task_id)
+        return STORE_INVALID;
+    store_sqlite_t *s = (store_sqlite_t *)base;
+    store_sqlite_conn_t *c = store_sqlite_reader_get(s);
+    int rc = store_sqlite_notify_state_read(c, task_id, state);
+    store_sqlite_reader_put(s, c);
+    return rc;
+}
+
 /* ---- webhooks ---- */
 
 static int store_sqlite_run_webhook_add(store_sqlite_conn_t *c, store_sqlite_write_t *w)
@@ -226,6 +283,8 @@ static int store_sqlite_delivery_row(sqlite3_stmt *st, store_delivery_t *out)
     out->last_status = sqlite3_column_int(st, DC_LAST_STATUS);
     out->last_error = store_sqlite_col_text(st, DC_LAST_ERROR, &ok);
     out->last_attempt_ms = sqlite3_column_int64(st, DC_LAST_ATTEMPT_MS);
+    out->task_id = store_sqlite_col_text(st, DC_TASK_ID, &ok);
+    out->access_key = store_sqlite_col_text(st, DC_ACCESS_KEY, &ok);
     free(type);
     free(state);
     if (!ok)

@@ -73,11 +73,12 @@ enum store_sqlite_video_col {
 /* The column list every task read selects, in store_sqlite_task_col order. */
 #define STORE_SQLITE_TASK_COLUMNS                                                                  \
     "task_id, account_id, video_id, state, plan, attempts, error, progress, lease_owner, "         \
-    "lease_expires_ms, next_attempt_ms, created_ms, started_ms, finished_ms"
+    "lease_expires_ms, next_attempt_ms, created_ms, started_ms, finished_ms, fops, notify_url, access_key"
 
 enum store_sqlite_task_col {
     TC_TASK_ID, TC_ACCOUNT_ID, TC_VIDEO_ID, TC_STATE, TC_PLAN, TC_ATTEMPTS, TC_ERROR, TC_PROGRESS,
     TC_LEASE_OWNER, TC_LEASE_EXPIRES_MS, TC_NEXT_ATTEMPT_MS, TC_CREATED_MS, TC_STARTED_MS, TC_FINISHED_MS,
+    TC_FOPS, TC_NOTIFY_URL, TC_ACCESS_KEY,
 };
 
 /* The column lists of the outputs reads, in store_sqlite_output_col and
@@ -103,13 +104,18 @@ enum store_sqlite_output_file_col {
  * order, and the join it reads from (a delivery with its event and webhook). */
 #define STORE_SQLITE_DELIVERY_COLUMNS                                                                  \
     "d.delivery_id, e.event_id, e.type, e.account_id, e.video_id, e.created_ms, e.data, d.webhook_id, " \
-    "w.url, w.secret, d.state, d.attempts, d.next_attempt_ms, d.last_status, d.last_error, d.last_attempt_ms"
-#define STORE_SQLITE_DELIVERY_FROM \
-    " FROM deliveries d JOIN events e ON e.seq = d.event_seq JOIN webhooks w ON w.webhook_id = d.webhook_id"
+    "COALESCE(w.url, d.url), COALESCE(w.secret, k.secret_key), d.state, d.attempts, d.next_attempt_ms, "  \
+    "d.last_status, d.last_error, d.last_attempt_ms, e.task_id, d.access_key"
+/* A webhook's delivery has its webhook; a persistent job's notification has
+ * its own url and the AccessKey whose secret signs it. */
+#define STORE_SQLITE_DELIVERY_FROM                                                                      \
+    " FROM deliveries d JOIN events e ON e.seq = d.event_seq LEFT JOIN webhooks w ON w.webhook_id = d.webhook_id" \
+    " LEFT JOIN access_keys k ON k.access_key = d.access_key"
 
 enum store_sqlite_delivery_col {
     DC_DELIVERY_ID, DC_EVENT_ID, DC_TYPE, DC_ACCOUNT_ID, DC_VIDEO_ID, DC_CREATED_MS, DC_DATA, DC_WEBHOOK_ID, DC_URL,
     DC_SECRET, DC_STATE, DC_ATTEMPTS, DC_NEXT_ATTEMPT_MS, DC_LAST_STATUS, DC_LAST_ERROR, DC_LAST_ATTEMPT_MS,
+    DC_TASK_ID, DC_ACCESS_KEY,
 };
 
 enum store_sqlite_stmt_id {
@@ -159,7 +165,14 @@ enum store_sqlite_stmt_id {
     SQ_OBJECT_IN_USE,
     SQ_SECRET_GET,
     SQ_SECRET_INSERT,
+    SQ_OUTPUT_OLD_OBJECT_KEY,
+    SQ_OUTPUT_DELETE_FILE_KEY,
+    SQ_OUTPUT_DELETE_LISTED_KEY,
+    SQ_OUTPUT_NEXT_POSITION,
     SQ_TASK_INSERT,
+    SQ_JOB_NOTIFY_EVENT,
+    SQ_JOB_NOTIFY_DELIVERY,
+    SQ_JOB_NOTIFY_STATE,
     SQ_TASK_CANCEL_UNFINISHED,
     SQ_TASK_GET,
     SQ_TASK_LATEST,
@@ -364,10 +377,11 @@ int store_sqlite_secret_get(store_t *base, const char *name, unsigned char out[3
 
 bool store_sqlite_task_plan_valid(const char *plan_json);
 int store_sqlite_task_cancel_unfinished(store_sqlite_conn_t *c, const char *video_id, int64_t now_ms);
+bool store_sqlite_task_job_valid(const store_task_job_t *job);
 int store_sqlite_task_insert(store_sqlite_conn_t *c, int64_t account_id, const char *video_id, const char *plan,
-                             int64_t now_ms, char task_id[STORE_TASK_ID_LEN + 1]);
+                             const store_task_job_t *job, int64_t now_ms, char task_id[STORE_TASK_ID_LEN + 1]);
 int store_sqlite_task_enqueue(store_t *base, int64_t account_id, const char *video_id, const char *plan_json,
-                              int64_t now_ms, char task_id[STORE_TASK_ID_LEN + 1]);
+                              const store_task_job_t *job, int64_t now_ms, char task_id[STORE_TASK_ID_LEN + 1]);
 int store_sqlite_task_claim(store_t *base, const char *worker_id, int64_t now_ms, int64_t lease_ms,
                             store_task_t *out);
 int store_sqlite_task_heartbeat(store_t *base, const char *task_id, const char *worker_id, int64_t now_ms,
@@ -394,6 +408,7 @@ typedef struct store_sqlite_publish {
     const char **keys;                 /* the result's file keys, sorted */
     const char **objects;              /* the result's object ids, sorted */
     store_id_list_t old_objects;       /* run's output: the replaced files' objects */
+    size_t old_cap;                    /* old_objects' allocated items */
 } store_sqlite_publish_t;
 
 int store_sqlite_publish_prepare(store_sqlite_publish_t *p, const store_task_result_t *result);
@@ -417,6 +432,10 @@ int store_sqlite_resource_remove(store_t *base, int64_t account_id, int kind, co
  * NULL, or the event's data (JSON object text).  Inside a job. */
 int store_sqlite_event_emit(store_sqlite_conn_t *c, int64_t account_id, const char *video_id, int type,
                             int64_t now_ms, const char *data);
+/* A finished persistent job's PersistentNotify event and its delivery,
+ * when the task has a notify_url (else nothing).  Inside a job. */
+int store_sqlite_job_notify(store_sqlite_conn_t *c, const char *task_id, int64_t now_ms);
+int store_sqlite_job_notify_state(store_t *base, const char *task_id, int *state);
 int store_sqlite_webhook_add(store_t *base, int64_t account_id, const char *url, unsigned events, const char *secret,
                              store_webhook_t *out);
 int store_sqlite_webhook_list(store_t *base, int64_t account_id, store_webhook_list_t *out);

@@ -132,34 +132,36 @@ static bool store_sqlite_publish_serves(const store_sqlite_publish_t *p, const c
     return n && bsearch(&object_id, p->objects, n, sizeof(*p->objects), store_sqlite_compare_text);
 }
 
-static int store_sqlite_publish_keep_old(store_sqlite_publish_t *p, const char *object_id, size_t *cap)
+static int store_sqlite_publish_keep_old(store_sqlite_publish_t *p, const char *object_id)
 {
     if (!object_id || store_sqlite_publish_serves(p, object_id))
         return STORE_OK;
     store_id_list_t *l = &p->old_objects;
-    if (!store_sqlite_grow((void **)&l->items, cap, l->count, sizeof(*l->items)))
+    if (!store_sqlite_grow((void **)&l->items, &p->old_cap, l->count, sizeof(*l->items)))
         return STORE_ERROR;
     l->items[l->count] = strdup(object_id);
     return l->items[l->count++] ? STORE_OK : STORE_ERROR;
 }
 
-/* Collects the objects of the video's served files into p->old_objects. */
-static int store_sqlite_publish_collect_old(store_sqlite_conn_t *c, const char *video_id,
+/* Collects into p->old_objects the objects of the video's served files:
+ * all of them (key NULL), or the one with that key. */
+static int store_sqlite_publish_collect_old(store_sqlite_conn_t *c, const char *video_id, const char *key,
                                             store_sqlite_publish_t *p)
 {
     sqlite3_stmt *st;
-    int rc = store_sqlite_prepare(c, SQ_OUTPUT_OLD_OBJECTS, &st);
+    int rc = store_sqlite_prepare(c, key ? SQ_OUTPUT_OLD_OBJECT_KEY : SQ_OUTPUT_OLD_OBJECTS, &st);
     if (rc != STORE_OK)
         return rc;
     int err = SQLITE_OK, src;
-    size_t cap = 0;
     store_sqlite_bind_text(st, 1, video_id, &err);
+    if (key)
+        store_sqlite_bind_text(st, 2, key, &err);
     if (err != SQLITE_OK) {
         rc = store_sqlite_map(c->db, err, "old output files");
         goto out;
     }
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = store_sqlite_publish_keep_old(p, (const char *)sqlite3_column_text(st, 0), &cap);
+        rc = store_sqlite_publish_keep_old(p, (const char *)sqlite3_column_text(st, 0));
         if (rc != STORE_OK)
             goto out;
     }
@@ -169,8 +171,9 @@ out:
     return rc;
 }
 
-/* Runs a DELETE bound to ?1 = video_id. */
-static int store_sqlite_publish_delete(store_sqlite_conn_t *c, enum store_sqlite_stmt_id id, const char *video_id)
+/* Runs a DELETE bound to ?1 = video_id (and ?2 = key, when not NULL). */
+static int store_sqlite_publish_delete(store_sqlite_conn_t *c, enum store_sqlite_stmt_id id, const char *video_id,
+                                       const char *key)
 {
     sqlite3_stmt *st;
     int rc = store_sqlite_prepare(c, id, &st);
@@ -178,6 +181,8 @@ static int store_sqlite_publish_delete(store_sqlite_conn_t *c, enum store_sqlite
         return rc;
     int err = SQLITE_OK;
     store_sqlite_bind_text(st, 1, video_id, &err);
+    if (key)
+        store_sqlite_bind_text(st, 2, key, &err);
     return store_sqlite_step_done(c, st, err, "delete old outputs");
 }
 
@@ -222,53 +227,96 @@ static int store_sqlite_publish_output(store_sqlite_conn_t *c, const char *video
     return store_sqlite_step_done(c, st, err, "insert output");
 }
 
-/* STORE_EXISTS when a new file's key is a video's fileKey or its object a
- * video's upload: one playback key, one object, one owner. */
-static int store_sqlite_publish_clash(store_sqlite_conn_t *c, const char *video_id)
+/* The one integer statement `id` answers with ?1 = video_id. */
+static int store_sqlite_publish_int(store_sqlite_conn_t *c, enum store_sqlite_stmt_id id, const char *video_id,
+                                    const char *what, int64_t *out)
 {
     sqlite3_stmt *st;
-    int rc = store_sqlite_prepare(c, SQ_OUTPUT_CLASH, &st);
+    int rc = store_sqlite_prepare(c, id, &st);
     if (rc != STORE_OK)
         return rc;
     int err = SQLITE_OK;
     store_sqlite_bind_text(st, 1, video_id, &err);
     int src = err != SQLITE_OK ? err : sqlite3_step(st);
     if (src == SQLITE_ROW)
-        rc = sqlite3_column_int(st, 0) ? STORE_EXISTS : STORE_OK;
+        *out = sqlite3_column_int64(st, 0);
     else
-        rc = store_sqlite_map(c->db, src == SQLITE_DONE ? SQLITE_ERROR : src, "output clash");
+        rc = store_sqlite_map(c->db, src == SQLITE_DONE ? SQLITE_ERROR : src, what);
     store_sqlite_release(st);
     return rc;
 }
 
-/* Inserts the result's files, then its listed outputs in their order. */
+/* STORE_EXISTS when a new file's key is a video's fileKey or its object a
+ * video's upload: one playback key, one object, one owner. */
+static int store_sqlite_publish_clash(store_sqlite_conn_t *c, const char *video_id)
+{
+    int64_t clash = 0;
+    int rc = store_sqlite_publish_int(c, SQ_OUTPUT_CLASH, video_id, "output clash", &clash);
+    return rc == STORE_OK && clash ? STORE_EXISTS : rc;
+}
+
+/* The position after the video's last listed output (0 when none). */
+static int store_sqlite_publish_next_position(store_sqlite_conn_t *c, const char *video_id, size_t *pos)
+{
+    int64_t next = 0;
+    int rc = store_sqlite_publish_int(c, SQ_OUTPUT_NEXT_POSITION, video_id, "next output position", &next);
+    *pos = (size_t)next;
+    return rc;
+}
+
+/* Inserts the result's files, then its listed outputs in their order
+ * (after the video's earlier ones when the result adds). */
 static int store_sqlite_publish_insert(store_sqlite_conn_t *c, const char *video_id, int64_t now_ms,
                                        const store_task_result_t *r)
 {
-    int rc = STORE_OK;
+    size_t first = 0;
+    int rc = r->adds ? store_sqlite_publish_next_position(c, video_id, &first) : STORE_OK;
     for (size_t i = 0; rc == STORE_OK && i < r->file_count; i++)
         rc = store_sqlite_publish_file(c, video_id, &r->files[i], now_ms);
     for (size_t i = 0; rc == STORE_OK && i < r->output_count; i++)
-        rc = store_sqlite_publish_output(c, video_id, i, &r->outputs[i]);
+        rc = store_sqlite_publish_output(c, video_id, first + i, &r->outputs[i]);
     if (rc == STORE_OK && r->file_count)
         rc = store_sqlite_publish_clash(c, video_id);
     return rc;
 }
 
-/* Replaces the video's outputs with p's result (none when it is NULL) and
- * sets its probe fields from it; p->old_objects receives the objects of
- * the files replaced. */
+/* Removes every earlier file and listed output of the video. */
+static int store_sqlite_publish_clear_all(store_sqlite_conn_t *c, const char *video_id, store_sqlite_publish_t *p)
+{
+    int rc = store_sqlite_publish_collect_old(c, video_id, NULL, p);
+    if (rc == STORE_OK)
+        rc = store_sqlite_publish_delete(c, SQ_OUTPUT_DELETE_LISTED, video_id, NULL);
+    if (rc == STORE_OK)
+        rc = store_sqlite_publish_delete(c, SQ_OUTPUT_DELETE_FILES, video_id, NULL);
+    return rc;
+}
+
+/* Removes the earlier files and listed outputs the result has again. */
+static int store_sqlite_publish_clear_keys(store_sqlite_conn_t *c, const char *video_id, store_sqlite_publish_t *p)
+{
+    const store_task_result_t *r = p->result;
+    int rc = STORE_OK;
+    for (size_t i = 0; rc == STORE_OK && i < r->file_count; i++) {
+        rc = store_sqlite_publish_collect_old(c, video_id, r->files[i].key, p);
+        if (rc == STORE_OK)
+            rc = store_sqlite_publish_delete(c, SQ_OUTPUT_DELETE_FILE_KEY, video_id, r->files[i].key);
+    }
+    for (size_t i = 0; rc == STORE_OK && i < r->output_count; i++)
+        rc = store_sqlite_publish_delete(c, SQ_OUTPUT_DELETE_LISTED_KEY, video_id, r->outputs[i].key);
+    return rc;
+}
+
+/* Replaces the video's outputs with p's result (none when it is NULL), or
+ * adds the result to them (result->adds), and sets its probe fields from
+ * it; p->old_objects receives the objects of the files replaced. */
 int store_sqlite_publish_run(store_sqlite_conn_t *c, const char *video_id, int64_t now_ms,
                              store_sqlite_publish_t *p)
 {
     const store_task_result_t *r = p->result;
     int rc = r ? store_sqlite_publish_probe(c, video_id, r) : STORE_OK;
     if (rc == STORE_OK)
-        rc = store_sqlite_publish_collect_old(c, video_id, p);
-    if (rc == STORE_OK)
-        rc = store_sqlite_publish_delete(c, SQ_OUTPUT_DELETE_LISTED, video_id);
-    if (rc == STORE_OK)
-        rc = store_sqlite_publish_delete(c, SQ_OUTPUT_DELETE_FILES, video_id);
+        rc = r && r->adds ? store_sqlite_publish_clear_keys(c, video_id, p)
+                          : store_sqlite_publish_clear_all(c, video_id, p);
     if (rc == STORE_OK && r)
         rc = store_sqlite_publish_insert(c, video_id, now_ms, r);
     return rc;

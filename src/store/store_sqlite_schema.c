@@ -226,6 +226,77 @@ static const char *const store_sqlite_migrations[] = {
      * signed URLs are checked with (32 bytes, drawn when first needed). */
     ("ALTER TABLE accounts ADD COLUMN playback_access TEXT NOT NULL DEFAULT 'public';"
      "ALTER TABLE accounts ADD COLUMN playback_key BLOB;"),
+
+    /* 7: persistent jobs (the vendor's fops).  A task may carry the fops
+     * text it runs, the URL to notify when it finishes and the AccessKey
+     * that signs that notification; frames get their own output type; an
+     * event may be a job's notification, whose one delivery has its own url
+     * instead of a webhook.  SQLite cannot change a CHECK or a NOT NULL in
+     * place, so outputs, events and deliveries are rebuilt: the new tables
+     * are filled first and the old ones dropped child first, so no DROP
+     * cascades into rows that are kept (foreign keys stay on; RENAME
+     * rewrites deliveries' reference to events_v7). */
+    ("ALTER TABLE tasks ADD COLUMN fops TEXT;"
+     "ALTER TABLE tasks ADD COLUMN notify_url TEXT;"
+     "ALTER TABLE tasks ADD COLUMN access_key TEXT;"
+     "CREATE TABLE outputs_v7 ("
+     "  video_id TEXT NOT NULL REFERENCES videos(video_id) ON DELETE CASCADE,"
+     "  position INTEGER NOT NULL,"
+     "  type TEXT NOT NULL CHECK (type IN ('mp4', 'webm', 'mkv', 'hls', 'vtt', 'cover', 'jpg')),"
+     "  template_name TEXT,"
+     "  key TEXT NOT NULL,"
+     "  width INTEGER NOT NULL DEFAULT 0,"
+     "  height INTEGER NOT NULL DEFAULT 0,"
+     "  duration REAL NOT NULL DEFAULT 0,"
+     "  size INTEGER NOT NULL,"
+     "  bitrate INTEGER NOT NULL DEFAULT 0,"
+     "  codecs TEXT,"
+     "  language TEXT,"
+     "  PRIMARY KEY (video_id, position)) WITHOUT ROWID;"
+     "INSERT INTO outputs_v7 SELECT video_id, position, type, template_name, key, width, height, duration, size,"
+     "  bitrate, codecs, language FROM outputs;"
+     "DROP TABLE outputs;"
+     "ALTER TABLE outputs_v7 RENAME TO outputs;"
+     "CREATE TABLE events_v7 ("
+     "  seq INTEGER PRIMARY KEY,"
+     "  event_id TEXT NOT NULL UNIQUE,"
+     "  account_id INTEGER NOT NULL,"
+     "  video_id TEXT NOT NULL,"
+     "  type TEXT NOT NULL CHECK (type IN ('FileUploadComplete', 'ProcessingComplete', 'ProcessingFailed',"
+     "    'VideoDeleted', 'PersistentNotify')),"
+     "  created_ms INTEGER NOT NULL,"
+     "  data TEXT,"
+     "  task_id TEXT);"
+     "INSERT INTO events_v7 (seq, event_id, account_id, video_id, type, created_ms, data)"
+     "  SELECT seq, event_id, account_id, video_id, type, created_ms, data FROM events;"
+     "CREATE TABLE deliveries_v7 ("
+     "  delivery_id INTEGER PRIMARY KEY,"
+     "  event_seq INTEGER NOT NULL REFERENCES events_v7(seq) ON DELETE CASCADE,"
+     "  webhook_id TEXT REFERENCES webhooks(webhook_id) ON DELETE CASCADE,"
+     "  url TEXT,"
+     "  access_key TEXT,"
+     "  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),"
+     "  attempts INTEGER NOT NULL DEFAULT 0,"
+     "  next_attempt_ms INTEGER NOT NULL,"
+     "  lease_owner TEXT,"
+     "  lease_expires_ms INTEGER NOT NULL DEFAULT 0,"
+     "  last_status INTEGER NOT NULL DEFAULT 0,"
+     "  last_error TEXT,"
+     "  last_attempt_ms INTEGER NOT NULL DEFAULT 0,"
+     "  CHECK ((webhook_id IS NULL) != (url IS NULL)));"
+     "INSERT INTO deliveries_v7 (delivery_id, event_seq, webhook_id, state, attempts, next_attempt_ms, lease_owner,"
+     "  lease_expires_ms, last_status, last_error, last_attempt_ms)"
+     "  SELECT delivery_id, event_seq, webhook_id, state, attempts, next_attempt_ms, lease_owner,"
+     "  lease_expires_ms, last_status, last_error, last_attempt_ms FROM deliveries;"
+     "DROP TABLE deliveries;"
+     "DROP TABLE events;"
+     "ALTER TABLE events_v7 RENAME TO events;"
+     "ALTER TABLE deliveries_v7 RENAME TO deliveries;"
+     "CREATE INDEX deliveries_due ON deliveries(next_attempt_ms, delivery_id) WHERE state = 'pending';"
+     "CREATE INDEX deliveries_webhook ON deliveries(webhook_id, last_attempt_ms);"
+     "CREATE INDEX deliveries_event ON deliveries(event_seq);"
+     "CREATE INDEX deliveries_finished ON deliveries(last_attempt_ms) WHERE state != 'pending';"
+     "CREATE INDEX events_task ON events(task_id) WHERE task_id IS NOT NULL;"),
 };
 
 #define STORE_SQLITE_SCHEMA_VERSION \

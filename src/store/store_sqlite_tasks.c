@@ -51,6 +51,7 @@ typedef struct store_sqlite_task_job {
     bool found;          /* claim: whether a task was taken */
     store_task_t *out;   /* claim's result */
     store_sqlite_publish_t *publish; /* succeed's result, checked already */
+    const store_task_job_t *job;     /* enqueue's */
     char new_task_id[STORE_TASK_ID_LEN + 1];
 } store_sqlite_task_job_t;
 
@@ -74,6 +75,9 @@ static int store_sqlite_task_row(sqlite3_stmt *st, store_task_t *out)
     out->created_ms = sqlite3_column_int64(st, TC_CREATED_MS);
     out->started_ms = sqlite3_column_int64(st, TC_STARTED_MS);
     out->finished_ms = sqlite3_column_int64(st, TC_FINISHED_MS);
+    out->fops = store_sqlite_col_text(st, TC_FOPS, &ok);
+    out->notify_url = store_sqlite_col_text(st, TC_NOTIFY_URL, &ok);
+    out->access_key = store_sqlite_col_text(st, TC_ACCESS_KEY, &ok);
     /* The CHECK constraint keeps state valid; -1 means a damaged file. */
     if (!ok || out->state < 0) {
         store_task_free(out);
@@ -180,7 +184,7 @@ int store_sqlite_task_cancel_unfinished(store_sqlite_conn_t *c, const char *vide
  * canceled: tasks_one_unfinished refuses a second).  A clash of random ids
  * is retried with a fresh one. */
 int store_sqlite_task_insert(store_sqlite_conn_t *c, int64_t account_id, const char *video_id, const char *plan,
-                             int64_t now_ms, char task_id[STORE_TASK_ID_LEN + 1])
+                             const store_task_job_t *job, int64_t now_ms, char task_id[STORE_TASK_ID_LEN + 1])
 {
     int rc = STORE_EXISTS;
     for (int i = 0; i < STORE_SQLITE_ID_RETRIES && rc == STORE_EXISTS; i++) {
@@ -196,6 +200,9 @@ int store_sqlite_task_insert(store_sqlite_conn_t *c, int64_t account_id, const c
         store_sqlite_bind_text(st, 3, video_id, &err);
         store_sqlite_bind_text(st, 4, plan, &err);
         store_sqlite_bind_int64(st, 5, now_ms, &err);
+        store_sqlite_bind_text(st, 6, job ? job->fops : NULL, &err);
+        store_sqlite_bind_text(st, 7, job ? job->notify_url : NULL, &err);
+        store_sqlite_bind_text(st, 8, job ? job->access_key : NULL, &err);
         rc = store_sqlite_step_done(c, st, err, "insert task");
     }
     if (rc != STORE_OK)
@@ -230,7 +237,7 @@ static int store_sqlite_run_task_enqueue(store_sqlite_conn_t *c, store_sqlite_wr
     if (rc == STORE_OK)
         rc = store_sqlite_task_cancel_unfinished(c, j->video_id, j->now_ms);
     if (rc == STORE_OK)
-        rc = store_sqlite_task_insert(c, j->account_id, j->video_id, j->text, j->now_ms, j->new_task_id);
+        rc = store_sqlite_task_insert(c, j->account_id, j->video_id, j->text, j->job, j->now_ms, j->new_task_id);
     /* Until the new task is claimed the video shows what it has now. */
     if (rc == STORE_OK)
         rc = store_sqlite_task_video_settle(c, j->video_id);
@@ -242,6 +249,7 @@ static int store_sqlite_run_task_enqueue(store_sqlite_conn_t *c, store_sqlite_wr
 typedef struct store_sqlite_expiring {
     int64_t account_id;
     char *video_id;
+    char *task_id;
 } store_sqlite_expiring_t;
 
 /* The tasks about to be failed for a lost worker (few: tasks of workers
@@ -262,7 +270,8 @@ static int store_sqlite_task_expiring(store_sqlite_conn_t *c, int64_t now_ms, st
         ok = store_sqlite_grow((void **)rows, &cap, *n, sizeof(**rows));
         if (ok) {
             (*rows)[*n].account_id = sqlite3_column_int64(st, 0);
-            (*rows)[(*n)++].video_id = store_sqlite_col_text(st, 1, &ok);
+            (*rows)[*n].video_id = store_sqlite_col_text(st, 1, &ok);
+            (*rows)[(*n)++].task_id = store_sqlite_col_text(st, 2, &ok);
         }
     }
     rc = !ok ? STORE_ERROR : src == SQLITE_DONE ? STORE_OK : store_sqlite_map(c->db, src, "expiring tasks");
@@ -270,18 +279,24 @@ static int store_sqlite_task_expiring(store_sqlite_conn_t *c, int64_t now_ms, st
     return rc;
 }
 
-/* A ProcessingFailed event for each task about to be failed for a lost worker. */
+/* A ProcessingFailed event for each task about to be failed for a lost
+ * worker, and its notification when it is a persistent job. */
 static int store_sqlite_task_report_expiring(store_sqlite_conn_t *c, int64_t now_ms)
 {
     store_sqlite_expiring_t *rows = NULL;
     size_t n = 0;
     int rc = store_sqlite_task_expiring(c, now_ms, &rows, &n);
-    for (size_t i = 0; rc == STORE_OK && i < n; i++)
-        rc = rows[i].video_id ? store_sqlite_event_emit(c, rows[i].account_id, rows[i].video_id,
-                                                        STORE_EVENT_PROCESSING_FAILED, now_ms, NULL)
-                              : STORE_ERROR;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+        rc = rows[i].video_id && rows[i].task_id ? store_sqlite_event_emit(c, rows[i].account_id, rows[i].video_id,
+                                                                           STORE_EVENT_PROCESSING_FAILED, now_ms, NULL)
+                                                 : STORE_ERROR;
+        if (rc == STORE_OK)
+            rc = store_sqlite_job_notify(c, rows[i].task_id, now_ms);
+    }
+    for (size_t i = 0; i < n; i++) {
         free(rows[i].video_id);
+        free(rows[i].task_id);
+    }
     free(rows);
     return rc;
 }
@@ -417,6 +432,8 @@ static int store_sqlite_run_task_succeed(store_sqlite_conn_t *c, store_sqlite_wr
         rc = store_sqlite_publish_run(c, t.video_id, j->now_ms, j->publish);
     if (rc == STORE_OK)
         rc = store_sqlite_event_emit(c, t.account_id, t.video_id, STORE_EVENT_PROCESSING_COMPLETE, j->now_ms, NULL);
+    if (rc == STORE_OK)
+        rc = store_sqlite_job_notify(c, t.task_id, j->now_ms);
     store_task_free(&t);
     return rc;
 }
@@ -453,6 +470,8 @@ static int store_sqlite_run_task_fail(store_sqlite_conn_t *c, store_sqlite_write
             rc = store_sqlite_task_video_status(c, t.video_id, "failed", j->text);
         if (rc == STORE_OK)
             rc = store_sqlite_event_emit(c, t.account_id, t.video_id, STORE_EVENT_PROCESSING_FAILED, j->now_ms, NULL);
+        if (rc == STORE_OK)
+            rc = store_sqlite_job_notify(c, t.task_id, j->now_ms);
     }
     store_task_free(&t);
     return rc;
@@ -485,14 +504,20 @@ static int store_sqlite_task_write(store_t *base, store_sqlite_write_fn run, sto
     return store_sqlite_write_sync((store_sqlite_t *)base, &w);
 }
 
+bool store_sqlite_task_job_valid(const store_task_job_t *job)
+{
+    return !job || (job->fops && job->fops[0] && (!job->notify_url || (job->access_key && job->access_key[0])));
+}
+
 int store_sqlite_task_enqueue(store_t *base, int64_t account_id, const char *video_id, const char *plan_json,
-                              int64_t now_ms, char task_id[STORE_TASK_ID_LEN + 1])
+                              const store_task_job_t *job, int64_t now_ms, char task_id[STORE_TASK_ID_LEN + 1])
 {
     if (task_id)
         task_id[0] = '\0';
-    if (!video_id || !store_sqlite_task_plan_valid(plan_json))
+    if (!video_id || !store_sqlite_task_plan_valid(plan_json) || !store_sqlite_task_job_valid(job))
         return STORE_INVALID;
-    store_sqlite_task_job_t j = {.account_id = account_id, .video_id = video_id, .text = plan_json, .now_ms = now_ms};
+    store_sqlite_task_job_t j = {
+        .account_id = account_id, .video_id = video_id, .text = plan_json, .job = job, .now_ms = now_ms};
     int rc = store_sqlite_task_write(base, store_sqlite_run_task_enqueue, &j);
     if (rc == STORE_OK && task_id)
         memcpy(task_id, j.new_task_id, sizeof(j.new_task_id));
@@ -573,8 +598,10 @@ static int store_sqlite_task_read_pooled(store_t *base, enum store_sqlite_stmt_i
     memset(out, 0, sizeof(*out));
     if (!text)
         return STORE_INVALID;
-    if (account_id < 0)
-        return STORE_NOT_FOUND; /* "any account" is for the worker's writes only */
+    /* "Any account" is for the worker's writes and a job's status (task_get
+     * by its id, the capability), never for a video's latest task. */
+    if (account_id < 0 && id != SQ_TASK_GET)
+        return STORE_NOT_FOUND;
     store_sqlite_t *s = (store_sqlite_t *)base;
     store_sqlite_conn_t *c = store_sqlite_reader_get(s);
     int rc = store_sqlite_task_read(c, id, text, account_id, out);

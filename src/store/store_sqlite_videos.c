@@ -82,7 +82,7 @@ static int store_sqlite_upload_queue_task(store_sqlite_conn_t *c, store_sqlite_w
     const store_video_upload_t *u = w->upload;
     int rc = store_sqlite_task_cancel_unfinished(c, u->video_id, u->now_ms);
     if (rc == STORE_OK && u->task_plan)
-        rc = store_sqlite_task_insert(c, u->account_id, u->video_id, u->task_plan, u->now_ms, w->task_id);
+        rc = store_sqlite_task_insert(c, u->account_id, u->video_id, u->task_plan, u->task_job, u->now_ms, w->task_id);
     return rc;
 }
 
@@ -169,7 +169,7 @@ int store_sqlite_video_set_uploaded(store_t *base, const store_video_upload_t *u
     if (!u || !u->video_id || !u->object_id || !u->object_id[0] || u->size < 0)
         return STORE_INVALID;
     /* Parsed here, not on the writer thread, which every upload waits on. */
-    if (u->task_plan && !store_sqlite_task_plan_valid(u->task_plan))
+    if ((u->task_plan && !store_sqlite_task_plan_valid(u->task_plan)) || !store_sqlite_task_job_valid(u->task_job))
         return STORE_INVALID;
     store_sqlite_write_t w = {.run = store_sqlite_run_set_uploaded, .upload = u};
     int rc = store_sqlite_write_sync((store_sqlite_t *)base, &w);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "common/encoding.h"
+#include "upload/callback.h"
 #include "upload/return_body.h"
 #include "upload/upload_internal.h"
 
@@ -241,25 +242,19 @@ bool form_body(upload_call_t *call, const char *data, size_t len)
     return true;
 }
 
-static void form_answer(upload_call_t *call, const char *etag)
+/* The WCS form answer: URL-safe base64 of the returnBody's query text and
+ * hash=<etag> (and persistentId=<id> when the upload queued a job), or a
+ * 303 to returnUrl with that query. */
+static void form_answer(upload_call_t *call, const char *etag, const return_vars_t *vars)
 {
-    return_vars_t vars = {
-        .bucket = call->key.bucket,
-        .key = call->file_key,
-        .fname = call->video.name,
-        .hash = etag,
-        .mime_type = upload_mime_type(call),
-        .fsize = call->received,
-        .x_names = (const char *const *)call->xnames,
-        .x_values = (const char *const *)call->xvalues,
-        .x_count = call->xcount,
-    };
     buf_t query;
     buf_init(&query, 0);
     bool ok = true;
     if (call->policy.return_body && call->policy.return_body[0])
-        ok = return_body_expand(call->policy.return_body, &vars, &query) && buf_append_str(&query, "&");
+        ok = return_body_expand(call->policy.return_body, vars, &query) && buf_append_str(&query, "&");
     ok = ok && buf_printf(&query, "hash=%s", etag);
+    if (ok && call->persistent_id[0])
+        ok = buf_printf(&query, "&persistentId=%s", call->persistent_id);
     if (ok && call->policy.return_url && call->policy.return_url[0]) {
         buf_t loc;
         buf_init(&loc, 0);
@@ -293,8 +288,12 @@ static void form_work(upload_call_t *call)
         return;
     }
     encoding_hex(md5, 16, md5_hex);
-    if (upload_publish(call, md5_hex, etag, call->received))
-        form_answer(call, etag);
+    if (!upload_publish(call, md5_hex, etag, call->received))
+        return;
+    return_vars_t vars;
+    upload_return_vars(call, etag, call->received, &vars);
+    if (!upload_callback_answer(call, &vars))
+        form_answer(call, etag, &vars);
 }
 
 void form_finish(upload_call_t *call)

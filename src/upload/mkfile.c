@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "upload/digest.h"
 #include "upload/mkfile_args.h"
+#include "upload/callback.h"
 #include "upload/return_body.h"
 #include "upload/upload_internal.h"
 
@@ -194,22 +195,11 @@ static bool mkfile_check_blocks(upload_call_t *call)
 /* Appends the returnBody variables, when the policy has a returnBody, as
  * string members of the mkfile answer (each value whole in its member: see
  * return_body_members). */
-static bool mkfile_return_members(upload_call_t *call, json_t *obj, const char *etag)
+static bool mkfile_return_members(upload_call_t *call, json_t *obj, const return_vars_t *vars)
 {
-    if (!call->policy.return_body)
-        return true;
-    return_vars_t vars = {
-        .bucket = call->key.bucket,
-        .key = call->file_key,
-        .fname = call->video.name,
-        .hash = etag,
-        .mime_type = upload_mime_type(call),
-        .fsize = call->u.mkfile.file_size,
-        .x_names = (const char *const *)call->xnames,
-        .x_values = (const char *const *)call->xvalues,
-        .x_count = call->xcount,
-    };
-    return return_body_members(call->policy.return_body, &vars, obj);
+    if (call->persistent_id[0] && json_object_set_new(obj, "persistentId", json_string(call->persistent_id)) != 0)
+        return false;
+    return !call->policy.return_body || return_body_members(call->policy.return_body, vars, obj);
 }
 
 /* Feeds blocks[from .. to), in file order, to `update`. */
@@ -378,8 +368,12 @@ static void mkfile_work(upload_call_t *call)
         blob->ops->block_remove(blob, st->blocks[i].block_id);
         quota_block_set(call->ctx->quota, st->blocks[i].block_id, 0);
     }
+    return_vars_t vars;
+    upload_return_vars(call, etag, st->file_size, &vars);
+    if (upload_callback_answer(call, &vars))
+        goto out;
     json_t *answer = json_pack("{s:s,s:s}", "hash", etag, "key", call->file_key);
-    if (answer && !mkfile_return_members(call, answer, etag)) {
+    if (answer && !mkfile_return_members(call, answer, &vars)) {
         json_decref(answer);
         answer = NULL;
     }

@@ -26,6 +26,8 @@ static const char *return_body_lookup(const char *name, size_t len, const return
         return v->hash;
     if (RETURN_IS("mimeType"))
         return v->mime_type;
+    if (RETURN_IS("persistentId"))
+        return v->persistent_id;
     if (RETURN_IS("fsize")) {
         snprintf(num, RETURN_BODY_NUM, "%" PRId64, v->fsize);
         return num;
@@ -95,7 +97,7 @@ static bool return_body_member(char *pair, const return_vars_t *vars, json_t *ob
     bool ok = return_body_expand_as(pair, vars, false, &name) && return_body_expand_as(eq + 1, vars, false, &value);
     const char *n = name.data ? name.data : "";
     /* json_string refuses invalid UTF-8: such a member is left out. */
-    if (ok && *n && strcmp(n, "hash") != 0 && strcmp(n, "key") != 0)
+    if (ok && *n && strcmp(n, "hash") != 0 && strcmp(n, "key") != 0 && strcmp(n, "persistentId") != 0)
         json_object_set_new(obj, n, json_string(value.data ? value.data : ""));
     buf_free(&name);
     buf_free(&value);

@@ -24,6 +24,7 @@
 
 typedef struct return_vars {
     const char *bucket, *key, *fname, *hash, *mime_type;
+    const char *persistent_id; /* $(persistentId): the queued job's, "" or NULL when none */
     int64_t fsize;
     const char *const *x_names; /* "x:name" custom variables, names with the "x:" prefix */
     const char *const *x_values;
@@ -40,8 +41,8 @@ bool return_body_expand(const char *tmpl, const return_vars_t *vars, buf_t *out)
  * JSON answer).  The template is cut at its own '&' and first '=' (outside
  * $(...)) before expansion, so a value lands whole in its member, as the
  * uploader gave it, and can never start another; pairs without '=' or with
- * an empty name are skipped, and so are "hash" and "key", the answer's own
- * members.  False when out of memory. */
+ * an empty name are skipped, and so are "hash", "key" and "persistentId",
+ * the answer's own members.  False when out of memory. */
 bool return_body_members(const char *tmpl, const return_vars_t *vars, json_t *obj);
 
 #endif

@@ -15,6 +15,8 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/workpool.h"
+#include "events/event_url.h"
+#include "process/fops_plan.h"
 #include "process/plan_freeze.h"
 #include "process/worker.h"
 #include "upload/upload_internal.h"
@@ -339,6 +341,22 @@ bool upload_payload(upload_call_t *call, const char *data, size_t len)
     return true;
 }
 
+void upload_return_vars(const upload_call_t *call, const char *etag, int64_t fsize, return_vars_t *out)
+{
+    *out = (return_vars_t){
+        .bucket = call->key.bucket,
+        .key = call->file_key,
+        .fname = call->video.name,
+        .hash = etag,
+        .mime_type = upload_mime_type(call),
+        .persistent_id = call->persistent_id,
+        .fsize = fsize,
+        .x_names = (const char *const *)call->xnames,
+        .x_values = (const char *const *)call->xvalues,
+        .x_count = call->xcount,
+    };
+}
+
 /* ---- publishing ---- */
 
 /* Why the file may not become the video's, or NULL: what getUploadToken
@@ -352,13 +370,69 @@ static const char *upload_publish_refusal(const upload_call_t *call, const char 
     return NULL;
 }
 
+/* The fops this upload runs as a persistent job: the policy's
+ * persistentOps, else the cmd of the token's getUploadToken; NULL: none. */
+static const char *upload_fops_text(const upload_call_t *call)
+{
+    if (call->policy.persistent_ops && call->policy.persistent_ops[0])
+        return call->policy.persistent_ops;
+    return call->video.cmd && call->video.cmd[0] ? call->video.cmd : NULL;
+}
+
+bool upload_check_persistent_ops(upload_call_t *call)
+{
+    const upload_policy_t *p = &call->policy;
+    char err[FOPS_ERROR_MAX + 64];
+    bool ok = true;
+    if (p->persistent_ops && p->persistent_ops[0]) {
+        fops_t *f = malloc(sizeof(*f));
+        ok = f && fops_plan_parse(p->persistent_ops, strlen(p->persistent_ops), call->key.bucket, f, err,
+                                  sizeof(err)) && fops_plan_check(f, call->file_key, err, sizeof(err));
+        if (!f)
+            snprintf(err, sizeof(err), "out of memory");
+        free(f);
+    }
+    if (ok && p->persistent_notify_url && p->persistent_notify_url[0] &&
+        !event_url_permitted(p->persistent_notify_url, call->ctx->cfg->callback_allow_hosts, err, sizeof(err)))
+        ok = false;
+    if (!ok) {
+        char msg[sizeof(err) + 48];
+        snprintf(msg, sizeof(msg), "The upload token's persistentOps cannot run: %s", err);
+        upload_fail(call, 400, msg);
+    }
+    return ok;
+}
+
 /* The frozen plan of the task this upload queues, from the processing
- * settings of the token's latest getUploadToken (plan_freeze.h). */
-static int upload_plan(const upload_call_t *call, const char *object_id, char **plan)
+ * settings of the token's latest getUploadToken (plan_freeze.h), with the
+ * fops' steps when it runs one (job then filled; else job->fops NULL). */
+static int upload_plan(const upload_call_t *call, const char *object_id, char **plan, store_task_job_t *job)
 {
     const store_video_t *v = &call->video;
     plan_settings_t settings = {v->workflow_id, v->template_name, v->watermark_name, v->subtitle_id};
-    return plan_freeze(call->ctx->store, call->key.account_id, &settings, object_id, v->file_key, plan);
+    const char *text = upload_fops_text(call);
+    *job = (store_task_job_t){0};
+    if (!text)
+        return plan_freeze(call->ctx->store, call->key.account_id, &settings, object_id, v->file_key, plan);
+    char err[FOPS_ERROR_MAX + 64] = "";
+    fops_t *f = malloc(sizeof(*f));
+    int rc = !f ? STORE_ERROR
+         : !fops_plan_parse(text, strlen(text), call->key.bucket, f, err, sizeof(err))
+             ? STORE_INVALID
+             : plan_freeze_fops(call->ctx->store, call->key.account_id, &settings, f, object_id, v->file_key, plan,
+                                err, sizeof(err));
+    free(f);
+    /* Checked when the token was made or the upload began: what fails now
+     * (a resource changed since) fails the task, not the upload. */
+    if (rc == STORE_INVALID)
+        rc = plan_freeze_failed(object_id, v->file_key, err, plan);
+    bool persistent_ops = text == call->policy.persistent_ops;
+    *job = (store_task_job_t){text, persistent_ops && call->policy.persistent_notify_url &&
+                                            call->policy.persistent_notify_url[0]
+                                        ? call->policy.persistent_notify_url
+                                        : NULL,
+                              call->access_key};
+    return rc;
 }
 
 bool upload_publish(upload_call_t *call, const char *md5_hex, const char *etag, int64_t size)
@@ -392,7 +466,8 @@ bool upload_publish(upload_call_t *call, const char *md5_hex, const char *etag, 
     }
     char task_id[STORE_TASK_ID_LEN + 1] = "";
     char *plan = NULL;
-    int rc = upload_plan(call, object_id, &plan);
+    store_task_job_t job;
+    int rc = upload_plan(call, object_id, &plan, &job);
     store_video_upload_t u = {
         .account_id = call->key.account_id,
         .video_id = call->video.video_id,
@@ -404,6 +479,7 @@ bool upload_publish(upload_call_t *call, const char *md5_hex, const char *etag, 
         .overwrite = call->policy.overwrite != 0,
         .now_ms = ids_now_ms(),
         .task_plan = plan,
+        .task_job = job.fops ? &job : NULL,
         .task_id = task_id,
     };
     if (rc == STORE_OK)
@@ -411,6 +487,8 @@ bool upload_publish(upload_call_t *call, const char *md5_hex, const char *etag, 
     free(plan);
     if (rc == STORE_OK && task_id[0])
         process_pool_wake(call->ctx->processing);
+    if (rc == STORE_OK && job.fops)
+        snprintf(call->persistent_id, sizeof(call->persistent_id), "%s", task_id);
     if (rc != STORE_OK) {
         /* No row names the new object: remove it so nothing dangles. */
         blob->ops->object_remove(blob, object_id);

@@ -13,6 +13,7 @@
 #include "api/keycache.h"
 #include "common/ids.h"
 #include "common/timeutil.h"
+#include "upload/callback.h"
 #include "upload/upload_internal.h"
 
 #define UPLOAD_TOKEN_MAX 4096
@@ -89,6 +90,8 @@ bool upload_auth_verify(upload_call_t *call, const char *token, size_t len, cons
         upload_fail_store(call, rc == STORE_NOT_FOUND ? STORE_NOT_FOUND : STORE_ERROR);
         return false;
     }
+    if (!upload_check_persistent_ops(call) || !upload_callback_check(call))
+        return false;
     call->owner.account_id = call->key.account_id;
     call->owner.token = quota_token_of(token, len);
     call->authorised = true;

@@ -14,6 +14,7 @@
 #include "upload/etag.h"
 #include "upload/hash_follow.h"
 #include "upload/quota.h"
+#include "upload/return_body.h"
 #include "upload/upload.h"
 
 #define UPLOAD_MAX_XVARS 32
@@ -93,6 +94,10 @@ struct upload_call {
     /* Work run on the worker pool by upload_call_finish. */
     void (*work)(upload_call_t *call);
 
+    /* The persistent job the upload queued (its fops: persistentOps or the
+     * token's cmd), "" when none: the answer's persistentId. */
+    char persistent_id[STORE_TASK_ID_LEN + 1];
+
     /* The answer. */
     bool failed;
     int status;
@@ -109,12 +114,18 @@ void upload_succeed_json(upload_call_t *call, void *json);
 void upload_fail_store(upload_call_t *call, int rc);
 void upload_fail_blob(upload_call_t *call, int rc);
 
+/* The returnBody and callbackBody variables of a finished upload. */
+void upload_return_vars(const upload_call_t *call, const char *etag, int64_t fsize, return_vars_t *out);
+
 /* Verifies an upload token (with or without the "UpToken " prefix),
  * resolves the key (scope key, else request_key, which may be NULL) and
  * loads its video.  On failure the call has its error (401, 631, ...). */
 bool upload_auth_verify(upload_call_t *call, const char *token, size_t token_len, const char *request_key);
 /* 406 when the video holds an upload already and the token may not replace it. */
 bool upload_check_overwrite(upload_call_t *call);
+/* The policy's persistentOps and persistentNotifyUrl can run (a 400 before
+ * any byte is taken otherwise); upload_auth_verify's last check. */
+bool upload_check_persistent_ops(upload_call_t *call);
 /* 413 when `size` passes the token's fsizeLimit, the registered fileSize
  * or max-upload-size. */
 bool upload_check_size(upload_call_t *call, int64_t size);

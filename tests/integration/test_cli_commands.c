@@ -226,7 +226,7 @@ static void test_token_info_list(void **state)
     cli_run(&r, home, env,
             (const char *const[]){"token", "cli-token.mp4", "--size", "1048576", "--md5",
                                   "0123456789ABCDEF0123456789abcdef", "--file-id", "cli-tok-1", "--category",
-                                  "sports/football", "--cmd", "probe", NULL});
+                                  "sports/football", "--cmd", "vframe/jpg/offset/1", NULL});
     json_t *data = assert_printed_ok(&r);
     const char *video_id = harness_json_str(data, "videoId");
     assert_true(harness_is_lower_hex(video_id, 32));
@@ -242,7 +242,7 @@ static void test_token_info_list(void **state)
     assert_string_equal(harness_json_str(data, "status"), "created");
     assert_string_equal(harness_json_str(data, "fileId"), "cli-tok-1");
     assert_string_equal(harness_json_str(data, "expectedMd5"), "0123456789abcdef0123456789abcdef");
-    assert_string_equal(harness_json_str(data, "cmd"), "probe");
+    assert_string_equal(harness_json_str(data, "cmd"), "vframe/jpg/offset/1");
     assert_int_equal(json_integer_value(json_object_get(data, "expectedSize")), 1048576);
     json_t *cat = json_array_get(json_object_get(data, "categories"), 0);
     assert_string_equal(harness_json_str(cat, "parentName"), "sports");

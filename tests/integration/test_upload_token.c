@@ -24,6 +24,7 @@
 #include "common/buf.h"
 #include "common/encoding.h"
 #include "harness.h"
+#include "harness_upload.h"
 
 /* Keep these in step with config.c's defaults and the spec. */
 #define MAX_UPLOAD_SIZE "68719476736" /* 64 GiB */
@@ -564,13 +565,35 @@ static void test_error_order(void **state)
     run_token_cases(order_cases, sizeof(order_cases) / sizeof(order_cases[0]));
 }
 
+/* The longest fops of vframes: 8 tasks, each saved under a key of 4
+ * segments of 60 bytes (the longest a plan takes: plan_spec.h), into cmd. */
+static void long_fops(const char *bucket, char *cmd, size_t len)
+{
+    size_t used = 0;
+    for (int i = 1; i <= 8; i++) {
+        char entry[400];
+        int n = snprintf(entry, sizeof(entry), "%s:", bucket);
+        for (int seg = 0; seg < 4; seg++)
+            n += snprintf(entry + n, sizeof(entry) - (size_t)n, "%s%d%059d", seg ? "/" : "", i, 0);
+        n += snprintf(entry + n, sizeof(entry) - (size_t)n, ".jpg");
+        char *b = harness_b64url(entry, (size_t)n);
+        used += (size_t)snprintf(cmd + used, len - used, "%svframe/jpg/offset/%d|saveas/%s", i > 1 ? ";" : "", i, b);
+        free(b);
+    }
+}
+
 /* Rules whose inputs are easier to build than to write down. */
 static void test_generated_limits(void **state)
 {
     (void)state;
+    /* cmd is a fops: the longest one a plan takes is accepted (its byte
+     * limit, 4096, is past what 8 tasks with the longest keys reach). */
+    harness_grant_t g;
+    harness_grant_opts_t o = {0};
+    assert_true(harness_grant(srv, &o, &g));
     char cmd[4098];
-    memset(cmd, 'c', sizeof(cmd) - 1);
-    cmd[4096] = '\0';
+    long_fops(g.bucket, cmd, sizeof(cmd));
+    assert_true(strlen(cmd) > 3000 && strlen(cmd) < 4096);
     char cat64[65], cat65[66];
     memset(cat64, 'n', 64);
     cat64[64] = '\0';
@@ -591,7 +614,7 @@ static void test_generated_limits(void **state)
     char long_ctl[64];
     snprintf(long_ctl, sizeof(long_ctl), "%s", "\x01" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.mp4"); /* 45 code points */
     const token_case_t cases[] = {
-        {"cmd of 4096 bytes", {NAME, "cmd", cmd, NULL}, 200, 200, NULL},
+        {"cmd: the longest fops (8 tasks, 4-segment keys)", {NAME, "cmd", cmd, NULL}, 200, 200, NULL},
         {"categoryNames name of 64 code points", {NAME, "categoryNames", cats64, NULL}, 200, 200, NULL},
         {"32 categories", {NAME, "categoryNames", cats32, NULL}, 200, 200, NULL},
         {"categoryNames name of 65 code points", {NAME, "categoryNames", cats65, NULL}, 400, 400, "categoryNames"},
@@ -620,8 +643,8 @@ static void test_generated_limits(void **state)
         harness_response_free(&r);
         free(form);
     }
-    /* cmd one byte over: 400 naming it. */
-    cmd[4096] = 'c';
+    /* cmd one byte over its limit: 400 naming it. */
+    memset(cmd, 'c', 4097);
     cmd[4097] = '\0';
     char *form = harness_form("originFileName", "a.mp4", "cmd", cmd, NULL);
     harness_response_t r;
@@ -805,7 +828,7 @@ static void test_existing_resources_accepted(void **state)
     assert_int_equal(setup_resources(), 0);
     harness_response_t r, info;
     char *form = harness_form("originFileName", "res.mp4", "domain", "alt.resources.example", "waterMarkName",
-                              "logo", "transCodeCombineName", "hd", "subtitleId", subtitle_id, "cmd", "x", NULL);
+                              "logo", "transCodeCombineName", "hd", "subtitleId", subtitle_id, "cmd", "avthumb/mp4/s/640x360", NULL);
     int64_t before = harness_now_ms();
     token_ok(&res_key, form, &r);
     check_token_response(&r, &res_key, before, harness_now_ms(), 0, -1, "res.mp4");
@@ -817,7 +840,7 @@ static void test_existing_resources_accepted(void **state)
     assert_string_equal(harness_json_str(v, "waterMarkName"), "logo");
     assert_string_equal(harness_json_str(v, "transCodeCombineName"), "hd");
     assert_string_equal(harness_json_str(v, "subtitleId"), subtitle_id);
-    assert_string_equal(harness_json_str(v, "cmd"), "x");
+    assert_string_equal(harness_json_str(v, "cmd"), "avthumb/mp4/s/640x360");
     assert_json_null(v, "workflowId");
     free(play);
     free(form);

@@ -34,85 +34,13 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "harness_hook.h"
 #include "harness_upload.h"
 
 #define WAIT_MS 15000
 
-typedef struct receiver {
-    pid_t pid;
-    int port;
-    char log[400];
-} receiver_t;
-
-/* Starts hookrecv with `args` (NULL-terminated) and reads its port. */
-static void receiver_start(receiver_t *r, const harness_server_t *s, const char *name, const char *const *args)
-{
-    snprintf(r->log, sizeof(r->log), "%s/%s.log", s->root, name);
-    const char *argv[16] = {VODUP_TOOL_HOOKRECV, "--log", r->log};
-    size_t n = 3;
-    for (size_t i = 0; args && args[i] && n < 15; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    r->pid = fork();
-    assert_true(r->pid >= 0);
-    if (r->pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *f = fdopen(fds[0], "r");
-    assert_non_null(f);
-    assert_int_equal(fscanf(f, "port=%d", &r->port), 1);
-    fclose(f);
-}
-
-static void receiver_stop(receiver_t *r)
-{
-    if (r->pid > 0) {
-        kill(r->pid, SIGTERM);
-        waitpid(r->pid, NULL, 0);
-        r->pid = 0;
-    }
-}
-
-/* The receiver's log, one parsed request per item (the caller decrefs). */
-static json_t *receiver_requests(const receiver_t *r)
-{
-    json_t *all = json_array();
-    FILE *f = fopen(r->log, "r");
-    char line[1 << 16];
-    while (f && fgets(line, sizeof(line), f)) {
-        json_t *j = json_loads(line, 0, NULL);
-        if (j)
-            json_array_append_new(all, j);
-    }
-    if (f)
-        fclose(f);
-    return all;
-}
-
-/* Waits until the receiver has logged n requests; returns them. */
-static json_t *receiver_wait(const receiver_t *r, size_t n)
-{
-    int64_t deadline = harness_now_ms() + WAIT_MS;
-    for (;;) {
-        json_t *all = receiver_requests(r);
-        if (json_array_size(all) >= n)
-            return all;
-        json_decref(all);
-        if (harness_now_ms() > deadline)
-            fail_msg("the receiver did not get %zu requests", n);
-        usleep(50 * 1000);
-    }
-}
-
 /* `webhook add URL`: its id and secret. */
-static void webhook_add(harness_server_t *s, const receiver_t *r, char id[64], char secret[128])
+static void webhook_add(harness_server_t *s, const harness_hook_t *r, char id[64], char secret[128])
 {
     char *url = harness_strf("http://127.0.0.1:%d/hook", r->port), *out = NULL;
     assert_int_equal(harness_admin(s, &out, "webhook", "add", url, "--json", NULL), 0);
@@ -186,12 +114,12 @@ static json_t *deliveries(harness_server_t *s)
  * assertion fails half-way (a receiver left running would hold the test
  * runner's output open). */
 static harness_server_t *s;
-static receiver_t r;
+static harness_hook_t r;
 
 static int teardown(void **state)
 {
     (void)state;
-    receiver_stop(&r);
+    harness_hook_stop(&r);
     memset(&r, 0, sizeof(r));
     int status = s ? harness_server_finish(s) : 0;
     s = NULL;
@@ -204,11 +132,11 @@ static void test_signed_and_retried(void **state)
     const char *args[] = {"--webhook-retry-first", "300", NULL};
     s = harness_server_start(args);
     assert_non_null(s);
-    receiver_start(&r, s, "retried", (const char *const[]){"--statuses", "500,200", NULL});
+    harness_hook_start(&r, s, VODUP_TOOL_HOOKRECV, "retried", (const char *const[]){"--statuses", "500,200", NULL});
     char hook[64], secret[128], id[64];
     webhook_add(s, &r, hook, secret);
     upload(s, id);
-    json_t *reqs = receiver_wait(&r, 2);
+    json_t *reqs = harness_hook_wait(&r, 2, WAIT_MS);
     json_t *first = json_array_get(reqs, 0), *second = json_array_get(reqs, 1);
     assert_int_equal(json_integer_value(json_object_get(first, "status")), 500);
     assert_int_equal(json_integer_value(json_object_get(second, "status")), 200);
@@ -248,17 +176,17 @@ static void test_pending_survives_kill9(void **state)
     const char *args[] = {"--webhook-retry-first", "1500", NULL};
     s = harness_server_start(args);
     assert_non_null(s);
-    receiver_start(&r, s, "kill9", (const char *const[]){"--statuses", "503,200", NULL});
+    harness_hook_start(&r, s, VODUP_TOOL_HOOKRECV, "kill9", (const char *const[]){"--statuses", "503,200", NULL});
     char hook[64], secret[128], id[64];
     webhook_add(s, &r, hook, secret);
     upload(s, id);
-    json_decref(receiver_wait(&r, 1));
+    json_decref(harness_hook_wait(&r, 1, WAIT_MS));
     usleep(200 * 1000); /* the failed attempt is recorded: pending, due in ~1.5 s */
     assert_true(harness_server_signal(s, SIGKILL));
     harness_server_wait(s, 5000);
     int64_t restarted = harness_mono_ms();
     assert_true(harness_server_restart(s, args));
-    json_t *reqs = receiver_wait(&r, 2);
+    json_t *reqs = harness_hook_wait(&r, 2, WAIT_MS);
     json_t *second = json_array_get(reqs, 1);
     assert_true(json_integer_value(json_object_get(second, "recv_ms")) >= restarted);
     assert_int_equal(json_integer_value(json_object_get(second, "status")), 200);
@@ -275,11 +203,11 @@ static void test_slow_receiver_times_out(void **state)
     const char *args[] = {"--webhook-timeout", "500", "--webhook-retry-first", "60000", NULL};
     s = harness_server_start(args);
     assert_non_null(s);
-    receiver_start(&r, s, "slow", (const char *const[]){"--delay-ms", "5000", NULL});
+    harness_hook_start(&r, s, VODUP_TOOL_HOOKRECV, "slow", (const char *const[]){"--delay-ms", "5000", NULL});
     char hook[64], secret[128], id[64];
     webhook_add(s, &r, hook, secret);
     upload(s, id);
-    json_decref(receiver_wait(&r, 1));
+    json_decref(harness_hook_wait(&r, 1, WAIT_MS));
     /* The API does not wait for the receiver. */
     int64_t t0 = harness_now_ms();
     harness_response_t info;
@@ -310,16 +238,16 @@ static void test_removed_webhook_gets_nothing(void **state)
     (void)state;
     s = harness_server_start(NULL);
     assert_non_null(s);
-    receiver_start(&r, s, "removed", NULL);
+    harness_hook_start(&r, s, VODUP_TOOL_HOOKRECV, "removed", NULL);
     char hook[64], secret[128], id[64];
     webhook_add(s, &r, hook, secret);
     upload(s, id);
-    json_decref(receiver_wait(&r, 1));
+    json_decref(harness_hook_wait(&r, 1, WAIT_MS));
     assert_int_equal(harness_admin(s, NULL, "webhook", "remove", hook, NULL), 0);
     assert_int_equal(harness_admin(s, NULL, "webhook", "remove", hook, NULL), 1);
     upload(s, id);
     usleep(1000 * 1000); /* four times the dispatcher's poll */
-    json_t *reqs = receiver_requests(&r);
+    json_t *reqs = harness_hook_requests(&r);
     assert_int_equal(json_array_size(reqs), 1);
     json_decref(reqs);
 }
@@ -329,18 +257,18 @@ static void test_video_deleted_event(void **state)
     (void)state;
     s = harness_server_start(NULL);
     assert_non_null(s);
-    receiver_start(&r, s, "deleted", NULL);
+    harness_hook_start(&r, s, VODUP_TOOL_HOOKRECV, "deleted", NULL);
     char hook[64], secret[128], id[64];
     webhook_add(s, &r, hook, secret);
     upload(s, id);
-    json_decref(receiver_wait(&r, 1));
+    json_decref(harness_hook_wait(&r, 1, WAIT_MS));
     char *form = harness_strf("videoId=%s", id);
     harness_response_t resp;
     assert_true(harness_call(s, NULL, "POST", "/vod/videoManage/deleteVideo", form, HARNESS_FORM, &resp));
     assert_api_ok(&resp);
     harness_response_free(&resp);
     free(form);
-    json_t *reqs = receiver_wait(&r, 2);
+    json_t *reqs = harness_hook_wait(&r, 2, WAIT_MS);
     json_t *second = json_array_get(reqs, 1);
     assert_signed(second, secret);
     json_t *b = body_of(second);

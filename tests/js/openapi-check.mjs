@@ -517,7 +517,7 @@ async function liveMode() {
   check("fileKey stem kept", v1.json?.data?.fileKey?.endsWith("/uploadtest.mp4"), v1.json?.data?.fileKey);
 
   const v2params = { originFileName: "视频 a.MP4", overwrite: 1, fileSize: 1048576,
-    fileMd5: "9E107D9D372BB6826BD81D3542A419D6", fileId: "resume-1", cmd: "probe",
+    fileMd5: "9E107D9D372BB6826BD81D3542A419D6", fileId: "resume-1", cmd: "vframe/jpg/offset/1",
     categoryNames: [{ parentName: "sports", childName: "football" }] };
   const v2 = await apiCase("POST JSON getUploadToken", {
     path: TOKEN, kind: "json", params: v2params, expect: { status: 200, reqValid: true } });
@@ -548,7 +548,7 @@ async function liveMode() {
     const problems = [];
     const want = { videoId: id2, videoName: "视频 a.MP4", fileId: "resume-1", fileKey: v2.json?.data?.fileKey,
       bucketName: v2.json?.data?.bucketName, status: "created", expectedSize: 1048576,
-      expectedMd5: "9e107d9d372bb6826bd81d3542a419d6", cmd: "probe", workflowId: null, size: null, uploadedAt: null,
+      expectedMd5: "9e107d9d372bb6826bd81d3542a419d6", cmd: "vframe/jpg/offset/1", workflowId: null, size: null, uploadedAt: null,
       duration: null, width: null, height: null, codecs: null, failReason: null };
     for (const [k, v] of Object.entries(want)) if (d[k] !== v) problems.push(`${k}=${JSON.stringify(d[k])}, want ${JSON.stringify(v)}`);
     if (JSON.stringify(d.categories) !== JSON.stringify([{ parentName: "sports", childName: "football" }]))
@@ -799,10 +799,10 @@ async function liveMode() {
     check("admin subtitle add gives a subtitleId", sub.ok && subId, sub.out);
     const all = await apiCase("getUploadToken with an existing template, watermark and subtitle", {
       path: TOKEN, expect: { status: 200, reqValid: true },
-      params: { originFileName: "t.mp4", transCodeCombineName: "hd", waterMarkName: "logo", subtitleId: subId ?? "x", cmd: "probe" } });
+      params: { originFileName: "t.mp4", transCodeCombineName: "hd", waterMarkName: "logo", subtitleId: subId ?? "x", cmd: "vframe/jpg/offset/1" } });
     const ad = (await request({ path: INFO, body: form({ videoId: all.json?.data?.videoId ?? "" }) })).json?.data;
     check("getVideoInfo shows the processing settings",
-      ad?.transCodeCombineName === "hd" && ad?.waterMarkName === "logo" && ad?.subtitleId === subId && ad?.cmd === "probe" &&
+      ad?.transCodeCombineName === "hd" && ad?.waterMarkName === "logo" && ad?.subtitleId === subId && ad?.cmd === "vframe/jpg/offset/1" &&
       ad?.workflowId === null, JSON.stringify(ad));
     const order = await apiCase("existence order: domain before workflowId", {
       path: TOKEN, params: { originFileName: "o.mp4", domain: "nope.example.com", workflowId: "wfnope" }, expect: E(400) });

@@ -3,7 +3,7 @@
  * answers as told, well or badly.
  *
  *   hookrecv --log FILE [--status N | --statuses N,N,...] [--delay-ms N]
- *            [--redirect URL] [--garbage] [--response-bytes N] [--secret S]
+ *            [--redirect URL] [--garbage] [--response-bytes N] [--body TEXT] [--secret S]
  *
  * Listens on 127.0.0.1, on a port the kernel picks, and prints "port=N" as
  * the first line of stdout (flushed at once).  For every request it appends
@@ -33,6 +33,8 @@
  *   --redirect URL      302 with Location: URL (instead of the status);
  *   --response-bytes N  a body of N 'x' bytes, generated as it is sent
  *                       (never held in memory), to test a client's cap;
+ *   --body TEXT         TEXT as the body, Content-Type application/json
+ *                       (an upload callback's answer);
  *   --garbage           no HTTP at all: writes a fixed non-HTTP byte
  *                       sequence ("\x00\xffGARBAGE\r\n\r\n\x01...") straight
  *                       to the connection's socket, then has
@@ -82,6 +84,7 @@ typedef struct hr_options {
     const char *redirect;
     bool garbage;
     uint64_t response_bytes; /* 0: a short text body */
+    const char *body;        /* NULL: a short text body */
     const char *secret;
 } hr_options_t;
 
@@ -105,7 +108,7 @@ static atomic_int hr_stopping;
 static void hr_usage(FILE *f)
 {
     fprintf(f, "usage: hookrecv --log FILE [--status N | --statuses N,N,...] [--delay-ms N]\n"
-               "                [--redirect URL] [--garbage] [--response-bytes N] [--secret S]\n");
+               "                [--redirect URL] [--garbage] [--response-bytes N] [--body TEXT] [--secret S]\n");
 }
 
 static bool hr_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out)
@@ -156,6 +159,8 @@ static bool hr_parse_option(const char *a, const char *v, hr_options_t *o)
         o->response_bytes = n;
     else if (!strcmp(a, "--secret") && v && *v)
         o->secret = v;
+    else if (!strcmp(a, "--body") && v)
+        o->body = v;
     else
         return false;
     return true;
@@ -325,6 +330,13 @@ static struct MHD_Response *hr_make_response(hr_state_t *st, int status)
     if (st->opt.response_bytes > 0)
         return MHD_create_response_from_callback(st->opt.response_bytes, HR_FILL_BLOCK, hr_fill,
                                                  &st->opt.response_bytes, NULL);
+    if (st->opt.body) {
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(strlen(st->opt.body), (void *)st->opt.body, MHD_RESPMEM_PERSISTENT);
+        if (r)
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        return r;
+    }
     char text[64];
     int n = snprintf(text, sizeof(text), "hookrecv: %d\n", status);
     return MHD_create_response_from_buffer((size_t)n, text, MHD_RESPMEM_MUST_COPY);

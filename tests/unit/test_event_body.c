@@ -30,7 +30,7 @@ static void test_body(void **state)
 static void test_refused(void **state)
 {
     (void)state;
-    assert_null(event_body_json("ev1", STORE_EVENT_TYPE_COUNT, 0, "v", "{}"));
+    assert_null(event_body_json("ev1", STORE_EVENT_KIND_COUNT, 0, "v", "{}"));
     assert_null(event_body_json("ev1", -1, 0, "v", "{}"));
     assert_null(event_body_json("ev1", 0, 0, "v", "[]"));
     assert_null(event_body_json("ev1", 0, 0, "v", "{\"a\":"));

@@ -241,6 +241,44 @@ static void plan_snapshot_only(plan_spec_t *p)
     begin(p, true);
 }
 
+static plan_step_t *add_frame(plan_spec_t *p, const char *key, int64_t at_ms, int width, int height)
+{
+    plan_step_t *s = add_step(p, SPEC_STEP_SNAPSHOT, "");
+    snprintf(s->key, sizeof(s->key), "%s", key);
+    s->at_ms = at_ms;
+    s->width = width;
+    s->height = height;
+    return s;
+}
+
+/* What a fops makes of "avthumb/mp4/s/640x360|saveas/..;avthumb/m3u8/segtime/2/s/640x360|saveas/..;
+ * vframe/jpg/offset/1.5/w/320|saveas/..;vframe/jpg/offset/0" (fops_plan.c), after the cover. */
+static void plan_fops_keyed(plan_spec_t *p)
+{
+    begin(p, true);
+    spec_template_t *t = add_template(p, "fops1", SPEC_CONTAINER_MP4);
+    add_rendition(t, 640, 360, 0);
+    snprintf(p->steps[p->step_count - 1].key, PLAN_FILE_KEY_MAX, "out/small.mp4");
+    t = add_template(p, "fops2", SPEC_CONTAINER_HLS);
+    add_rendition(t, 640, 360, 0);
+    snprintf(p->steps[p->step_count - 1].key, PLAN_FILE_KEY_MAX, "hls/main.m3u8");
+    p->steps[p->step_count - 1].segment_seconds = 2;
+    add_frame(p, "thumbs/a.jpg", 1500, 320, 0);
+    add_frame(p, "fops4.jpg", 0, 0, 0);
+}
+
+static void plan_frame_past_the_end(plan_spec_t *p)
+{
+    begin(p, false);
+    add_frame(p, "late.jpg", 10000, 0, 0);
+}
+
+static void plan_frame_in_a_box(plan_spec_t *p)
+{
+    begin(p, false);
+    add_frame(p, "box.jpg", 2000, 100, 100); /* 1080x1920 into 100x100: 56x100, the box not turned */
+}
+
 /* ---- the table ---- */
 
 typedef struct want_output {
@@ -259,7 +297,7 @@ typedef struct plan_case {
     void (*build)(plan_spec_t *p);
     const probe_result_t *probe;
     const char *const *runs[PLAN_RUNS_MAX + 1]; /* NULL after the last */
-    want_output_t outputs[4];
+    want_output_t outputs[6];
     const char *error; /* refused: the whole message */
 } plan_case_t;
 
@@ -272,6 +310,10 @@ typedef struct plan_case {
     {.kind = PLAN_OUTPUT_HLS, .key = template "/index.m3u8", .width = (w), .height = (h),                         \
      .template_name = (template), .variants = (sizes), .codecs = (codecs_)}
 #define VTT_OUT(lang) {.kind = PLAN_OUTPUT_VTT, .key = "subtitles/" lang ".vtt", .language = (lang)}
+#define FRAME_OUT(key_, w, h) {.kind = PLAN_OUTPUT_FRAME, .key = (key_), .width = (w), .height = (h)}
+#define FRAME(at, scale, key)                                                                                     \
+    COMMON, "-ss", at, SOURCE, "-map", "0:V:0", "-frames:v", "1", "-vf", scale, "-c:v", "mjpeg", "-q:v", "2",     \
+        "-f", "image2", "-update", "1", OUT(key), NULL
 
 /* Long arguments (filter graphs) are written as adjacent literals. */
 /* NOLINTBEGIN(bugprone-suspicious-missing-comma) */
@@ -425,6 +467,43 @@ static const plan_case_t cases[] = {
         .runs = {RUN(COVER("0.750"))},
         .outputs = {COVER_OUT(1920, 1080)},
     },
+    {
+        .name = "a fops: keyed mp4 and HLS (segtime 2), two frames, and the cover",
+        .build = plan_fops_keyed,
+        .probe = &landscape,
+        .runs = {RUN(COVER("1.000")), RUN(FRAME("1.500", "scale=320:180,setsar=1", "thumbs/a.jpg")),
+                 RUN(FRAME("0.000", "scale=1920:1080,setsar=1", "fops4.jpg")),
+                 RUN(COMMON, SOURCE, "-filter_complex",
+                     "[0:V:0]split=2[s0][s1];[s0]scale=640:360,setsar=1[v0];[s1]scale=640:360,setsar=1[v1]", "-map",
+                     "[v0]", AUDIO, H264, RATE("0", "800", "1200", "1600"), AAC, MP4, OUT("out/small.mp4"), "-map",
+                     "[v1]", AUDIO, H264, RATE("0", "800", "1200", "1600"), AAC, "-f", "hls", "-hls_time", "2",
+                     "-hls_playlist_type", "vod", "-hls_segment_type", "mpegts", "-hls_segment_filename",
+                     WORK "/" VIDEO_DIR "/hls/%v/main_%05d.ts", "-master_pl_name", "main.m3u8", "-var_stream_map",
+                     "v:0,a:0,name:640x360", WORK "/" VIDEO_DIR "/hls/%v/main.m3u8", NULL)},
+        .outputs = {COVER_OUT(1920, 1080), FRAME_OUT("thumbs/a.jpg", 320, 180), FRAME_OUT("fops4.jpg", 1920, 1080),
+                    FILE_OUT("fops1", "out/small.mp4", 640, 360, "h264,aac"),
+                    {.kind = PLAN_OUTPUT_HLS, .key = "hls/main.m3u8", .width = 640, .height = 360,
+                     .template_name = "fops2", .variants = "640x360", .codecs = "h264,aac"}},
+    },
+    {
+        .name = "a frame fits its box as given (w bounds the width), never turned",
+        .build = plan_frame_in_a_box,
+        .probe = &rotated,
+        .runs = {RUN(FRAME("2.000", "scale=56:100,setsar=1", "box.jpg"))},
+        .outputs = {FRAME_OUT("box.jpg", 56, 100)},
+    },
+    {
+        .name = "a frame past the source's end is refused",
+        .build = plan_frame_past_the_end,
+        .probe = &landscape,
+        .error = "snapshot: offset 10.000 s is past the source's end (10.000 s)",
+    },
+    {
+        .name = "a frame of a source without picture is refused",
+        .build = plan_frame_past_the_end,
+        .probe = &audio_only,
+        .error = "snapshot: the source has no picture for the frame at 10.000 s",
+    },
 };
 /* NOLINTEND(bugprone-suspicious-missing-comma) */
 
@@ -471,7 +550,10 @@ static void assert_run(const char *name, size_t index, const plan_run_t *run, co
         }
     }
     assert_int_equal(run->argc, n);
-    assert_int_equal(run->transcode, strstr(want[n - 1], "cover.jpg") == NULL); /* the cover's run is not */
+    /* The main run writes renditions; the cover's and the frames' runs, one JPEG each. */
+    size_t last = strlen(want[n - 1]);
+    assert_int_equal(run->transcode, last < 4 || strcmp(want[n - 1] + last - 4, ".jpg") != 0);
+    assert_int_equal(run->cover, strstr(want[n - 1], "/cover.jpg") != NULL);
 }
 
 static void format_variants(const plan_output_t *o, char *out, size_t len)

@@ -35,6 +35,12 @@
 #define STEP_SD "{\"kind\":\"transcode\",\"name\":\"sd\",\"template\":" TEMPLATE_SD "}"
 #define STEP_LOGO "{\"kind\":\"watermark\",\"name\":\"logo\",\"watermark\":" WATERMARK "}"
 #define STEP_SUB "{\"kind\":\"subtitle\",\"name\":\"sub1\",\"subtitle\":" SUBTITLE "}"
+/* A fops' steps (fops_plan.h): keyed outputs, a segment length, frames. */
+#define STEP_KEYED_HLS                                                                                              \
+    "{\"kind\":\"transcode\",\"name\":\"fops1\",\"template\":" TEMPLATE_HD ",\"key\":\"hls/main.m3u8\","         \
+    "\"segmentSeconds\":2}"
+#define STEP_KEYED_SD "{\"kind\":\"transcode\",\"name\":\"fops2\",\"template\":" TEMPLATE_SD ",\"key\":\"a/b.mp4\"}"
+#define STEP_FRAME "{\"kind\":\"snapshot\",\"key\":\"thumbs/1.jpg\",\"atMs\":1500,\"width\":320}"
 
 /* Every step kind, in the order plan_freeze writes them without a workflow. */
 static const char full_plan[] = HEAD "\"steps\":[{\"kind\":\"probe\"},{\"kind\":\"snapshot\"}," STEP_HD "," STEP_LOGO
@@ -109,6 +115,9 @@ static const char *const accepted[] = {
     HEAD "\"steps\":[{\"kind\":\"probe\"},{\"kind\":\"transcode\",\"name\":\"" PLAN_DEFAULT_TEMPLATE
          "\",\"template\":{\"container\":\"mp4\",\"videoCodec\":\"h264\",\"audioCodec\":\"aac\",\"audioBitrate\":0,"
          "\"renditions\":[{\"width\":0,\"height\":0,\"videoBitrate\":0}]}}," STEP_SUB "]}",
+    /* A fops job: keyed outputs, frames beside the cover, "fops". */
+    HEAD "\"steps\":[{\"kind\":\"probe\"},{\"kind\":\"snapshot\"}," STEP_KEYED_HLS "," STEP_KEYED_SD "," STEP_FRAME
+         ",{\"kind\":\"snapshot\",\"key\":\"0.jpg\",\"atMs\":0,\"height\":90}],\"fops\":true}",
     /* A template stored in the older one-rendition shape is read as one rendition. */
     HEAD "\"steps\":[{\"kind\":\"transcode\",\"name\":\"old\",\"template\":{\"container\":\"mp4\","
          "\"videoCodec\":\"h264\",\"audioCodec\":\"aac\",\"audioBitrate\":96,\"width\":640,\"height\":360,"
@@ -139,6 +148,27 @@ typedef struct refused_case {
 } refused_case_t;
 
 static const refused_case_t refused[] = {
+    /* Keyed steps' rules. */
+    {HEAD "\"steps\":[" STEP_FRAME "," STEP_FRAME "]}", "plan: steps 1 and 2 have the same key"},
+    {HEAD "\"steps\":[{\"kind\":\"snapshot\",\"key\":\"a.png\",\"atMs\":1}]}", "plan: step 1's key must end in .jpg"},
+    {HEAD "\"steps\":[{\"kind\":\"snapshot\",\"key\":\"../a.jpg\",\"atMs\":1}]}",
+     "plan: step 1's key is not a key of 1..64-byte segments"},
+    {HEAD "\"steps\":[{\"kind\":\"snapshot\",\"key\":\"a//b.jpg\",\"atMs\":1}]}",
+     "plan: step 1's key is not a key of 1..64-byte segments"},
+    {HEAD "\"steps\":[{\"kind\":\"snapshot\",\"key\":\"a/b/c/d/e.jpg\",\"atMs\":1}]}",
+     "plan: step 1's key has more than 4 segments"},
+    {HEAD "\"steps\":[{\"kind\":\"snapshot\",\"key\":\"a.mp4\",\"atMs\":1}]}", "plan: step 1's key is the original's own name"},
+    {HEAD "\"steps\":[{\"kind\":\"transcode\",\"name\":\"x\",\"template\":" TEMPLATE_SD ",\"key\":\"a.mp4\"}]}",
+     "plan: step 1's key is the original's own name"},
+    {HEAD "\"steps\":[{\"kind\":\"transcode\",\"name\":\"x\",\"template\":" TEMPLATE_SD ",\"key\":\"b.m3u8\"}]}",
+     "plan: step 1's key must end in .mp4"},
+    {HEAD "\"steps\":[{\"kind\":\"transcode\",\"name\":\"x\",\"template\":" TEMPLATE_SD ",\"segmentSeconds\":2}]}",
+     "plan: step 1's segmentSeconds must be 1..120, on an HLS template"},
+    {HEAD "\"steps\":[{\"kind\":\"snapshot\",\"atMs\":1}]}", "plan: only a snapshot with a key (a frame) takes atMs"},
+    {HEAD "\"steps\":[{\"kind\":\"snapshot\",\"width\":10}]}", "plan: step 1 is the cover (no key): it takes no box"},
+    {HEAD "\"steps\":[{\"kind\":\"probe\",\"key\":\"a.jpg\"}]}", "plan: a step has an unknown member 'key'"},
+    {HEAD "\"steps\":[{\"kind\":\"snapshot\",\"key\":\"a.jpg\",\"atMs\":-1}]}", "plan: 'atMs' must be an integer"},
+    {HEAD "\"steps\":[],\"fops\":1}", "plan: 'fops' must be a boolean"},
     {NULL, "plan: not valid JSON"},
     {"", "plan: not valid JSON"},
     {"{\"version\":1,", "plan: not valid JSON"},

@@ -91,6 +91,30 @@ static void test_return_members(void **state)
     }
 }
 
+/* $(persistentId): the queued job's id, empty when the upload queued none
+ * (NULL or ""); in mkfile's members it is the answer's own, like hash. */
+static void test_persistent_id(void **state)
+{
+    (void)state;
+    static const char *const ids[] = {"tk0123456789abcdef0123456789abcd", "", NULL};
+    static const char *const want[] = {"p=tk0123456789abcdef0123456789abcd&k=video%2Fk.mp4", "p=&k=video%2Fk.mp4",
+                                       "p=&k=video%2Fk.mp4"};
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        return_vars_t v = test_vars();
+        v.persistent_id = ids[i];
+        buf_t b;
+        buf_init(&b, 0);
+        assert_true(return_body_expand("p=$(persistentId)&k=$(key)", &v, &b));
+        assert_string_equal(b.data, want[i]);
+        buf_free(&b);
+        json_t *obj = json_object();
+        assert_true(return_body_members("persistentId=$(x:user)&p=$(persistentId)", &v, obj));
+        assert_null(json_object_get(obj, "persistentId"));
+        assert_string_equal(json_string_value(json_object_get(obj, "p")), ids[i] ? ids[i] : "");
+        json_decref(obj);
+    }
+}
+
 static void test_range(void **state)
 {
     (void)state;
@@ -136,6 +160,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_return_body),
         cmocka_unit_test(test_return_members),
+        cmocka_unit_test(test_persistent_id),
         cmocka_unit_test(test_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

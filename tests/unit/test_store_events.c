@@ -34,6 +34,7 @@
 #define SECRET "whsec_0011"
 
 #include "unit_store_fixture.h"
+#include "schema_v6.h"
 
 static int setup(void **state)
 {
@@ -80,12 +81,14 @@ static void test_names(void **state)
 {
     (void)state;
     static const char *const names[] = {"FileUploadComplete", "ProcessingComplete", "ProcessingFailed",
-                                        "VideoDeleted"};
-    for (int i = 0; i < STORE_EVENT_TYPE_COUNT; i++) {
+                                        "VideoDeleted", "PersistentNotify"};
+    for (int i = 0; i < STORE_EVENT_KIND_COUNT; i++) {
         assert_string_equal(store_event_type_name(i), names[i]);
         assert_int_equal(store_event_type_parse(names[i]), i);
     }
-    assert_null(store_event_type_name(STORE_EVENT_TYPE_COUNT));
+    /* A job's notification is not a type a webhook subscribes to. */
+    assert_int_equal(STORE_EVENT_PERSISTENT_NOTIFY, STORE_EVENT_TYPE_COUNT);
+    assert_null(store_event_type_name(STORE_EVENT_KIND_COUNT));
     assert_int_equal(store_event_type_parse("fileuploadcomplete"), -1);
     assert_int_equal(store_event_type_parse(NULL), -1);
     assert_string_equal(store_delivery_state_name(STORE_DELIVERY_FAILED), "failed");
@@ -178,6 +181,109 @@ static void test_task_outcomes_report(void **state)
     assert_int_equal(f->store->ops->task_claim(f->store, "w2", now, LEASE, &t), STORE_NOT_FOUND);
     assert_int_equal(raw_count_at(f->path, "SELECT count(*) FROM events WHERE type = 'ProcessingFailed'"), 1);
     assert_int_equal(pending(f), 2);
+}
+
+/* A persistent job with a notify URL: its PersistentNotify event and one
+ * delivery to that URL, signed with its AccessKey's secret, are written
+ * when it finishes (not before, and not for a job without a URL); the
+ * status query reads the delivery's state; webhook listings never show it. */
+static void test_job_notification(void **state)
+{
+    fixture_t *f = *state;
+    store_t *s = f->store;
+    store_key_t k;
+    assert_int_equal(s->ops->key_create(s, "alice", &k), STORE_OK);
+    char vid[33], vid2[33], tid[STORE_TASK_ID_LEN + 1], tid2[STORE_TASK_ID_LEN + 1];
+    uploaded(f, f->account, T0, vid, tid);
+    uploaded(f, f->account, T0, vid2, tid2);
+    store_task_job_t job = {"vframe/jpg/offset/1", "http://app.example/notify?x=1", k.access_key};
+    store_task_job_t quiet = {"vframe/jpg/offset/2", NULL, k.access_key};
+    store_task_job_t broken = {"vframe/jpg/offset/1", "http://app.example/", NULL};
+    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, &broken, T0 + 1, tid), STORE_INVALID);
+    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, &job, T0 + 1, tid), STORE_OK);
+    assert_int_equal(s->ops->task_enqueue(s, f->account, vid2, PLAN, &quiet, T0 + 1, tid2), STORE_OK);
+    store_task_t t;
+    assert_int_equal(s->ops->task_get(s, -1, tid, &t), STORE_OK); /* any account: the id is the capability */
+    assert_string_equal(t.fops, job.fops);
+    assert_string_equal(t.notify_url, job.notify_url);
+    assert_string_equal(t.access_key, k.access_key);
+    store_task_free(&t);
+    int state_now = 0;
+    assert_int_equal(s->ops->job_notify_state(s, tid, &state_now), STORE_OK);
+    assert_int_equal(state_now, -1); /* not finished: nothing to send */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(s->ops->task_claim(s, "w1", T0 + 2, LEASE, &t), STORE_OK);
+        assert_int_equal(s->ops->task_succeed(s, t.task_id, "w1", T0 + 3, NULL, NULL), STORE_OK);
+        store_task_free(&t);
+    }
+    assert_int_equal(raw_count_at(f->path, "SELECT count(*) FROM events WHERE type = 'PersistentNotify'"), 1);
+    assert_int_equal(s->ops->job_notify_state(s, tid, &state_now), STORE_OK);
+    assert_int_equal(state_now, STORE_DELIVERY_PENDING);
+    store_delivery_t d;
+    assert_int_equal(s->ops->delivery_claim(s, "w1", T0 + 4, LEASE, &d), STORE_OK);
+    assert_int_equal(d.event_type, STORE_EVENT_PERSISTENT_NOTIFY);
+    assert_null(d.webhook_id);
+    assert_string_equal(d.url, job.notify_url);
+    assert_string_equal(d.secret, k.secret_key);
+    assert_string_equal(d.access_key, k.access_key);
+    assert_string_equal(d.task_id, tid);
+    store_delivery_attempt_t ok = {.delivered = true, .status = 200};
+    assert_int_equal(s->ops->delivery_record(s, d.delivery_id, "w1", T0 + 5, &ok), STORE_OK);
+    store_delivery_free(&d);
+    assert_int_equal(s->ops->job_notify_state(s, tid, &state_now), STORE_OK);
+    assert_int_equal(state_now, STORE_DELIVERY_DELIVERED);
+    assert_int_equal(s->ops->job_notify_state(s, tid2, &state_now), STORE_OK);
+    assert_int_equal(state_now, -1);
+    store_delivery_list_t l;
+    assert_int_equal(s->ops->delivery_list(s, f->account, NULL, 10, &l), STORE_OK);
+    assert_int_equal(l.count, 0);
+    store_delivery_list_free(&l);
+    store_key_free(&k);
+}
+
+/* A version-6 database's webhooks, events, deliveries and outputs come
+ * through migration 7 (which rebuilds their tables) unchanged, and a
+ * pending delivery is still claimed with its webhook's url and secret. */
+static void test_migrate_from_v6_keeps_the_outbox(void **state)
+{
+    fixture_t *f = *state;
+    char path[160];
+    snprintf(path, sizeof(path), "%s/v6.db", f->dir);
+    raw_exec_at(path, "PRAGMA journal_mode = WAL");
+    raw_exec_at(path, schema_v6);
+    raw_exec_at(path,
+                "PRAGMA user_version = 6;"
+                "INSERT INTO accounts (id, name, bucket, created_ms) VALUES (7, 'old', 'vod-00000000000000aa', 1);"
+                "INSERT INTO videos (video_id, account_id, name, file_key, bucket, status, size, created_ms,"
+                " uploaded_ms, object_id) VALUES ('v6v6', 7, 'old.mp4', 'video/20240101/v6v6/old.mp4',"
+                " 'vod-00000000000000aa', 'ready', 42, 2, 3, 'o6');"
+                "INSERT INTO outputs (video_id, position, type, key, size) VALUES"
+                " ('v6v6', 0, 'cover', 'video/20240101/v6v6/cover.jpg', 9);"
+                "INSERT INTO webhooks (webhook_id, account_id, url, events, secret, created_ms) VALUES"
+                " ('wh6', 7, 'http://old.example/hook', 15, 'whsec_6', 1);"
+                "INSERT INTO events (seq, event_id, account_id, video_id, type, created_ms) VALUES"
+                " (5, 'ev6', 7, 'v6v6', 'FileUploadComplete', 3);"
+                "INSERT INTO deliveries (delivery_id, event_seq, webhook_id, state, attempts, next_attempt_ms)"
+                " VALUES (9, 5, 'wh6', 'pending', 2, 4);");
+    f->store->ops->close(f->store);
+    f->store = open_store(path);
+    assert_non_null(f->store);
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 7);
+    assert_int_equal(raw_count_at(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    assert_int_equal(raw_count_at(path, "SELECT count(*) FROM outputs WHERE type = 'cover'"), 1);
+    store_delivery_t d;
+    assert_int_equal(f->store->ops->delivery_claim(f->store, "w1", T0, LEASE, &d), STORE_OK);
+    assert_int_equal(d.delivery_id, 9);
+    assert_string_equal(d.event_id, "ev6");
+    assert_string_equal(d.webhook_id, "wh6");
+    assert_string_equal(d.url, "http://old.example/hook");
+    assert_string_equal(d.secret, "whsec_6");
+    assert_int_equal(d.attempts, 2);
+    assert_null(d.task_id);
+    store_delivery_free(&d);
+    /* Removing the webhook still takes its deliveries (the foreign key came through). */
+    assert_int_equal(f->store->ops->webhook_remove(f->store, 7, "wh6"), STORE_OK);
+    assert_int_equal(raw_count_at(path, "SELECT count(*) FROM deliveries"), 0);
 }
 
 static void test_claim_record_and_list(void **state)
@@ -302,6 +408,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_webhooks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_fan_out_to_subscribers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_task_outcomes_report, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_job_notification, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_from_v6_keeps_the_outbox, setup, teardown),
         cmocka_unit_test_setup_teardown(test_claim_record_and_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_removed_webhook_takes_its_deliveries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_claim_reads_the_webhook_now, setup, teardown),

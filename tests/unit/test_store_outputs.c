@@ -268,13 +268,13 @@ static void assert_ids(store_id_list_t *old, const char *const *want, size_t n)
 static void test_type_names(void **state)
 {
     (void)state;
-    static const char *const names[] = {"mp4", "webm", "mkv", "hls", "vtt", "cover"};
+    static const char *const names[] = {"mp4", "webm", "mkv", "hls", "vtt", "cover", "jpg"};
     for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++) {
         assert_string_equal(store_output_type_name(i), names[i]);
         assert_int_equal(store_output_type_parse(names[i]), i);
     }
     assert_null(store_output_type_name(-1));
-    assert_null(store_output_type_name(STORE_OUTPUT_COVER + 1));
+    assert_null(store_output_type_name(STORE_OUTPUT_JPG + 1));
     assert_int_equal(store_output_type_parse("MP4"), -1);
     assert_int_equal(store_output_type_parse(NULL), -1);
 }
@@ -331,13 +331,13 @@ static void test_second_success_replaces(void **state)
     assert_int_equal(s->ops->task_cancel(s, f->account, t2, T0 + 21), STORE_OK);
     assert_status(f, f->account, vid, "ready");
     assert_published(f, f->account, vid, &b1, T0 + 10);
-    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, T0 + 30, t3), STORE_OK);
+    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, NULL, T0 + 30, t3), STORE_OK);
     claim_expect(f, "w1", T0 + 30, t3);
     assert_int_equal(s->ops->task_fail(s, t3, "w1", T0 + 31, "probe: broken", false), STORE_OK);
     assert_status(f, f->account, vid, "failed");
     assert_published(f, f->account, vid, &b1, T0 + 10);
 
-    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, T0 + 40, t4), STORE_OK);
+    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, NULL, T0 + 40, t4), STORE_OK);
     claim_expect(f, "w1", T0 + 40, t4);
     result_buf_t b2;
     make_result(f, vid, &b2); /* the same keys, new objects */
@@ -364,6 +364,55 @@ static void test_second_success_replaces(void **state)
 
 /* A success without a result replaces the outputs by none and leaves the
  * probe fields alone. */
+/* A result that adds (a POST /fops job): the video's earlier outputs stay
+ * listed and served; only a file or listed output with a key the result
+ * has again is replaced (its object handed back); the new listed outputs
+ * come after the earlier ones. */
+static void test_adding_result_keeps_the_others(void **state)
+{
+    fixture_t *f = *state;
+    store_t *s = f->store;
+    char vid[33], t1[33], t2[33];
+    running_video(f, f->account, T0, vid, t1);
+    result_buf_t b1;
+    make_result(f, vid, &b1);
+    assert_int_equal(s->ops->task_succeed(s, t1, "w1", T0 + 10, &b1.result, NULL), STORE_OK);
+    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, NULL, T0 + 20, t2), STORE_OK);
+    claim_expect(f, "w1", T0 + 20, t2);
+    /* One new frame, and the mp4 made again under its key. */
+    char frame_key[160], frame_obj[33], mp4_obj[33];
+    snprintf(frame_key, sizeof(frame_key), "video/20240101/%s/thumbs/first.jpg", vid);
+    next_object(f, frame_obj);
+    next_object(f, mp4_obj);
+    store_output_file_t files[] = {
+        {.key = frame_key, .object_id = frame_obj, .size = 99, .content_type = "image/jpeg"},
+        {.key = b1.keys[1], .object_id = mp4_obj, .size = 1000, .content_type = "video/mp4"}};
+    store_output_t outs[] = {
+        {.type = STORE_OUTPUT_JPG, .key = frame_key, .width = 80, .height = 60, .size = 99},
+        {.type = STORE_OUTPUT_MP4, .template_name = "fops1", .key = b1.keys[1], .width = 160, .height = 120,
+         .duration = 12.5, .size = 1000}};
+    store_task_result_t r = {.duration = 12.5, .width = 1280, .height = 720, .outputs = outs, .output_count = 2,
+                             .files = files, .file_count = 2, .adds = true};
+    store_id_list_t old = {0};
+    assert_int_equal(s->ops->task_succeed(s, t2, "w1", T0 + 30, &r, &old), STORE_OK);
+    const char *const replaced[] = {b1.objects[1]};
+    assert_ids(&old, replaced, 1);
+    store_id_list_free(&old);
+    store_output_list_t l;
+    assert_int_equal(s->ops->video_outputs(s, f->account, vid, &l), STORE_OK);
+    /* hls, vtt, cover from the first task; then the frame and the new mp4. */
+    assert_int_equal(l.count, 5);
+    assert_int_equal(l.items[0].type, STORE_OUTPUT_HLS);
+    assert_int_equal(l.items[2].type, STORE_OUTPUT_COVER);
+    assert_output(&l.items[3], &outs[0]);
+    assert_output(&l.items[4], &outs[1]);
+    store_output_list_free(&l);
+    for (int i = 0; i < RESULT_FILES; i++)
+        assert_in_use(f, b1.objects[i], i != 1);
+    assert_in_use(f, frame_obj, true);
+    assert_in_use(f, mp4_obj, true);
+}
+
 static void test_null_result_clears_outputs(void **state)
 {
     fixture_t *f = *state;
@@ -373,7 +422,7 @@ static void test_null_result_clears_outputs(void **state)
     result_buf_t b;
     make_result(f, vid, &b);
     assert_int_equal(s->ops->task_succeed(s, t1, "w1", T0 + 10, &b.result, NULL), STORE_OK);
-    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, T0 + 20, t2), STORE_OK);
+    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, NULL, T0 + 20, t2), STORE_OK);
     claim_expect(f, "w1", T0 + 20, t2);
     store_id_list_t old = {0};
     assert_int_equal(s->ops->task_succeed(s, t2, "w1", T0 + 30, NULL, &old), STORE_OK);
@@ -468,7 +517,7 @@ static void test_clash_is_exists_and_changes_nothing(void **state)
     assert_int_equal(s->ops->task_succeed(s, tb1, "w1", T0 + 3, &sc.b1.result, NULL), STORE_OK);
     upload_object_of(f, sc.va, sc.a_upload);
     upload_object_of(f, sc.vb, sc.b_upload);
-    assert_int_equal(s->ops->task_enqueue(s, f->account, sc.vb, PLAN, T0 + 4, tb2), STORE_OK);
+    assert_int_equal(s->ops->task_enqueue(s, f->account, sc.vb, PLAN, NULL, T0 + 4, tb2), STORE_OK);
     claim_expect(f, "w1", T0 + 4, tb2);
 
     for (int clash = 0; clash < CLASH_COUNT; clash++) {
@@ -521,7 +570,7 @@ static void bad_apply(result_buf_t *b, int bad)
     case BAD_FILE_SIZE: b->files[3].size = -1; break;
     case BAD_FILES_ONE_KEY: strcpy(b->keys[5], b->keys[4]); break;
     case BAD_FILES_ONE_OBJECT: strcpy(b->objects[5], b->objects[4]); break;
-    case BAD_OUTPUT_TYPE_HIGH: b->outputs[1].type = STORE_OUTPUT_COVER + 1; break;
+    case BAD_OUTPUT_TYPE_HIGH: b->outputs[1].type = STORE_OUTPUT_JPG + 1; break;
     case BAD_OUTPUT_TYPE_LOW: b->outputs[1].type = -1; break;
     case BAD_OUTPUT_NO_KEY: b->outputs[1].key = NULL; break;
     case BAD_OUTPUT_KEY_NOT_SERVED: b->outputs[1].key = "video/20240101/elsewhere/index.m3u8"; break;
@@ -591,7 +640,7 @@ static void test_object_in_use(void **state)
     assert_int_equal(upload_object(f, f->account, vid, b.objects[4], T0 + 2, t3), STORE_EXISTS);
 
     /* Replaced by none: free for the sweep. */
-    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, T0 + 3, t2), STORE_OK);
+    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, NULL, T0 + 3, t2), STORE_OK);
     claim_expect(f, "w1", T0 + 3, t2);
     assert_int_equal(s->ops->task_succeed(s, t2, "w1", T0 + 4, NULL, NULL), STORE_OK);
     for (size_t i = 0; i < RESULT_FILES; i++)
@@ -782,7 +831,7 @@ static void test_migrate_from_v3(void **state)
     f->store = open_store(path);
     assert_non_null(f->store);
     f->account = 7;
-    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 7);
     store_output_list_t l;
     assert_int_equal(f->store->ops->video_outputs(f->store, 7, V3_VIDEO, &l), STORE_OK);
     assert_int_equal(l.count, 0);
@@ -796,7 +845,7 @@ static void test_migrate_from_v3(void **state)
 
     f->store = open_store(path); /* current now: opened without migrating again */
     assert_non_null(f->store);
-    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 7);
     assert_published(f, 7, V3_VIDEO, &b, T0);
     assert_status(f, 7, V3_VIDEO, "ready");
     assert_in_use(f, V3_OBJECT, true);
@@ -809,6 +858,7 @@ int main(void)
         cmocka_unit_test(test_type_names),
         cmocka_unit_test_setup_teardown(test_publish_lists_and_serves, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_success_replaces, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_adding_result_keeps_the_others, setup, teardown),
         cmocka_unit_test_setup_teardown(test_null_result_clears_outputs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_publishes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clash_is_exists_and_changes_nothing, setup, teardown),

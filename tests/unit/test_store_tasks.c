@@ -258,16 +258,16 @@ static void test_enqueue_standalone(void **state)
     store_t *s = f->store;
     char vid[33], t1[STORE_TASK_ID_LEN + 1], t2[STORE_TASK_ID_LEN + 1];
     new_video(s, f->account, vid);
-    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, T0, t1), STORE_CONFLICT);
-    assert_int_equal(s->ops->task_enqueue(s, f->account, "00000000000000000000000000000000", PLAN, T0, t1),
+    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, NULL, T0, t1), STORE_CONFLICT);
+    assert_int_equal(s->ops->task_enqueue(s, f->account, "00000000000000000000000000000000", PLAN, NULL, T0, t1),
                      STORE_NOT_FOUND);
     assert_int_equal(upload_at(f, f->account, vid, NULL, T0, t1), STORE_OK);
-    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, "\"probe\"", T0, t1), STORE_INVALID);
+    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, "\"probe\"", NULL, T0, t1), STORE_INVALID);
 
-    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, T0 + 1, t1), STORE_OK);
+    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, NULL, T0 + 1, t1), STORE_OK);
     assert_task_state(f, t1, STORE_TASK_QUEUED);
     /* A second one supersedes the first: one unfinished task per video. */
-    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN_HD, T0 + 2, t2), STORE_OK);
+    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN_HD, NULL, T0 + 2, t2), STORE_OK);
     assert_task_state(f, t1, STORE_TASK_CANCELED);
     store_task_t t = task_of(f, t2);
     assert_int_equal(t.state, STORE_TASK_QUEUED);
@@ -279,7 +279,7 @@ static void test_enqueue_standalone(void **state)
     store_task_free(&t);
     assert_int_equal(s->ops->task_fail(s, t2, "w1", T0 + 4, "probe: not a media file", false), STORE_OK);
     assert_video(s, f->account, vid, "failed", "probe: not a media file");
-    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, T0 + 5, t1), STORE_OK);
+    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, NULL, T0 + 5, t1), STORE_OK);
     assert_video(s, f->account, vid, "uploaded", NULL);
 }
 
@@ -517,12 +517,12 @@ static void test_cancel(void **state)
     claim_none(f, T0 + 3);
 
     /* An earlier success: a running reprocess canceled leaves it ready. */
-    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, T0 + 10, t1), STORE_OK);
+    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN, NULL, T0 + 10, t1), STORE_OK);
     t = claim_expect(f, "w1", T0 + 10, t1);
     store_task_free(&t);
     assert_int_equal(s->ops->task_succeed(s, t1, "w1", T0 + 20, NULL, NULL), STORE_OK);
     assert_int_equal(s->ops->task_cancel(s, f->account, t1, T0 + 21), STORE_CONFLICT);
-    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN_HD, T0 + 30, t2), STORE_OK);
+    assert_int_equal(s->ops->task_enqueue(s, f->account, vid, PLAN_HD, NULL, T0 + 30, t2), STORE_OK);
     assert_video(s, f->account, vid, "ready", NULL);
     t = claim_expect(f, "w1", T0 + 30, t2);
     store_task_free(&t);
@@ -547,8 +547,13 @@ static void test_cross_account_is_not_found(void **state)
     assert_null(t.task_id);
     assert_int_equal(s->ops->task_latest(s, bob, vid, &t), STORE_NOT_FOUND);
     assert_int_equal(s->ops->task_cancel(s, bob, tid, T0), STORE_NOT_FOUND);
-    assert_int_equal(s->ops->task_enqueue(s, bob, vid, PLAN, T0, other), STORE_NOT_FOUND);
-    assert_int_equal(s->ops->task_get(s, -1, tid, &t), STORE_NOT_FOUND);
+    assert_int_equal(s->ops->task_enqueue(s, bob, vid, PLAN, NULL, T0, other), STORE_NOT_FOUND);
+    /* "Any account" reads a task by its id (a persistent job's status: the
+     * id is the capability), but never a video's latest task nor a cancel. */
+    assert_int_equal(s->ops->task_get(s, -1, tid, &t), STORE_OK);
+    assert_string_equal(t.task_id, tid);
+    store_task_free(&t);
+    assert_int_equal(s->ops->task_latest(s, -1, vid, &t), STORE_NOT_FOUND);
     assert_int_equal(s->ops->task_cancel(s, -1, tid, T0), STORE_NOT_FOUND);
     assert_task_state(f, tid, STORE_TASK_QUEUED); /* untouched */
     assert_int_equal(s->ops->task_get(s, f->account, "tk000000000000000000000000000000", &t), STORE_NOT_FOUND);
@@ -692,9 +697,9 @@ static void test_migrate_from_v2(void **state)
 
     store_t *s = open_store(path);
     assert_non_null(s);
-    /* Through migration 3 to the current version (6: outputs, events, playback,
+    /* Through migration 3 to the current version (7: outputs, events, playback, jobs,
      * tested in test_store_outputs.c and test_store_events.c). */
-    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 7);
     /* The old rows are intact. */
     store_key_t k;
     assert_int_equal(s->ops->key_lookup(s, "AKOLD00000000000000A", &k), STORE_OK);
@@ -714,7 +719,7 @@ static void test_migrate_from_v2(void **state)
     store_task_t t;
     assert_int_equal(s->ops->task_latest(s, 7, V2_VIDEO, &t), STORE_NOT_FOUND);
     char tid[STORE_TASK_ID_LEN + 1];
-    assert_int_equal(s->ops->task_enqueue(s, 7, V2_VIDEO, PLAN, T0, tid), STORE_OK);
+    assert_int_equal(s->ops->task_enqueue(s, 7, V2_VIDEO, PLAN, NULL, T0, tid), STORE_OK);
     assert_int_equal(s->ops->task_claim(s, "w1", T0, LEASE, &t), STORE_OK);
     assert_string_equal(t.task_id, tid);
     store_task_free(&t);
@@ -722,7 +727,7 @@ static void test_migrate_from_v2(void **state)
 
     s = open_store(path); /* current now: opened without migrating again */
     assert_non_null(s);
-    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 7);
     assert_int_equal(s->ops->task_get(s, 7, tid, &t), STORE_OK);
     assert_int_equal(t.state, STORE_TASK_RUNNING);
     store_task_free(&t);
