@@ -185,14 +185,7 @@ if [ "$REFERENCES" = 1 ]; then
   [ -n "$vid" ] || die "getUploadToken answered no videoId"
   printf 'wrk.method = "GET"\n' >"$work/health.lua"
   info_path=/vod/videoManage/getVideoInfo
-  ts=$(date +%s)
-  sig=$(ws3_signature GET "$info_path" "videoId=$vid" "127.0.0.1:$VODUP_PORT" '' '' "$ts" "$SK")
-  cat >"$work/info.lua" <<EOF
-wrk.method = "GET"
-wrk.headers["X-WS-AccessKey"] = "$AK"
-wrk.headers["X-WS-Timestamp"] = "$ts"
-wrk.headers["Authorization"] = "WS3-HMAC-SHA256 Credential=$AK, SignedHeaders=host, Signature=$sig"
-EOF
+  ws3_wrk_get_script "$work/info.lua" "$info_path" "videoId=$vid" "127.0.0.1:$VODUP_PORT" "$AK" "$SK"
   h=$(run_wrk health "$VODUP_PORT" "$DURATION" "$work/health.lua" /healthz) || die "wrk failed"
   i=$(run_wrk info "$VODUP_PORT" "$DURATION" "$work/info.lua" "$info_path?videoId=$vid") || die "wrk failed"
   [ "$(cut -d' ' -f4 <<<"$h")" = 0 ] && [ "$(cut -d' ' -f4 <<<"$i")" = 0 ] ||

@@ -37,3 +37,14 @@ ws3_selftest() {
     'originFileName=%E8%A7%86%E9%A2%91%20a.mp4&overwrite=1' 127.0.0.1:8080 '' '' 1700000000 "$sk")
   [ "$got" = db88a2e463623208cfb1de28638dc7e500f36e9902a5b1861db21352053163f4 ]
 }
+
+# Writes a wrk script (FILE) for a signed GET of PATH?QUERY on HOST, signed
+# now with AK/SK (accepted for +-300 s).
+ws3_wrk_get_script() { # FILE PATH QUERY HOST AK SK
+  local ts sig
+  ts=$(date +%s)
+  sig=$(ws3_signature GET "$2" "$3" "$4" '' '' "$ts" "$6")
+  printf '%s\n' 'wrk.method = "GET"' "wrk.headers[\"X-WS-AccessKey\"] = \"$5\"" \
+    "wrk.headers[\"X-WS-Timestamp\"] = \"$ts\"" \
+    "wrk.headers[\"Authorization\"] = \"WS3-HMAC-SHA256 Credential=$5, SignedHeaders=host, Signature=$sig\"" >"$1"
+}
