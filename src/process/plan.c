@@ -733,7 +733,10 @@ static void plan_cover_scale(plan_args_t *a)
     plan_argf(a, "scale=w='max(2,2*floor((iw*%s+1e-9)/2))':h='max(2,2*floor((ih*%s+1e-9)/2))',setsar=1", s, s);
 }
 
-static bool plan_cover_args(const plan_input_t *in, double at_s, const char *key, plan_args_t *a)
+/* One JPEG of the source's picture at at_s: fitted into the cover's box by
+ * scale expressions (size NULL), or scaled to size (a frame's). */
+static bool plan_picture_args(const plan_input_t *in, double at_s, const geometry_size_t *size, const char *key,
+                              plan_args_t *a)
 {
     plan_add_common(in, a);
     /* Before -i: a fast seek to the key frame before, then decoding to the time. */
@@ -741,7 +744,10 @@ static bool plan_cover_args(const plan_input_t *in, double at_s, const char *key
     plan_argf(a, "%.3f", at_s);
     plan_add_input(in, a, PROBE_FORMAT_WHITELIST, true, NULL, in->source);
     PLAN_ARGS(a, "-map", "0:V:0", "-frames:v", "1", "-vf");
-    plan_cover_scale(a);
+    if (size)
+        plan_argf(a, "scale=%d:%d,setsar=1", size->width, size->height);
+    else
+        plan_cover_scale(a);
     PLAN_ARGS(a, "-c:v", "mjpeg", "-q:v", PLAN_COVER_QUALITY, "-f", "image2", "-update", "1");
     plan_argf(a, "file:%s/%s", in->work_dir, key);
     return !a->failed;
@@ -754,31 +760,42 @@ static bool plan_build_cover(plan_ctx_t *c)
     if (!o)
         return false;
     plan_args_t a = {0};
-    plan_cover_args(in, plan_cover_time(in->probe->duration), o->key, &a);
+    plan_picture_args(in, plan_cover_time(in->probe->duration), NULL, o->key, &a);
     return plan_add_run(c, &a, false, true);
 }
 
-/* A frame's size: src fitted into box (a side of 0 unbounded), never
- * upscaled, the box not turned (w bounds the width), even sides >= 2. */
+/* ---- frames (keyed snapshots) ---- */
+
+/* src fitted into a box that is not turned (w bounds the width, as the
+ * vendor's vframe w/h do), a side of 0 unbounded; never upscaled, even
+ * sides, at least 2 (geometry_fit's rounding). */
 static geometry_size_t plan_frame_size(geometry_size_t src, int box_w, int box_h)
 {
     double s = 1.0;
-    if (box_w > 0 && (double)box_w / src.width < s)
-        s = (double)box_w / src.width;
-    if (box_h > 0 && (double)box_h / src.height < s)
-        s = (double)box_h / src.height;
-    int w = 2 * (int)floor(src.width * s / 2 + 1e-9), h = 2 * (int)floor(src.height * s / 2 + 1e-9);
+    if (box_w > 0)
+        s = fmin(s, (double)box_w / src.width);
+    if (box_h > 0)
+        s = fmin(s, (double)box_h / src.height);
+    int w = (int)floor(src.width * s + 1e-9), h = (int)floor(src.height * s + 1e-9);
+    w -= w % 2;
+    h -= h % 2;
     return (geometry_size_t){w < 2 ? 2 : w, h < 2 ? 2 : h};
 }
 
+static double plan_frame_time(const plan_step_t *step, double duration)
+{
+    return step->at_ms == PLAN_FRAME_AT_COVER ? plan_cover_time(duration) : (double)step->at_ms / 1000.0;
+}
+
 /* A frame's output: its key and size; NULL (the plan failed) when the
- * source cannot give it. */
+ * source cannot give it.  Unlike the cover, which a source without picture
+ * simply lacks, a frame was asked for by name. */
 static plan_output_t *plan_frame_output(plan_ctx_t *c, const plan_step_t *step)
 {
     const probe_result_t *pr = c->in->probe;
-    double at_s = (double)step->at_ms / 1000.0;
+    double at_s = plan_frame_time(step, pr->duration);
     if (!pr->has_video || pr->display_width <= 0 || pr->display_height <= 0) {
-        plan_fail(c, "snapshot: the source has no picture for the frame at %.3f s", at_s);
+        plan_fail(c, "snapshot: the source has no picture for the frame %s", step->key);
         return NULL;
     }
     if (pr->duration > 0 && at_s >= pr->duration) {
@@ -791,7 +808,7 @@ static plan_output_t *plan_frame_output(plan_ctx_t *c, const plan_step_t *step)
     bool ok = o && plan_set_key(o, output_key_keyed(c->in->spec->file_key, step->key, &key), &key);
     buf_free(&key);
     if (!ok) {
-        plan_fail(c, "snapshot: no output key for the frame at %.3f s", at_s);
+        plan_fail(c, "snapshot: no output key for the frame %s", step->key);
         return NULL;
     }
     geometry_size_t size =
@@ -803,19 +820,12 @@ static plan_output_t *plan_frame_output(plan_ctx_t *c, const plan_step_t *step)
 
 static bool plan_build_frame(plan_ctx_t *c, const plan_step_t *step)
 {
-    const plan_input_t *in = c->in;
     const plan_output_t *o = plan_frame_output(c, step);
     if (!o)
         return false;
     plan_args_t a = {0};
-    plan_add_common(in, &a);
-    plan_arg(&a, "-ss");
-    plan_argf(&a, "%.3f", (double)step->at_ms / 1000.0);
-    plan_add_input(in, &a, PROBE_FORMAT_WHITELIST, true, NULL, in->source);
-    PLAN_ARGS(&a, "-map", "0:V:0", "-frames:v", "1", "-vf");
-    plan_argf(&a, "scale=%d:%d,setsar=1", o->width, o->height);
-    PLAN_ARGS(&a, "-c:v", "mjpeg", "-q:v", PLAN_COVER_QUALITY, "-f", "image2", "-update", "1");
-    plan_argf(&a, "file:%s/%s", in->work_dir, o->key);
+    geometry_size_t size = {o->width, o->height};
+    plan_picture_args(c->in, plan_frame_time(step, c->in->probe->duration), &size, o->key, &a);
     return plan_add_run(c, &a, false, false);
 }
 
@@ -837,7 +847,7 @@ bool plan_cover_run(const plan_input_t *in, double at_s, plan_run_t *run)
     buf_init(&key, 0);
     plan_args_t a = {0};
     bool ok = in && in->spec && in->ffmpeg && in->source && in->work_dir &&
-              output_key_cover(in->spec->file_key, &key) && plan_cover_args(in, at_s, key.data, &a);
+              output_key_cover(in->spec->file_key, &key) && plan_picture_args(in, at_s, NULL, key.data, &a);
     buf_free(&key);
     if (!ok) {
         plan_args_free(&a);
@@ -886,6 +896,104 @@ static bool plan_collect(plan_ctx_t *c)
     return true;
 }
 
+/* ---- no two outputs in one file ----
+ *
+ * vodup's own keys never meet (a directory per template, names by size),
+ * but a keyed output (a fops' saveas) may name any file beside them: the
+ * cover, a template's rendition, another HLS output's variant playlist or
+ * segment, or a file where another output needs a directory.  Two runs
+ * writing one file would publish one output's bytes as another's, so such
+ * a plan fails before anything runs. */
+
+typedef struct plan_names {
+    char (*v)[PLAN_KEY_MAX];
+    size_t n;
+} plan_names_t;
+
+/* path is dir, or under it. */
+static bool plan_within(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+/* <dir of o's key>/<W>x<H of variant v>/<name> */
+static bool plan_variant_path(const plan_output_t *o, size_t v, const char *name, char out[PLAN_KEY_MAX])
+{
+    const char *slash = strrchr(o->key, '/');
+    int n = slash ? snprintf(out, PLAN_KEY_MAX, "%.*s/%dx%d/%s", (int)(slash - o->key), o->key,
+                             o->variants[v].width, o->variants[v].height, name)
+                  : -1;
+    return n > 0 && n < PLAN_KEY_MAX;
+}
+
+/* The files the outputs are (each key, each HLS variant's playlist), and
+ * each HLS variant's segment stem (<variant dir>/<prefix>_). */
+static bool plan_names_fill(const plan_t *p, plan_names_t *files, plan_names_t *stems)
+{
+    for (size_t i = 0; i < p->output_count; i++) {
+        const plan_output_t *o = &p->outputs[i];
+        char stem[PLAN_KEY_MAX];
+        memcpy(files->v[files->n++], o->key, PLAN_KEY_MAX);
+        if (o->kind != PLAN_OUTPUT_HLS)
+            continue;
+        if (!plan_hls_segment_prefix(o->key, stem, sizeof(stem) - 1))
+            return false;
+        strcat(stem, "_");
+        for (size_t v = 0; v < o->variant_count; v++)
+            if (!plan_variant_path(o, v, strrchr(o->key, '/') + 1, files->v[files->n++]) ||
+                !plan_variant_path(o, v, stem, stems->v[stems->n++]))
+                return false;
+    }
+    return true;
+}
+
+/* name is a segment's: NNNNN.ts (five digits or more), or under one. */
+static bool plan_segment_name(const char *name)
+{
+    size_t n = strspn(name, "0123456789");
+    return n >= 5 && !strncmp(name + n, ".ts", 3) && (name[n + 3] == '\0' || name[n + 3] == '/');
+}
+
+static bool plan_names_clash(plan_ctx_t *c, const plan_names_t *files, const plan_names_t *stems)
+{
+    for (size_t i = 0; i < files->n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (plan_within(files->v[i], files->v[j]) || plan_within(files->v[j], files->v[i]))
+                return plan_fail(c, "plan: %.100s and %.100s are one file, or one is the other's directory",
+                                 files->v[j], files->v[i]);
+    for (size_t i = 0; i < stems->n; i++) {
+        size_t len = strlen(stems->v[i]);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(stems->v[i], stems->v[j]))
+                return plan_fail(c, "plan: two HLS outputs would write the segments %.100sNNNNN.ts", stems->v[i]);
+        for (size_t f = 0; f < files->n; f++)
+            if (!strncmp(files->v[f], stems->v[i], len) && plan_segment_name(files->v[f] + len))
+                return plan_fail(c, "plan: %.100s would be an HLS segment", files->v[f]);
+    }
+    return true;
+}
+
+static bool plan_check_clashes(plan_ctx_t *c)
+{
+    const plan_t *p = c->p;
+    size_t variants = 0;
+    for (size_t i = 0; i < p->output_count; i++)
+        variants += p->outputs[i].kind == PLAN_OUTPUT_HLS ? p->outputs[i].variant_count : 0;
+    plan_names_t files = {calloc(p->output_count + variants + 1, PLAN_KEY_MAX), 0};
+    plan_names_t stems = {calloc(variants + 1, PLAN_KEY_MAX), 0};
+    bool ok = files.v && stems.v;
+    if (!ok)
+        plan_fail(c, "plan: out of memory");
+    else if (!plan_names_fill(p, &files, &stems))
+        ok = plan_fail(c, "plan: an output's key is too long for its HLS variants");
+    else
+        ok = plan_names_clash(c, &files, &stems);
+    free(files.v);
+    free(stems.v);
+    return ok;
+}
+
 static bool plan_input_ok(const plan_input_t *in)
 {
     return in && in->spec && in->probe && in->ffmpeg && in->source && in->source[0] == '/' && in->work_dir &&
@@ -911,7 +1019,7 @@ bool plan_build(const plan_input_t *in, plan_t *p, char *err, size_t errlen)
     if (!plan_spec_check(in->spec, err, errlen))
         goto out;
     ok = plan_collect(c) && (!plan_spec_has_snapshot(in->spec) || !in->probe->has_video || plan_build_cover(c)) &&
-         plan_build_frames(c) && (c->rung_count == 0 || plan_build_main(c));
+         plan_build_frames(c) && (c->rung_count == 0 || plan_build_main(c)) && plan_check_clashes(c);
 out:
     if (!ok)
         plan_free(p);

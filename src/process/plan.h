@@ -11,10 +11,12 @@
  *     line needs nothing of the probe but the time, so a worker may start
  *     the same run (plan_cover_run) beside the probe and skip this one when
  *     the time is the same;
- *  2. each frame (a keyed snapshot, a fops' vframe): one JPEG at its time,
- *     fast-seeked, fitted into its box (a side of 0 unbounded; never
- *     upscaled, even sides, the box not turned: w is the width); a frame
- *     past the source's end, or of a source without picture, fails the plan;
+ *  2. each frame (a keyed snapshot, a fops' vframe), in step order: one
+ *     JPEG at its time (PLAN_FRAME_AT_COVER: the cover's), fast-seeked,
+ *     fitted into its box (a side of 0 unbounded; never upscaled, even
+ *     sides, the box not turned: w is the width), with the cover's JPEG
+ *     settings; a frame past the source's end, or of a source without
+ *     picture, fails the plan;
  *  3. every transcode output in one ffmpeg run (one decode of the source,
  *     split once per rendition: ~20% less CPU than a run per rendition),
  *     plus the WebVTT sidecar of a soft subtitle.
@@ -149,9 +151,12 @@ typedef struct plan {
  * "transcode: ...", "snapshot: ...", "subtitle: ...") when the plan cannot
  * run on this source: a template that copies video with a watermark or a
  * burned subtitle, a key that output_key.h refuses, a work_dir with a '%'
- * (the hls muxer's pattern character), out of memory; "plan: ..." when in
- * lacks something or a path is not absolute; plan_spec_check's message
- * when the spec breaks its rules.  p is freed with plan_free in every case
+ * (the hls muxer's pattern character), a frame past the source's end or of
+ * a source without picture, out of memory; "plan: ..." when in lacks
+ * something or a path is not absolute, or when a keyed output would be
+ * another output's file (a rendition, an HLS variant playlist or segment,
+ * the cover) or a file where another needs a directory; plan_spec_check's
+ * message when the spec breaks its rules.  p is freed with plan_free in every case
  * (after a failure it is already empty). */
 bool plan_build(const plan_input_t *in, plan_t *p, char *err, size_t errlen);
 void plan_free(plan_t *p);

@@ -32,6 +32,9 @@ _Static_assert(FOPS_KEY_MAX < PLAN_FILE_KEY_MAX, "a saveas key is a step's key")
 /* As spec.c's: an opacity survives the round trip without 0.29999999999999999. */
 #define PLAN_SPEC_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 #define PLAN_SPEC_OBJECT_ID_LEN 32
+/* What an HLS output's files add to its key: its variants' "/8192x8192"
+ * directory, and "_00000.ts" where the key has ".m3u8". */
+#define PLAN_SPEC_HLS_KEY_ROOM 14
 
 /* The member that holds a step's spec, by kind (NULL: the kind has none). */
 static const char *const plan_spec_members[] = {NULL, NULL, "template", "watermark", "subtitle"};
@@ -166,16 +169,23 @@ static bool plan_spec_within(const char *path, const char *dir)
  * (a file's container is its template's, whatever its name). */
 static bool plan_spec_check_key_form(const plan_spec_t *p, const plan_step_t *s, size_t i, char *err, size_t errlen)
 {
+    bool hls = s->kind == SPEC_STEP_TRANSCODE && s->u.template_spec.container == SPEC_CONTAINER_HLS;
     buf_t full;
     buf_init(&full, 0);
-    bool fits = output_key_keyed(p->file_key, s->key, &full) && full.len < PLAN_KEY_MAX;
+    bool fits = output_key_keyed(p->file_key, s->key, &full) &&
+                full.len + (hls ? PLAN_SPEC_HLS_KEY_ROOM : 0) < PLAN_KEY_MAX;
     buf_free(&full);
     const char *slash = strrchr(p->file_key, '/'), *original = slash ? slash + 1 : p->file_key;
-    bool hls = s->kind == SPEC_STEP_TRANSCODE && s->u.template_spec.container == SPEC_CONTAINER_HLS;
     const char *ext = s->kind == SPEC_STEP_SNAPSHOT ? ".jpg" : hls ? ".m3u8" : "";
     if (!fits)
         return plan_spec_fail(err, errlen, "plan: step %zu's key is not a key of 1..64-byte segments of A-Z a-z "
                                            "0-9 . _ - that fits beside the original", i + 1);
+    size_t segments = 1;
+    for (const char *c = s->key; *c; c++)
+        segments += *c == '/';
+    if (segments > PLAN_KEY_SEGMENTS_MAX)
+        return plan_spec_fail(err, errlen, "plan: step %zu's key has more than %d segments", i + 1,
+                              PLAN_KEY_SEGMENTS_MAX);
     if (!strcmp(s->key, original))
         return plan_spec_fail(err, errlen, "plan: step %zu's key is the original's own name", i + 1);
     if (plan_spec_within(s->key, original))
@@ -257,6 +267,20 @@ static bool plan_spec_check_key_pairs(const plan_spec_t *p, size_t i, char *err,
     return true;
 }
 
+/* A soft subtitle's HLS group links "../subtitles/<lang>.vtt" from the
+ * master's directory (hls.h), which is right only for a master one
+ * directory below the video's: a keyed HLS master must then sit there. */
+static bool plan_spec_check_soft_hls(const plan_spec_t *p, const plan_step_t *s, size_t i, char *err, size_t errlen)
+{
+    const plan_step_t *sub = plan_spec_subtitle(p);
+    bool hls = s->kind == SPEC_STEP_TRANSCODE && s->u.template_spec.container == SPEC_CONTAINER_HLS;
+    const char *slash = strchr(s->key, '/');
+    if (!sub || sub->u.subtitle.mode != SPEC_SUBTITLE_SOFT || !hls || (slash && !strchr(slash + 1, '/')))
+        return true;
+    return plan_spec_fail(err, errlen, "plan: step %zu's HLS key must be <directory>/<name>.m3u8 with a soft "
+                                       "subtitle (its playlists link the subtitles one directory up)", i + 1);
+}
+
 /* Each step's keyed members; keys distinct; at most PLAN_KEYED_MAX. */
 static bool plan_spec_check_keys(const plan_spec_t *p, char *err, size_t errlen)
 {
@@ -267,7 +291,7 @@ static bool plan_spec_check_keys(const plan_spec_t *p, char *err, size_t errlen)
         if (!p->steps[i].key[0])
             continue;
         keyed++;
-        if (!plan_spec_check_key_pairs(p, i, err, errlen))
+        if (!plan_spec_check_key_pairs(p, i, err, errlen) || !plan_spec_check_soft_hls(p, &p->steps[i], i, err, errlen))
             return false;
     }
     if (keyed > PLAN_KEYED_MAX)
@@ -389,6 +413,18 @@ static bool plan_spec_json_int(json_t *o, const char *key, int64_t lo, int64_t h
     return true;
 }
 
+/* "key": never "" (no key is no member), and only a frame takes "atMs". */
+static bool plan_spec_read_key(json_t *o, plan_step_t *s, char *err, size_t errlen)
+{
+    if (!plan_spec_json_copy(o, "key", false, s->key, sizeof(s->key), err, errlen))
+        return false;
+    if (json_object_get(o, "key") && !s->key[0])
+        return plan_spec_fail(err, errlen, "plan: 'key' is empty");
+    if (!s->key[0] && json_object_get(o, "atMs"))
+        return plan_spec_fail(err, errlen, "plan: only a snapshot with a key (a frame) takes atMs");
+    return true;
+}
+
 /* A transcode's or snapshot's key, segment length, time and box (the
  * check gives the rules; here only their types and outer bounds).  A
  * snapshot without "atMs" is at PLAN_FRAME_AT_COVER. */
@@ -396,11 +432,9 @@ static bool plan_spec_read_extras(json_t *o, plan_step_t *s, char *err, size_t e
 {
     int64_t seg = 0, w = 0, h = 0;
     s->at_ms = s->kind == SPEC_STEP_SNAPSHOT ? PLAN_FRAME_AT_COVER : 0;
-    bool ok = plan_spec_json_copy(o, "key", false, s->key, sizeof(s->key), err, errlen) &&
+    bool ok = plan_spec_read_key(o, s, err, errlen) &&
               plan_spec_json_int(o, "segmentSeconds", 1, PLAN_SEGMENT_S_MAX, &seg, err, errlen) &&
               plan_spec_json_int(o, "atMs", 0, PLAN_FRAME_AT_MS_MAX, &s->at_ms, err, errlen) &&
-              (s->key[0] || !json_object_get(o, "atMs") ||
-               plan_spec_fail(err, errlen, "plan: only a snapshot with a key (a frame) takes atMs")) &&
               plan_spec_json_int(o, "width", 0, SPEC_DIMENSION_MAX, &w, err, errlen) &&
               plan_spec_json_int(o, "height", 0, SPEC_DIMENSION_MAX, &h, err, errlen);
     s->segment_seconds = (int)seg;

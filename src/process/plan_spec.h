@@ -25,12 +25,14 @@
  *  - "error": a plan that could not be frozen (a resource gone between the
  *    token and the upload): the task fails with it at once, not retried;
  *  - keyed steps (a fops', fops_plan.h): "key" names the output relative to
- *    the video's directory: '/'-separated output_key_segment_ok segments,
+ *    the video's directory: 1..PLAN_KEY_SEGMENTS_MAX '/'-separated
+ *    output_key_segment_ok segments,
  *    distinct across steps, neither a directory of another key nor under
  *    one, not the original's own name nor under it, not "cover.jpg" (the
- *    cover's), the whole key within PLAN_KEY_MAX; an HLS key ends in
- *    ".m3u8", a frame's in ".jpg" (a file's is free: its container is the
- *    template's); at most PLAN_KEYED_MAX keyed steps;
+ *    cover's), the whole key within PLAN_KEY_MAX (an HLS key's with 14
+ *    bytes to spare, for its variants' and segments' names); an HLS key
+ *    ends in ".m3u8", a frame's in ".jpg" (a file's is free: its container
+ *    is the template's); at most PLAN_KEYED_MAX keyed steps;
  *  - a keyed mp4/webm/mkv transcode has one rendition (one file), a keyed
  *    HLS one any number; "segmentSeconds" (1..PLAN_SEGMENT_S_MAX) only on
  *    HLS transcodes;
@@ -60,6 +62,10 @@
 #define PLAN_KEY_MAX 1200 /* an output's full key */
 /* Keyed steps of a plan: a fops' tasks (FOPS_TASKS_MAX), each one output. */
 #define PLAN_KEYED_MAX 8
+/* A key's '/'-separated segments: the work tree the worker publishes
+ * (publish.c walks at most 8 levels: video/<date>/<id>, 4 of the key, an
+ * HLS variant's directory) stays shallow. */
+#define PLAN_KEY_SEGMENTS_MAX 4
 #define PLAN_FRAMES_MAX PLAN_KEYED_MAX /* frames are keyed steps */
 /* A workflow's steps, or probe, snapshot, transcode, watermark, subtitle;
  * then a fops' steps (plan_freeze_fops). */

@@ -9,7 +9,10 @@
  * hashed, within preauth-spool bytes per request and preauth-spool-total
  * over all requests, and dropped at once if the token then fails.  A
  * second `file` part is refused: two parts must never become one object.
- * Bytes being received count against the owner's staging quota.
+ * Bytes being received count against the owner's staging quota.  Once the
+ * file is published, the answer is the upload callback's when the token
+ * has a callbackUrl (callback.h; returnUrl is then ignored), else the WCS
+ * form answer below.
  */
 #include <jansson.h>
 #include <microhttpd.h>

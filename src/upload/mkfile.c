@@ -4,7 +4,10 @@
  * then, on a worker, stages the blocks as the parts of an object (no copy),
  * hashes them (MD5 for the registry and fileMd5, SHA-1 pieces for the
  * etag) and publishes it.  Block names are removed only after the registry
- * row is written, so a crash at any point leaves them for a retry.
+ * row is written, so a crash at any point leaves them for a retry.  The
+ * answer is the upload callback's when the token has a callbackUrl
+ * (callback.h), else JSON: hash, key, persistentId when a job was queued,
+ * and the returnBody's members.
  */
 #include <jansson.h>
 #include <pthread.h>
@@ -13,9 +16,9 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
+#include "upload/callback.h"
 #include "upload/digest.h"
 #include "upload/mkfile_args.h"
-#include "upload/callback.h"
 #include "upload/return_body.h"
 #include "upload/upload_internal.h"
 

@@ -183,6 +183,52 @@ static void test_mkfile_answers_with_the_callback(void **state)
     free(url);
 }
 
+/* True when id looks like a task id: "tk" and 30 lowercase hex digits. */
+static bool is_task_id(const char *id)
+{
+    return id && strlen(id) == 32 && !strncmp(id, "tk", 2) && strspn(id + 2, "0123456789abcdef") == 30;
+}
+
+/* An upload that queues a persistent job (the token's persistentOps)
+ * answers its persistentId: a member of mkfile's JSON, and $(persistentId)
+ * in a callbackBody. */
+static void test_persistent_id_in_answers(void **state)
+{
+    (void)state;
+    harness_grant_t g;
+    char *token = token_with(",\"persistentOps\":\"vframe/jpg/offset/0\"", &g);
+    char *authz = harness_uptoken(token);
+    harness_upload_response_t u;
+    assert_true(harness_mkblk(srv, authz, DATA_LEN, 0, data, DATA_LEN, &u));
+    harness_block_answer_t a;
+    assert_true(harness_block_answer(&u, &a));
+    harness_upload_response_free(&u);
+    assert_true(harness_mkfile(srv, authz, DATA_LEN, NULL, a.ctx, NULL, &u));
+    print_message("  mkfile: %ld %s\n", u.status, u.body);
+    assert_int_equal(u.status, 200);
+    assert_true(is_task_id(harness_json_str(u.json, "persistentId")));
+    harness_upload_response_free(&u);
+    free(authz);
+    free(token);
+
+    harness_hook_start(&hook, srv, VODUP_TOOL_HOOKRECV, "pid", (const char *const[]){"--body", ANSWER, NULL});
+    char *extra = harness_strf(",\"persistentOps\":\"vframe/jpg/offset/0\",\"callbackUrl\":\"http://127.0.0.1:%d/"
+                               "cb\",\"callbackBody\":\"p=$(persistentId)\"",
+                               hook.port);
+    token = token_with(extra, &g);
+    form_upload(token, "x", &u);
+    assert_int_equal(u.status, 200);
+    harness_upload_response_free(&u);
+    json_t *got = harness_hook_wait(&hook, 1, WAIT_MS);
+    const char *body = harness_json_str(json_array_get(got, 0), "body");
+    print_message("  callback body: %s\n", body);
+    assert_true(!strncmp(body, "p=", 2) && is_task_id(body + 2));
+    json_decref(got);
+    harness_hook_stop(&hook);
+    free(token);
+    free(extra);
+}
+
 /* Each way a callback fails is a 579 that says which, after which the
  * video is uploaded all the same. */
 static void test_failed_callbacks_are_579(void **state)
@@ -269,6 +315,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_form_upload_answers_with_the_callback),
         cmocka_unit_test(test_mkfile_answers_with_the_callback),
+        cmocka_unit_test(test_persistent_id_in_answers),
         cmocka_unit_test(test_failed_callbacks_are_579),
         cmocka_unit_test(test_refused_callback_urls),
     };

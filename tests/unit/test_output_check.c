@@ -4,7 +4,8 @@
  * duration, the master's largest bandwidth), and output_check on files laid
  * out in a directory as ffmpeg leaves them: a file's duration and bitrate
  * from the run's end and its size, its codecs and size the plan's, and the
- * refusals (short, no progress, missing file, segment or cover).
+ * refusals (short, no progress, missing file, segment or cover); a keyed
+ * HLS output's names and a frame.
  */
 #define _GNU_SOURCE /* nftw, in unit_tmpdir.h */
 #include <setjmp.h>
@@ -163,6 +164,54 @@ static void test_cover_output(void **state)
     assert_string_equal(m.codecs, "");
 }
 
+/* A keyed HLS output (plan.h): its variants are named like its master,
+ * and its segments after its stem, not index.m3u8 and seg_. */
+static void test_keyed_hls_output(void **state)
+{
+    (void)state;
+    plan_output_t po = {.kind = PLAN_OUTPUT_HLS, .container = SPEC_CONTAINER_HLS, .key = "v/out/main.m3u8",
+                        .width = 640, .height = 360, .codecs = "h264", .variant_count = 1,
+                        .variants = {{640, 360}}};
+    put_text("v/out/main.m3u8", "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=700000,RESOLUTION=640x360\n"
+                                "640x360/main.m3u8\n");
+    /* What an unkeyed output would have: not this one's. */
+    put_text("v/out/640x360/index.m3u8", "#EXTM3U\n#EXTINF:10.0,\nseg_00000.ts\n");
+    put("v/out/640x360/seg_00000.ts", 188);
+    output_measure_t m;
+    char err[256] = "";
+    assert_false(output_check(dir, &po, 10.0, 10.0, &m, err, sizeof(err)));
+    assert_string_equal(err, "transcode: HLS playlist missing: v/out/main.m3u8");
+    put_text("v/out/640x360/main.m3u8", "#EXTM3U\n#EXTINF:4.0,\nmain_00000.ts\n#EXTINF:4.0,\nmain_00001.ts\n"
+                                        "#EXTINF:2.0,\nmain_00002.ts\n");
+    assert_false(output_check(dir, &po, 10.0, 10.0, &m, err, sizeof(err)));
+    assert_string_equal(err, "transcode: HLS segment missing: v/out/main.m3u8");
+    put("v/out/640x360/main_00000.ts", 188);
+    assert_true(output_check(dir, &po, 10.0, 10.0, &m, err, sizeof(err)));
+    assert_int_equal(m.type, STORE_OUTPUT_HLS);
+    assert_float_equal(m.duration, 10.0, 1e-9);
+    assert_int_equal(m.bitrate, 700000);
+}
+
+/* A frame is measured as the cover is (a JPEG of the planned size), and
+ * listed as a jpg output. */
+static void test_frame_output(void **state)
+{
+    (void)state;
+    plan_output_t po = {.kind = PLAN_OUTPUT_FRAME, .key = "v/thumbs/a.jpg", .width = 320, .height = 180};
+    output_measure_t m;
+    char err[256] = "";
+    assert_false(output_check(dir, &po, 10.0, -1, &m, err, sizeof(err)));
+    assert_string_equal(err, "snapshot: no frame could be read for v/thumbs/a.jpg");
+    put("v/thumbs/a.jpg", 999);
+    assert_true(output_check(dir, &po, 10.0, -1, &m, err, sizeof(err)));
+    assert_int_equal(m.type, STORE_OUTPUT_JPG);
+    assert_int_equal(m.size, 999);
+    assert_int_equal(m.width, 320);
+    assert_int_equal(m.height, 180);
+    assert_float_equal(m.duration, 0, 1e-9);
+    assert_string_equal(m.codecs, "");
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -185,6 +234,8 @@ int main(void)
         cmocka_unit_test(test_file_output),
         cmocka_unit_test(test_hls_output),
         cmocka_unit_test(test_cover_output),
+        cmocka_unit_test(test_keyed_hls_output),
+        cmocka_unit_test(test_frame_output),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

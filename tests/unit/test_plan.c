@@ -4,10 +4,13 @@
  * 3-rung HLS ladder, HLS with a watermark and a burned subtitle, a soft
  * subtitle, a video-only source, a rotated one, an audio-only one, the
  * codecs of every container in one run, a copy template, a ladder above a
- * small source, a short source's cover, the default rendition, and the
- * plans refused.  Then the bitrate ladder, the filter-graph escaping and
- * the directories the worker makes.  test_plan_media runs such lists on
- * real files.
+ * small source, a short source's cover, the default rendition, a fops'
+ * keyed outputs (files at any key, HLS named after its key with its own
+ * segment length, frames at a time in every shape of box), and the plans
+ * refused (frames past the end or without picture, keyed outputs that
+ * would write another's file).  Then the bitrate ladder, the filter-graph
+ * escaping, the directories the worker makes, the largest plans and HLS
+ * segment names.  test_plan_media runs such lists on real files.
  *
  * The macros below name the argument sequences every list repeats (the
  * hardening before the source, an encoder's settings, the hls muxer's); a
@@ -273,10 +276,109 @@ static void plan_frame_past_the_end(plan_spec_t *p)
     add_frame(p, "late.jpg", 10000, 0, 0);
 }
 
+/* The cover is skipped on a source without picture; a frame fails. */
+static void plan_cover_and_frame(plan_spec_t *p)
+{
+    begin(p, true);
+    add_frame(p, "thumbs/a.jpg", 1000, 0, 0);
+}
+
 static void plan_frame_in_a_box(plan_spec_t *p)
 {
     begin(p, false);
     add_frame(p, "box.jpg", 2000, 100, 100); /* 1080x1920 into 100x100: 56x100, the box not turned */
+}
+
+static void plan_frame_boxes(plan_spec_t *p)
+{
+    begin(p, false);
+    add_frame(p, "w.jpg", 2500, 320, 0);
+    add_frame(p, "h.jpg", 0, 0, 90);
+    add_frame(p, "wh.jpg", 9999, 200, 200);
+    add_frame(p, "none.jpg", 5000, 0, 0);
+    add_frame(p, "big.jpg", 1000, 3840, 2160); /* never upscaled */
+    add_frame(p, "at-cover.jpg", PLAN_FRAME_AT_COVER, 0, 0);
+}
+
+static void plan_frame_at_cover(plan_spec_t *p)
+{
+    begin(p, false);
+    add_frame(p, "t.jpg", PLAN_FRAME_AT_COVER, 0, 0);
+}
+
+static plan_step_t *add_keyed(plan_spec_t *p, const char *name, enum spec_container container, const char *key)
+{
+    spec_template_init(&add_step(p, SPEC_STEP_TRANSCODE, name)->u.template_spec, container);
+    plan_step_t *s = &p->steps[p->step_count - 1];
+    snprintf(s->key, sizeof(s->key), "%s", key);
+    return s;
+}
+
+/* Keys of any depth; a file's key needs no extension (the template's
+ * container is what ffmpeg writes). */
+static void plan_keyed_files(plan_spec_t *p)
+{
+    begin(p, false);
+    add_rendition(&add_keyed(p, "fops1", SPEC_CONTAINER_MP4, "a/b/c/clip.mp4")->u.template_spec, 640, 360, 0);
+    add_rendition(&add_keyed(p, "fops2", SPEC_CONTAINER_MP4, "clip-small")->u.template_spec, 320, 180, 0);
+}
+
+static void plan_keyed_hls_top(plan_spec_t *p)
+{
+    begin(p, false);
+    plan_step_t *s = add_keyed(p, "fops1", SPEC_CONTAINER_HLS, "play.m3u8");
+    add_rendition(&s->u.template_spec, 1280, 720, 0);
+    s->segment_seconds = 10;
+}
+
+/* In vodup's own template directory: the variant directory is shared, the
+ * names are not (index.m3u8 and seg_*, main.m3u8 and main_*). */
+static void plan_keyed_hls_beside_template(plan_spec_t *p)
+{
+    begin(p, false);
+    add_rendition(add_template(p, "hd", SPEC_CONTAINER_HLS), 640, 360, 0);
+    plan_step_t *s = add_keyed(p, "fops1", SPEC_CONTAINER_HLS, "hd/main.m3u8");
+    add_rendition(&s->u.template_spec, 1280, 720, 0);
+    add_rendition(&s->u.template_spec, 640, 360, 0);
+    s->segment_seconds = 4;
+}
+
+/* ---- keyed outputs that would meet another output ---- */
+
+static void plan_clash_rendition(plan_spec_t *p)
+{
+    begin(p, false);
+    add_rendition(add_template(p, "sd", SPEC_CONTAINER_MP4), 640, 360, 0);
+    add_rendition(&add_keyed(p, "fops1", SPEC_CONTAINER_MP4, "sd/640x360.mp4")->u.template_spec, 640, 360, 0);
+}
+
+static void plan_clash_segments(plan_spec_t *p)
+{
+    begin(p, false);
+    add_rendition(add_template(p, "hd", SPEC_CONTAINER_HLS), 640, 360, 0);
+    add_rendition(&add_keyed(p, "fops1", SPEC_CONTAINER_HLS, "hd/seg.m3u8")->u.template_spec, 640, 360, 0);
+}
+
+static void plan_clash_segment_file(plan_spec_t *p)
+{
+    begin(p, false);
+    add_rendition(&add_keyed(p, "fops1", SPEC_CONTAINER_HLS, "hls/main.m3u8")->u.template_spec, 640, 360, 0);
+    add_rendition(&add_keyed(p, "fops2", SPEC_CONTAINER_MP4, "hls/640x360/main_00000.ts")->u.template_spec, 640,
+                  360, 0);
+}
+
+static void plan_clash_variant_dir(plan_spec_t *p)
+{
+    begin(p, false);
+    add_rendition(&add_keyed(p, "fops1", SPEC_CONTAINER_HLS, "hls/main.m3u8")->u.template_spec, 640, 360, 0);
+    add_rendition(&add_keyed(p, "fops2", SPEC_CONTAINER_MP4, "hls/640x360")->u.template_spec, 640, 360, 0);
+}
+
+static void plan_clash_variant_playlist(plan_spec_t *p)
+{
+    begin(p, false);
+    add_rendition(&add_keyed(p, "fops1", SPEC_CONTAINER_HLS, "a/x.m3u8")->u.template_spec, 640, 360, 0);
+    add_rendition(&add_keyed(p, "fops2", SPEC_CONTAINER_HLS, "a/640x360/x.m3u8")->u.template_spec, 320, 180, 0);
 }
 
 /* ---- the table ---- */
@@ -297,7 +399,7 @@ typedef struct plan_case {
     void (*build)(plan_spec_t *p);
     const probe_result_t *probe;
     const char *const *runs[PLAN_RUNS_MAX + 1]; /* NULL after the last */
-    want_output_t outputs[6];
+    want_output_t outputs[PLAN_RUNS_MAX];
     const char *error; /* refused: the whole message */
 } plan_case_t;
 
@@ -314,6 +416,15 @@ typedef struct plan_case {
 #define FRAME(at, scale, key)                                                                                     \
     COMMON, "-ss", at, SOURCE, "-map", "0:V:0", "-frames:v", "1", "-vf", scale, "-c:v", "mjpeg", "-q:v", "2",     \
         "-f", "image2", "-update", "1", OUT(key), NULL
+/* A keyed HLS output: master <dir>/<stem>.m3u8, variants and segments named after it. */
+#define KEYED_HLS(dir, stem, seconds, variants)                                                                   \
+    "-f", "hls", "-hls_time", seconds, "-hls_playlist_type", "vod", "-hls_segment_type", "mpegts",               \
+        "-hls_segment_filename", WORK "/" VIDEO_DIR dir "/%v/" stem "_%05d.ts", "-master_pl_name", stem ".m3u8",  \
+        "-var_stream_map", variants, WORK "/" VIDEO_DIR dir "/%v/" stem ".m3u8"
+#define KEYED_HLS_OUT(template, key_, w, h, sizes)                                                                \
+    {.kind = PLAN_OUTPUT_HLS, .key = (key_), .width = (w), .height = (h), .template_name = (template),             \
+     .variants = (sizes), .codecs = "h264,aac"}
+#define CLASH(a, b) "plan: " VIDEO_DIR "/" a " and " VIDEO_DIR "/" b " are one file, or one is the other's directory"
 
 /* Long arguments (filter graphs) are written as adjacent literals. */
 /* NOLINTBEGIN(bugprone-suspicious-missing-comma) */
@@ -502,7 +613,105 @@ static const plan_case_t cases[] = {
         .name = "a frame of a source without picture is refused",
         .build = plan_frame_past_the_end,
         .probe = &audio_only,
-        .error = "snapshot: the source has no picture for the frame at 10.000 s",
+        .error = "snapshot: the source has no picture for the frame late.jpg",
+    },
+    {
+        .name = "without picture, the cover is skipped but a frame asked for by name is refused",
+        .build = plan_cover_and_frame,
+        .probe = &audio_only,
+        .error = "snapshot: the source has no picture for the frame thumbs/a.jpg",
+    },
+    {
+        .name = "keyed files: one rendition each at <dir>/<key>, any depth, any name",
+        .build = plan_keyed_files,
+        .probe = &landscape,
+        .runs = {RUN(COMMON, SOURCE, "-filter_complex",
+                     "[0:V:0]split=2[s0][s1];[s0]scale=640:360,setsar=1[v0];[s1]scale=320:180,setsar=1[v1]", "-map",
+                     "[v0]", AUDIO, H264, RATE("0", "800", "1200", "1600"), AAC, MP4, OUT("a/b/c/clip.mp4"),
+                     "-map", "[v1]", AUDIO, H264, RATE("0", "300", "450", "600"), AAC, MP4, OUT("clip-small"), NULL)},
+        .outputs = {FILE_OUT("fops1", "a/b/c/clip.mp4", 640, 360, "h264,aac"),
+                    FILE_OUT("fops2", "clip-small", 320, 180, "h264,aac")},
+    },
+    {
+        .name = "a keyed HLS output in the video's directory: 10 s segments, variants in <W>x<H>/",
+        .build = plan_keyed_hls_top,
+        .probe = &landscape,
+        .runs = {RUN(COMMON, SOURCE, "-filter_complex", "[0:V:0]split=1[s0];[s0]scale=1280:720,setsar=1[v0]", "-map",
+                     "[v0]", AUDIO, H264, RATE("0", "2500", "3750", "5000"), AAC,
+                     KEYED_HLS("", "play", "10", "v:0,a:0,name:1280x720"), NULL)},
+        .outputs = {KEYED_HLS_OUT("fops1", "play.m3u8", 1280, 720, "1280x720")},
+    },
+    {
+        .name = "a keyed HLS ladder in a template's directory: 4 s segments, its own names beside the template's",
+        .build = plan_keyed_hls_beside_template,
+        .probe = &landscape,
+        .runs = {RUN(COMMON, SOURCE, "-filter_complex",
+                     "[0:V:0]split=3[s0][s1][s2];[s0]scale=640:360,setsar=1[v0];[s1]scale=1280:720,setsar=1[v1];"
+                     "[s2]scale=640:360,setsar=1[v2]",
+                     "-map", "[v0]", AUDIO, H264, RATE("0", "800", "1200", "1600"), AAC,
+                     HLS("hd", "v:0,a:0,name:640x360"), "-map", "[v1]", AUDIO, "-map", "[v2]", AUDIO, H264,
+                     RATE("0", "2500", "3750", "5000"), RATE("1", "800", "1200", "1600"), AAC,
+                     KEYED_HLS("/hd", "main", "4", "v:0,a:0,name:1280x720 v:1,a:1,name:640x360"), NULL)},
+        .outputs = {HLS_OUT("hd", 640, 360, "640x360", "h264,aac"),
+                    KEYED_HLS_OUT("fops1", "hd/main.m3u8", 1280, 720, "1280x720 640x360")},
+    },
+    {
+        .name = "frames in boxes: w only, h only, both, none, above the source, and at the cover's time",
+        .build = plan_frame_boxes,
+        .probe = &landscape,
+        .runs = {RUN(FRAME("2.500", "scale=320:180,setsar=1", "w.jpg")),
+                 RUN(FRAME("0.000", "scale=160:90,setsar=1", "h.jpg")),
+                 RUN(FRAME("9.999", "scale=200:112,setsar=1", "wh.jpg")),
+                 RUN(FRAME("5.000", "scale=1920:1080,setsar=1", "none.jpg")),
+                 RUN(FRAME("1.000", "scale=1920:1080,setsar=1", "big.jpg")),
+                 RUN(FRAME("1.000", "scale=1920:1080,setsar=1", "at-cover.jpg"))},
+        .outputs = {FRAME_OUT("w.jpg", 320, 180), FRAME_OUT("h.jpg", 160, 90), FRAME_OUT("wh.jpg", 200, 112),
+                    FRAME_OUT("none.jpg", 1920, 1080), FRAME_OUT("big.jpg", 1920, 1080),
+                    FRAME_OUT("at-cover.jpg", 1920, 1080)},
+    },
+    {
+        .name = "a frame at the cover's time of a short source is its middle",
+        .build = plan_frame_at_cover,
+        .probe = &short_clip,
+        .runs = {RUN(FRAME("0.750", "scale=1920:1080,setsar=1", "t.jpg"))},
+        .outputs = {FRAME_OUT("t.jpg", 1920, 1080)},
+    },
+    {
+        .name = "a frame of an odd source has even sides (641x359 -> 640x358)",
+        .build = plan_frame_at_cover,
+        .probe = &odd,
+        .runs = {RUN(FRAME("1.000", "scale=640:358,setsar=1", "t.jpg"))},
+        .outputs = {FRAME_OUT("t.jpg", 640, 358)},
+    },
+    {
+        .name = "a keyed file on a template's rendition is refused",
+        .build = plan_clash_rendition,
+        .probe = &landscape,
+        .error = CLASH("sd/640x360.mp4", "sd/640x360.mp4"),
+    },
+    {
+        .name = "a keyed HLS output that would write a template's segments is refused",
+        .build = plan_clash_segments,
+        .probe = &landscape,
+        .error = "plan: two HLS outputs would write the segments " VIDEO_DIR "/hd/640x360/seg_NNNNN.ts",
+    },
+    {
+        .name = "a keyed file named like an HLS output's segment is refused",
+        .build = plan_clash_segment_file,
+        .probe = &landscape,
+        .error = "plan: " VIDEO_DIR "/hls/640x360/main_00000.ts would be an HLS segment",
+    },
+    {
+        .name = "a keyed file where an HLS output needs its variant directory is refused",
+        .build = plan_clash_variant_dir,
+        .probe = &landscape,
+        .error = CLASH("hls/640x360/main.m3u8", "hls/640x360"),
+    },
+    {
+        .name = "a keyed HLS master on another's variant playlist is refused",
+        .build = plan_clash_variant_playlist,
+        .probe = &landscape,
+        .error = CLASH("a/640x360/x.m3u8", "a/640x360/x.m3u8"),
     },
 };
 /* NOLINTEND(bugprone-suspicious-missing-comma) */
@@ -811,6 +1020,130 @@ static void test_dirs(void **state)
     free(spec);
 }
 
+/* Keyed outputs' directories: their keys', and a keyed HLS's variants
+ * beside its master. */
+static void test_dirs_keyed(void **state)
+{
+    (void)state;
+    plan_spec_t *spec = calloc(1, sizeof(*spec));
+    begin(spec, false);
+    add_frame(spec, "thumbs/a.jpg", 0, 0, 0);
+    plan_step_t *s = add_keyed(spec, "fops1", SPEC_CONTAINER_HLS, "hls/main.m3u8");
+    add_rendition(&s->u.template_spec, 1280, 720, 0);
+    add_rendition(&s->u.template_spec, 640, 360, 0);
+    add_rendition(&add_keyed(spec, "fops2", SPEC_CONTAINER_MP4, "clip.mp4")->u.template_spec, 640, 360, 0);
+    plan_input_t in = input_for(spec, &landscape);
+    plan_t *p = calloc(1, sizeof(*p));
+    char err[PLAN_ERROR_MAX];
+    if (!plan_build(&in, p, err, sizeof(err)))
+        fail_msg("%s", err);
+    char(*dirs)[PLAN_KEY_MAX] = calloc(PLAN_DIRS_MAX, sizeof(*dirs));
+    static const char *const want[] = {VIDEO_DIR, VIDEO_DIR "/hls", VIDEO_DIR "/hls/1280x720",
+                                       VIDEO_DIR "/hls/640x360", VIDEO_DIR "/thumbs"};
+    size_t n = plan_dirs(p, dirs, PLAN_DIRS_MAX);
+    assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(dirs[i], want[i]);
+    plan_free(p);
+    free(dirs);
+    free(p);
+    free(spec);
+}
+
+/* ---- the largest plans fit ---- */
+
+static plan_t *build_or_fail(const plan_spec_t *spec)
+{
+    plan_input_t in = input_for(spec, &landscape);
+    plan_t *p = calloc(1, sizeof(*p));
+    char err[PLAN_ERROR_MAX];
+    if (!plan_spec_check(spec, err, sizeof(err)) || !plan_build(&in, p, err, sizeof(err)))
+        fail_msg("%s", err);
+    return p;
+}
+
+/* A workflow's 32 templates of 8 renditions, and a fops' 8 keyed HLS
+ * ladders of 8: every rendition is planned (none dropped at a limit). */
+static void test_largest_transcode_plan(void **state)
+{
+    (void)state;
+    static const int sizes[SPEC_RENDITIONS_MAX][2] = {{1920, 1080}, {1600, 900}, {1280, 720}, {960, 540},
+                                                      {854, 480},   {640, 360},  {426, 240},  {320, 180}};
+    plan_spec_t *spec = calloc(1, sizeof(*spec));
+    char name[16], key[32];
+    begin(spec, true);
+    for (int i = 0; i < SPEC_WORKFLOW_STEPS_MAX + PLAN_KEYED_MAX; i++) {
+        bool keyed = i >= SPEC_WORKFLOW_STEPS_MAX;
+        snprintf(name, sizeof(name), keyed ? "fops%d" : "t%d", keyed ? i - SPEC_WORKFLOW_STEPS_MAX + 1 : i);
+        snprintf(key, sizeof(key), "k%d/main.m3u8", i);
+        spec_template_t *t = keyed ? &add_keyed(spec, name, SPEC_CONTAINER_HLS, key)->u.template_spec
+                                   : add_template(spec, name, SPEC_CONTAINER_MP4);
+        for (int r = 0; r < SPEC_RENDITIONS_MAX; r++)
+            add_rendition(t, sizes[r][0], sizes[r][1], 0);
+    }
+    assert_int_equal(spec->step_count, PLAN_STEPS_MAX);
+    plan_t *p = build_or_fail(spec);
+    assert_int_equal(p->run_count, 2);
+    assert_int_equal(p->output_count, 1 + SPEC_WORKFLOW_STEPS_MAX * SPEC_RENDITIONS_MAX + PLAN_KEYED_MAX);
+    const plan_output_t *last = &p->outputs[p->output_count - 1];
+    assert_int_equal(last->kind, PLAN_OUTPUT_HLS);
+    assert_int_equal(last->variant_count, SPEC_RENDITIONS_MAX);
+    assert_true(plan_dirs(p, NULL, 0) <= PLAN_DIRS_MAX);
+    plan_free(p);
+    free(p);
+    free(spec);
+}
+
+/* The cover, a fops' 8 frames and the transcode: PLAN_RUNS_MAX runs. */
+static void test_largest_run_plan(void **state)
+{
+    (void)state;
+    plan_spec_t *spec = calloc(1, sizeof(*spec));
+    char key[32];
+    begin(spec, true);
+    for (int i = 0; i < PLAN_FRAMES_MAX; i++) {
+        snprintf(key, sizeof(key), "f/%d.jpg", i);
+        add_frame(spec, key, (int64_t)i * 1000, 0, 0);
+    }
+    add_rendition(add_template(spec, "sd", SPEC_CONTAINER_MP4), 640, 360, 0);
+    plan_t *p = build_or_fail(spec);
+    assert_int_equal(p->run_count, PLAN_RUNS_MAX);
+    assert_true(p->runs[0].cover);
+    for (size_t i = 1; i + 1 < p->run_count; i++)
+        assert_false(p->runs[i].cover || p->runs[i].transcode);
+    assert_true(p->runs[PLAN_RUNS_MAX - 1].transcode);
+    plan_free(p);
+    free(p);
+    free(spec);
+}
+
+/* ---- HLS segment names ---- */
+
+static void test_hls_segment_prefix(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *master, *prefix; /* NULL: refused */
+    } table[] = {
+        {VIDEO_DIR "/hd/index.m3u8", "seg"}, /* vodup's own */
+        {VIDEO_DIR "/hls/main.m3u8", "main"},
+        {"main.m3u8", "main"},
+        {VIDEO_DIR "/a.b.m3u8", "a.b"},
+        {VIDEO_DIR "/.m3u8", NULL},
+        {VIDEO_DIR "/main.mp4", NULL},
+        {VIDEO_DIR "/m3u8", NULL},
+    };
+    char out[64];
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        bool ok = plan_hls_segment_prefix(table[i].master, out, sizeof(out));
+        assert_int_equal(ok, table[i].prefix != NULL);
+        if (ok)
+            assert_string_equal(out, table[i].prefix);
+    }
+    assert_false(plan_hls_segment_prefix("main.m3u8", out, 4)); /* "main" and its NUL */
+    assert_true(plan_hls_segment_prefix("main.m3u8", out, 5));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -821,6 +1154,10 @@ int main(void)
         cmocka_unit_test(test_default_bitrate),
         cmocka_unit_test(test_filter_escape),
         cmocka_unit_test(test_dirs),
+        cmocka_unit_test(test_dirs_keyed),
+        cmocka_unit_test(test_largest_transcode_plan),
+        cmocka_unit_test(test_largest_run_plan),
+        cmocka_unit_test(test_hls_segment_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,8 +8,10 @@
  * the last), a burned subtitle only in the bottom band, a soft subtitle's
  * WebVTT sidecar and HLS group, a rotated source's portrait outputs, a
  * video-only source's video-only outputs, a 641x359 source's even,
- * never upscaled renditions, and covers of odd, large and portrait sources
- * at the size the plan lists.
+ * never upscaled renditions, covers of odd, large and portrait sources at
+ * the size the plan lists, and a fops' keyed outputs (an HLS ladder with
+ * its own segment length, a frame at an offset in a box) where their keys
+ * say, accepted by output_check.
  *
  * The resources sit under a data directory whose name has every character
  * a filter graph treats specially (",[1]'s:x"), so the burned subtitle's
@@ -32,9 +34,11 @@
 
 #include "common/buf.h"
 #include "process/hls.h"
+#include "process/output_check.h"
 #include "process/output_key.h"
 #include "process/plan.h"
 #include "process/runner.h"
+#include "store/store.h"
 #include "unit_tmpdir.h"
 
 #define FFMPEG "/usr/bin/ffmpeg"
@@ -631,6 +635,117 @@ static void test_cover_size_is_listed_size(void **state)
     }
 }
 
+/* ---- keyed outputs (a fops') ---- */
+
+/* The mean absolute difference of two RGB pictures. */
+static double rgb_distance(const unsigned char *a, const unsigned char *b, size_t n)
+{
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += abs(a[i] - b[i]);
+    return sum / (double)n;
+}
+
+/* A picture as width*height RGB triplets: path's first (a JPEG: no seek,
+ * which ffmpeg 5.1 answers with no frame at all on a single image), or the
+ * source's at `at` s, scaled as the frame is. */
+static void picture_rgb(const char *path, double at, int width, int height, unsigned char *rgb)
+{
+    char cmd[3200], raw[512], seek[32] = "";
+    snprintf(raw, sizeof(raw), "%s/picture.rgb", dir);
+    if (at >= 0)
+        snprintf(seek, sizeof(seek), "-ss %.2f", at);
+    snprintf(cmd, sizeof(cmd), FFMPEG " -nostdin -v error -y %s -i '%s' -frames:v 1 -vf scale=%d:%d "
+             "-f rawvideo -pix_fmt rgb24 '%s'", seek, path, width, height, raw);
+    assert_int_equal(system(cmd), 0);
+    FILE *f = fopen(raw, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(rgb, 1, (size_t)width * height * 3, f), (size_t)width * height * 3);
+    fclose(f);
+}
+
+/* A frame at 3.5 s in a 100-wide box: 100x74, at its key, and the source's
+ * picture of that time, not of another. */
+static void assert_keyed_frame(const job_t *j)
+{
+    static unsigned char got[100 * 74 * 3], want[100 * 74 * 3], early[100 * 74 * 3];
+    const plan_output_t *o = find_output(j, PLAN_OUTPUT_FRAME, "");
+    assert_string_equal(o->key, VIDEO_DIR "/thumbs/at.jpg");
+    assert_int_equal(o->width, 100);
+    assert_int_equal(o->height, 74); /* 320x240 at 100 wide: 75, evened */
+    char line[64];
+    ffprobe_video(out_path(j, o->key), "stream=codec_name,width,height", line, sizeof(line));
+    assert_string_equal(line, "mjpeg,100,74");
+    picture_rgb(out_path(j, o->key), -1, 100, 74, got);
+    picture_rgb(media("long.mp4"), 3.5, 100, 74, want);
+    picture_rgb(media("long.mp4"), 0.5, 100, 74, early);
+    double near = rgb_distance(got, want, sizeof(got)), far = rgb_distance(got, early, sizeof(got));
+    print_message("  frame vs the source at 3.5 s: %.2f, at 0.5 s: %.2f\n", near, far);
+    assert_true(near < 12 && far > 3 * near); /* JPEG loss is ~5; another time is ~35 */
+}
+
+/* A keyed HLS ladder with 2 s segments on a 6 s source: its master at its
+ * key, each variant <W>x<H>/hd.m3u8 with three segments hd_0000N.ts, and
+ * nothing under vodup's own names. */
+static void assert_keyed_hls(const job_t *j)
+{
+    const plan_output_t *o = find_output(j, PLAN_OUTPUT_HLS, "fops1");
+    assert_string_equal(o->key, VIDEO_DIR "/out/hd.m3u8");
+    buf_t text;
+    buf_init(&text, 0);
+    read_text(out_path(j, o->key), &text);
+    assert_non_null(strstr(text.data, "\n320x240/hd.m3u8\n"));
+    assert_non_null(strstr(text.data, "\n160x120/hd.m3u8\n"));
+    static const char *const variants[] = {"320x240", "160x120"};
+    char key[512];
+    for (size_t v = 0; v < 2; v++) {
+        snprintf(key, sizeof(key), VIDEO_DIR "/out/%s/hd.m3u8", variants[v]);
+        read_text(out_path(j, key), &text);
+        assert_non_null(strstr(text.data, "#EXT-X-TARGETDURATION:2\n"));
+        assert_int_equal(count(text.data, "#EXTINF:"), 3);
+        assert_non_null(strstr(text.data, "\nhd_00002.ts\n"));
+        for (int n = 0; n < 3; n++) {
+            snprintf(key, sizeof(key), VIDEO_DIR "/out/%s/hd_%05d.ts", variants[v], n);
+            assert_int_equal(access(out_path(j, key), R_OK), 0);
+        }
+        snprintf(key, sizeof(key), VIDEO_DIR "/out/%s/seg_00000.ts", variants[v]);
+        assert_int_not_equal(access(out_path(j, key), F_OK), 0);
+        snprintf(key, sizeof(key), VIDEO_DIR "/out/%s/index.m3u8", variants[v]);
+        assert_int_not_equal(access(out_path(j, key), F_OK), 0);
+    }
+    buf_free(&text);
+}
+
+static void test_keyed_outputs(void **state)
+{
+    (void)state;
+    plan_spec_t *spec = new_plan(true);
+    plan_step_t *hls = add_step(spec, SPEC_STEP_TRANSCODE, "fops1");
+    spec_template_init(&hls->u.template_spec, SPEC_CONTAINER_HLS);
+    add_rendition(&hls->u.template_spec, 320, 240);
+    add_rendition(&hls->u.template_spec, 160, 120);
+    snprintf(hls->key, sizeof(hls->key), "out/hd.m3u8");
+    hls->segment_seconds = 2;
+    plan_step_t *frame = add_step(spec, SPEC_STEP_SNAPSHOT, "");
+    snprintf(frame->key, sizeof(frame->key), "thumbs/at.jpg");
+    frame->at_ms = 3500;
+    frame->width = 100;
+    job_t *j = run_plan("long.mp4", spec);
+    assert_int_equal(j->plan.output_count, 3); /* the cover, the frame, the HLS output */
+    assert_keyed_hls(j);
+    assert_keyed_frame(j);
+    static const int types[] = {STORE_OUTPUT_COVER, STORE_OUTPUT_JPG, STORE_OUTPUT_HLS};
+    for (size_t i = 0; i < j->plan.output_count; i++) {
+        output_measure_t m;
+        char err[512] = "";
+        if (!output_check(j->work, &j->plan.outputs[i], j->probe.duration, j->probe.duration, &m, err, sizeof(err)))
+            fail_msg("%s: %s", j->plan.outputs[i].key, err);
+        assert_int_equal(m.type, types[i]);
+        assert_true(m.size > 0);
+    }
+    job_free(j);
+}
+
 /* ---- setup ---- */
 
 static int group_setup(void **state)
@@ -640,6 +755,8 @@ static int group_setup(void **state)
         return -1;
     snprintf(data_dir, sizeof(data_dir), "%s/" DATA_NAME, dir);
     make("clip.mp4", "-f lavfi -i testsrc2=s=320x240:d=2 -f lavfi -i sine=d=2 -shortest -c:v libx264 "
+                     "-preset ultrafast -c:a aac");
+    make("long.mp4", "-f lavfi -i testsrc2=s=320x240:d=6 -f lavfi -i sine=d=6 -shortest -c:v libx264 "
                      "-preset ultrafast -c:a aac");
     make("black.mp4", "-f lavfi -i color=c=black:s=320x240:d=1 -c:v libx264 -preset ultrafast");
     make("video-only.mp4", "-f lavfi -i testsrc2=s=320x240:d=1 -c:v libx264 -preset ultrafast");
@@ -685,6 +802,7 @@ int main(void)
         cmocka_unit_test(test_video_only_source),
         cmocka_unit_test(test_odd_source),
         cmocka_unit_test(test_cover_size_is_listed_size),
+        cmocka_unit_test(test_keyed_outputs),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

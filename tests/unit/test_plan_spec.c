@@ -41,10 +41,25 @@
     "\"segmentSeconds\":2}"
 #define STEP_KEYED_SD "{\"kind\":\"transcode\",\"name\":\"fops2\",\"template\":" TEMPLATE_SD ",\"key\":\"a/b.mp4\"}"
 #define STEP_FRAME "{\"kind\":\"snapshot\",\"key\":\"thumbs/1.jpg\",\"atMs\":1500,\"width\":320}"
+#define TEMPLATE_SD2                                                                                                \
+    "{\"container\":\"mp4\",\"videoCodec\":\"h264\",\"audioCodec\":\"aac\",\"audioBitrate\":0,"                   \
+    "\"renditions\":[{\"width\":640,\"height\":360,\"videoBitrate\":0},{\"width\":320,\"height\":180,"          \
+    "\"videoBitrate\":0}]}"
+#define SNAP(extra) HEAD "\"steps\":[{\"kind\":\"snapshot\"" extra "}]}"
+#define KEYED(template, extra)                                                                                      \
+    HEAD "\"steps\":[{\"kind\":\"transcode\",\"name\":\"fops1\",\"template\":" template extra "}]}"
+#define FRAME_N(n) "{\"kind\":\"snapshot\",\"key\":\"" #n ".jpg\"}"
 
 /* Every step kind, in the order plan_freeze writes them without a workflow. */
 static const char full_plan[] = HEAD "\"steps\":[{\"kind\":\"probe\"},{\"kind\":\"snapshot\"}," STEP_HD "," STEP_LOGO
                                      "," STEP_SUB "]}";
+/* A fops job (fops_plan.h) in canonical text: every keyed member, a frame
+ * at offset 0 and one at the cover's time (no atMs). */
+static const char fops_plan[] = HEAD "\"steps\":[{\"kind\":\"probe\"},{\"kind\":\"snapshot\"}," STEP_KEYED_HLS
+                                     "," STEP_KEYED_SD "," STEP_FRAME
+                                     ",{\"kind\":\"snapshot\",\"key\":\"0.jpg\",\"atMs\":0,\"height\":90},"
+                                     "{\"kind\":\"snapshot\",\"key\":\"mid.jpg\",\"width\":64,\"height\":64}],"
+                                     "\"fops\":true}";
 
 /* ---- helpers ---- */
 
@@ -116,8 +131,18 @@ static const char *const accepted[] = {
          "\",\"template\":{\"container\":\"mp4\",\"videoCodec\":\"h264\",\"audioCodec\":\"aac\",\"audioBitrate\":0,"
          "\"renditions\":[{\"width\":0,\"height\":0,\"videoBitrate\":0}]}}," STEP_SUB "]}",
     /* A fops job: keyed outputs, frames beside the cover, "fops". */
-    HEAD "\"steps\":[{\"kind\":\"probe\"},{\"kind\":\"snapshot\"}," STEP_KEYED_HLS "," STEP_KEYED_SD "," STEP_FRAME
-         ",{\"kind\":\"snapshot\",\"key\":\"0.jpg\",\"atMs\":0,\"height\":90}],\"fops\":true}",
+    fops_plan,
+    /* A keyed file's name is free; members at their defaults; a keyed HLS
+     * ladder; a fops' 8 keyed steps after a workflow's steps. */
+    KEYED(TEMPLATE_SD, ",\"key\":\"clips/raw\""),
+    SNAP(",\"key\":\"a.jpg\",\"atMs\":86400000,\"width\":0,\"height\":0"),
+    HEAD "\"steps\":[{\"kind\":\"transcode\",\"name\":\"fops1\",\"template\":{\"container\":\"hls\","
+         "\"videoCodec\":\"h264\",\"audioCodec\":\"aac\",\"audioBitrate\":0,\"renditions\":[{\"width\":1280,"
+         "\"height\":720,\"videoBitrate\":0},{\"width\":640,\"height\":360,\"videoBitrate\":0}]},"
+         "\"key\":\"a/b/c/f.m3u8\",\"segmentSeconds\":120}]}",
+    HEAD "\"steps\":[{\"kind\":\"probe\"},{\"kind\":\"snapshot\"}," STEP_HD "," STEP_LOGO "," STEP_SUB "," FRAME_N(1)
+         "," FRAME_N(2) "," FRAME_N(3) "," FRAME_N(4) "," FRAME_N(5) "," FRAME_N(6) "," FRAME_N(7) "," FRAME_N(8)
+         "],\"fops\":false}",
     /* A template stored in the older one-rendition shape is read as one rendition. */
     HEAD "\"steps\":[{\"kind\":\"transcode\",\"name\":\"old\",\"template\":{\"container\":\"mp4\","
          "\"videoCodec\":\"h264\",\"audioCodec\":\"aac\",\"audioBitrate\":96,\"width\":640,\"height\":360,"
@@ -148,26 +173,63 @@ typedef struct refused_case {
 } refused_case_t;
 
 static const refused_case_t refused[] = {
-    /* Keyed steps' rules. */
-    {HEAD "\"steps\":[" STEP_FRAME "," STEP_FRAME "]}", "plan: steps 1 and 2 have the same key"},
-    {HEAD "\"steps\":[{\"kind\":\"snapshot\",\"key\":\"a.png\",\"atMs\":1}]}", "plan: step 1's key must end in .jpg"},
-    {HEAD "\"steps\":[{\"kind\":\"snapshot\",\"key\":\"../a.jpg\",\"atMs\":1}]}",
-     "plan: step 1's key is not a key of 1..64-byte segments"},
-    {HEAD "\"steps\":[{\"kind\":\"snapshot\",\"key\":\"a//b.jpg\",\"atMs\":1}]}",
-     "plan: step 1's key is not a key of 1..64-byte segments"},
+    {HEAD "\"steps\":[{\"kind\":\"transcode\",\"name\":\"fops1\",\"template\":" TEMPLATE_HD
+          ",\"key\":\"x.m3u8\"}," STEP_SUB "]}",
+     "plan: step 1's HLS key must be <directory>/<name>.m3u8 with a soft subtitle"},
     {HEAD "\"steps\":[{\"kind\":\"snapshot\",\"key\":\"a/b/c/d/e.jpg\",\"atMs\":1}]}",
      "plan: step 1's key has more than 4 segments"},
-    {HEAD "\"steps\":[{\"kind\":\"snapshot\",\"key\":\"a.mp4\",\"atMs\":1}]}", "plan: step 1's key is the original's own name"},
-    {HEAD "\"steps\":[{\"kind\":\"transcode\",\"name\":\"x\",\"template\":" TEMPLATE_SD ",\"key\":\"a.mp4\"}]}",
-     "plan: step 1's key is the original's own name"},
-    {HEAD "\"steps\":[{\"kind\":\"transcode\",\"name\":\"x\",\"template\":" TEMPLATE_SD ",\"key\":\"b.m3u8\"}]}",
-     "plan: step 1's key must end in .mp4"},
-    {HEAD "\"steps\":[{\"kind\":\"transcode\",\"name\":\"x\",\"template\":" TEMPLATE_SD ",\"segmentSeconds\":2}]}",
-     "plan: step 1's segmentSeconds must be 1..120, on an HLS template"},
-    {HEAD "\"steps\":[{\"kind\":\"snapshot\",\"atMs\":1}]}", "plan: only a snapshot with a key (a frame) takes atMs"},
-    {HEAD "\"steps\":[{\"kind\":\"snapshot\",\"width\":10}]}", "plan: step 1 is the cover (no key): it takes no box"},
+    /* Keyed steps' rules: the key's form. */
+    {KEYED(TEMPLATE_SD, ",\"key\":\"\""), "plan: 'key' is empty"},
+    {KEYED(TEMPLATE_SD, ",\"key\":5"), "plan: 'key' must be a string"},
+    {SNAP(",\"key\":\"../a.jpg\""), "plan: step 1's key is not a key of 1..64-byte segments"},
+    {SNAP(",\"key\":\"a//b.jpg\""), "plan: step 1's key is not a key of 1..64-byte segments"},
+    {SNAP(",\"key\":\"/a.jpg\""), "plan: step 1's key is not a key of 1..64-byte segments"},
+    {SNAP(",\"key\":\"a/\""), "plan: step 1's key is not a key of 1..64-byte segments"},
+    {SNAP(",\"key\":\"a/.b.jpg\""), "plan: step 1's key is not a key of 1..64-byte segments"},
+    {SNAP(",\"key\":\"a b.jpg\""), "plan: step 1's key is not a key of 1..64-byte segments"},
+    {SNAP(",\"key\":\"" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.jpg\""), /* 69 bytes */
+     "plan: step 1's key is not a key of 1..64-byte segments"},
+    {SNAP(",\"key\":\"a.png\""), "plan: step 1's key must end in .jpg"},
+    {SNAP(",\"key\":\".jpg\""), "plan: step 1's key is not a key"},
+    {KEYED(TEMPLATE_HD, ",\"key\":\"hls/main.mp4\""), "plan: step 1's key must end in .m3u8"},
+    {SNAP(",\"key\":\"a.mp4\""), "plan: step 1's key is the original's own name"},
+    {KEYED(TEMPLATE_SD, ",\"key\":\"a.mp4\""), "plan: step 1's key is the original's own name"},
+    {SNAP(",\"key\":\"a.mp4/x.jpg\""), "plan: step 1's key is under the original's own name"},
+    {SNAP(",\"key\":\"cover.jpg\""), "plan: step 1's key is the cover's (cover.jpg)"},
+    /* ... against the other keys. */
+    {HEAD "\"steps\":[" STEP_FRAME "," STEP_FRAME "]}", "plan: steps 1 and 2 have the same key"},
+    {HEAD "\"steps\":[" STEP_KEYED_SD ",{\"kind\":\"snapshot\",\"key\":\"a/b.mp4\"}]}",
+     "plan: step 2's key must end in .jpg"},
+    {HEAD "\"steps\":[" STEP_KEYED_SD ",{\"kind\":\"snapshot\",\"key\":\"a/b.mp4/c.jpg\"}]}",
+     "plan: steps 1 and 2 have keys where one is the other's directory"},
+    {HEAD "\"steps\":[{\"kind\":\"snapshot\",\"key\":\"x/y.jpg\"},{\"kind\":\"transcode\",\"name\":\"t\","
+          "\"template\":" TEMPLATE_SD ",\"key\":\"x\"}]}",
+     "plan: steps 1 and 2 have keys where one is the other's directory"},
+    {HEAD "\"steps\":[" FRAME_N(1) "," FRAME_N(2) "," FRAME_N(3) "," FRAME_N(4) "," FRAME_N(5) "," FRAME_N(6) ","
+          FRAME_N(7) "," FRAME_N(8) "," FRAME_N(9) "]}",
+     "plan: it has more than 8 keyed steps"},
+    /* A keyed transcode: one file, a segment length only for HLS. */
+    {KEYED(TEMPLATE_SD2, ",\"key\":\"b.mp4\""), "plan: step 1 has a key and 2 renditions (a file is one)"},
+    {KEYED(TEMPLATE_SD, ",\"segmentSeconds\":2"), "plan: step 1's segmentSeconds must be 1..120, on an HLS template"},
+    {KEYED(TEMPLATE_HD, ",\"segmentSeconds\":0"), "plan: 'segmentSeconds' must be an integer in 1..120"},
+    {KEYED(TEMPLATE_HD, ",\"segmentSeconds\":121"), "plan: 'segmentSeconds' must be an integer in 1..120"},
+    {KEYED(TEMPLATE_HD, ",\"segmentSeconds\":2.5"), "plan: 'segmentSeconds' must be an integer in 1..120"},
+    {KEYED(TEMPLATE_HD, ",\"width\":320"), "plan: a step has an unknown member 'width'"},
+    {KEYED(TEMPLATE_HD, ",\"atMs\":1"), "plan: a step has an unknown member 'atMs'"},
+    /* A frame's time and box; the cover takes neither. */
+    {SNAP(",\"atMs\":1"), "plan: only a snapshot with a key (a frame) takes atMs"},
+    {SNAP(",\"width\":320"), "plan: step 1 is the cover (no key): it takes no time or box"},
+    {SNAP(",\"key\":\"a.jpg\",\"atMs\":-1"), "plan: 'atMs' must be an integer in 0..86400000"},
+    {SNAP(",\"key\":\"a.jpg\",\"atMs\":86400001"), "plan: 'atMs' must be an integer in 0..86400000"},
+    {SNAP(",\"key\":\"a.jpg\",\"atMs\":1.5"), "plan: 'atMs' must be an integer in 0..86400000"},
+    {SNAP(",\"key\":\"a.jpg\",\"width\":8"), "plan: step 1's box sides must be 0 or 16..8192"},
+    {SNAP(",\"key\":\"a.jpg\",\"height\":8193"), "plan: 'height' must be an integer in 0..8192"},
+    {SNAP(",\"key\":\"a.jpg\",\"segmentSeconds\":2"), "plan: a step has an unknown member 'segmentSeconds'"},
+    {HEAD "\"steps\":[{\"kind\":\"snapshot\"},{\"kind\":\"snapshot\"}]}", "plan: steps 1 and 2 are both 'snapshot'"},
+    /* Only transcodes and snapshots have keys; "fops" is a boolean. */
     {HEAD "\"steps\":[{\"kind\":\"probe\",\"key\":\"a.jpg\"}]}", "plan: a step has an unknown member 'key'"},
-    {HEAD "\"steps\":[{\"kind\":\"snapshot\",\"key\":\"a.jpg\",\"atMs\":-1}]}", "plan: 'atMs' must be an integer"},
+    {HEAD "\"steps\":[{\"kind\":\"watermark\",\"name\":\"logo\",\"watermark\":" WATERMARK ",\"key\":\"a.jpg\"}]}",
+     "plan: a step has an unknown member 'key'"},
     {HEAD "\"steps\":[],\"fops\":1}", "plan: 'fops' must be a boolean"},
     {NULL, "plan: not valid JSON"},
     {"", "plan: not valid JSON"},
@@ -233,7 +295,7 @@ static void test_refused_texts(void **state)
 static void test_too_many_steps(void **state)
 {
     (void)state;
-    char text[4096];
+    char text[4096], want[64];
     size_t n = (size_t)snprintf(text, sizeof(text), HEAD "\"steps\":[");
     for (int i = 0; i <= PLAN_STEPS_MAX; i++)
         n += (size_t)snprintf(text + n, sizeof(text) - n, "%s{\"kind\":\"probe\"}", i ? "," : "");
@@ -241,7 +303,8 @@ static void test_too_many_steps(void **state)
     plan_spec_t *p = calloc(1, sizeof(*p));
     char err[PLAN_ERROR_MAX] = "";
     assert_false(plan_spec_parse(text, p, err, sizeof(err)));
-    assert_string_equal(err, "plan: it has more than 34 steps");
+    snprintf(want, sizeof(want), "plan: it has more than %d steps", PLAN_STEPS_MAX);
+    assert_string_equal(err, want);
     free(p);
 }
 
@@ -299,7 +362,7 @@ static void test_check_built_plans(void **state)
 
     p->step_count = PLAN_STEPS_MAX + 1;
     assert_false(plan_spec_check(p, err, sizeof(err)));
-    assert_string_equal(err, "plan: it has more than 34 steps");
+    assert_string_equal(err, "plan: it has more than 42 steps"); /* a workflow's 32, probe, cover, a fops' 8 */
     free(p);
 }
 
@@ -319,6 +382,163 @@ static void test_check_transcode_count(void **state)
     assert_string_equal(err, "plan: it has more than 32 transcodes");
     p->step_count--;
     assert_true(plan_spec_check(p, err, sizeof(err)));
+    free(p);
+}
+
+/* A workflow's 32 steps, probe and cover, then a fops' 8 keyed steps:
+ * PLAN_STEPS_MAX, and keyed transcodes do not count against the workflow's. */
+static void test_largest_plan_fits(void **state)
+{
+    (void)state;
+    plan_spec_t *p = calloc(1, sizeof(*p));
+    char err[PLAN_ERROR_MAX] = "", name[16];
+    snprintf(p->object_id, sizeof(p->object_id), OBJECT);
+    snprintf(p->file_key, sizeof(p->file_key), KEY);
+    add_step(p, SPEC_STEP_PROBE, "");
+    add_step(p, SPEC_STEP_SNAPSHOT, "");
+    for (int i = 0; i < SPEC_WORKFLOW_STEPS_MAX + PLAN_KEYED_MAX; i++) {
+        bool keyed = i >= SPEC_WORKFLOW_STEPS_MAX;
+        snprintf(name, sizeof(name), "t%d", i);
+        plan_step_t *s = add_step(p, SPEC_STEP_TRANSCODE, name);
+        plan_default_template(&s->u.template_spec);
+        if (keyed)
+            snprintf(s->key, sizeof(s->key), "%s.mp4", name);
+    }
+    assert_int_equal(p->step_count, PLAN_STEPS_MAX);
+    if (!plan_spec_check(p, err, sizeof(err)))
+        fail_msg("%s", err);
+    char *text = plan_spec_to_json(p);
+    assert_round_trip(text);
+    free(text);
+    p->steps[2].key[0] = 'k'; /* a ninth keyed step */
+    p->steps[2].key[1] = '\0';
+    assert_false(plan_spec_check(p, err, sizeof(err)));
+    assert_string_equal(err, "plan: it has more than 8 keyed steps");
+    free(p);
+}
+
+/* A fops plan's canonical text is pinned, and each member is read. */
+static void test_fops_plan_text(void **state)
+{
+    (void)state;
+    plan_spec_t *p = parse_ok(fops_plan);
+    char *text = plan_spec_to_json(p);
+    assert_string_equal(text, fops_plan);
+    free(text);
+    assert_true(p->fops);
+    assert_int_equal(p->step_count, 7);
+    assert_string_equal(p->steps[1].key, ""); /* the cover */
+    assert_int_equal(p->steps[1].at_ms, PLAN_FRAME_AT_COVER);
+    assert_string_equal(p->steps[2].key, "hls/main.m3u8");
+    assert_int_equal(p->steps[2].segment_seconds, 2);
+    assert_string_equal(p->steps[3].key, "a/b.mp4");
+    assert_int_equal(p->steps[3].segment_seconds, 0);
+    assert_int_equal(p->steps[3].at_ms, 0);
+    static const struct {
+        const char *key;
+        int64_t at_ms;
+        int width, height;
+    } frames[] = {{"thumbs/1.jpg", 1500, 320, 0}, {"0.jpg", 0, 0, 90}, {"mid.jpg", PLAN_FRAME_AT_COVER, 64, 64}};
+    for (size_t i = 0; i < 3; i++) {
+        const plan_step_t *s = &p->steps[4 + i];
+        assert_int_equal(s->kind, SPEC_STEP_SNAPSHOT);
+        assert_string_equal(s->key, frames[i].key);
+        assert_int_equal(s->at_ms, frames[i].at_ms);
+        assert_int_equal(s->width, frames[i].width);
+        assert_int_equal(s->height, frames[i].height);
+    }
+    free(p);
+    p = parse_ok(full_plan);
+    assert_false(p->fops);
+    assert_string_equal(p->steps[2].key, "");
+    free(p);
+}
+
+static void assert_check(const plan_spec_t *p, const char *want)
+{
+    char err[PLAN_ERROR_MAX] = "";
+    bool ok = plan_spec_check(p, err, sizeof(err));
+    if (want ? ok || strcmp(err, want) != 0 : !ok)
+        fail_msg("got %s, want %s", ok ? "(accepted)" : err, want ? want : "(accepted)");
+}
+
+/* The keyed members on structs built in code (plan_freeze, fops_plan.c):
+ * a zeroed step is every kind's default. */
+static void test_check_keyed_built(void **state)
+{
+    (void)state;
+    plan_spec_t *p = built_plan(); /* probe, default transcode, watermark */
+    plan_step_t *frame = add_step(p, SPEC_STEP_SNAPSHOT, "");
+    snprintf(frame->key, sizeof(frame->key), "f.jpg");
+    assert_check(p, NULL); /* at 0 ms */
+    p->steps[2].at_ms = 5;
+    assert_check(p, "plan: step 3 ('watermark') takes no key, box, time or segment length");
+    p->steps[2].at_ms = PLAN_FRAME_AT_COVER;
+    assert_check(p, NULL);
+    p->steps[2].key[0] = 'w';
+    assert_check(p, "plan: step 3 ('watermark') takes no key, box, time or segment length");
+    p->steps[2].key[0] = '\0';
+    p->steps[1].width = 320;
+    assert_check(p, "plan: step 2 (a transcode) takes no box or time");
+    p->steps[1].width = 0;
+    p->steps[1].at_ms = 7;
+    assert_check(p, "plan: step 2 (a transcode) takes no box or time");
+    p->steps[1].at_ms = 0;
+    p->steps[1].u.template_spec.container = SPEC_CONTAINER_HLS;
+    p->steps[1].segment_seconds = PLAN_SEGMENT_S_MAX;
+    assert_check(p, NULL);
+    p->steps[1].segment_seconds = -1;
+    assert_check(p, "plan: step 2's segmentSeconds must be 1..120, on an HLS template");
+    p->steps[1].segment_seconds = 0;
+    frame->segment_seconds = 2;
+    assert_check(p, "plan: step 4 (a snapshot) takes no segment length");
+    frame->segment_seconds = 0;
+    frame->at_ms = PLAN_FRAME_AT_MS_MAX + 1;
+    assert_check(p, "plan: step 4's atMs must be 0..86400000");
+    frame->at_ms = -2;
+    assert_check(p, "plan: step 4's atMs must be 0..86400000");
+    frame->at_ms = PLAN_FRAME_AT_COVER;
+    frame->key[0] = '\0'; /* now the cover */
+    assert_check(p, NULL);
+    frame->at_ms = 1000;
+    assert_check(p, "plan: step 4 is the cover (no key): it takes no time or box");
+    free(p);
+}
+
+/* The whole key must fit PLAN_KEY_MAX beside a long fileKey; a key must be
+ * a string. */
+static void test_check_key_length(void **state)
+{
+    (void)state;
+    plan_spec_t *p = built_plan();
+    plan_step_t *frame = add_step(p, SPEC_STEP_SNAPSHOT, "");
+    memset(p->file_key, 'd', 1000);
+    snprintf(p->file_key + 1000, sizeof(p->file_key) - 1000, "/a.mp4");
+    memset(frame->key, 'k', 60);
+    snprintf(frame->key + 60, sizeof(frame->key) - 60, "/a.jpg"); /* 1001 + 66 bytes: fits */
+    assert_check(p, NULL);
+    memset(frame->key, 'k', 64);
+    for (size_t i = 64; i < 200; i += 65) {
+        frame->key[i] = '/';
+        memset(frame->key + i + 1, 'k', 64);
+    }
+    snprintf(frame->key + 194, sizeof(frame->key) - 194, "/a.jpg"); /* 1001 + 200 bytes: too long */
+    assert_check(p, "plan: step 4's key is not a key of 1..64-byte segments of A-Z a-z 0-9 . _ - that fits beside "
+                    "the original");
+    memset(frame->key, 'k', sizeof(frame->key));
+    assert_check(p, "plan: step 4's key is too long");
+    /* An HLS output's variants and segments need 14 bytes more than its key:
+     * 1001 + 185 + 14 is too long, 1001 + 184 + 14 fits. */
+    frame->key[0] = '\0'; /* now the cover */
+    plan_step_t *hls = &p->steps[1];
+    hls->u.template_spec.container = SPEC_CONTAINER_HLS;
+    memset(hls->key, 'k', 180);
+    snprintf(hls->key + 180, sizeof(hls->key) - 180, ".m3u8"); /* one segment: 185 bytes */
+    hls->key[64] = hls->key[129] = '/';
+    assert_check(p, "plan: step 2's key is not a key of 1..64-byte segments of A-Z a-z 0-9 . _ - that fits beside "
+                    "the original");
+    snprintf(hls->key + 179, sizeof(hls->key) - 179, ".m3u8");
+    assert_check(p, NULL);
     free(p);
 }
 
@@ -355,6 +575,12 @@ static void test_lookups(void **state)
     assert_true(plan_spec_has_snapshot(p));
     assert_string_equal(plan_spec_subtitle(p)->name, "sub1");
     free(p);
+    /* Frames are not the cover; keyed transcodes are transcodes. */
+    p = parse_ok(HEAD "\"steps\":[" STEP_FRAME "," STEP_KEYED_SD "]}");
+    assert_false(plan_spec_has_snapshot(p));
+    assert_int_equal(plan_spec_transcodes(p, t, 4), 1);
+    assert_string_equal(t[0]->key, "a/b.mp4");
+    free(p);
 }
 
 static void test_default_template(void **state)
@@ -384,6 +610,10 @@ int main(void)
         cmocka_unit_test(test_too_many_steps),
         cmocka_unit_test(test_check_built_plans),
         cmocka_unit_test(test_check_transcode_count),
+        cmocka_unit_test(test_largest_plan_fits),
+        cmocka_unit_test(test_fops_plan_text),
+        cmocka_unit_test(test_check_keyed_built),
+        cmocka_unit_test(test_check_key_length),
         cmocka_unit_test(test_built_plan_round_trip),
         cmocka_unit_test(test_lookups),
         cmocka_unit_test(test_default_template),
