@@ -117,6 +117,10 @@ static bool fops_api_enqueue(const api_ctx_t *ctx, api_call_t *call, const store
 {
     char err[FOPS_ERROR_MAX + 64] = "";
     char *plan = NULL;
+    if (!v->object_id) { /* registered, never uploaded: nothing to process */
+        api_call_error(call, API_ERR_NOT_UPLOADED, NULL);
+        return false;
+    }
     int rc = plan_freeze_fops(ctx->store, call->key.account_id, NULL, &j->parsed, v->object_id, v->file_key, &plan,
                               err, sizeof(err));
     store_task_job_t job = {j->fops, j->notify_url, call->key.access_key};

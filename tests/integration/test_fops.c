@@ -419,6 +419,26 @@ static void test_fops_refusals(void **state)
         harness_response_free(&r);
         free(authz);
     }
+    /* A video registered but never uploaded has nothing to process: 409. */
+    harness_grant_t g;
+    harness_grant_opts_t o = {.name = "later.mp4"};
+    assert_true(harness_grant(srv, &o, &g));
+    char *b_later = b64(g.file_key);
+    char *later = harness_strf("bucket=%s&key=%s&fops=%s", b_bucket, b_later, b_fops);
+    char *later_text = harness_strf("/fops\n%s", later);
+    char *later_sign = wcs_sign(srv->key.secret_key, later_text, strlen(later_text));
+    char *later_authz = harness_strf("%s:%s", srv->key.access_key, later_sign);
+    harness_request_t req = {.path = "/fops", .body = later, .authorization = later_authz};
+    harness_response_t r;
+    assert_true(harness_request(srv, &req, &r));
+    if (r.status != 409)
+        fail_msg("POST /fops of a video never uploaded: %ld %s", r.status, r.body);
+    harness_response_free(&r);
+    free(later_authz);
+    free(later_sign);
+    free(later_text);
+    free(later);
+    free(b_later);
     json_decref(status_of("tk000000000000000000000000000000", 404));
     json_decref(status_of("short", 400));
     free(good);
