@@ -160,6 +160,11 @@ static event_dispatch_t *serve_webhooks_start(const config_t *cfg, store_t *stor
         fprintf(stderr, "vodup serve: webhook-allow-hosts: %s\n", err);
         return NULL;
     }
+    /* A malformed list would refuse every callback and notification: say so now. */
+    if (!event_url_allow_list_check(cfg->callback_allow_hosts, err, sizeof(err))) {
+        fprintf(stderr, "vodup serve: callback-allow-hosts: %s\n", err);
+        return NULL;
+    }
     event_dispatch_options_t opt = {
         .workers = (int)cfg->webhook_workers,
         .connect_timeout_ms = (long)cfg->webhook_connect_timeout,

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
@@ -310,6 +311,26 @@ static void test_refused_callback_urls(void **state)
     }
 }
 
+/* A malformed callback-allow-hosts stops the server at start, saying
+ * which option, instead of refusing every callback later. */
+static void test_bad_allow_list_stops_the_server(void **state)
+{
+    (void)state;
+    char *cmd = harness_strf("timeout 10 '%s' serve --listen 127.0.0.1:0 --data '%s/bad' --processing off "
+                             "--callback-allow-hosts 'a b,,' 2>&1 </dev/null",
+                             VODUP_BIN, srv->root);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char out[4096] = "";
+    size_t n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    print_message("  %s", out);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+    assert_non_null(strstr(out, "callback-allow-hosts"));
+    free(cmd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_persistent_id_in_answers),
         cmocka_unit_test(test_failed_callbacks_are_579),
         cmocka_unit_test(test_refused_callback_urls),
+        cmocka_unit_test(test_bad_allow_list_stops_the_server),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
