@@ -185,7 +185,8 @@ if [ "$REFERENCES" = 1 ]; then
   [ -n "$vid" ] || die "getUploadToken answered no videoId"
   printf 'wrk.method = "GET"\n' >"$work/health.lua"
   info_path=/vod/videoManage/getVideoInfo
-  ws3_wrk_get_script "$work/info.lua" "$info_path" "videoId=$vid" "127.0.0.1:$VODUP_PORT" "$AK" "$SK"
+  ws3_sign_get "$info_path" "videoId=$vid" "127.0.0.1:$VODUP_PORT" "$AK" "$SK"
+  ws3_wrk_get_script "$work/info.lua" "$AK"
   h=$(run_wrk health "$VODUP_PORT" "$DURATION" "$work/health.lua" /healthz) || die "wrk failed"
   i=$(run_wrk info "$VODUP_PORT" "$DURATION" "$work/info.lua" "$info_path?videoId=$vid") || die "wrk failed"
   [ "$(cut -d' ' -f4 <<<"$h")" = 0 ] && [ "$(cut -d' ' -f4 <<<"$i")" = 0 ] ||

@@ -210,17 +210,9 @@ to_ms() { # wrk latency like 512.00us, 1.23ms, 2.01s
 }
 # Writes DIR/info.lua: getVideoInfo of VIDEO, signed now (valid for 300 s).
 sign_info() { # DIR VIDEO
-  local ts sig
-  ts=$(date +%s)
-  sig=$(ws3_signature GET "$INFO_PATH" "videoId=$2" "$HOSTPORT" '' '' "$ts" "$SK")
-  INFO_HEADERS=(-H "X-WS-AccessKey: $AK" -H "X-WS-Timestamp: $ts"
-    -H "Authorization: WS3-HMAC-SHA256 Credential=$AK, SignedHeaders=host, Signature=$sig")
-  cat >"$1/info.lua" <<EOF
-wrk.method = "GET"
-wrk.headers["X-WS-AccessKey"] = "$AK"
-wrk.headers["X-WS-Timestamp"] = "$ts"
-wrk.headers["Authorization"] = "WS3-HMAC-SHA256 Credential=$AK, SignedHeaders=host, Signature=$sig"
-EOF
+  ws3_sign_get "$INFO_PATH" "videoId=$2" "$HOSTPORT" "$AK" "$SK"
+  INFO_HEADERS=(-H "X-WS-AccessKey: $AK" -H "X-WS-Timestamp: $WS3_TS" -H "Authorization: $WS3_AUTH")
+  ws3_wrk_get_script "$1/info.lua" "$AK"
   [ "$API_DELAY_MS" -eq 0 ] || printf 'function delay() return %d end\n' "$API_DELAY_MS" >>"$1/info.lua"
 }
 # Started in the background so that cleanup can stop it by PID.

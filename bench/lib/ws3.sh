@@ -38,13 +38,15 @@ ws3_selftest() {
   [ "$got" = db88a2e463623208cfb1de28638dc7e500f36e9902a5b1861db21352053163f4 ]
 }
 
-# Writes a wrk script (FILE) for a signed GET of PATH?QUERY on HOST, signed
-# now with AK/SK (accepted for +-300 s).
-ws3_wrk_get_script() { # FILE PATH QUERY HOST AK SK
-  local ts sig
-  ts=$(date +%s)
-  sig=$(ws3_signature GET "$2" "$3" "$4" '' '' "$ts" "$6")
-  printf '%s\n' 'wrk.method = "GET"' "wrk.headers[\"X-WS-AccessKey\"] = \"$5\"" \
-    "wrk.headers[\"X-WS-Timestamp\"] = \"$ts\"" \
-    "wrk.headers[\"Authorization\"] = \"WS3-HMAC-SHA256 Credential=$5, SignedHeaders=host, Signature=$sig\"" >"$1"
+# Signs a GET of PATH?QUERY on HOST now with AK/SK (accepted for +-300 s):
+# sets WS3_TS and WS3_AUTH, the X-WS-Timestamp and Authorization to send.
+ws3_sign_get() { # PATH QUERY HOST AK SK
+  WS3_TS=$(date +%s)
+  WS3_AUTH="WS3-HMAC-SHA256 Credential=$4, SignedHeaders=host, Signature=$(ws3_signature GET "$1" "$2" "$3" '' '' "$WS3_TS" "$5")"
+}
+
+# Writes a wrk script (FILE) that sends the GET ws3_sign_get signed for AK.
+ws3_wrk_get_script() { # FILE AK
+  printf '%s\n' 'wrk.method = "GET"' "wrk.headers[\"X-WS-AccessKey\"] = \"$2\"" \
+    "wrk.headers[\"X-WS-Timestamp\"] = \"$WS3_TS\"" "wrk.headers[\"Authorization\"] = \"$WS3_AUTH\"" >"$1"
 }

@@ -36,8 +36,6 @@ bool task_api_cancel_task(const api_ctx_t *ctx, api_call_t *call, const params_t
 /* fops_api.c: the vendor's POST /fops and GET /status/get/prefop */
 bool fops_api_submit(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
 bool fops_api_status(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
-/* Whether a notify URL (notifyURL, persistentNotifyUrl) may be used; err: why not. */
-bool fops_api_notify_url_ok(const api_ctx_t *ctx, const char *url, char *err, size_t errlen);
 
 /* The compact JSON text of root, malloc'd (NULL on failure); api.c. */
 char *api_json_text(const json_t *root, size_t flags);

@@ -84,12 +84,6 @@ static bool fops_api_flag(api_call_t *call, const params_t *p, const char *name)
     return false;
 }
 
-/* A notify URL (notifyURL, persistentNotifyUrl): http(s), on the
- * allow-list of URLs chosen by token minters. */
-bool fops_api_notify_url_ok(const api_ctx_t *ctx, const char *url, char *err, size_t errlen)
-{
-    return event_url_permitted(url, ctx->cfg->callback_allow_hosts, err, errlen);
-}
 
 static bool fops_api_read(const api_ctx_t *ctx, api_call_t *call, const params_t *p, fops_api_job_t *j)
 {
@@ -104,7 +98,7 @@ static bool fops_api_read(const api_ctx_t *ctx, api_call_t *call, const params_t
         return false;
     }
     if (!fops_plan_parse(j->fops, strlen(j->fops), call->key.bucket, &j->parsed, err, sizeof(err)) ||
-        (j->notify_url && !fops_api_notify_url_ok(ctx, j->notify_url, err, sizeof(err)))) {
+        (j->notify_url && !event_url_permitted(j->notify_url, ctx->cfg->callback_allow_hosts, err, sizeof(err)))) {
         api_call_error(call, API_ERR_PARAM, err);
         return false;
     }

@@ -140,74 +140,76 @@ static int plan_freeze_settings(plan_freeze_job_t *job, const plan_settings_t *s
     return rc;
 }
 
-int plan_freeze(store_t *store, int64_t account_id, const plan_settings_t *settings, const char *object_id,
-                const char *file_key, char **plan_json)
+/* A new empty plan for the object and its key; NULL when out of memory. */
+static plan_spec_t *plan_freeze_new(const char *object_id, const char *file_key)
 {
-    *plan_json = NULL;
     plan_spec_t *plan = calloc(1, sizeof(*plan));
-    if (!plan)
-        return STORE_ERROR;
-    snprintf(plan->object_id, sizeof(plan->object_id), "%s", object_id);
-    snprintf(plan->file_key, sizeof(plan->file_key), "%s", file_key);
+    if (plan) {
+        snprintf(plan->object_id, sizeof(plan->object_id), "%s", object_id);
+        snprintf(plan->file_key, sizeof(plan->file_key), "%s", file_key);
+    }
+    return plan;
+}
+
+/* Fills plan's steps from the settings (the error instead, when a
+ * resource is gone or the plan cannot run). */
+static int plan_freeze_fill(store_t *store, int64_t account_id, const plan_settings_t *settings, plan_spec_t *plan)
+{
     plan_freeze_job_t job = {store, account_id, plan};
     int rc = settings->workflow_id ? plan_freeze_workflow(&job, settings->workflow_id)
                                    : plan_freeze_settings(&job, settings);
     if (rc == STORE_OK && !plan->error[0] && !plan_spec_check(plan, plan->error, sizeof(plan->error)))
-        log_warn("plan for %s cannot run: %s", file_key, plan->error);
+        log_warn("plan for %s cannot run: %s", plan->file_key, plan->error);
     if (rc == STORE_OK && plan->error[0])
         plan->step_count = 0; /* the error is the whole plan: nothing of it runs */
+    return rc;
+}
+
+/* *plan_json receives the plan's text when rc is STORE_OK; frees plan. */
+static int plan_freeze_emit(int rc, plan_spec_t *plan, char **plan_json)
+{
     if (rc == STORE_OK && !(*plan_json = plan_spec_to_json(plan)))
         rc = STORE_ERROR;
     free(plan);
     return rc;
 }
 
-/* The plan plan_freeze makes for settings, as a struct. */
-static int plan_freeze_struct(store_t *store, int64_t account_id, const plan_settings_t *settings,
-                              const char *object_id, const char *file_key, plan_spec_t *plan)
+int plan_freeze(store_t *store, int64_t account_id, const plan_settings_t *settings, const char *object_id,
+                const char *file_key, char **plan_json)
 {
-    char *json = NULL, err[PLAN_ERROR_MAX];
-    int rc = plan_freeze(store, account_id, settings, object_id, file_key, &json);
-    if (rc == STORE_OK && !plan_spec_parse(json, plan, err, sizeof(err)))
-        rc = STORE_ERROR;
-    free(json);
-    return rc;
+    *plan_json = NULL;
+    plan_spec_t *plan = plan_freeze_new(object_id, file_key);
+    if (!plan)
+        return STORE_ERROR;
+    return plan_freeze_emit(plan_freeze_fill(store, account_id, settings, plan), plan, plan_json);
 }
 
 int plan_freeze_fops(store_t *store, int64_t account_id, const plan_settings_t *settings, const fops_t *f,
                      const char *object_id, const char *file_key, char **plan_json, char *err, size_t errlen)
 {
     *plan_json = NULL;
-    plan_spec_t *plan = calloc(1, sizeof(*plan));
+    plan_spec_t *plan = plan_freeze_new(object_id, file_key);
     if (!plan)
         return STORE_ERROR;
     int rc = STORE_OK;
     if (settings) {
-        rc = plan_freeze_struct(store, account_id, settings, object_id, file_key, plan);
+        rc = plan_freeze_fill(store, account_id, settings, plan);
     } else {
-        snprintf(plan->object_id, sizeof(plan->object_id), "%s", object_id);
-        snprintf(plan->file_key, sizeof(plan->file_key), "%s", file_key);
         plan_freeze_add(plan, SPEC_STEP_PROBE, NULL);
         plan->fops = true;
     }
     /* A plan that failed to freeze keeps its error: its task fails with it. */
     if (rc == STORE_OK && !plan->error[0] && !fops_plan_append(plan, f, err, errlen))
         rc = STORE_INVALID;
-    if (rc == STORE_OK && !(*plan_json = plan_spec_to_json(plan)))
-        rc = STORE_ERROR;
-    free(plan);
-    return rc;
+    return plan_freeze_emit(rc, plan, plan_json);
 }
 
 int plan_freeze_failed(const char *object_id, const char *file_key, const char *error, char **plan_json)
 {
-    plan_spec_t *plan = calloc(1, sizeof(*plan));
+    *plan_json = NULL;
+    plan_spec_t *plan = plan_freeze_new(object_id, file_key);
     if (!plan)
         return STORE_ERROR;
-    snprintf(plan->object_id, sizeof(plan->object_id), "%s", object_id);
-    snprintf(plan->file_key, sizeof(plan->file_key), "%s", file_key);
     snprintf(plan->error, sizeof(plan->error), "%s", error[0] ? error : "fops: cannot run");
-    *plan_json = plan_spec_to_json(plan);
-    free(plan);
-    return *plan_json ? STORE_OK : STORE_ERROR;
+    return plan_freeze_emit(STORE_OK, plan, plan_json);
 }

@@ -67,6 +67,29 @@ static char *b64(const char *s)
     return harness_b64url(s, strlen(s));
 }
 
+/* POST /fops with `body` as the SDKs send it: the management token of
+ * access_key over "/fops\n" + body, with the server key's secret, or sign
+ * when it is not NULL.  Returns the status; pid (may be NULL) receives the
+ * persistentId of a 200. */
+static long post_fops(const char *body, const char *access_key, const char *sign, char pid[64])
+{
+    char *signed_text = harness_strf("/fops\n%s", body);
+    char *made = sign ? NULL : wcs_sign(srv->key.secret_key, signed_text, strlen(signed_text));
+    char *authz = harness_strf("%s:%s", access_key ? access_key : srv->key.access_key, sign ? sign : made);
+    harness_request_t req = {.path = "/fops", .body = body, .authorization = authz};
+    harness_response_t r;
+    assert_true(harness_request(srv, &req, &r));
+    print_message("  POST /fops: %ld %s\n", r.status, r.body);
+    if (pid && r.status == 200)
+        snprintf(pid, 64, "%s", harness_json_str(r.json, "persistentId"));
+    long status = r.status;
+    harness_response_free(&r);
+    free(authz);
+    free(made);
+    free(signed_text);
+    return status;
+}
+
 /* GET /status/get/prefop with no credentials at all (the Python SDK's). */
 static json_t *status_of(const char *id, long want_http)
 {
@@ -336,17 +359,8 @@ static void test_post_fops_notifies(void **state)
          *b_url = b64(url);
     char *body = harness_strf("bucket=%s&key=%s&fops=%s&force=0&separate=0&notifyURL=%s", b_bucket, b_key, b_fops,
                               b_url);
-    char *signed_text = harness_strf("/fops\n%s", body);
-    char *sign = wcs_sign(srv->key.secret_key, signed_text, strlen(signed_text));
-    char *authz = harness_strf("%s:%s", srv->key.access_key, sign);
-    harness_request_t req = {.path = "/fops", .body = body, .authorization = authz};
-    harness_response_t r;
-    assert_true(harness_request(srv, &req, &r));
-    if (r.status != 200)
-        fail_msg("POST /fops: %ld %s", r.status, r.body);
     char pid[64];
-    snprintf(pid, sizeof(pid), "%s", harness_json_str(r.json, "persistentId"));
-    harness_response_free(&r);
+    assert_int_equal(post_fops(body, NULL, NULL, pid), 200);
 
     json_t *got = harness_hook_wait(&hook, 1, DONE_TIMEOUT_MS);
     json_t *n = json_array_get(got, json_array_size(got) - 1);
@@ -380,9 +394,6 @@ static void test_post_fops_notifies(void **state)
     free(want_authz);
     free(want_sign);
     free(msg);
-    free(authz);
-    free(sign);
-    free(signed_text);
     free(body);
     free(b_url);
     free(b_fops);
@@ -398,51 +409,21 @@ static void test_fops_refusals(void **state)
     char *bucket = account_bucket();
     char *b_bucket = b64(bucket), *b_key = b64("video/20260101/nosuch/a.mp4"), *b_fops = b64("vframe/jpg/offset/1");
     char *body = harness_strf("bucket=%s&key=%s&fops=%s", b_bucket, b_key, b_fops);
-    char *signed_text = harness_strf("/fops\n%s", body);
-    char *good = wcs_sign(srv->key.secret_key, signed_text, strlen(signed_text));
-    struct {
-        const char *access_key;
-        const char *sign;
-        long want;
-    } cases[] = {
-        {srv->key.access_key, good, 404},               /* signed well; no such key */
-        {srv->key.access_key, "bm90LXRoZS1zaWdu", 401}, /* a wrong sign */
-        {"nosuchkey", good, 401},                       /* an unknown AccessKey */
-    };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char *authz = harness_strf("%s:%s", cases[i].access_key, cases[i].sign);
-        harness_request_t req = {.path = "/fops", .body = body, .authorization = authz};
-        harness_response_t r;
-        assert_true(harness_request(srv, &req, &r));
-        if (r.status != cases[i].want)
-            fail_msg("case %zu: %ld %s", i, r.status, r.body);
-        harness_response_free(&r);
-        free(authz);
-    }
+    /* Signed well, but no such key: 404; a wrong sign or an unknown AccessKey: 401. */
+    assert_int_equal(post_fops(body, NULL, NULL, NULL), 404);
+    assert_int_equal(post_fops(body, NULL, "bm90LXRoZS1zaWdu", NULL), 401);
+    assert_int_equal(post_fops(body, "nosuchkey", NULL, NULL), 401);
     /* A video registered but never uploaded has nothing to process: 409. */
     harness_grant_t g;
     harness_grant_opts_t o = {.name = "later.mp4"};
     assert_true(harness_grant(srv, &o, &g));
     char *b_later = b64(g.file_key);
     char *later = harness_strf("bucket=%s&key=%s&fops=%s", b_bucket, b_later, b_fops);
-    char *later_text = harness_strf("/fops\n%s", later);
-    char *later_sign = wcs_sign(srv->key.secret_key, later_text, strlen(later_text));
-    char *later_authz = harness_strf("%s:%s", srv->key.access_key, later_sign);
-    harness_request_t req = {.path = "/fops", .body = later, .authorization = later_authz};
-    harness_response_t r;
-    assert_true(harness_request(srv, &req, &r));
-    if (r.status != 409)
-        fail_msg("POST /fops of a video never uploaded: %ld %s", r.status, r.body);
-    harness_response_free(&r);
-    free(later_authz);
-    free(later_sign);
-    free(later_text);
+    assert_int_equal(post_fops(later, NULL, NULL, NULL), 409);
     free(later);
     free(b_later);
     json_decref(status_of("tk000000000000000000000000000000", 404));
     json_decref(status_of("short", 400));
-    free(good);
-    free(signed_text);
     free(body);
     free(b_fops);
     free(b_key);

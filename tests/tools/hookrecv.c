@@ -3,9 +3,9 @@
  * answers as told, well or badly.
  *
  *   hookrecv --log FILE [--status N | --statuses N,N,...] [--delay-ms N]
- *            [--redirect URL] [--garbage] [--response-bytes N] [--body TEXT] [--secret S] [--port N]
+ *            [--redirect URL] [--garbage] [--response-bytes N] [--body TEXT] [--secret S]
  *
- * Listens on 127.0.0.1, on a port the kernel picks (or --port N), and prints "port=N" as
+ * Listens on 127.0.0.1, on a port the kernel picks, and prints "port=N" as
  * the first line of stdout (flushed at once).  For every request it appends
  * one JSON line to FILE, written and flushed before the answer goes out, so
  * a client that has its answer finds the line already there:
@@ -85,7 +85,6 @@ typedef struct hr_options {
     bool garbage;
     uint64_t response_bytes; /* 0: a short text body */
     const char *body;        /* NULL: a short text body */
-    unsigned port;           /* 0: the kernel's choice */
     const char *secret;
 } hr_options_t;
 
@@ -109,8 +108,7 @@ static atomic_int hr_stopping;
 static void hr_usage(FILE *f)
 {
     fprintf(f, "usage: hookrecv --log FILE [--status N | --statuses N,N,...] [--delay-ms N]\n"
-               "                [--redirect URL] [--garbage] [--response-bytes N] [--body TEXT] [--secret S]\n"
-               "                [--port N]\n");
+               "                [--redirect URL] [--garbage] [--response-bytes N] [--body TEXT] [--secret S]\n");
 }
 
 static bool hr_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out)
@@ -163,8 +161,6 @@ static bool hr_parse_option(const char *a, const char *v, hr_options_t *o)
         o->secret = v;
     else if (!strcmp(a, "--body") && v)
         o->body = v;
-    else if (!strcmp(a, "--port") && hr_parse_u64(v, 1, 65535, &n))
-        o->port = (unsigned)n;
     else
         return false;
     return true;
@@ -408,8 +404,7 @@ static void hr_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static struct MHD_Daemon *hr_start(hr_state_t *st)
 {
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)st->opt.port),
-                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     return MHD_start_daemon(flags, 0, NULL, NULL, hr_access, st, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
                             MHD_OPTION_NOTIFY_COMPLETED, hr_completed, st, MHD_OPTION_CONNECTION_TIMEOUT,
