@@ -8,13 +8,20 @@ FUZZDIR   ?= build-fuzz
 FUZZ_SECS ?= 30
 LISTEN    ?= 127.0.0.1:8080
 DATA      ?= ./data
+# `make install`: where (PREFIX) and under which staging root (DESTDIR, for packaging).
+PREFIX    ?= /usr/local
+DESTDIR   ?=
 
-.PHONY: all deps build run test test-plain test-asan fuzz bench bench-upload bench-processing bench-client clean
+.PHONY: all deps deps-test build run install test test-plain test-asan fuzz bench bench-upload bench-processing bench-client clean
 
 all: build
 
+# What building and running need; deps-test adds the test-only tools.
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh --run
+
+deps-test:
+	@scripts/install-deps.sh --test
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -23,7 +30,13 @@ build: deps
 run: build
 	$(BUILD)/vodup serve --listen $(LISTEN) --data $(DATA) --print-example
 
-test: deps test-plain test-asan
+# The binary, the systemd unit and the example config (docs/deploy.md):
+#   make build && sudo make install                   (PREFIX=/usr/local)
+#   make install PREFIX=/usr DESTDIR=/tmp/pkgroot      (a staging tree for a package)
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix $(PREFIX)
+
+test: deps-test test-plain test-asan
 
 test-plain:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -39,7 +52,7 @@ test-asan:
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
 
-fuzz: deps
+fuzz: deps-test
 	@CC=clang cmake -S . -B $(FUZZDIR) -DCMAKE_BUILD_TYPE=Debug -DVODUP_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZDIR) -j $(JOBS)
 	@mkdir -p fuzz/artifacts

@@ -134,6 +134,11 @@ static void api_call_set_json(api_call_t *call, int status, json_t *root)
     }
 }
 
+const char *api_call_public_url(const api_ctx_t *ctx, const api_call_t *call)
+{
+    return call->public_url ? call->public_url : ctx->public_url;
+}
+
 void api_call_error(api_call_t *call, int err, const char *detail)
 {
     const api_error_info_t *info = api_error_info(err);
@@ -310,6 +315,51 @@ bool api_call_begin(const api_ctx_t *ctx, api_call_t *call, int64_t content_leng
     return true;
 }
 
+/* The canonical request shown in a signature-mismatch answer is cut here:
+ * enough for every header and a long query, bounded for a hostile one. */
+#define API_MISMATCH_CANONICAL_MAX 2048
+#define API_MISMATCH_FIELD_MAX 256
+
+/* Copies at most outlen - 1 bytes of s, with anything but printable ASCII
+ * (and '\n' when keep_newlines) replaced by '?': the answer must stay valid
+ * JSON whatever the client sent.  Returns whether s was cut. */
+static bool api_printable(const char *s, size_t len, char *out, size_t outlen, bool keep_newlines)
+{
+    size_t n = len < outlen - 1 ? len : outlen - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[i] = (c == '\n' && keep_newlines) || (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    out[n] = '\0';
+    return n < len;
+}
+
+/*
+ * A signature mismatch says what the server signed: first the Host and
+ * path it saw (what a rewriting proxy changes; short enough for a client
+ * that shows one line), then the whole canonical request, which holds the
+ * method, path, query, the signed headers' values and the body's hash,
+ * never a secret.  AWS's SignatureDoesNotMatch does the same.
+ */
+static void api_signature_mismatch(api_call_t *call, const buf_t *canonical)
+{
+    const char *host = api_header(call, "host");
+    char shown_host[API_MISMATCH_FIELD_MAX], shown_path[API_MISMATCH_FIELD_MAX];
+    char shown[API_MISMATCH_CANONICAL_MAX + 1];
+    api_printable(host ? host : "", host ? strlen(host) : 0, shown_host, sizeof(shown_host), false);
+    api_printable(call->path, strlen(call->path), shown_path, sizeof(shown_path), false);
+    bool cut = api_printable(canonical->data, canonical->len, shown, sizeof(shown), true);
+    buf_t msg;
+    buf_init(&msg, 0);
+    bool ok = buf_printf(&msg,
+                         "Authentication failed: signature mismatch. The server saw host \"%s\" and path \"%s\"; "
+                         "if your client signed others, a proxy rewrote them (docs/deploy.md). The canonical "
+                         "request the server signed:\n%s%s",
+                         shown_host, shown_path, shown, cut ? "..." : "");
+    api_call_error(call, API_ERR_AUTH, ok ? msg.data : "Authentication failed: signature mismatch.");
+    buf_free(&msg);
+}
+
 /* Stage-2 authentication: the signature over the whole request. */
 static bool api_verify_signature(api_call_t *call)
 {
@@ -341,7 +391,7 @@ static bool api_verify_signature(api_call_t *call)
     }
     ws3_signature(call->key.secret_key, sts.data, sts.len, expected);
     if (!ws3_signature_equal(expected, call->auth.signature)) {
-        api_call_error(call, API_ERR_AUTH, "Authentication failed: signature mismatch.");
+        api_signature_mismatch(call, &canonical);
         goto out;
     }
     ok = true;

@@ -71,6 +71,7 @@ struct api_call {
     ws3_header_lookup_fn header_lookup;
     void *header_ctx;
     const char *request_id;
+    const char *public_url;   /* this request's public URL (a trusted proxy's scheme and Host); NULL: ctx's */
     buf_t body;               /* raw body, capped at api-body-limit */
     uint8_t body_sha256[32];
     int body_type;            /* from Content-Type, set by api_call_begin */
@@ -113,6 +114,10 @@ bool api_call_finish(const api_ctx_t *ctx, api_call_t *call, bool body_overflow)
 
 /* After on_complete: finishes a pending call on the calling (poll) thread. */
 void api_call_resume(const api_ctx_t *ctx, api_call_t *call);
+
+/* The base of the URLs in this call's answer: call->public_url when the HTTP
+ * layer set one, else ctx->public_url. */
+const char *api_call_public_url(const api_ctx_t *ctx, const api_call_t *call);
 
 /* Fills call->status/response with an error; `detail` (may be NULL)
  * replaces the table's message (e.g. to name a parameter). */

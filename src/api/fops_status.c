@@ -151,7 +151,7 @@ static char *fops_status_build(const api_ctx_t *ctx, const store_task_t *t, cons
     const char *slash = strrchr(v->file_key, '/');
     if (f && slash && fops_parse(t->fops, strlen(t->fops), f, &ferr) &&
         ctx->store->ops->video_outputs(ctx->store, v->account_id, v->video_id, &outputs) == STORE_OK &&
-        play_url_begin(&urls, ctx, v, ctx->cfg->play_url_ttl)) {
+        play_url_begin(&urls, ctx, NULL, v, ctx->cfg->play_url_ttl)) {
         fops_status_ctx_t c = {t, v, &outputs, &urls, f, v->file_key, (size_t)(slash - v->file_key)};
         json_t *root = fops_status_json(ctx, &c, notification);
         text = root ? api_json_text(root, JSON_COMPACT) : NULL;

@@ -15,10 +15,11 @@ static int play_url_depth(const char *file_key)
     return n;
 }
 
-bool play_url_begin(play_url_t *u, const api_ctx_t *ctx, const store_video_t *v, int64_t ttl_s)
+bool play_url_begin(play_url_t *u, const api_ctx_t *ctx, const char *base, const store_video_t *v, int64_t ttl_s)
 {
     memset(u, 0, sizeof(*u));
     u->ctx = ctx;
+    u->base = base ? base : ctx->public_url;
     u->domain = v->domain;
     store_playback_t pb;
     if (ctx->store->ops->playback_get(ctx->store, v->account_id, &pb) != STORE_OK)
@@ -39,7 +40,7 @@ char *play_url_for(const play_url_t *u, const char *key)
     buf_init(&b, 0);
     bool ok;
     if (!domain || !*domain)
-        ok = buf_printf(&b, "%s/", u->ctx->public_url);
+        ok = buf_printf(&b, "%s/", u->base);
     else
         ok = buf_printf(&b, "%s%s/", strstr(domain, "://") ? "" : "https://", domain);
     ok = ok && (!u->is_signed || buf_printf(&b, "%s/", u->token)) && buf_printf(&b, "%s", key);

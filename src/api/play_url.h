@@ -20,6 +20,7 @@
 
 typedef struct play_url {
     const api_ctx_t *ctx;
+    const char *base;  /* the server's public URL, for a video without a domain */
     const char *domain;
     bool is_signed;
     int64_t expires;                   /* Unix seconds; 0 when not signed */
@@ -27,9 +28,10 @@ typedef struct play_url {
 } play_url_t;
 
 /* Prepares the URLs of video v, signed for ttl_s seconds from now when its
- * account plays signed.  False when the account's access cannot be read or
+ * account plays signed.  base (NULL: ctx->public_url) is the server's public
+ * URL as this answer's caller reaches it (api_call_public_url).  False when the account's access cannot be read or
  * the token cannot be made (the caller answers an internal error). */
-bool play_url_begin(play_url_t *u, const api_ctx_t *ctx, const store_video_t *v, int64_t ttl_s);
+bool play_url_begin(play_url_t *u, const api_ctx_t *ctx, const char *base, const store_video_t *v, int64_t ttl_s);
 
 /* The URL of key (malloc'd; NULL when out of memory). */
 char *play_url_for(const play_url_t *u, const char *key);

@@ -131,7 +131,7 @@ static void token_api_respond(const api_ctx_t *ctx, api_call_t *call)
     if (data) {
         json_object_set_new_nocheck(data, "videoId", json_string_nocheck(result->video_id));
         json_object_set_new_nocheck(data, "fileKey", json_string_nocheck(result->file_key));
-        json_object_set_new_nocheck(data, "uploadUrl", json_string(ctx->public_url));
+        json_object_set_new_nocheck(data, "uploadUrl", json_string(api_call_public_url(ctx, call)));
         json_object_set_new_nocheck(data, "uploadToken", json_string_nocheck(token.data));
         json_object_set_new_nocheck(data, "bucketName", json_string_nocheck(call->key.bucket));
         json_object_set_new_nocheck(data, "httpDnsServer", json_string(cfg->http_dns_server));

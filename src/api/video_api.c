@@ -39,10 +39,10 @@ static void video_api_output_fields(const play_url_t *u, const store_video_t *v,
 
 /* The video's data; its URLs signed for ttl_s when its account plays signed.
  * NULL when out of memory or the URLs cannot be made. */
-static json_t *video_api_to_json(const api_ctx_t *ctx, const store_video_t *v, int64_t ttl_s)
+static json_t *video_api_to_json(const api_ctx_t *ctx, const char *base, const store_video_t *v, int64_t ttl_s)
 {
     play_url_t u;
-    if (!play_url_begin(&u, ctx, v, ttl_s))
+    if (!play_url_begin(&u, ctx, base, v, ttl_s))
         return NULL;
     json_t *cats = json_array();
     for (size_t i = 0; i < v->category_count; i++)
@@ -167,7 +167,7 @@ bool video_api_get_video_info(const api_ctx_t *ctx, api_call_t *call, const para
         store_video_free(&v);
         return true;
     }
-    video_api_answer(call, video_api_to_json(ctx, &v, ctx->cfg->play_url_ttl));
+    video_api_answer(call, video_api_to_json(ctx, api_call_public_url(ctx, call), &v, ctx->cfg->play_url_ttl));
     store_video_free(&v);
     return true;
 }
@@ -179,7 +179,7 @@ char *video_api_info_text(const api_ctx_t *ctx, int64_t account_id, const char *
         store_video_free(&v);
         return NULL;
     }
-    json_t *o = video_api_to_json(ctx, &v, ctx->cfg->play_url_ttl);
+    json_t *o = video_api_to_json(ctx, NULL, &v, ctx->cfg->play_url_ttl);
     char *text = o ? api_json_text(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     store_video_free(&v);
@@ -205,7 +205,7 @@ bool video_api_get_play_info(const api_ctx_t *ctx, api_call_t *call, const param
     }
     store_video_t v = {0};
     int rc = ctx->store->ops->video_get(ctx->store, call->key.account_id, id->value, &v);
-    json_t *all = rc == STORE_OK ? video_api_to_json(ctx, &v, ttl) : NULL;
+    json_t *all = rc == STORE_OK ? video_api_to_json(ctx, api_call_public_url(ctx, call), &v, ttl) : NULL;
     store_video_free(&v);
     if (rc != STORE_OK) {
         api_call_store_error(call, rc);
@@ -272,7 +272,8 @@ bool video_api_get_video_list(const api_ctx_t *ctx, api_call_t *call, const para
     }
     json_t *list = json_array();
     for (size_t i = 0; i < page.count; i++)
-        json_array_append_new(list, video_api_to_json(ctx, &page.items[i], ctx->cfg->play_url_ttl));
+        json_array_append_new(list, video_api_to_json(ctx, api_call_public_url(ctx, call), &page.items[i],
+                                                         ctx->cfg->play_url_ttl));
     json_t *data = json_pack("{s:I, s:I, s:I, s:o}", "total", (json_int_t)page.total, "pageIndex",
                              (json_int_t)f.page_index, "pageSize", (json_int_t)f.page_size, "list", list);
     api_call_success(call, data);

@@ -54,6 +54,24 @@ const char *client_response_message(const client_response_t *r)
     return NULL;
 }
 
+/* What to do about a TLS failure, "" for other failures: libcurl's own
+ * text names the symptom, not the remedy. */
+static const char *client_tls_hint(CURLcode code)
+{
+    switch (code) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return " (the server's certificate is not trusted or does not name this host: give the CA that "
+               "signed it with --cacert FILE, VODUP_CACERT or 'cacert' in the config file, and use the name "
+               "the certificate was made for)";
+    case CURLE_SSL_CACERT_BADFILE:
+        return " (the --cacert file cannot be read as PEM certificates)";
+    case CURLE_SSL_CONNECT_ERROR:
+        return " (the TLS handshake failed: is this an https:// endpoint on a port that speaks plain HTTP?)";
+    default:
+        return "";
+    }
+}
+
 void client_response_describe(const client_response_t *r, const char *what, const char *url, char *out,
                               size_t outlen)
 {
@@ -61,8 +79,9 @@ void client_response_describe(const client_response_t *r, const char *what, cons
     if (r->tries > 1)
         snprintf(tries, sizeof(tries), " (after %d tries)", r->tries);
     if (r->status == 0) {
-        snprintf(out, outlen, "%s: cannot reach %s: %s%s", what, url ? url : "the server",
-                 r->curl_error[0] ? r->curl_error : curl_easy_strerror(r->curl_code), tries);
+        snprintf(out, outlen, "%s: cannot reach %s: %s%s%s", what, url ? url : "the server",
+                 r->curl_error[0] ? r->curl_error : curl_easy_strerror(r->curl_code), client_tls_hint(r->curl_code),
+                 tries);
         return;
     }
     const char *msg = client_response_message(r);
@@ -99,8 +118,10 @@ static int client_progress_abort(void *arg, curl_off_t dltotal, curl_off_t dlnow
     return stop && atomic_load(stop) ? 1 : 0;
 }
 
-void client_curl_defaults(CURL *c, const atomic_int *stop)
+void client_curl_defaults(CURL *c, const atomic_int *stop, const char *cacert)
 {
+    if (cacert && *cacert)
+        curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)CLIENT_CONNECT_TIMEOUT_S);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -192,7 +213,7 @@ static void client_api_once(client_api_t *api, const char *url, const client_url
     }
     CURL *c = api->curl;
     curl_easy_reset(c);
-    client_curl_defaults(c, api->stop);
+    client_curl_defaults(c, api->stop, api->cfg->cacert);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)CLIENT_API_TIMEOUT_S);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);

@@ -74,7 +74,7 @@ int client_response_exit_code(const client_response_t *r);
 
 /* Installs the common libcurl options on a handle (timeouts, no signals,
  * the abort callback watching *stop, which may be NULL). */
-void client_curl_defaults(CURL *c, const atomic_int *stop);
+void client_curl_defaults(CURL *c, const atomic_int *stop, const char *cacert);
 
 typedef struct client_api {
     const client_config_t *cfg;

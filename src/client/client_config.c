@@ -111,7 +111,9 @@ bool client_config_parse_line(client_config_t *cfg, const char *line, char *err,
         return client_copy(cfg->access_key, sizeof(cfg->access_key), value, "access-key", err, errlen);
     if (!strcmp(name, "secret-key"))
         return client_copy(cfg->secret_key, sizeof(cfg->secret_key), value, "secret-key", err, errlen);
-    snprintf(err, errlen, "unknown key '%.64s' (expected endpoint, access-key or secret-key)", name);
+    if (!strcmp(name, "cacert"))
+        return client_copy(cfg->cacert, sizeof(cfg->cacert), value, "cacert", err, errlen);
+    snprintf(err, errlen, "unknown key '%.64s' (expected endpoint, access-key, secret-key or cacert)", name);
     return false;
 }
 
@@ -207,6 +209,11 @@ bool client_config_load(client_config_t *cfg, const client_config_flags_t *flags
         if (v && *v && !client_copy((char *)cfg + env[i].offset, CLIENT_CONFIG_VALUE_MAX, v, env[i].what, err, errlen))
             return false;
     }
+    const char *ca = getenv("VODUP_CACERT");
+    if (ca && *ca && !client_copy(cfg->cacert, sizeof(cfg->cacert), ca, "VODUP_CACERT", err, errlen))
+        return false;
+    if (flags && flags->cacert && !client_copy(cfg->cacert, sizeof(cfg->cacert), flags->cacert, "--cacert", err, errlen))
+        return false;
     if (flags) {
         if (flags->endpoint && !client_copy(cfg->endpoint, sizeof(cfg->endpoint), flags->endpoint, "--endpoint", err,
                                             errlen))
@@ -272,7 +279,7 @@ static bool client_write_all(int fd, const char *buf, size_t len)
 bool client_config_write(const client_config_t *cfg, char *err, size_t errlen)
 {
     char dir[CLIENT_PATH_MAX], tmp[CLIENT_PATH_MAX + 16];
-    char text[4 * CLIENT_CONFIG_VALUE_MAX];
+    char text[4 * CLIENT_CONFIG_VALUE_MAX + CLIENT_PATH_MAX];
     int fd = -1;
     bool ok = false;
     if (!cfg->config_path[0]) {
@@ -290,8 +297,9 @@ bool client_config_write(const client_config_t *cfg, char *err, size_t errlen)
     }
     int n = snprintf(text, sizeof(text),
                      "# vodup client configuration (written by 'vodup configure'; keep it private)\n"
-                     "endpoint = %s\naccess-key = %s\nsecret-key = %s\n",
-                     cfg->endpoint, cfg->access_key, cfg->secret_key);
+                     "endpoint = %s\naccess-key = %s\nsecret-key = %s\n%s%s%s",
+                     cfg->endpoint, cfg->access_key, cfg->secret_key, cfg->cacert[0] ? "cacert = " : "",
+                     cfg->cacert, cfg->cacert[0] ? "\n" : "");
     if (n < 0 || (size_t)n >= sizeof(text)) {
         snprintf(err, errlen, "configuration too long");
         return false;

@@ -4,7 +4,7 @@
  *
  * Three sources, later ones winning: the config file (`name = value` lines,
  * the format `vodup serve --config` reads), the environment (VODUP_ENDPOINT,
- * VODUP_ACCESS_KEY, VODUP_SECRET_KEY) and command-line flags.  The config
+ * VODUP_ACCESS_KEY, VODUP_SECRET_KEY, VODUP_CACERT) and command-line flags.  The config
  * file holds a secret, so it is written mode 0600 in a 0700 directory, by
  * temp file and rename so that a reader never sees half of it.
  *
@@ -28,6 +28,7 @@ typedef struct client_config {
     char access_key[CLIENT_CONFIG_VALUE_MAX];
     char secret_key[CLIENT_CONFIG_VALUE_MAX];
     char config_path[CLIENT_PATH_MAX];        /* the file that was (or would be) read */
+    char cacert[CLIENT_PATH_MAX];             /* PEM file of CAs to trust for https; "": the system's */
 } client_config_t;
 
 /* Values given on the command line; NULL when not given. */
@@ -36,6 +37,7 @@ typedef struct client_config_flags {
     const char *access_key;
     const char *secret_key;
     const char *config_path;
+    const char *cacert;
 } client_config_flags_t;
 
 /*
@@ -54,7 +56,7 @@ bool client_config_require_keys(const client_config_t *cfg, char *err, size_t er
 /*
  * Applies one `name = value` line of a config file to cfg (blank lines and
  * '#' comments are accepted and ignored).  Keys: endpoint, access-key,
- * secret-key.  Returns false with the reason on an unknown key or a line
+ * secret-key, cacert.  Returns false with the reason on an unknown key or a line
  * without '='.  Pure.
  */
 bool client_config_parse_line(client_config_t *cfg, const char *line, char *err, size_t errlen);
@@ -66,7 +68,7 @@ bool client_config_parse_line(client_config_t *cfg, const char *line, char *err,
  */
 bool client_endpoint_normalise(const char *in, char *out, size_t outlen, char *err, size_t errlen);
 
-/* Writes endpoint, access-key and secret-key to cfg->config_path (mode 0600,
+/* Writes endpoint, access-key, secret-key (and cacert when set) to cfg->config_path (mode 0600,
  * parent directories 0700, atomically).  False with a reason on failure. */
 bool client_config_write(const client_config_t *cfg, char *err, size_t errlen);
 

@@ -19,6 +19,8 @@ const char client_connection_help[] =
     "  --secret-key SK      SecretKey (visible to other local users in ps: prefer the\n"
     "                       environment or the config file)\n"
     "  --config FILE        config file (default ~/.config/vodup/config)\n"
+    "  --cacert FILE        trust the CAs in this PEM file for an https endpoint (an internal\n"
+    "                       CA); also VODUP_CACERT or 'cacert' in the config file\n"
     "  -h, --help           print this help\n";
 
 const char client_token_help[] =
@@ -62,6 +64,9 @@ int client_option_common(const char *cmd, int opt, const char *arg, client_confi
         return 1;
     case CLIENT_OPT_CONFIG:
         flags->config_path = arg;
+        return 1;
+    case CLIENT_OPT_CACERT:
+        flags->cacert = arg;
         return 1;
     default:
         break;

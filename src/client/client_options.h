@@ -24,6 +24,7 @@ enum {
     CLIENT_OPT_ACCESS_KEY,
     CLIENT_OPT_SECRET_KEY,
     CLIENT_OPT_CONFIG,
+    CLIENT_OPT_CACERT,
     CLIENT_OPT_FILE_ID = 1100,
     CLIENT_OPT_WORKFLOW,
     CLIENT_OPT_WATERMARK,
@@ -41,6 +42,7 @@ enum {
     {"access-key", required_argument, NULL, CLIENT_OPT_ACCESS_KEY},  \
     {"secret-key", required_argument, NULL, CLIENT_OPT_SECRET_KEY},  \
     {"config", required_argument, NULL, CLIENT_OPT_CONFIG},          \
+    {"cacert", required_argument, NULL, CLIENT_OPT_CACERT},          \
     {"help", no_argument, NULL, 'h'}
 
 #define CLIENT_TOKEN_OPTIONS                                         \

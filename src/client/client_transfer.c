@@ -183,7 +183,7 @@ static void client_conn_perform(client_conn_t *c, const char *url, struct curl_s
 static void client_conn_begin(client_conn_t *c)
 {
     curl_easy_reset(c->curl);
-    client_curl_defaults(c->curl, c->stop);
+    client_curl_defaults(c->curl, c->stop, c->cacert);
 }
 
 static enum client_send_result client_conn_verdict(const client_conn_t *c)

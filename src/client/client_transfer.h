@@ -43,6 +43,7 @@ typedef struct client_conn {
     client_counters_t *counters;
     int64_t max_send_speed;       /* bytes/s, 0: unlimited */
     long stall_s;
+    const char *cacert;           /* client_config_t's, set by the caller after init; NULL: the system's CAs */
     client_response_t resp;       /* the answer of the last request */
     int read_errno;               /* set when the last request could not read the file */
     bool short_file;              /* the file ended before the chunk did */

@@ -529,6 +529,7 @@ static bool upload_send_blocks(upload_t *u)
             upload_fail(u, CLIENT_EXIT_FAILURE, "cannot set up a connection");
             break;
         }
+        workers[i].conn.cacert = u->api.cfg->cacert;
         pthread_mutex_lock(&u->mu);
         u->workers_running++;
         pthread_mutex_unlock(&u->mu);
@@ -667,6 +668,7 @@ static int upload_form_flow(upload_t *u, client_upload_result_t *res)
         upload_fail(u, CLIENT_EXIT_FAILURE, "cannot set up a connection");
         return -1;
     }
+    conn.cacert = u->api.cfg->cacert;
     char token[CLIENT_TOKEN_MAX], url[CLIENT_UPLOAD_URL_MAX], why[1024];
     int failures = 0, rc = -1;
     bool renewed = false;
@@ -761,6 +763,7 @@ static int upload_block_flow(upload_t *u, client_upload_result_t *res)
 
     client_conn_t conn;
     bool conn_ok = client_conn_init(&conn, &u->counters, u->stop, 0, u->opts->stall_s);
+    conn.cacert = u->api.cfg->cacert;
     int rc = -1;
     for (int round = 0; conn_ok && round < UPLOAD_ROUNDS; round++) {
         if (!upload_send_blocks(u))

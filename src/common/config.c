@@ -28,7 +28,11 @@ static const config_option_t config_options[] = {
      "directory for upload bytes (blocks, staging, objects); default: the data directory. A separate disk keeps "
      "SQLite's commits from queueing behind upload data"},
     {"public-url", CONFIG_STR, OFF(public_url), "", 0, 0,
-     "public base URL of this server, returned as uploadUrl (default http://LISTEN)"},
+     "public base URL of this server, returned as uploadUrl and in playUrl (default: the X-Forwarded-Proto and Host "
+     "a trusted proxy sends, else http://LISTEN)"},
+    {"trusted-proxies", CONFIG_STR, OFF(trusted_proxies), "", 0, 0,
+     "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are "
+     "believed (logs, connections-per-ip, generated URLs); empty: none (see docs/deploy.md)"},
     {"clock-skew", CONFIG_INT, OFF(clock_skew), "300", 1, 86400, "accepted X-WS-Timestamp distance, seconds"},
     {"api-body-limit", CONFIG_INT, OFF(api_body_limit), "65536", 1024, 16777216,
      "largest API request body, bytes (413 above)"},

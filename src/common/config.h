@@ -21,7 +21,8 @@ typedef struct config {
     int listen_port;
     char *data_dir;             /* data */
     char *blob_dir;             /* blob-dir: upload bytes; "" = data_dir */
-    char *public_url;           /* public-url: base of uploadUrl and playUrl; default http://listen */
+    char *public_url;           /* public-url: base of uploadUrl and playUrl; "" = from a trusted proxy, else http://listen */
+    char *trusted_proxies;      /* trusted-proxies: forwarded.h's list; "" none */
     int64_t clock_skew;         /* seconds */
     int64_t api_body_limit;     /* bytes */
     int64_t token_lifetime;     /* seconds */

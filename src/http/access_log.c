@@ -23,10 +23,12 @@ static void access_log_clean(const char *s, char *out, size_t outlen)
 
 void access_log_write(const access_log_entry_t *e)
 {
-    char path[512], key[160], method[32];
+    char path[512], key[160], method[32], client[64], agent[160];
     access_log_clean(e->path, path, sizeof(path));
     access_log_clean(e->method, method, sizeof(method));
     access_log_clean(e->access_key, key, sizeof(key));
+    access_log_clean(e->client, client, sizeof(client));
+    access_log_clean(e->user_agent, agent, sizeof(agent));
     char ts[TIMEUTIL_ISO_LEN];
     timeutil_iso8601(timeutil_now_ms(), ts);
     /* Every value is ASCII by now (cleaned above, or ours), so jansson's
@@ -36,6 +38,8 @@ void access_log_write(const access_log_entry_t *e)
         return;
     json_object_set_new_nocheck(o, "ts", json_string_nocheck(ts));
     json_object_set_new_nocheck(o, "requestId", json_string_nocheck(e->request_id));
+    json_object_set_new_nocheck(o, "client", json_string_nocheck(client));
+    json_object_set_new_nocheck(o, "userAgent", json_string_nocheck(agent));
     json_object_set_new_nocheck(o, "method", json_string_nocheck(method));
     json_object_set_new_nocheck(o, "path", json_string_nocheck(path));
     json_object_set_new_nocheck(o, "status", json_integer(e->status));

@@ -1,8 +1,8 @@
 /*
  * access_log: one JSON line per finished request on stderr.
  *
- * Carries what an operator needs to follow a request (requestId, AccessKey,
- * method, path, status, sizes, duration) and never a secret, a signature,
+ * Carries what an operator needs to follow a request (requestId, client
+ * address, user agent, AccessKey, method, path, status, sizes, duration) and never a secret, a signature,
  * a token or a query string (which may hold user data).
  */
 #ifndef VODUP_HTTP_ACCESS_LOG_H
@@ -20,6 +20,8 @@ typedef struct access_log_entry {
     uint64_t bytes_out;
     double duration_ms;
     const char *access_key; /* "" when the request carried none */
+    const char *client;     /* the client's address (http/forwarded.h) */
+    const char *user_agent; /* "" when none was sent */
     bool aborted;
 } access_log_entry_t;
 

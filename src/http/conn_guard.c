@@ -26,6 +26,8 @@ typedef struct conn_guard_entry {
     int64_t deadline_ns;   /* CONN_GUARD_HEAD only */
     bool peer_gone_seen;   /* the previous scan saw the peer gone */
     bool reaped;           /* shut down already; waiting for libmicrohttpd to close it */
+    bool counted;          /* counts towards its address's connections-per-ip */
+    char peer[FORWARDED_ADDR_MAX];
 } conn_guard_entry_t;
 
 struct conn_guard {
@@ -34,6 +36,8 @@ struct conn_guard {
     pthread_t thread;
     bool stop;
     int64_t header_timeout_ns;
+    int64_t per_ip_limit;
+    const forwarded_proxies_t *proxies; /* exempt from per_ip_limit */
     conn_guard_entry_t *head;
 };
 
@@ -58,6 +62,29 @@ static void conn_guard_unlink(conn_guard_t *g, conn_guard_entry_t *e)
         e->next->prev = e->prev;
 }
 
+static void conn_guard_reap(conn_guard_entry_t *e);
+
+/* ---- connections-per-ip ---- */
+
+static void conn_guard_peer(struct MHD_Connection *conn, char out[FORWARDED_ADDR_MAX])
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    forwarded_sockaddr_text(ci ? ci->client_addr : NULL, out);
+}
+
+/* Whether e, just linked, is one connection too many from its address.  A
+ * linear walk: the table holds at most connection-limit entries, and the
+ * walk runs once per accepted connection, under the mutex it needs anyway. */
+static bool conn_guard_over_limit(conn_guard_t *g, const conn_guard_entry_t *e)
+{
+    if (!e->counted)
+        return false;
+    int64_t n = 0;
+    for (const conn_guard_entry_t *o = g->head; o; o = o->next)
+        n += o->counted && !o->reaped && strcmp(o->peer, e->peer) == 0;
+    return n > g->per_ip_limit;
+}
+
 /* ---- libmicrohttpd's side: connections come and go ---- */
 
 static void conn_guard_started(conn_guard_t *g, struct MHD_Connection *conn, void **socket_context)
@@ -77,9 +104,16 @@ static void conn_guard_started(conn_guard_t *g, struct MHD_Connection *conn, voi
     e->fd = info->connect_fd;
     e->state = CONN_GUARD_HEAD;
     e->deadline_ns = timeutil_monotonic_ns() + g->header_timeout_ns;
+    conn_guard_peer(conn, e->peer);
+    e->counted = e->peer[0] && !forwarded_is_trusted(g->proxies, e->peer);
     pthread_mutex_lock(&g->mu);
     conn_guard_link(g, e);
+    bool refuse = conn_guard_over_limit(g, e);
+    if (refuse)
+        conn_guard_reap(e);
     pthread_mutex_unlock(&g->mu);
+    if (refuse)
+        log_debug("conn_guard: closed a connection from %s past connections-per-ip", e->peer);
 }
 
 /* libmicrohttpd calls this before it closes the socket (daemon.c,
@@ -209,7 +243,8 @@ static bool conn_guard_init_sync(conn_guard_t *g)
     return true;
 }
 
-conn_guard_t *conn_guard_start(int64_t header_timeout_ms, char *err, size_t errlen)
+conn_guard_t *conn_guard_start(int64_t header_timeout_ms, int64_t per_ip_limit, const forwarded_proxies_t *proxies,
+                               char *err, size_t errlen)
 {
     conn_guard_t *g = calloc(1, sizeof(*g));
     if (!g || !conn_guard_init_sync(g)) {
@@ -218,6 +253,8 @@ conn_guard_t *conn_guard_start(int64_t header_timeout_ms, char *err, size_t errl
         return NULL;
     }
     g->header_timeout_ns = header_timeout_ms * 1000000;
+    g->per_ip_limit = per_ip_limit;
+    g->proxies = proxies;
     int rc = pthread_create(&g->thread, NULL, conn_guard_run, g);
     if (rc != 0) {
         snprintf(err, errlen, "conn_guard: cannot start its thread: %s", strerror(rc));

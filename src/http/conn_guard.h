@@ -2,7 +2,11 @@
  * conn_guard: closes connections that hold a slot without ever making a
  * request: those whose request head is not complete `header-timeout`
  * seconds after the accept, and those the client has closed while no
- * request is in progress.
+ * request is in progress.  It also bounds the connections one address may
+ * hold (`connections-per-ip`), except for trusted proxies (forwarded.h):
+ * every connection through a reverse proxy comes from the proxy, so
+ * libmicrohttpd's own per-address bound would cap the whole service at
+ * that number; the proxy bounds its clients instead (deploy/nginx.conf).
  *
  * Why it exists.  libmicrohttpd's connection timeout counts idle time, so a
  * client that trickles one header byte every few seconds keeps a slot for
@@ -32,6 +36,8 @@
 #define VODUP_HTTP_CONN_GUARD_H
 
 #include <microhttpd.h>
+
+#include "http/forwarded.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,9 +46,12 @@
 
 typedef struct conn_guard conn_guard_t;
 
-/* Starts the reaper thread.  NULL (with a reason in err) on failure.
- * Free with conn_guard_stop. */
-conn_guard_t *conn_guard_start(int64_t header_timeout_ms, char *err, size_t errlen);
+/* Starts the reaper thread.  A connection from an address that holds
+ * per_ip_limit connections already is shut down at once, unless the
+ * address is in proxies (which must outlive the guard).  NULL (with a
+ * reason in err) on failure.  Free with conn_guard_stop. */
+conn_guard_t *conn_guard_start(int64_t header_timeout_ms, int64_t per_ip_limit, const forwarded_proxies_t *proxies,
+                               char *err, size_t errlen);
 
 /* Stops the reaper and frees the guard.  Call after MHD_stop_daemon (which
  * reports every connection closed), never while libmicrohttpd still runs. */

@@ -19,8 +19,8 @@
  *
  * Each connection is also watched by conn_guard.c, which closes those that
  * never complete a request head (header-timeout) or that the client closed
- * between requests; libmicrohttpd itself bounds connections per client
- * address (connections-per-ip).
+ * between requests, and bounds the connections per client address
+ * (connections-per-ip), trusted proxies excepted.
  */
 #define _GNU_SOURCE /* strcasestr */
 #include "http/server.h"
@@ -48,6 +48,7 @@
 #include "http/access_log.h"
 #include "http/conn_guard.h"
 #include "http/cors.h"
+#include "http/forwarded.h"
 #include "http/playback.h"
 #include "http/request_check.h"
 
@@ -66,6 +67,7 @@ struct http_server {
     const upload_ctx_t *upload;
     struct MHD_Daemon *daemon;
     conn_guard_t *guard;
+    forwarded_proxies_t proxies; /* trusted-proxies */
     EVP_MD *sha256;
     char request_id_prefix[13];
     atomic_ullong request_counter;
@@ -93,6 +95,9 @@ typedef struct http_request {
     char *raw_target; /* the request target as sent, before libmicrohttpd decodes it */
     struct timespec start;
     char request_id[32];
+    char client[FORWARDED_ADDR_MAX]; /* the client's address, through trusted proxies */
+    char user_agent[160];            /* for the access log, cut */
+    char *public_url;                /* from a trusted proxy's headers, when public-url is unset */
     char method[16];
     char *path;
     ws3_pair_t query[HTTP_MAX_QUERY_PAIRS];
@@ -272,6 +277,52 @@ static void *http_request_arrived(void *cls, const char *uri, struct MHD_Connect
     return req;
 }
 
+/* The connection's peer as text ("" when libmicrohttpd cannot say). */
+static void http_peer(struct MHD_Connection *conn, char out[FORWARDED_ADDR_MAX])
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    forwarded_sockaddr_text(ci ? ci->client_addr : NULL, out);
+}
+
+/* A Host header fit to start a URL: a name or address and a port, nothing
+ * that could end the URL or the JSON string it is written into. */
+static bool http_host_plain(const char *host)
+{
+    size_t n = host ? strlen(host) : 0;
+    if (n == 0 || n > 255)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = host[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                  c == '-' || c == ':' || c == '[' || c == ']' || c == '_';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* Who sent the request (through trusted proxies), its user agent, and the
+ * public URL its answer's URLs start with when public-url is not set: the
+ * scheme a trusted proxy forwarded and the Host it preserved. */
+static void http_request_identify(http_request_t *req)
+{
+    const forwarded_proxies_t *proxies = &req->srv->proxies;
+    char peer[FORWARDED_ADDR_MAX];
+    http_peer(req->conn, peer);
+    const char *xff = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    forwarded_client(proxies, peer, xff, req->client);
+    const char *ua = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
+    snprintf(req->user_agent, sizeof(req->user_agent), "%s", ua ? ua : "");
+    if (req->srv->cfg->public_url[0])
+        return;
+    const char *xfp = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+    const char *proto = forwarded_proto(proxies, peer, xfp);
+    const char *host = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (proto && http_host_plain(host) && asprintf(&req->public_url, "%s://%s", proto, host) < 0)
+        req->public_url = NULL;
+    req->call.public_url = req->public_url;
+}
+
 /* The request head is complete (the first http_access call). */
 static void http_request_start(http_request_t *req, const char *url, const char *method)
 {
@@ -287,6 +338,7 @@ static void http_request_start(http_request_t *req, const char *url, const char 
     req->call.header_lookup = http_header_lookup;
     req->call.header_ctx = req;
     req->call.on_complete = http_request_complete;
+    http_request_identify(req);
     req->started = true;
     atomic_fetch_add(&srv->in_flight, 1);
     conn_guard_head_done(srv->guard, req->conn);
@@ -303,6 +355,7 @@ static void http_request_free(http_request_t *req)
     pthread_mutex_destroy(&req->mu);
     free(req->path);
     free(req->raw_target);
+    free(req->public_url);
     free(req);
 }
 
@@ -687,6 +740,8 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
             .bytes_out = req->bytes_out,
             .duration_ms = ms,
             .access_key = req->upload ? upload_call_access_key(req->upload) : req->call.access_key,
+            .client = req->client,
+            .user_agent = req->user_agent,
             .aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK,
         });
     }
@@ -714,7 +769,7 @@ static struct MHD_Daemon *http_daemon_start(http_server_t *srv, int listen_fd)
     return MHD_start_daemon(
         flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)cfg->http_threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+        MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
         MHD_OPTION_URI_LOG_CALLBACK, http_request_arrived, srv, MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
         MHD_OPTION_NOTIFY_CONNECTION, conn_guard_notify, srv->guard, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
@@ -738,7 +793,12 @@ http_server_t *http_server_start(const config_t *cfg, const api_ctx_t *api, cons
         snprintf(err, errlen, "OpenSSL initialisation failed");
         goto fail;
     }
-    srv->guard = conn_guard_start(cfg->header_timeout * 1000, err, errlen);
+    char why[160];
+    if (!forwarded_proxies_parse(cfg->trusted_proxies, &srv->proxies, why, sizeof(why))) {
+        snprintf(err, errlen, "trusted-proxies: %s", why);
+        goto fail;
+    }
+    srv->guard = conn_guard_start(cfg->header_timeout * 1000, cfg->connections_per_ip, &srv->proxies, err, errlen);
     if (!srv->guard)
         goto fail;
     srv->daemon = http_daemon_start(srv, listen_fd);

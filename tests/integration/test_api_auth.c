@@ -209,6 +209,26 @@ static void test_auth_failures_401(void **state)
     }
 }
 
+/* A mismatch answer shows the canonical request the server signed: the path
+ * and Host it saw (what a rewriting proxy changes), never a secret. */
+static void test_mismatch_shows_canonical_request(void **state)
+{
+    (void)state;
+    harness_request_t req = {.method = "GET", .path = HARNESS_PATH_LIST "?pageSize=1",
+                             .signed_path = "/proxy/prefix" HARNESS_PATH_LIST "?pageSize=1"};
+    harness_response_t r;
+    assert_true(harness_request(srv, &req, &r));
+    assert_api_error(&r, 401, 401);
+    const char *msg = harness_json_str(r.json, "message");
+    assert_non_null(msg);
+    char *want = harness_strf("GET\n%s\npageSize=1\nhost:127.0.0.1:%d\n", HARNESS_PATH_LIST, srv->port);
+    if (!strstr(msg, "signature mismatch") || !strstr(msg, want))
+        fail_msg("message lacks the canonical request %s: %s", want, msg);
+    assert_null(strstr(msg, srv->key.secret_key));
+    free(want);
+    harness_response_free(&r);
+}
+
 static void test_unknown_access_key_401(void **state)
 {
     (void)state;
@@ -609,6 +629,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_signed_requests_accepted),
         cmocka_unit_test(test_auth_failures_401),
+        cmocka_unit_test(test_mismatch_shows_canonical_request),
         cmocka_unit_test(test_unknown_access_key_401),
         cmocka_unit_test(test_auth_checked_first),
         cmocka_unit_test(test_disabled_key_403),

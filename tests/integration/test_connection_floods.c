@@ -465,6 +465,47 @@ static void test_half_closed_reaped_alone(void **state)
     assert_int_equal(harness_server_stop(s), 0);
 }
 
+/* Opens n connections from ATTACKER_ADDR, then sends a /healthz on each:
+ * how many the server answered 200. */
+static int healthz_on_each(const harness_server_t *s, int n)
+{
+    static const char healthz[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fds[16], answered = 0;
+    assert_true(n <= 16);
+    for (int i = 0; i < n; i++)
+        assert_true((fds[i] = attacker_socket(s, true)) >= 0);
+    sleep_ms(300); /* every connection accepted (or refused) before any request */
+    for (int i = 0; i < n; i++) {
+        char buf[64];
+        send(fds[i], healthz, sizeof(healthz) - 1, MSG_NOSIGNAL);
+        struct pollfd p = {.fd = fds[i], .events = POLLIN};
+        ssize_t got = poll(&p, 1, 2000) == 1 ? recv(fds[i], buf, sizeof(buf), MSG_DONTWAIT) : -1;
+        answered += got > 12 && memcmp(buf, "HTTP/1.1 200", 12) == 0;
+        close(fds[i]);
+    }
+    return answered;
+}
+
+/* connections-per-ip bounds each address but a trusted proxy's: every
+ * connection through a reverse proxy comes from the proxy. */
+static void test_per_ip_bound_spares_trusted_proxies(void **state)
+{
+    (void)state;
+    static const char *const bounded[] = {"--connections-per-ip", "4", NULL};
+    harness_server_t *s = start_server(bounded);
+    int answered = healthz_on_each(s, 10);
+    print_message("  untrusted %s, connections-per-ip 4: %d of 10 connections answered\n", ATTACKER_ADDR, answered);
+    assert_int_equal(answered, 4);
+    assert_int_equal(harness_server_stop(s), 0);
+    static const char *const proxied[] = {"--connections-per-ip", "4", "--trusted-proxies", ATTACKER_ADDR, NULL};
+    s = start_server(proxied);
+    answered = healthz_on_each(s, 10);
+    print_message("  trusted proxy %s, connections-per-ip 4: %d of 10 connections answered\n", ATTACKER_ADDR,
+                  answered);
+    assert_int_equal(answered, 10);
+    assert_int_equal(harness_server_stop(s), 0);
+}
+
 /* Every test needs a second loopback address for the attacker. */
 static int test_setup(void **state)
 {
@@ -485,6 +526,7 @@ int main(void)
         cmocka_unit_test_setup(test_half_closed_reaped_alone, test_setup),
         cmocka_unit_test_setup(test_slow_headers_flood, test_setup),
         cmocka_unit_test_setup(test_half_closed_flood, test_setup),
+        cmocka_unit_test_setup(test_per_ip_bound_spares_trusted_proxies, test_setup),
     };
     return cmocka_run_group_tests_name("integration.test_connection_floods", tests, NULL, NULL);
 }

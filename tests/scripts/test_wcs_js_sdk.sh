@@ -52,24 +52,8 @@ left() { echo $((LIMIT - (SECONDS - START))); }
 
 # ---- node packages (npm ci from the lockfile; once per build tree) ----
 echo "# step: install playwright-core and wcs-js-sdk into $DEPS"
-installed() {
-  [ -f "$DEPS/node_modules/.package-lock.json" ] && [ -f "$DEPS/package-lock.json" ] &&
-    cmp -s "$SRC/package-lock.json" "$DEPS/package-lock.json"
-}
-install_deps() {
-  command -v node >/dev/null && command -v npm >/dev/null || { echo "node and npm are required" >&2; return 1; }
-  installed && return 0
-  mkdir -p "$DEPS" || return 1
-  # The plain and the ASan test runs may start at once: one installs.
-  (
-    flock 9
-    installed && exit 0
-    cp "$SRC/package.json" "$SRC/package-lock.json" "$SRC/.npmrc" "$DEPS/" &&
-      cd "$DEPS" && timeout 60 npm ci --no-audit --no-fund --loglevel=error >"$work/npm.log" 2>&1 ||
-      { cat "$work/npm.log" >&2; exit 1; }
-  ) 9>"$DEPS.lock"
-}
-check "npm ci installed playwright-core and wcs-js-sdk" install_deps || finish
+. "$ROOT/tests/scripts/lib/wcs_sdk_deps.sh"
+check "npm ci installed playwright-core and wcs-js-sdk" wcs_sdk_install || finish
 chromium=${CHROMIUM:-/usr/bin/chromium}
 check "Chromium is installed at $chromium (Debian package chromium)" test -x "$chromium" || finish
 

@@ -53,6 +53,9 @@ const AK = env("VODUP_AK"), SK = env("VODUP_SK");
 const VODUP_LOG = env("VODUP_LOG");
 const MODULES = env("WCS_SDK_NODE_MODULES");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+// Extra Chromium flags, space-separated: test_proxy_tls.sh trusts its
+// test-made certificate's key with --ignore-certificate-errors-spki-list.
+const CHROMIUM_ARGS = (process.env.WCS_SDK_CHROMIUM_ARGS || "").split(" ").filter(Boolean);
 
 // Whatever hangs, the run ends with a failure, not a test-harness timeout.
 const deadline = setTimeout(() => {
@@ -222,7 +225,7 @@ async function main() {
   step(`2. launch ${CHROMIUM} (headless) and open the page`);
   let browser;
   try {
-    browser = await chromium.launch({executablePath: CHROMIUM, headless: true, timeout: 20_000});
+    browser = await chromium.launch({executablePath: CHROMIUM, headless: true, timeout: 20_000, args: CHROMIUM_ARGS});
   } catch (e) {
     check("Chromium starts", false, e.message.split("\n")[0]);
     site.close();
