@@ -163,21 +163,16 @@ void forwarded_client(const forwarded_proxies_t *p, const char *peer, const char
         while (start > 0 && xff[start - 1] != ',')
             start--;
         char entry[FORWARDED_ADDR_MAX + 8];
-        const char *cursor = xff + start;
-        size_t len = end - start;
-        char raw[FORWARDED_ADDR_MAX + 8];
-        if (len >= sizeof(raw))
-            return; /* not an address: the last trusted hop stands */
-        memcpy(raw, cursor, len);
-        raw[len] = '\0';
-        const char *rp = raw;
-        forwarded_next_item(&rp, entry, sizeof(entry));
+        const char *item = xff + start;
+        forwarded_next_item(&item, entry, sizeof(entry)); /* up to the comma at `end` */
         forwarded_strip_port(entry);
         int family;
         uint8_t bytes[16];
         if (!forwarded_addr_parse(entry, &family, bytes))
-            return;
-        snprintf(out, FORWARDED_ADDR_MAX, "%s", entry);
+            return; /* not an address: the last trusted hop stands */
+        size_t n = strnlen(entry, FORWARDED_ADDR_MAX - 1); /* an address is shorter */
+        memcpy(out, entry, n);
+        out[n] = '\0';
         if (!forwarded_is_trusted(p, entry))
             return;
         end = start > 0 ? start - 1 : 0;
