@@ -24,7 +24,8 @@ run_pkgs=(ffmpeg fonts-dejavu-core fontconfig openssl)
 #   its metrics in the metrics tests.
 # openssl (in run_pkgs) signs requests in the script tests too.
 # systemd: systemd-analyze, which tests/scripts/test_install.sh runs on the unit.
-test_pkgs=(clang libclang-rt-14-dev chromium nginx-light python3 python3-prometheus-client systemd)
+# jq: docs/cli.md's examples use it, and tests/scripts/test_cli_docs.sh runs them.
+test_pkgs=(clang libclang-rt-14-dev chromium nginx-light python3 python3-prometheus-client systemd jq)
 # Debian 12's nginx-light pulls in nginx, built --with-http_dav_module, which
 # bench/upload.sh's WebDAV PUT needs; jq reads vodup's JSON answers there;
 # time is GNU /usr/bin/time, whose %M gives bench/client.sh the client's peak RSS;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/version.h"
 
 static void usage(FILE *f)
 {
@@ -11,6 +12,9 @@ static void usage(FILE *f)
                "commands:\n"
                "  serve      run the API and upload server\n"
                "  admin      manage keys, domains and processing resources in a data directory\n"
+               "  backup     copy a data directory (database, objects, resource files) while serving\n"
+               "  restore    make a data directory from a backup, and verify it\n"
+               "  migrate    show and apply the database's schema migrations (--dry-run)\n"
                "\n"
                "client commands (talk to a server; see docs/cli.md):\n"
                "  upload     upload a file as a new video, resumable, with a progress bar\n"
@@ -20,7 +24,7 @@ static void usage(FILE *f)
                "  sign       print a curl command for any API request, signed\n"
                "  configure  save the endpoint and keys to ~/.config/vodup/config\n"
                "\n"
-               "Run 'vodup <command> --help' for a command's options.\n");
+               "Run 'vodup <command> --help' for a command's options; 'vodup --version' for the version.\n");
 }
 
 int main(int argc, char **argv)
@@ -34,10 +38,20 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "version")) {
+        printf("%s\n", version_string());
+        return 0;
+    }
     if (!strcmp(cmd, "serve"))
         return cli_serve(argc - 1, argv + 1);
     if (!strcmp(cmd, "admin"))
         return cli_admin(argc - 1, argv + 1);
+    if (!strcmp(cmd, "backup"))
+        return cli_backup(argc - 1, argv + 1);
+    if (!strcmp(cmd, "restore"))
+        return cli_restore(argc - 1, argv + 1);
+    if (!strcmp(cmd, "migrate"))
+        return cli_migrate(argc - 1, argv + 1);
     static const struct {
         const char *name;
         int (*run)(int argc, char **argv);

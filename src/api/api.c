@@ -75,6 +75,12 @@ static const struct api_route_row *api_route_row(int route)
     return route > API_ROUTE_NONE && (size_t)route <= API_ROUTE_COUNT ? &api_routes[route - 1] : NULL;
 }
 
+const char *api_route_path(int route)
+{
+    const struct api_route_row *row = api_route_row(route);
+    return row ? row->path : NULL;
+}
+
 void api_call_init(api_call_t *call, const api_ctx_t *ctx)
 {
     memset(call, 0, sizeof(*call));

@@ -56,6 +56,9 @@ enum api_route { API_ROUTE_NONE = 0 };
 /* The route for a path, API_ROUTE_NONE when it is not an API path. */
 int api_route_find(const char *path);
 
+/* The path of route 1, 2, ...; NULL past the last (metrics label them). */
+const char *api_route_path(int route);
+
 enum api_body_type { API_BODY_NONE = 0, API_BODY_FORM, API_BODY_JSON };
 
 typedef struct api_call api_call_t;

@@ -43,6 +43,33 @@ static int token_request_fail(char *detail, size_t detail_len, int err, const ch
     return err;
 }
 
+/*
+ * 1607 with the accepted extensions, so that whoever picked the name learns
+ * what to rename it to (the table's "Video source error." stays the
+ * message's start).  A list too long for `detail` is cut at an extension
+ * and ends in "...".
+ */
+static int token_request_refuse_extension(const config_t *cfg, const char *ext, char *detail, size_t detail_len)
+{
+    int n;
+    if (ext[0])
+        n = snprintf(detail, detail_len, "Video source error: .%s is not an accepted extension (accepted: %s).", ext,
+                     cfg->media_extensions);
+    else
+        n = snprintf(detail, detail_len, "Video source error: the name has no extension (accepted: %s).",
+                     cfg->media_extensions);
+    if (n >= 0 && (size_t)n >= detail_len && detail_len > 8) {
+        char *comma = strrchr(detail, ',');
+        while (comma && (size_t)(comma - detail) + 6 > detail_len) {
+            *comma = '\0';
+            comma = strrchr(detail, ',');
+        }
+        if (comma)
+            memcpy(comma, ",...)", 6);
+    }
+    return API_ERR_SOURCE;
+}
+
 static bool token_request_is_id(const param_t *v, size_t max)
 {
     if (v->value_len < 1 || v->value_len > max)
@@ -193,8 +220,10 @@ int token_request_parse(const params_t *p, const config_t *cfg, token_request_t 
         return token_request_fail(detail, detail_len, API_ERR_PARAM,
                                   "Parameter originFileName contains control characters.");
     char ext[FILEKEY_MAX_EXTENSION + 1];
-    if (!filekey_extension(name->value, name->value_len, ext) || !config_extension_accepted(cfg, ext))
-        return token_request_fail(detail, detail_len, API_ERR_SOURCE, NULL);
+    if (!filekey_extension(name->value, name->value_len, ext))
+        ext[0] = '\0';
+    if (!ext[0] || !config_extension_accepted(cfg, ext))
+        return token_request_refuse_extension(cfg, ext, detail, detail_len);
     out->name = name->value;
     out->name_len = name->value_len;
 

@@ -152,6 +152,10 @@ struct blob_ops {
      * open: a crash mid-assembly leaves a staged copy as large as the file,
      * and a server that keeps crashing must not fill the disk with them. */
     int64_t (*staging_clear)(blob_t *b);
+
+    /* Bytes that can still be written, for the readiness check and the
+     * metrics; -1 when the store has no such bound (object storage). */
+    int64_t (*free_space)(blob_t *b);
 };
 
 struct blob {

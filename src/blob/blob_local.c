@@ -41,6 +41,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -1160,6 +1161,14 @@ static int64_t blob_local_sweep(blob_t *base, int64_t now_ms, int64_t max_age_ms
     return s.ok ? s.removed : -1;
 }
 
+static int64_t blob_local_free_space(blob_t *base)
+{
+    struct statvfs st;
+    if (fstatvfs(((blob_local_t *)base)->root_fd, &st) != 0)
+        return 0;
+    return (int64_t)st.f_bavail * (int64_t)st.f_frsize;
+}
+
 static int64_t blob_local_staging_clear(blob_t *base)
 {
     blob_local_sweep_t s = {
@@ -1201,6 +1210,7 @@ static const struct blob_ops blob_local_ops = {
     .sweep = blob_local_sweep,
     .block_walk = blob_local_block_walk,
     .staging_clear = blob_local_staging_clear,
+    .free_space = blob_local_free_space,
 };
 
 blob_t *blob_local_open(const char *dir)

@@ -12,6 +12,10 @@
 
 int cli_serve(int argc, char **argv);
 int cli_admin(int argc, char **argv);
+/* Operations on a data directory (docs/upgrading.md). */
+int cli_backup(int argc, char **argv);
+int cli_restore(int argc, char **argv);
+int cli_migrate(int argc, char **argv);
 
 /* Client commands (src/client/): talk to a vodup server over HTTP. */
 int cli_upload(int argc, char **argv);

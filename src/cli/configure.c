@@ -7,27 +7,51 @@
  * questions go to stderr and the SecretKey is read without echo; from a
  * pipe the answers are read one per line, so scripts can feed it.  The
  * SecretKey is never printed, not even as the default.
+ *
+ * Before writing, the values are tried with one signed getVideoList of
+ * one video: a typo in a key, an endpoint nothing answers on or a TLS
+ * failure is reported now, by the command that made it, rather than by the
+ * next upload.  Nothing is written then (exit 3 for 401/403, 1 otherwise);
+ * --no-check writes without trying, for a server that is not up yet.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "client/client_api.h"
 #include "client/client_options.h"
+
+enum { CONFIGURE_OPT_NO_CHECK = CLIENT_OPT_COMMAND };
+
+/* The check gives up sooner than the other commands: someone is waiting
+ * at the prompt for a verdict on what they typed. */
+#define CONFIGURE_CHECK_TRIES 2
 
 static void configure_usage(FILE *f)
 {
     fprintf(f,
             "usage: vodup configure [--endpoint URL] [--access-key AK] [--secret-key SK] [--config FILE]\n"
+            "                       [--no-check]\n"
             "\n"
             "Writes the endpoint, AccessKey and SecretKey that the other client commands\n"
             "use to FILE (default $XDG_CONFIG_HOME/vodup/config or ~/.config/vodup/config),\n"
             "mode 0600.  Values not given as flags are asked for (Enter keeps the current\n"
             "one); from a pipe, one answer per line.\n"
             "\n"
-            "Exit status: 0 written, 1 failure, 2 usage error.\n");
+            "Before writing, it makes one signed call (getVideoList of one video) with the\n"
+            "values and writes nothing when the server refuses the keys or cannot be\n"
+            "reached (a TLS failure included).\n"
+            "\n"
+            "  --no-check           write without trying the values\n"
+            "\n"
+            "Exit status: 0 written, 1 failure (the server unreachable or refusing the call\n"
+            "for another reason), 2 usage error, 3 the server refused the keys (401/403).\n");
 }
 
 /* Reads one line from stdin into out (without the newline).  False at EOF. */
@@ -71,10 +95,45 @@ static bool configure_ask(const char *question, const char *flag_value, const ch
     return true;
 }
 
+/*
+ * Tries cfg with one signed getVideoList of one video; returns the exit
+ * status: CLIENT_EXIT_OK when the server accepted the call, else the
+ * reason is printed and nothing is to be written.
+ */
+static int configure_check(const client_config_t *cfg)
+{
+    static atomic_int stop;
+    client_api_t api;
+    client_response_t r;
+    client_response_init(&r);
+    client_signals_install(&stop);
+    int rc = CLIENT_EXIT_FAILURE;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !client_api_init(&api, cfg, &stop)) {
+        client_error("configure", "cannot initialise libcurl");
+        goto out;
+    }
+    if (api.retry.max_tries > CONFIGURE_CHECK_TRIES)
+        api.retry.max_tries = CONFIGURE_CHECK_TRIES;
+    if (client_api_post(&api, CLIENT_PATH_LIST, "pageSize=1", &r)) {
+        rc = CLIENT_EXIT_OK;
+    } else {
+        char msg[1024];
+        client_response_describe(&r, "checking the keys with getVideoList", cfg->endpoint, msg, sizeof(msg));
+        rc = atomic_load(&stop) ? CLIENT_EXIT_INTERRUPTED : client_response_exit_code(&r);
+        client_error("configure", "%s; nothing written to %s (--no-check writes it anyway)", msg, cfg->config_path);
+    }
+    client_api_free(&api);
+out:
+    client_response_free(&r);
+    return rc;
+}
+
 int cli_configure(int argc, char **argv)
 {
-    static const struct option opts[] = {CLIENT_CONNECTION_OPTIONS, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"no-check", no_argument, NULL, CONFIGURE_OPT_NO_CHECK}, CLIENT_CONNECTION_OPTIONS, {NULL, 0, NULL, 0}};
     client_config_flags_t flags = {0};
+    bool check = true;
     int c;
     optind = 0;
     opterr = 0;
@@ -82,6 +141,10 @@ int cli_configure(int argc, char **argv)
         if (c == 'h') {
             configure_usage(stdout);
             return CLIENT_EXIT_OK;
+        }
+        if (c == CONFIGURE_OPT_NO_CHECK) {
+            check = false;
+            continue;
         }
         if (c == '?' || c == ':' || client_option_common("configure", c, optarg, &flags, NULL) != 1) {
             client_option_bad("configure", argc, argv);
@@ -110,6 +173,13 @@ int cli_configure(int argc, char **argv)
             client_config_parse_line(&current, line, err, sizeof(err));
         fclose(f);
     }
+    /* A CA file given for this endpoint is both used by the check and saved,
+     * as an absolute path: the file is read from wherever the next command
+     * runs. */
+    if (flags.cacert && !realpath(flags.cacert, current.cacert)) {
+        client_error("configure", "--cacert %s: %s", flags.cacert, strerror(errno));
+        return CLIENT_EXIT_USAGE;
+    }
     char shown_secret[16] = "";
     if (current.secret_key[0])
         snprintf(shown_secret, sizeof(shown_secret), "keep current");
@@ -129,6 +199,9 @@ int cli_configure(int argc, char **argv)
         client_error("configure", "%s", err);
         return CLIENT_EXIT_USAGE;
     }
+    int rc = check ? configure_check(&current) : CLIENT_EXIT_OK;
+    if (rc != CLIENT_EXIT_OK)
+        return rc;
     if (!client_config_write(&current, err, sizeof(err))) {
         client_error("configure", "%s", err);
         return CLIENT_EXIT_FAILURE;

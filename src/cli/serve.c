@@ -26,6 +26,7 @@
 #include "cli/cli.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "common/workpool.h"
 #include "events/event_dispatch.h"
 #include "events/event_url.h"
@@ -129,7 +130,7 @@ static process_pool_t *serve_processing_start(const config_t *cfg, store_t *stor
 {
     char data_dir[PATH_MAX];
     if (!realpath(cfg->data_dir, data_dir)) {
-        fprintf(stderr, "vodup serve: cannot resolve the data directory %s: %s\n", cfg->data_dir, strerror(errno));
+        log_error("cannot resolve the data directory %s: %s", cfg->data_dir, strerror(errno));
         return NULL;
     }
     process_options_t opt = {
@@ -143,7 +144,7 @@ static process_pool_t *serve_processing_start(const config_t *cfg, store_t *stor
     };
     process_pool_t *p = process_pool_start(store, blob, &opt);
     if (!p)
-        fprintf(stderr, "vodup serve: cannot start the processing workers\n");
+        log_error("cannot start the processing workers");
     return p;
 }
 
@@ -157,12 +158,12 @@ static event_dispatch_t *serve_webhooks_start(const config_t *cfg, store_t *stor
 {
     char err[EVENT_URL_ERROR_MAX];
     if (!event_url_allow_list_check(cfg->webhook_allow_hosts, err, sizeof(err))) {
-        fprintf(stderr, "vodup serve: webhook-allow-hosts: %s\n", err);
+        log_error("webhook-allow-hosts: %s", err);
         return NULL;
     }
     /* A malformed list would refuse every callback and notification: say so now. */
     if (!event_url_allow_list_check(cfg->callback_allow_hosts, err, sizeof(err))) {
-        fprintf(stderr, "vodup serve: callback-allow-hosts: %s\n", err);
+        log_error("callback-allow-hosts: %s", err);
         return NULL;
     }
     event_dispatch_options_t opt = {
@@ -178,7 +179,7 @@ static event_dispatch_t *serve_webhooks_start(const config_t *cfg, store_t *stor
     };
     event_dispatch_t *d = event_dispatch_start(store, &opt);
     if (!d)
-        fprintf(stderr, "vodup serve: cannot start the webhook senders\n");
+        log_error("cannot start the webhook senders");
     return d;
 }
 
@@ -210,7 +211,7 @@ int cli_serve(int argc, char **argv)
     /* Before any thread: libcurl's global set-up is not thread-safe (the
      * webhook senders use it). */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fprintf(stderr, "vodup serve: cannot initialise libcurl\n");
+        log_error("cannot initialise libcurl");
         return 1;
     }
     /* Pass 1: --config and --help, so flags can override the file. */
@@ -294,13 +295,13 @@ int cli_serve(int argc, char **argv)
         .path = dbpath, .sync_full = !strcmp(cfg.db_sync, "full"), .busy_timeout_ms = 5000,
         .read_connections = (int)(cfg.read_threads + cfg.http_threads)});
     if (!store) {
-        fprintf(stderr, "vodup serve: cannot open the database %s\n", dbpath);
+        log_error("cannot open the database %s", dbpath);
         goto out;
     }
     int port = 0;
     fd = http_listen(cfg.listen_host, cfg.listen_port, &port, err, sizeof(err));
     if (fd < 0) {
-        fprintf(stderr, "vodup serve: %s\n", err);
+        log_error("%s", err);
         goto out;
     }
     bool v6 = strchr(cfg.listen_host, ':') != NULL;
@@ -310,7 +311,7 @@ int cli_serve(int argc, char **argv)
     else
         snprintf(public_url, sizeof(public_url), "http://%s", hostport);
     if (!serve_initial_key(store, hostport, print_example)) {
-        fprintf(stderr, "vodup serve: cannot create the first AccessKey\n");
+        log_error("cannot create the first AccessKey");
         goto out;
     }
     rl = ratelimit_new(cfg.rate_limit, cfg.rate_burst);
@@ -324,7 +325,7 @@ int cli_serve(int argc, char **argv)
     const char *blob_dir = cfg.blob_dir[0] ? cfg.blob_dir : cfg.data_dir;
     blob = blob_local_open(blob_dir);
     if (!blob) {
-        fprintf(stderr, "vodup serve: cannot open the object storage under %s\n", blob_dir);
+        log_error("cannot open the object storage under %s", blob_dir);
         goto out;
     }
     int64_t stale = blob->ops->staging_clear(blob);
@@ -340,11 +341,11 @@ int cli_serve(int argc, char **argv)
     /* Before the sweeper and the endpoint: blocks kept from earlier runs
      * count against their owners from the first request on. */
     if (!upload_quota_load(&upload)) {
-        fprintf(stderr, "vodup serve: cannot list the unfinished blocks under %s\n", blob_dir);
+        log_error("cannot list the unfinished blocks under %s", blob_dir);
         goto out;
     }
     if (store->ops->secret_get(store, "upload-ctx", upload.ctx_secret) != STORE_OK) {
-        fprintf(stderr, "vodup serve: cannot read the server secret from the database\n");
+        log_error("cannot read the server secret from the database");
         goto out;
     }
     sweeper = upload_sweeper_start(&upload, cfg.sweep_interval * 1000);
@@ -362,12 +363,15 @@ int cli_serve(int argc, char **argv)
     http = http_server_start(&cfg, &api, &upload, fd, err, sizeof(err));
     fd = -1; /* owned by the server now, even on failure */
     if (!http) {
-        fprintf(stderr, "vodup serve: %s\n", err);
+        log_error("%s", err);
         goto out;
     }
     printf("vodup: listening on http://%s (data %s, uploadUrl %s)\n", hostport, cfg.data_dir, public_url);
+    if (http_server_metrics_port(http))
+        printf("vodup: metrics on port %d (GET /metrics)\n", http_server_metrics_port(http));
     fflush(stdout);
-    log_info("listening on %s", hostport);
+    log_info("%s listening on %s (data %s, uploadUrl %s, processing %s)", version_string(), hostport, cfg.data_dir,
+             public_url, cfg.processing ? "on" : "off");
 
     int sig = 0;
     sigwait(&sigs, &sig);

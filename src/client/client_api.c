@@ -12,6 +12,7 @@
 #include "client/client_url.h"
 #include "common/encoding.h"
 #include "common/header_line.h"
+#include "common/version.h"
 
 #define CLIENT_API_URL_MAX (CLIENT_CONFIG_VALUE_MAX + 128)
 
@@ -122,6 +123,9 @@ void client_curl_defaults(CURL *c, const atomic_int *stop, const char *cacert)
 {
     if (cacert && *cacert)
         curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
+    char agent[64]; /* libcurl keeps its own copy */
+    snprintf(agent, sizeof(agent), "vodup/%s", version_number());
+    curl_easy_setopt(c, CURLOPT_USERAGENT, agent);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)CLIENT_CONNECT_TIMEOUT_S);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);

@@ -171,14 +171,23 @@ static bool video_output_cells(const json_t *o, char cells[COL_URL][VIDEO_CELL_M
     return true;
 }
 
-/* One row: the cells padded to their column's width, the URL last, unpadded. */
-static bool video_table_row(buf_t *out, const size_t width[COL_URL], char cells[COL_URL][VIDEO_CELL_MAX],
-                            const char *url)
+/* One row: `indent`, the ncols cells padded to their column's width, then
+ * `last` (a URL or a name), unpadded, since nothing follows it. */
+static bool video_table_row(buf_t *out, const char *indent, size_t ncols, const size_t *width,
+                            char (*cells)[VIDEO_CELL_MAX], const char *last)
 {
-    bool ok = buf_append_str(out, "  ");
-    for (size_t c = 0; ok && c < COL_URL; c++)
+    bool ok = buf_append_str(out, indent);
+    for (size_t c = 0; ok && c < ncols; c++)
         ok = buf_printf(out, "%s%*s  ", cells[c], (int)(width[c] - video_columns_of(cells[c])), "");
-    return ok && client_text_append_clean(out, url) && buf_append_str(out, "\n");
+    return ok && client_text_append_clean(out, last) && buf_append_str(out, "\n");
+}
+
+/* Widens width[] to the cells of one row. */
+static void video_table_measure(size_t ncols, size_t *width, char (*cells)[VIDEO_CELL_MAX])
+{
+    for (size_t c = 0; c < ncols; c++)
+        if (video_columns_of(cells[c]) > width[c])
+            width[c] = video_columns_of(cells[c]);
 }
 
 /*
@@ -194,22 +203,19 @@ static bool video_format_table(const json_t *outputs, buf_t *out)
     size_t i;
     json_t *o;
     json_array_foreach(outputs, i, o) {
-        if (!json_is_object(o) || !video_output_cells(o, cells))
-            continue;
-        for (size_t c = 0; c < COL_URL; c++)
-            if (video_columns_of(cells[c]) > width[c])
-                width[c] = video_columns_of(cells[c]);
+        if (json_is_object(o) && video_output_cells(o, cells))
+            video_table_measure(COL_URL, width, cells);
     }
     for (size_t c = 0; c < COL_URL; c++)
         snprintf(cells[c], VIDEO_CELL_MAX, "%s", video_column_names[c]);
-    bool ok = video_table_row(out, width, cells, video_column_names[COL_URL]);
+    bool ok = video_table_row(out, "  ", COL_URL, width, cells, video_column_names[COL_URL]);
     json_array_foreach(outputs, i, o) {
         if (!ok)
             break;
         if (!json_is_object(o))
             continue;
         const char *url = video_str(o, "url");
-        ok = video_output_cells(o, cells) && video_table_row(out, width, cells, url && *url ? url : "-");
+        ok = video_output_cells(o, cells) && video_table_row(out, "  ", COL_URL, width, cells, url && *url ? url : "-");
     }
     return ok;
 }
@@ -230,18 +236,25 @@ static bool video_string_line(buf_t *out, const json_t *video, const char *key)
     return !v || !*v || video_line(out, key, v);
 }
 
-/* "processing 42%" while processing with a known progress, else the status. */
-static bool video_status_line(buf_t *out, const json_t *video)
+/* "processing 42%" while processing with a known progress, else the
+ * status; "" when the video has none. */
+static void video_status_text(const json_t *video, char *text, size_t textlen)
 {
     const char *status = video_str(video, "status");
     double progress;
     if (!status)
-        return true;
-    if (strcmp(status, "processing") != 0 || !video_num(video, "progress", &progress))
-        return video_line(out, "status", status);
-    char text[64];
-    snprintf(text, sizeof(text), "processing %.0f%%", progress < 0 ? 0 : progress > 100 ? 100 : floor(progress));
-    return video_line(out, "status", text);
+        snprintf(text, textlen, "%s", "");
+    else if (strcmp(status, "processing") != 0 || !video_num(video, "progress", &progress))
+        snprintf(text, textlen, "%s", status);
+    else
+        snprintf(text, textlen, "processing %.0f%%", progress < 0 ? 0 : progress > 100 ? 100 : floor(progress));
+}
+
+static bool video_status_line(buf_t *out, const json_t *video)
+{
+    char text[VIDEO_CELL_MAX];
+    video_status_text(video, text, sizeof(text));
+    return !text[0] || video_line(out, "status", text);
 }
 
 /* size, duration and resolution, each when known. */
@@ -338,5 +351,92 @@ bool client_video_format_urls(const json_t *video, buf_t *out, size_t *count)
         ok = video_output_urls(out, outputs, true, &n) && video_output_urls(out, outputs, false, &n);
     if (count)
         *count = n;
+    return ok;
+}
+
+/* ---- the list of videos ------------------------------------------------------------------------ */
+
+enum list_column { LCOL_ID, LCOL_STATUS, LCOL_SIZE, LCOL_DURATION, LCOL_WXH, LCOL_CREATED, LCOL_NAME, LCOL_COUNT };
+
+static const char *const list_column_names[LCOL_COUNT] = {"VIDEOID", "STATUS", "SIZE", "DURATION",
+                                                          "WxH",     "CREATED (UTC)", "NAME"};
+
+/* "2026-12-04T12:44:51.897Z" as "2026-12-04 12:44:51"; "-" when it is not
+ * of that shape. */
+static void video_created_cell(const json_t *video, char *cell)
+{
+    const char *t = video_str(video, "createdAt");
+    if (!t || strlen(t) < 19 || t[10] != 'T') {
+        snprintf(cell, VIDEO_CELL_MAX, "-");
+        return;
+    }
+    snprintf(cell, VIDEO_CELL_MAX, "%.10s %.8s", t, t + 11);
+    for (char *p = cell; *p; p++)
+        if (video_control_len((const unsigned char *)p))
+            *p = '?';
+}
+
+/* The short cells of one listed video (all but the name). */
+static bool video_list_cells(const json_t *v, char cells[LCOL_NAME][VIDEO_CELL_MAX])
+{
+    double n;
+    const char *id = video_str(v, "videoId");
+    if (!video_cell_text(cells[LCOL_ID], id && *id ? id : "-"))
+        return false;
+    char status[VIDEO_CELL_MAX];
+    video_status_text(v, status, sizeof(status));
+    if (!video_cell_text(cells[LCOL_STATUS], status[0] ? status : "-"))
+        return false;
+    if (video_num(v, "size", &n) && n >= 0)
+        client_format_bytes(n, cells[LCOL_SIZE], VIDEO_CELL_MAX);
+    else
+        snprintf(cells[LCOL_SIZE], VIDEO_CELL_MAX, "-");
+    client_format_duration(video_num(v, "duration", &n) ? n : -1, cells[LCOL_DURATION], VIDEO_CELL_MAX);
+    video_format_wxh(v, cells[LCOL_WXH], VIDEO_CELL_MAX);
+    video_created_cell(v, cells[LCOL_CREATED]);
+    return true;
+}
+
+/* "12 videos, page 1 of 2 (10 per page)", or "no videos". */
+static bool video_list_heading(const json_t *data, buf_t *out)
+{
+    double total = 0, page = 1, size = 0;
+    video_num(data, "total", &total);
+    video_num(data, "pageIndex", &page);
+    video_num(data, "pageSize", &size);
+    if (total < 1)
+        return buf_append_str(out, "no videos\n");
+    double pages = size >= 1 ? ceil(total / size) : 1;
+    return buf_printf(out, "%.0f video%s, page %.0f of %.0f (%.0f per page)\n", total, total == 1 ? "" : "s", page,
+                      pages, size);
+}
+
+bool client_video_format_list(const json_t *data, buf_t *out)
+{
+    json_t *list = json_object_get(data, "list");
+    if (!json_is_object(data) || !json_is_array(list))
+        return false;
+    char cells[LCOL_NAME][VIDEO_CELL_MAX];
+    size_t width[LCOL_NAME], i;
+    json_t *v;
+    for (size_t c = 0; c < LCOL_NAME; c++)
+        width[c] = strlen(list_column_names[c]);
+    json_array_foreach(list, i, v) {
+        if (json_is_object(v) && video_list_cells(v, cells))
+            video_table_measure(LCOL_NAME, width, cells);
+    }
+    bool ok = video_list_heading(data, out);
+    if (!ok || json_array_size(list) == 0)
+        return ok;
+    for (size_t c = 0; c < LCOL_NAME; c++)
+        snprintf(cells[c], VIDEO_CELL_MAX, "%s", list_column_names[c]);
+    ok = video_table_row(out, "", LCOL_NAME, width, cells, list_column_names[LCOL_NAME]);
+    json_array_foreach(list, i, v) {
+        if (!ok)
+            break;
+        const char *name = video_str(v, "videoName");
+        ok = !json_is_object(v) ||
+             (video_list_cells(v, cells) && video_table_row(out, "", LCOL_NAME, width, cells, name ? name : "-"));
+    }
     return ok;
 }

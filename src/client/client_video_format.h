@@ -1,7 +1,8 @@
 /*
  * client_video_format: getVideoInfo's video as text for people: the summary
- * that `vodup info` prints, and the list of playable URLs that
- * `vodup upload --wait` prints once the video is ready (docs/cli.md).
+ * that `vodup info` prints, the list of playable URLs that
+ * `vodup upload --wait` prints once the video is ready, and the table of
+ * a getVideoList page that `vodup list` prints (docs/cli.md).
  *
  * Every value comes from the server and is distrusted: control characters
  * in its strings (C0, DEL and C1, ESC included) are shown as '?', so that a
@@ -43,6 +44,14 @@ bool client_video_format_summary(const json_t *video, buf_t *out);
  * many lines were appended.
  */
 bool client_video_format_urls(const json_t *video, buf_t *out, size_t *count);
+
+/*
+ * getVideoList's `data` as a heading, "N videos, page P of Q (S per page)"
+ * (or "no videos"), then a table with the columns VIDEOID STATUS SIZE
+ * DURATION WxH CREATED (UTC) NAME, one row per video of the page ("-" for
+ * an unknown value; the status carries the progress while processing).
+ */
+bool client_video_format_list(const json_t *data, buf_t *out);
 
 /* "0.0 s", "59.9 s" under a minute, then "1:00", "12:34", "1:02:03" (whole
  * seconds, rounded); "-" when seconds is negative or not finite. */

@@ -120,6 +120,10 @@ static const config_option_t config_options[] = {
      "may name; empty: any (see docs/security.md)"},
     {"callback-timeout", CONFIG_INT, OFF(callback_timeout), "10000", 100, 60000,
      "milliseconds an upload callback may take in all; then the uploader gets 579"},
+    {"metrics-listen", CONFIG_STR, OFF(metrics_listen), "", 0, 0,
+     "HOST:PORT of a separate listener answering GET /metrics (Prometheus text format); empty: no metrics"},
+    {"ready-min-free", CONFIG_INT, OFF(ready_min_free), "268435456", 0, INT64_MAX,
+     "bytes that must be free where the database and the objects live for GET /readyz to answer 200"},
     {"log-level", CONFIG_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error"},
     {"access-log", CONFIG_BOOL, OFF(access_log), "on", 0, 0, "one JSON line per request on stderr (on/off)"},
 };
@@ -139,18 +143,19 @@ bool config_is_option(const char *name)
     return config_find(name) != NULL;
 }
 
-static bool config_parse_listen(config_t *c, const char *value, char *err, size_t errlen)
+bool config_split_hostport(const char *name, const char *value, char **host_out, int *port_out, char *err,
+                           size_t errlen)
 {
     const char *colon = strrchr(value, ':');
     if (!colon || colon == value) {
-        snprintf(err, errlen, "listen: expected HOST:PORT, got '%s'", value);
+        snprintf(err, errlen, "%s: expected HOST:PORT, got '%s'", name, value);
         return false;
     }
     char *end;
     errno = 0;
     long port = strtol(colon + 1, &end, 10);
     if (errno || *end || end == colon + 1 || port < 0 || port > 65535) {
-        snprintf(err, errlen, "listen: bad port in '%s'", value);
+        snprintf(err, errlen, "%s: bad port in '%s'", name, value);
         return false;
     }
     const char *host = value;
@@ -162,9 +167,20 @@ static bool config_parse_listen(config_t *c, const char *value, char *err, size_
     char *h = strndup(host, hlen);
     if (!h)
         return false;
+    *host_out = h;
+    *port_out = (int)port;
+    return true;
+}
+
+static bool config_parse_listen(config_t *c, const char *value, char *err, size_t errlen)
+{
+    char *host;
+    int port;
+    if (!config_split_hostport("listen", value, &host, &port, err, errlen))
+        return false;
     free(c->listen_host);
-    c->listen_host = h;
-    c->listen_port = (int)port;
+    c->listen_host = host;
+    c->listen_port = port;
     return true;
 }
 
@@ -294,6 +310,12 @@ bool config_finish(config_t *c, char *err, size_t errlen)
         snprintf(err, errlen, "playback: expected public or off, got '%s'", c->playback);
         return false;
     }
+    char *mhost;
+    int mport;
+    if (c->metrics_listen[0] && !config_split_hostport("metrics-listen", c->metrics_listen, &mhost, &mport, err, errlen))
+        return false;
+    if (c->metrics_listen[0])
+        free(mhost);
     if (strcmp(c->log_level, "debug") && strcmp(c->log_level, "info") && strcmp(c->log_level, "warn") &&
         strcmp(c->log_level, "error")) {
         snprintf(err, errlen, "log-level: expected debug, info, warn or error, got '%s'", c->log_level);

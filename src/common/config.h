@@ -67,6 +67,8 @@ typedef struct config {
     char *callback_allow_hosts;      /* the same, for URLs token minters choose; "" any */
     int64_t callback_timeout;        /* ms, an upload callback's whole POST */
     int64_t webhook_retry_first;     /* ms */
+    char *metrics_listen;       /* HOST:PORT of the /metrics listener; "" none */
+    int64_t ready_min_free;     /* bytes free for /readyz */
     char *log_level;            /* debug|info|warn|error */
     bool access_log;
 } config_t;
@@ -76,6 +78,11 @@ void config_free(config_t *c);
 
 /* Sets one option by its name (without "--").  On error returns false and
  * writes a message to err. */
+/* Splits "HOST:PORT" ("[v6]:PORT" too) into a malloc'd host and a port in
+ * 0..65535; false with "<name>: reason" in err. */
+bool config_split_hostport(const char *name, const char *value, char **host_out, int *port_out, char *err,
+                           size_t errlen);
+
 bool config_set(config_t *c, const char *name, const char *value, char *err, size_t errlen);
 
 /* True when `name` is a configuration option. */

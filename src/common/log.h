@@ -1,8 +1,10 @@
 /*
  * log: operational messages and the access log, one line each on stderr.
  *
- * Operational lines are "ts level message"; access lines are one JSON object
- * per request (see http/access_log.c).  Each line is written with a single
+ * Every line is one JSON object: operational lines are
+ * {"ts","level","msg"}, access lines carry the request's fields (see
+ * http/access_log.c), so a log shipper parses one format and nothing else
+ * is mixed in.  Each line is written with a single
  * write(2) so lines from different threads never interleave.  Never pass a
  * secret key or a full signature to these functions.
  */

@@ -45,12 +45,16 @@
 #include "common/ids.h"
 #include "common/timeutil.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "http/access_log.h"
 #include "http/conn_guard.h"
 #include "http/cors.h"
 #include "http/forwarded.h"
+#include "http/metrics.h"
+#include "http/metrics_server.h"
 #include "http/playback.h"
 #include "http/request_check.h"
+#include "upload/quota.h"
 
 /* libmicrohttpd reads at most about half of this per body call, and clears
  * the whole pool between requests on a keep-alive connection: 64 KiB keeps
@@ -68,6 +72,10 @@ struct http_server {
     struct MHD_Daemon *daemon;
     conn_guard_t *guard;
     forwarded_proxies_t proxies; /* trusted-proxies */
+    metrics_t *metrics;
+    metrics_server_t *metrics_server; /* metrics-listen; NULL when off */
+    int metrics_port;
+    atomic_int uploads_in_flight;
     EVP_MD *sha256;
     char request_id_prefix[13];
     atomic_ullong request_counter;
@@ -83,12 +91,24 @@ enum http_stage {
     HTTP_STAGE_DONE,    /* response queued */
 };
 
-enum http_kind { HTTP_KIND_API = 0, HTTP_KIND_HEALTH, HTTP_KIND_UPLOAD, HTTP_KIND_PLAYBACK, HTTP_KIND_OTHER };
+enum http_kind { HTTP_KIND_API = 0, HTTP_KIND_HEALTH, HTTP_KIND_READY, HTTP_KIND_UPLOAD, HTTP_KIND_PLAYBACK };
+
+/* The metrics' route table (metrics.h): these fixed rows, then one per
+ * upload route (HTTP_METRICS_UPLOAD + route), then one per API route. */
+enum http_metrics_route {
+    HTTP_METRICS_OTHER = 0,
+    HTTP_METRICS_HEALTH,
+    HTTP_METRICS_READY,
+    HTTP_METRICS_PLAYBACK,
+    HTTP_METRICS_UPLOAD, /* + UPLOAD_ROUTE_FORM .. UPLOAD_ROUTE_MKFILE */
+    HTTP_METRICS_API = HTTP_METRICS_UPLOAD + UPLOAD_ROUTE_MKFILE + 1, /* + api route */
+};
 
 typedef struct http_request {
     http_server_t *srv;
     struct MHD_Connection *conn;
     int kind;
+    int upload_route; /* HTTP_KIND_UPLOAD: enum upload_route */
     int stage;
     bool started;     /* http_request_start ran: counted in flight, logged at the end */
     bool refused;     /* request_check refused it: the answer closes the connection */
@@ -442,6 +462,7 @@ static enum MHD_Result http_begin_upload(http_request_t *req, int route)
 {
     http_server_t *srv = req->srv;
     req->kind = HTTP_KIND_UPLOAD;
+    req->upload_route = route;
     if (strcmp(req->method, "OPTIONS") == 0) {
         struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
         if (!resp)
@@ -469,6 +490,7 @@ static enum MHD_Result http_begin_upload(http_request_t *req, int route)
     req->upload = upload_call_begin(srv->upload, &ur);
     if (!req->upload)
         return MHD_NO;
+    atomic_fetch_add(&srv->uploads_in_flight, 1);
     if (!post)
         upload_call_fail(req->upload, 405, "Use POST.");
     else if (draining)
@@ -576,15 +598,61 @@ static enum MHD_Result http_refuse(http_request_t *req, const char *why)
     return http_queue(req, 400, resp, len);
 }
 
+/* ---- health and readiness ---- */
+
+/* Liveness: the process answers.  The version tells a fleet what runs. */
+static enum MHD_Result http_health(http_request_t *req)
+{
+    req->kind = HTTP_KIND_HEALTH;
+    bool draining = atomic_load(&req->srv->draining);
+    json_t *j = json_pack("{s:s,s:s}", "status", draining ? "draining" : "ok", "version", version_number());
+    char *body = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(j);
+    return http_answer(req, draining ? 503 : 200, body);
+}
+
+/* Whether this node can take traffic: not draining, the store answers a
+ * read, and both the database's and the objects' disks have ready-min-free
+ * bytes free.  why names the first check that failed. */
+static bool http_ready(http_server_t *srv, const char **why, int64_t *store_free, int64_t *blob_free)
+{
+    int64_t min = srv->cfg->ready_min_free;
+    *store_free = *blob_free = -1;
+    *why = NULL;
+    if (atomic_load(&srv->draining))
+        *why = "draining";
+    else if (srv->api->store->ops->check(srv->api->store, store_free) != STORE_OK)
+        *why = "store: the database does not answer";
+    else if (*store_free >= 0 && *store_free < min)
+        *why = "store: less than ready-min-free bytes free beside the database";
+    if (srv->upload && srv->upload->blob->ops->free_space)
+        *blob_free = srv->upload->blob->ops->free_space(srv->upload->blob);
+    if (!*why && *blob_free >= 0 && *blob_free < min)
+        *why = "blob: less than ready-min-free bytes free for uploads";
+    return *why == NULL;
+}
+
+static enum MHD_Result http_readiness(http_request_t *req)
+{
+    req->kind = HTTP_KIND_READY;
+    const char *why;
+    int64_t store_free, blob_free;
+    bool ready = http_ready(req->srv, &why, &store_free, &blob_free);
+    json_t *j = ready ? json_pack("{s:s}", "status", "ready") : json_pack("{s:s,s:s}", "status", "unready", "reason", why);
+    char *body = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(j);
+    if (!ready)
+        log_warn("readiness: %s", why);
+    return http_answer(req, ready ? 200 : 503, body);
+}
+
 static enum MHD_Result http_begin(http_request_t *req)
 {
     http_server_t *srv = req->srv;
-    if (strcmp(req->call.path, "/healthz") == 0) {
-        req->kind = HTTP_KIND_HEALTH;
-        bool draining = atomic_load(&srv->draining);
-        return http_answer(req, draining ? 503 : 200,
-                           strdup(draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}"));
-    }
+    if (strcmp(req->call.path, "/healthz") == 0)
+        return http_health(req);
+    if (strcmp(req->call.path, "/readyz") == 0)
+        return http_readiness(req);
     int upload_route = srv->upload ? upload_route_find(req->call.path) : UPLOAD_ROUTE_NONE;
     if (upload_route != UPLOAD_ROUTE_NONE)
         return http_begin_upload(req, upload_route);
@@ -711,6 +779,22 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
     }
 }
 
+static int http_metrics_route(const http_request_t *req)
+{
+    switch (req->kind) {
+    case HTTP_KIND_HEALTH:
+        return HTTP_METRICS_HEALTH;
+    case HTTP_KIND_READY:
+        return HTTP_METRICS_READY;
+    case HTTP_KIND_PLAYBACK:
+        return HTTP_METRICS_PLAYBACK;
+    case HTTP_KIND_UPLOAD:
+        return HTTP_METRICS_UPLOAD + req->upload_route;
+    default:
+        return req->call.route != API_ROUTE_NONE ? HTTP_METRICS_API + req->call.route : HTTP_METRICS_OTHER;
+    }
+}
+
 static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                            enum MHD_RequestTerminationCode toe)
 {
@@ -727,10 +811,15 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
         return;
     }
     conn_guard_request_done(srv->guard, conn);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double ms = (double)(now.tv_sec - req->start.tv_sec) * 1e3 + (double)(now.tv_nsec - req->start.tv_nsec) / 1e6;
+    bool answered = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+    metrics_request(srv->metrics, http_metrics_route(req), answered ? req->status : 0, ms / 1e3, req->bytes_in,
+                    req->bytes_out);
+    if (req->kind == HTTP_KIND_UPLOAD && req->upload)
+        atomic_fetch_sub(&srv->uploads_in_flight, 1);
     if (srv->cfg->access_log) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        double ms = (double)(now.tv_sec - req->start.tv_sec) * 1e3 + (double)(now.tv_nsec - req->start.tv_nsec) / 1e6;
         access_log_write(&(access_log_entry_t){
             .request_id = req->request_id,
             .method = req->method,
@@ -776,6 +865,63 @@ static struct MHD_Daemon *http_daemon_start(http_server_t *srv, int listen_fd)
         MHD_OPTION_END);
 }
 
+/* ---- metrics ---- */
+
+static void http_metrics_routes(metrics_t *m)
+{
+    static const char *const fixed[] = {[HTTP_METRICS_HEALTH] = "/healthz", [HTTP_METRICS_READY] = "/readyz",
+                                        [HTTP_METRICS_PLAYBACK] = "playback"};
+    static const char *const upload[] = {[UPLOAD_ROUTE_FORM] = "/file/upload", [UPLOAD_ROUTE_MKBLK] = "/mkblk",
+                                         [UPLOAD_ROUTE_BPUT] = "/bput", [UPLOAD_ROUTE_MKFILE] = "/mkfile"};
+    for (int i = HTTP_METRICS_HEALTH; i <= HTTP_METRICS_PLAYBACK; i++)
+        metrics_route_set(m, i, fixed[i]);
+    for (int r = UPLOAD_ROUTE_FORM; r <= UPLOAD_ROUTE_MKFILE; r++)
+        metrics_route_set(m, HTTP_METRICS_UPLOAD + r, upload[r]);
+    for (int r = 1; api_route_path(r); r++)
+        metrics_route_set(m, HTTP_METRICS_API + r, api_route_path(r));
+}
+
+/* A scrape's gauges (metrics_server.h's callback). */
+static void http_metrics_gauges(void *arg, metrics_gauges_t *g)
+{
+    http_server_t *srv = arg;
+    store_t *store = srv->api->store;
+    const char *why;
+    memset(g, 0, sizeof(*g));
+    g->requests_in_flight = atomic_load(&srv->in_flight);
+    g->uploads_in_flight = atomic_load(&srv->uploads_in_flight);
+    g->staged_bytes = srv->upload ? quota_total(srv->upload->quota) : -1;
+    g->ready = http_ready(srv, &why, &g->store_free_bytes, &g->blob_free_bytes);
+    if (store->ops->task_count(store, STORE_TASK_QUEUED, &g->tasks_queued) != STORE_OK)
+        g->tasks_queued = -1;
+    if (store->ops->task_count(store, STORE_TASK_RUNNING, &g->tasks_running) != STORE_OK)
+        g->tasks_running = -1;
+    if (store->ops->delivery_pending_count(store, &g->deliveries_pending) != STORE_OK)
+        g->deliveries_pending = -1;
+}
+
+/* The metrics listener, when metrics-listen names one. */
+static bool http_metrics_start(http_server_t *srv, char *err, size_t errlen)
+{
+    if (!srv->cfg->metrics_listen[0])
+        return true;
+    char *host = NULL;
+    int port = 0;
+    if (!config_split_hostport("metrics-listen", srv->cfg->metrics_listen, &host, &port, err, errlen))
+        return false;
+    int fd = http_listen(host, port, &srv->metrics_port, err, errlen);
+    free(host);
+    if (fd < 0)
+        return false;
+    srv->metrics_server = metrics_server_start(srv->metrics, fd, http_metrics_gauges, srv, err, errlen);
+    return srv->metrics_server != NULL;
+}
+
+int http_server_metrics_port(const http_server_t *srv)
+{
+    return srv->metrics_server ? srv->metrics_port : 0;
+}
+
 http_server_t *http_server_start(const config_t *cfg, const api_ctx_t *api, const upload_ctx_t *upload, int listen_fd,
                                  char *err, size_t errlen)
 {
@@ -798,8 +944,14 @@ http_server_t *http_server_start(const config_t *cfg, const api_ctx_t *api, cons
         snprintf(err, errlen, "trusted-proxies: %s", why);
         goto fail;
     }
+    srv->metrics = metrics_new();
+    if (!srv->metrics) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    http_metrics_routes(srv->metrics);
     srv->guard = conn_guard_start(cfg->header_timeout * 1000, cfg->connections_per_ip, &srv->proxies, err, errlen);
-    if (!srv->guard)
+    if (!srv->guard || !http_metrics_start(srv, err, errlen))
         goto fail;
     srv->daemon = http_daemon_start(srv, listen_fd);
     if (!srv->daemon) {
@@ -808,6 +960,8 @@ http_server_t *http_server_start(const config_t *cfg, const api_ctx_t *api, cons
     }
     return srv;
 fail:
+    metrics_server_stop(srv->metrics_server);
+    metrics_free(srv->metrics);
     conn_guard_stop(srv->guard);
     EVP_MD_free(srv->sha256);
     close(listen_fd);
@@ -839,6 +993,8 @@ void http_server_stop(http_server_t *srv)
     if (!srv)
         return;
     MHD_stop_daemon(srv->daemon);
+    metrics_server_stop(srv->metrics_server);
+    metrics_free(srv->metrics);
     conn_guard_stop(srv->guard); /* after the daemon: it reports every connection closed */
     EVP_MD_free(srv->sha256);
     free(srv);

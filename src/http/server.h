@@ -34,6 +34,10 @@ http_server_t *http_server_start(const config_t *cfg, const api_ctx_t *api, cons
  * Returns the number still in flight. */
 int http_server_drain(http_server_t *srv, int timeout_s);
 
+/* The port GET /metrics answers on (metrics-listen; its port 0 picks one),
+ * 0 when metrics are off. */
+int http_server_metrics_port(const http_server_t *srv);
+
 /* Step 2: stop the daemon and free everything.  Call after the store has
  * completed its queued work (which resumes any suspended connection). */
 void http_server_stop(http_server_t *srv);

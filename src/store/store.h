@@ -762,6 +762,13 @@ struct store_ops {
      * time), of one webhook or all (webhook_id NULL), at most limit. */
     int (*delivery_list)(store_t *s, int64_t account_id, const char *webhook_id, size_t limit,
                          store_delivery_list_t *out);
+    /* How many tasks are queued or running (state STORE_TASK_QUEUED or
+     * STORE_TASK_RUNNING; STORE_INVALID for the others, which only grow):
+     * the metrics' queue depth, cheap at any table size. */
+    int (*task_count)(store_t *s, int state, int64_t *count);
+    /* Whether the store answers a read now (readiness), and the bytes free
+     * where it keeps its data, -1 when that is not a local disk. */
+    int (*check)(store_t *s, int64_t *free_bytes);
     /* How many deliveries are pending (metrics, benchmarks). */
     int (*delivery_pending_count)(store_t *s, int64_t *count);
     /* Removes finished deliveries whose last attempt is older than
@@ -788,5 +795,61 @@ typedef struct store_sqlite_options {
 
 /* Opens (creating and migrating as needed).  NULL on failure, logged. */
 store_t *store_sqlite_open(const store_sqlite_options_t *opt);
+
+/* ---- whole databases: backup, checks, schema versions ----
+ *
+ * `vodup backup`, `restore` and `migrate` work on a database by its
+ * location (for SQLite, the file's path; for PostgreSQL it would be a
+ * connection string) instead of through an open store_t, because opening
+ * migrates: these must copy, check or describe a database exactly as it
+ * is, and never create one.  They are slow, whole-database operations for
+ * the command line, never for a request.  On failure `err` receives one
+ * sentence (errlen bytes). */
+
+/* Copies the database at `location` into `dest_path`, which must not
+ * exist, as one consistent snapshot taken while servers keep writing it
+ * (SQLite: the online backup API in a single step, whose read transaction
+ * never blocks a writer).  The copy is one self-contained file, durable
+ * (the file and its directory synced) and checked (store_check) before
+ * this returns; *version (may be NULL) receives its schema version.  The
+ * source is only read: never migrated, never written.  On failure no file
+ * is left at dest_path. */
+int store_backup_copy(const char *location, const char *dest_path, int *version, char *err, size_t errlen);
+
+/* The database's full consistency check (SQLite: PRAGMA integrity_check):
+ * STORE_OK, or STORE_ERROR with the first problem in err. */
+int store_check(const char *location, char *err, size_t errlen);
+
+enum store_ref_kind {
+    STORE_REF_OBJECT = 0, /* a blob object a video or a served output file holds */
+    STORE_REF_RESOURCE,   /* a processing resource, whose spec may name a file */
+};
+
+/* Something outside the database that its rows refer to.  The strings
+ * belong to the walk and last only for the callback. */
+typedef struct store_ref {
+    int kind;          /* enum store_ref_kind */
+    const char *id;    /* the object id, or the resource id */
+    int64_t size;      /* STORE_REF_OBJECT: the object's size in bytes */
+    int resource_kind; /* STORE_REF_RESOURCE: enum store_resource_kind */
+    const char *spec;  /* STORE_REF_RESOURCE: its spec text (process/spec.h reads it) */
+} store_ref_t;
+
+/* Calls fn for every object and every resource the database at `location`
+ * refers to, reading it only.  fn returns false to stop the walk: then
+ * STORE_ERROR, with err left to the callback. */
+int store_refs_walk(const char *location, bool (*fn)(void *arg, const store_ref_t *ref), void *arg, char *err,
+                    size_t errlen);
+
+/* The schema version this build brings databases to, and one line on
+ * what the migration to `version` (1..target) does; NULL out of range. */
+int store_schema_target(void);
+const char *store_schema_step_note(int version);
+
+/* The schema version of the database at `location` (0: an empty file),
+ * read without changing anything; STORE_UNAVAILABLE when it does not
+ * exist.  Migrating is store_sqlite_open's (it brings the schema to
+ * store_schema_target(), or fails on a newer one). */
+int store_schema_version(const char *location, int *version, char *err, size_t errlen);
 
 #endif

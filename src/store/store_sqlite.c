@@ -156,6 +156,11 @@ store_t *store_sqlite_open(const store_sqlite_options_t *opt)
 
     if (store_sqlite_conn_open(&s->writer, s->path, busy_ms, false) != STORE_OK)
         goto fail;
+    struct stat st;
+    if (stat(s->path, &st) == 0) {
+        s->file_dev = st.st_dev;
+        s->file_ino = st.st_ino;
+    }
     if (store_sqlite_set_wal(&s->writer) != STORE_OK)
         goto fail;
     /* Per connection; only the writer commits, so only it needs setting.
@@ -253,5 +258,7 @@ static const struct store_ops store_sqlite_ops = {
     .delivery_record = store_sqlite_delivery_record,
     .delivery_list = store_sqlite_delivery_list,
     .delivery_pending_count = store_sqlite_delivery_pending_count,
+    .task_count = store_sqlite_task_count,
+    .check = store_sqlite_check,
     .delivery_prune = store_sqlite_delivery_prune,
 };

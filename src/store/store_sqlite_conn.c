@@ -222,6 +222,10 @@ static const char *const store_sqlite_sql[SQ_COUNT] = {
                          " WHERE w.account_id = ?1 AND (?2 IS NULL OR d.webhook_id = ?2)"
                          " ORDER BY d.last_attempt_ms DESC, e.created_ms DESC, d.delivery_id DESC LIMIT ?3",
     [SQ_DELIVERY_PENDING] = "SELECT count(*) FROM deliveries WHERE state = 'pending'",
+    /* The IN term is the partial index tasks_unfinished's own condition,
+     * so the count walks that index, never the whole history. */
+    [SQ_TASK_COUNT_UNFINISHED] =
+        "SELECT count(*) FROM tasks WHERE state IN ('queued', 'running') AND state = ?1",
     [SQ_DELIVERY_PRUNE] = "DELETE FROM deliveries WHERE state != 'pending' AND last_attempt_ms < ?1",
     [SQ_EVENT_PRUNE] = "DELETE FROM events WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq)",
     [SQ_EVENT_SET_DATA] = "UPDATE events SET data = ?2 WHERE event_id = ?1 AND data IS NULL",

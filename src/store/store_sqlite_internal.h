@@ -42,6 +42,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -206,6 +207,7 @@ enum store_sqlite_stmt_id {
     SQ_DELIVERY_RECORD,
     SQ_DELIVERY_LIST,
     SQ_DELIVERY_PENDING,
+    SQ_TASK_COUNT_UNFINISHED,
     SQ_DELIVERY_PRUNE,
     SQ_EVENT_PRUNE,
     SQ_EVENT_SET_DATA,
@@ -239,6 +241,8 @@ typedef struct store_sqlite_job store_sqlite_job_t; /* store_sqlite_writer.c */
 typedef struct store_sqlite {
     store_t base; /* first, so a store_t * is a store_sqlite_t * */
     char *path;
+    dev_t file_dev; /* the database file opened, so that the readiness check */
+    ino_t file_ino; /* sees it deleted or replaced under the server */
 
     /* The write connection: the writer thread's batches and the synchronous
      * admin writes take turns on it under write_mu. */
@@ -448,6 +452,8 @@ int store_sqlite_delivery_record(store_t *base, int64_t delivery_id, const char 
 int store_sqlite_delivery_list(store_t *base, int64_t account_id, const char *webhook_id, size_t limit,
                                store_delivery_list_t *out);
 int store_sqlite_delivery_pending_count(store_t *base, int64_t *count);
+int store_sqlite_task_count(store_t *base, int state, int64_t *count);
+int store_sqlite_check(store_t *base, int64_t *free_bytes);
 int store_sqlite_delivery_prune(store_t *base, int64_t before_ms);
 
 #endif /* VODUP_STORE_SQLITE_INTERNAL_H */

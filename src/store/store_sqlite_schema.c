@@ -1,7 +1,9 @@
 /*
  * store_sqlite_schema: the database's schema, as the ordered list of
- * migrations that build it, and the code that brings a file up to date and
- * records how far it got in PRAGMA user_version.
+ * migrations that build it (each with the one-line note `vodup migrate`
+ * prints), and the code that brings a file up to date and records how far
+ * it got in PRAGMA user_version, or reads that version without changing
+ * anything (store.h, "whole databases").
  *
  * It must never edit a migration that has shipped (databases in the field
  * already ran it: append a new one instead), and never open a database whose
@@ -302,6 +304,39 @@ static const char *const store_sqlite_migrations[] = {
 #define STORE_SQLITE_SCHEMA_VERSION \
     ((int)(sizeof(store_sqlite_migrations) / sizeof(store_sqlite_migrations[0])))
 
+/*
+ * One line per migration, what `vodup migrate` shows (entry i reaches
+ * version i + 1).  A table beside the migrations rather than in them, so
+ * the shipped SQL texts stay byte for byte what databases in the field ran;
+ * the assertion keeps the two the same length.
+ */
+static const char *const store_sqlite_migration_notes[] = {
+    "the initial schema: accounts, AccessKeys, domains, resources, categories, videos",
+    "the upload path: a video's object, unique fileKeys and objects, server secrets",
+    "processing tasks: a durable queue with leases and retries",
+    "processing outputs: the listed outputs and the files playback serves",
+    "webhooks, events and deliveries; the expiry of registrations never uploaded",
+    "playback access per account (public or signed) and its signing key",
+    "persistent jobs (fops): a task's fops and notify URL, frame outputs, job notifications"
+    " (rebuilds outputs, events and deliveries)",
+};
+
+_Static_assert(sizeof(store_sqlite_migration_notes) / sizeof(store_sqlite_migration_notes[0]) ==
+                   sizeof(store_sqlite_migrations) / sizeof(store_sqlite_migrations[0]),
+               "every migration has its one-line note");
+
+int store_schema_target(void)
+{
+    return STORE_SQLITE_SCHEMA_VERSION;
+}
+
+const char *store_schema_step_note(int version)
+{
+    if (version < 1 || version > STORE_SQLITE_SCHEMA_VERSION)
+        return NULL;
+    return store_sqlite_migration_notes[version - 1];
+}
+
 /* ---- migrating ---- */
 
 static int store_sqlite_user_version(store_sqlite_conn_t *c, int *version)
@@ -334,11 +369,15 @@ int store_sqlite_migrate(store_sqlite_conn_t *c)
     if (rc != STORE_OK)
         goto out;
     if (version > STORE_SQLITE_SCHEMA_VERSION) {
-        log_error("store: database schema version %d is newer than this vodup (%d)", version,
-                  STORE_SQLITE_SCHEMA_VERSION);
+        log_error("store: the database's schema version %d is newer than this vodup's (%d): run the vodup that"
+                  " migrated it, or restore a backup made before the upgrade (docs/upgrading.md)",
+                  version, STORE_SQLITE_SCHEMA_VERSION);
         rc = STORE_ERROR;
         goto out;
     }
+    if (version > 0)
+        log_info("store: migrating the database schema from version %d to %d (back up first: docs/upgrading.md)",
+                 version, STORE_SQLITE_SCHEMA_VERSION);
     for (int v = version; v < STORE_SQLITE_SCHEMA_VERSION; v++) {
         int src = sqlite3_exec(c->db, store_sqlite_migrations[v], NULL, NULL, NULL);
         if (src != SQLITE_OK) {
@@ -363,5 +402,24 @@ int store_sqlite_migrate(store_sqlite_conn_t *c)
 out:
     if (rc != STORE_OK)
         store_sqlite_rollback(c);
+    return rc;
+}
+
+/* ---- reading the version of a database file (vodup migrate) ---- */
+
+/* Opens nothing that is missing: a database that does not exist is an
+ * error here, not a new empty one, and the file is only read. */
+int store_schema_version(const char *location, int *version, char *err, size_t errlen)
+{
+    store_sqlite_conn_t c;
+    int rc = store_sqlite_conn_open(&c, location, 5000, true);
+    if (rc != STORE_OK) {
+        snprintf(err, errlen, "cannot open the database %s", location);
+        return rc;
+    }
+    rc = store_sqlite_user_version(&c, version);
+    if (rc != STORE_OK)
+        snprintf(err, errlen, "cannot read the schema version of %s (not a vodup database?)", location);
+    store_sqlite_conn_close(&c);
     return rc;
 }

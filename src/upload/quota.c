@@ -31,6 +31,7 @@ struct quota {
     pthread_mutex_t mu;
     int64_t per_account, per_token, preauth_total;
     int64_t preauth_used;
+    int64_t total; /* every owner's bytes together */
     void *usage;  /* tree of quota_usage_t */
     void *blocks; /* tree of quota_block_t */
 };
@@ -103,6 +104,7 @@ static void quota_add(quota_t *q, int64_t account_id, int64_t token, int64_t del
 
 static void quota_charge(quota_t *q, const quota_owner_t *o, int64_t delta)
 {
+    q->total += delta;
     quota_add(q, o->account_id, o->token, delta);
     quota_add(q, o->account_id, QUOTA_ACCOUNT_TOTAL, delta);
 }
@@ -189,6 +191,14 @@ int64_t quota_account_used(quota_t *q, int64_t account_id)
 {
     pthread_mutex_lock(&q->mu);
     int64_t n = quota_get(q, account_id, QUOTA_ACCOUNT_TOTAL);
+    pthread_mutex_unlock(&q->mu);
+    return n;
+}
+
+int64_t quota_total(quota_t *q)
+{
+    pthread_mutex_lock(&q->mu);
+    int64_t n = q->total;
     pthread_mutex_unlock(&q->mu);
     return n;
 }

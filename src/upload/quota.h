@@ -67,6 +67,8 @@ void quota_block_set(quota_t *q, const char *block_id, int64_t bytes);
 /* What an owner or an account holds now (for tests and logs). */
 int64_t quota_used(quota_t *q, const quota_owner_t *o);
 int64_t quota_account_used(quota_t *q, int64_t account_id);
+/* Everything staged, all owners together (the metrics' staged bytes). */
+int64_t quota_total(quota_t *q);
 
 /* A fresh block id for the owner: 12 hex digits of the account, 6 of the
  * token, 14 random.  out: BLOB_ID_LEN + 1 bytes. */

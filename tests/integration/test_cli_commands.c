@@ -4,11 +4,14 @@
  *
  *  - `vodup configure` writes ~/.config/vodup/config mode 0600 (flags, or
  *    answers on stdin), and the other commands then work from it alone;
- *    the environment overrides the file and flags override both;
+ *    the environment overrides the file and flags override both; it tries
+ *    the values first and writes nothing when the server refuses the keys
+ *    (exit 3) or cannot be reached (exit 1), unless --no-check;
  *  - `vodup token NAME` prints getUploadToken's answer; `vodup info --json`
- *    and `vodup list` print theirs, `vodup info` a summary for people
- *    (test_cli_wait.c shows its outputs table); a refusal is one line on
- *    stderr with exit 1 (or 3 for authentication);
+ *    and `vodup list --json` print theirs, `vodup info` a summary and
+ *    `vodup list` a table for people (test_cli_wait.c shows the outputs
+ *    table); a refusal is one line on stderr with exit 1 (or 3 for
+ *    authentication); a refused extension lists the accepted ones;
  *  - `vodup sign` prints a curl command that works when run by a shell,
  *    for POST with a form or JSON body and GET with a query, including
  *    values that need shell quoting;
@@ -154,9 +157,21 @@ static void test_configure(void **state)
     assert_printed_ok(&r);
     cli_result_free(&r);
 
-    /* Answers on stdin, one per line; an empty answer keeps the current value. */
+    /* Answers on stdin, one per line; an empty answer keeps the current
+     * value.  An AccessKey the server does not know is refused before
+     * anything is written (exit 3), unless --no-check. */
     char *input = harness_strf("\n%s\n\n", "AKNEW");
     cli_exec(&r, NULL, home, NULL, input, (const char *const[]){"configure", NULL});
+    assert_int_equal(r.status, 3);
+    assert_one_line(r.err);
+    assert_non_null(strstr(r.err, "HTTP 401"));
+    assert_non_null(strstr(r.err, "nothing written"));
+    assert_string_equal(r.out, "");
+    cli_result_free(&r);
+    cli_run(&r, home, NULL, (const char *const[]){"token", "still-configured.mp4", NULL});
+    assert_printed_ok(&r);
+    cli_result_free(&r);
+    cli_exec(&r, NULL, home, NULL, input, (const char *const[]){"configure", "--no-check", NULL});
     assert_int_equal(r.status, 0);
     cli_result_free(&r);
     char *text = NULL;
@@ -175,7 +190,7 @@ static void test_configure(void **state)
     assert_non_null(strstr(text, "access-key = AKNEW\n"));
     assert_non_null(strstr(text, want_secret));
     /* The SecretKey is never printed. */
-    cli_exec(&r, NULL, home, NULL, "\n\n\n", (const char *const[]){"configure", NULL});
+    cli_exec(&r, NULL, home, NULL, "\n\n\n", (const char *const[]){"configure", "--no-check", NULL});
     assert_int_equal(r.status, 0);
     assert_null(strstr(r.out, srv->key.secret_key));
     assert_null(strstr(r.err, srv->key.secret_key));
@@ -188,7 +203,7 @@ static void test_configure(void **state)
                                   srv->key.access_key, "--secret-key", srv->key.secret_key, NULL});
     assert_int_equal(r.status, 0);
     cli_result_free(&r);
-    cli_run(&r, home, NULL, (const char *const[]){"list", "--config", other, NULL});
+    cli_run(&r, home, NULL, (const char *const[]){"list", "--config", other, "--json", NULL});
     assert_printed_ok(&r);
     cli_result_free(&r);
 
@@ -216,6 +231,34 @@ static void test_configure(void **state)
 }
 
 /* ---- token, info, list ------------------------------------------------------------------ */
+
+/* `vodup list` without --json: a heading, then a table whose rows start at
+ * the columns of the header line; video_id is on the first page. */
+static void assert_list_table(const char *home, const char *const *env, const char *video_id)
+{
+    cli_result_t r;
+    cli_run(&r, home, env, (const char *const[]){"list", "--name", "cli-token", NULL});
+    assert_int_equal(r.status, 0);
+    assert_null(r.json);
+    assert_string_equal(r.err, "");
+    const char *want_head = "1 video, page 1 of 1 (10 per page)\n"
+                            "VIDEOID                           STATUS   SIZE  DURATION  WxH  CREATED (UTC)        NAME\n";
+    if (strncmp(r.out, want_head, strlen(want_head)) != 0)
+        fail_msg("vodup list printed:\n%s", r.out);
+    const char *row = r.out + strlen(want_head);
+    char *want_row = harness_strf("%s  created  -     -         -    ", video_id);
+    assert_true(strncmp(row, want_row, strlen(want_row)) == 0);
+    /* CREATED is the UTC time to the second, then the name, last. */
+    const char *created = row + strlen(want_row);
+    assert_true(created[4] == '-' && created[10] == ' ' && created[13] == ':' && created[19] == ' ');
+    assert_string_equal(created + 21, "cli-token.mp4\n");
+    free(want_row);
+    cli_result_free(&r);
+    cli_run(&r, home, env, (const char *const[]){"list", "--name", "no-such-video", NULL});
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "no videos\n");
+    cli_result_free(&r);
+}
 
 static void test_token_info_list(void **state)
 {
@@ -260,21 +303,23 @@ static void test_token_info_list(void **state)
     free(want);
     cli_result_free(&r);
 
-    cli_run(&r, home, env, (const char *const[]){"list", "--name", "CLI-TOKEN", "--page", "1", NULL});
+    cli_run(&r, home, env, (const char *const[]){"list", "--name", "CLI-TOKEN", "--page", "1", "--json", NULL});
     data = assert_printed_ok(&r);
     assert_int_equal(json_integer_value(json_object_get(data, "total")), 1);
     assert_string_equal(harness_json_str(json_array_get(json_object_get(data, "list"), 0), "videoId"), id);
     cli_result_free(&r);
     cli_run(&r, home, env,
-            (const char *const[]){"list", "--status", "created", "--category", "football", "--page-size", "5", NULL});
+            (const char *const[]){"list", "--status", "created", "--category", "football", "--page-size", "5", "--json",
+                                  NULL});
     data = assert_printed_ok(&r);
     assert_true(json_integer_value(json_object_get(data, "total")) >= 1);
     assert_int_equal(json_integer_value(json_object_get(data, "pageSize")), 5);
     cli_result_free(&r);
-    cli_run(&r, home, env, (const char *const[]){"list", "--page", "999", NULL});
+    cli_run(&r, home, env, (const char *const[]){"list", "--page", "999", "--json", NULL});
     data = assert_printed_ok(&r);
     assert_int_equal(json_array_size(json_object_get(data, "list")), 0);
     cli_result_free(&r);
+    assert_list_table(home, env, id);
 
     /* Refusals: one line with the server's message, nothing on stdout. */
     cli_run(&r, home, env, (const char *const[]){"info", "0123456789abcdef0123456789abcdef", NULL});
@@ -286,7 +331,13 @@ static void test_token_info_list(void **state)
     cli_result_free(&r);
     cli_run(&r, home, env, (const char *const[]){"token", "no-extension", NULL});
     assert_int_equal(r.status, 1);
-    assert_non_null(strstr(r.err, "HTTP 400: Video source error."));
+    assert_non_null(strstr(r.err, "HTTP 400: Video source error: the name has no extension (accepted: mp4,m4v,mov,"));
+    cli_result_free(&r);
+    cli_run(&r, home, env, (const char *const[]){"token", "notes.TXT", NULL});
+    assert_int_equal(r.status, 1);
+    assert_one_line(r.err);
+    assert_non_null(strstr(r.err, "HTTP 400: Video source error: .txt is not an accepted extension (accepted: mp4,"));
+    assert_non_null(strstr(r.err, ",webm,"));
     cli_result_free(&r);
     cli_run(&r, home, env, (const char *const[]){"list", "--status", "bogus", NULL});
     assert_int_equal(r.status, 1);
@@ -468,6 +519,25 @@ static void test_unreachable(void **state)
     assert_non_null(strstr(r.err, "after 2 tries"));
     assert_one_line(r.err);
     cli_result_free(&r);
+    /* configure tries the endpoint before writing it. */
+    cli_run(&r, home, (const char *const[]){"VODUP_RETRY_MAX=2", NULL},
+            (const char *const[]){"configure", "--endpoint", "http://127.0.0.1:1", "--access-key", "AK",
+                                  "--secret-key", "SK", NULL});
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "cannot reach http://127.0.0.1:1"));
+    assert_non_null(strstr(r.err, "nothing written"));
+    assert_one_line(r.err);
+    cli_result_free(&r);
+    char *config = harness_strf("%s/.config/vodup/config", home);
+    struct stat st;
+    assert_int_equal(stat(config, &st), -1);
+    cli_run(&r, home, NULL,
+            (const char *const[]){"configure", "--endpoint", "http://127.0.0.1:1", "--access-key", "AK",
+                                  "--secret-key", "SK", "--no-check", NULL});
+    assert_int_equal(r.status, 0);
+    assert_int_equal(stat(config, &st), 0);
+    cli_result_free(&r);
+    free(config);
     free(home);
 }
 

@@ -9,7 +9,10 @@
 //       with VODUP_URL, VODUP_AK, VODUP_SK (the server's first key), VODUP_BIN
 //       and VODUP_DATA (for `vodup admin`) in the environment: makes real
 //       signed requests and validates each response (status, headers, body)
-//       against the operation's documented response.
+//       against the operation's documented response; then uploads real
+//       bytes with the WCS protocol (form upload, mkblk/bput/mkfile, their
+//       refusals, CORS preflights) and plays them back (GET/HEAD, ranges,
+//       416, 404, signed URLs and their 403s), validating those answers too.
 //
 // Prints one "ok"/"not ok" line per check and ends with
 // "openapi-check: N passed, M failed"; exits 1 when anything failed.
@@ -20,6 +23,7 @@ import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
+import zlib from "node:zlib";
 import { execFileSync } from "node:child_process";
 
 const [mode, root] = process.argv.slice(2);
@@ -70,6 +74,8 @@ function toJsonSchema(s) {
 function newAjv(opts = {}) {
   const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, ...opts });
   ajv.addFormat("date-time", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
+  // Request and response bodies of bytes (uploads, playback): any string.
+  ajv.addFormat("binary", true);
   return ajv;
 }
 const ajv = newAjv();
@@ -88,7 +94,7 @@ function errorsText(v) {
   return ajv.errorsText(v.errors, { separator: "; " });
 }
 
-// ---- WS3-HMAC-SHA256 (../shared/spec/api.md section 1) --------------------
+// ---- WS3-HMAC-SHA256 (docs/api.md, "Signing requests") --------------------
 
 const sha256hex = (data) => crypto.createHash("sha256").update(data).digest("hex");
 
@@ -366,7 +372,7 @@ async function liveMode() {
   }
 
   // Validates a response against the documented one; returns true when valid.
-  function validate(name, res, { apiPath, method, response } = {}) {
+  function validate(name, res, { apiPath, method = res.method, response } = {}) {
     const problems = [];
     let doc = response;
     if (!doc) {
@@ -389,9 +395,16 @@ async function liveMode() {
       }
       const ctype = res.headers["content-type"] ?? "";
       const media = ctype.split(";")[0].trim().toLowerCase();
-      const content = doc.content?.[media];
-      if (!content) problems.push(`content type '${ctype}' not documented`);
-      else if (ctype.replace(/\s/g, "").toLowerCase() !== "application/json;charset=utf-8")
+      const content = doc.content?.[media] ?? (media && media !== "application/json" ? doc.content?.["*/*"] : undefined);
+      if (!doc.content) {
+        if (res.text) problems.push(`a body where none is documented: ${res.text.slice(0, 100)}`);
+      } else if (!content) problems.push(`content type '${ctype}' not documented`);
+      else if (method === "HEAD" || media !== "application/json") {
+        // Bytes (playback) or text (the form upload's answer): the type is
+        // documented; a string schema with a pattern checks the text.
+        const v = validatorFor(content.schema);
+        if (method !== "HEAD" && content.schema.pattern && !v(res.text)) problems.push(`body: ${errorsText(v)}: ${res.text.slice(0, 100)}`);
+      } else if (ctype.replace(/\s/g, "").toLowerCase() !== "application/json;charset=utf-8")
         problems.push(`content type '${ctype}', want 'application/json; charset=utf-8'`);
       else if (res.json === undefined) problems.push(`body is not JSON: ${res.text.slice(0, 200)}`);
       else {
@@ -462,6 +475,9 @@ async function liveMode() {
     const res = await request({ method: "GET", path: "/healthz", auth: false });
     validate("GET /healthz", res, { apiPath: "/healthz", method: "GET" });
     check("GET /healthz says ok", res.status === 200 && res.json?.status === "ok", res.text);
+    const ready = await request({ method: "GET", path: "/readyz", auth: false });
+    validate("GET /readyz", ready, { apiPath: "/readyz", method: "GET" });
+    check("GET /readyz says ready", ready.status === 200 && ready.json?.status === "ready", ready.text);
     for (const p of ["/vod/videoManage/noSuchApi", "/", "/vod/videoManage/getUploadToken/"]) {
       const r = await request({ method: "GET", path: p });
       validate(`GET ${p} (no such API)`, r, { response: api.components.responses.NoSuchApi });
@@ -820,6 +836,192 @@ async function liveMode() {
         wdata.transCodeCombineName === null && wdata.subtitleId === null, JSON.stringify(wdata));
     }
   }
+
+  // ---- the WCS upload endpoint and the playback origin (docs/upload.md,
+  // docs/playback.md): real bytes, every answer validated ----
+
+  // One unsigned request to the upload endpoint or the playback origin.
+  async function raw(method, p, { headers = {}, body } = {}) {
+    let r;
+    try {
+      r = await fetch(`${base.origin}${p}`, { method, headers, body, redirect: "manual" });
+    } catch (e) {
+      return { method, status: 0, headers: {}, bytes: Buffer.alloc(0), text: `${e.message}: ${e.cause?.message ?? ""}` };
+    }
+    const bytes = Buffer.from(await r.arrayBuffer());
+    const text = bytes.toString("utf8");
+    let json;
+    try { json = JSON.parse(text); } catch { json = undefined; }
+    return { method, status: r.status, headers: Object.fromEntries(r.headers), bytes, text, json };
+  }
+  // The WCS etag (docs/upload.md): 0x16 + SHA-1 for one 4 MiB piece, else
+  // 0x96 + SHA-1 of the pieces' SHA-1s; url-safe base64.
+  function wcsEtag(buf) {
+    const piece = 4 * 1024 * 1024;
+    const sha1 = (b) => crypto.createHash("sha1").update(b).digest();
+    let out;
+    if (buf.length <= piece) out = Buffer.concat([Buffer.from([0x16]), sha1(buf)]);
+    else {
+      const parts = [];
+      for (let i = 0; i < buf.length; i += piece) parts.push(sha1(buf.subarray(i, i + piece)));
+      out = Buffer.concat([Buffer.from([0x96]), sha1(Buffer.concat(parts))]);
+    }
+    return out.toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
+  }
+  const b64url = (s) => Buffer.from(s).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
+  async function tokenFor(name, extra = {}, who = {}) {
+    const r = await request({ path: TOKEN, body: form({ originFileName: name, ...extra }), ...who });
+    check(`getUploadToken for ${name}: 200`, r.status === 200, r.text);
+    return r.json?.data ?? {};
+  }
+  function formUpload(token, bytes, name = "f.mp4") {
+    const fd = new FormData();
+    fd.append("token", token);
+    fd.append("file", new Blob([bytes]), name);
+    return raw("POST", "/file/upload", { body: fd });
+  }
+  const FORM = "/file/upload", MKBLK = "/mkblk/{blockSize}/{blockIndex}", MKBLK1 = "/mkblk/{blockSize}";
+  const BPUT = "/bput/{ctx}/{offset}", MKFILE = "/mkfile/{fileSize}";
+  const PLAY = "/video/{day}/{videoId}/{file}", PLAY_OUT = "/video/{day}/{videoId}/{dir}/{file}";
+  const PLAY_SIGNED = "/{playToken}/video/{day}/{videoId}/{file}";
+  const up = (name, res, apiPath, want) => {
+    validate(`${name}`, res, { apiPath });
+    return check(`${name}: HTTP ${want}`, res.status === want, `got ${res.status} ${res.text.slice(0, 200)}`);
+  };
+
+  async function wcsCases() {
+    const small = Buffer.from("vodup openapi form upload bytes\n");
+    // ---- form upload ----
+    const f = await tokenFor("form.mp4");
+    const r1 = await formUpload(f.uploadToken ?? "", small);
+    if (up("POST /file/upload", r1, FORM, 200)) {
+      const decoded = Buffer.from(r1.text.replace(/-/g, "+").replace(/_/g, "/"), "base64").toString("utf8");
+      check("form upload answer: url-safe base64 of hash=<WCS etag of the bytes>", decoded === `hash=${wcsEtag(small)}`, decoded);
+      check("form upload answer: text/plain, X-Reqid equals X-Request-Id",
+        /^text\/plain/.test(r1.headers["content-type"]) && r1.headers["x-reqid"] === r1.headers["x-request-id"], JSON.stringify(r1.headers));
+    }
+    up("POST /file/upload of an existing object, overwrite 0", await formUpload(f.uploadToken ?? "", small), FORM, 406);
+    up("POST /file/upload with a forged token", await formUpload(`${AK}:AAAA:${b64url('{"scope":"x:y","deadline":"9999999999999"}')}`, small), FORM, 401);
+    const f2 = await tokenFor("sized.mp4", { fileSize: "4" });
+    up("POST /file/upload larger than the registered fileSize", await formUpload(f2.uploadToken ?? "", small), FORM, 413);
+    const pre = await raw("OPTIONS", FORM, { headers: { Origin: "http://app.example", "Access-Control-Request-Method": "POST" } });
+    up("OPTIONS /file/upload (CORS preflight)", pre, FORM, 200);
+
+    // ---- block upload: two blocks, the first in two chunks ----
+    const blockSize = 4 * 1024 * 1024;
+    const fileBytes = crypto.randomBytes(blockSize + 1000);
+    const b = await tokenFor("blocks.mp4", { fileSize: String(fileBytes.length) });
+    const auth = { Authorization: `UpToken ${b.uploadToken ?? ""}` };
+    const chunk = (p, bytes) => raw("POST", p, { headers: auth, body: bytes });
+    const c1 = fileBytes.subarray(0, 3 * 1024 * 1024), c2 = fileBytes.subarray(3 * 1024 * 1024, blockSize);
+    const m1 = await chunk(`/mkblk/${blockSize}/0`, c1);
+    up("POST /mkblk/{blockSize}/{blockIndex}", m1, MKBLK, 200);
+    check("mkblk answer: offset, crc32 and MD5 checksum of the chunk",
+      m1.json?.offset === c1.length && m1.json?.crc32 === zlib.crc32(c1) &&
+      m1.json?.checksum === crypto.createHash("md5").update(c1).digest("hex"), m1.text);
+    const p1 = await chunk(`/bput/${m1.json?.ctx}/${m1.json?.offset}`, c2);
+    up("POST /bput/{ctx}/{offset}", p1, BPUT, 200);
+    check("bput answer: the block's new offset and the chunk's crc32", p1.json?.offset === blockSize && p1.json?.crc32 === zlib.crc32(c2), p1.text);
+    // A small body: the server answers before reading it, and a large one
+    // could meet a closed connection while it is still being sent.
+    const wrong = await chunk(`/bput/${m1.json?.ctx}/12345`, Buffer.from("x"));
+    up("POST /bput with an offset the block does not have (701, the default response)", wrong, BPUT, 701);
+    const last = fileBytes.subarray(blockSize);
+    const m2 = await chunk(`/mkblk/${last.length}`, last);
+    up("POST /mkblk/{blockSize} without the index", m2, MKBLK1, 200);
+    up("POST /mkblk without a token", await raw("POST", "/mkblk/4/0", { body: Buffer.from("abcd") }), MKBLK, 401);
+    up("POST /mkblk with a body over blockSize", await chunk("/mkblk/4/0", Buffer.from("abcdefgh")), MKBLK, 400);
+    const ctxs = `${p1.json?.ctx},${m2.json?.ctx}`;
+    const mkfile = (size, body, extra = "") => raw("POST", `/mkfile/${size}${extra}`, { headers: { ...auth, "Content-Type": "text/plain" }, body });
+    up("POST /mkfile, a fileSize other than the registered one", await mkfile(fileBytes.length - 1, ctxs), MKFILE, 400);
+    up("POST /mkfile, a block missing from the list", await mkfile(fileBytes.length, p1.json?.ctx ?? ""), MKFILE, 412);
+    const done = await mkfile(fileBytes.length, ctxs, `/mimeType/${b64url("video/mp4")}`);
+    if (up("POST /mkfile/{fileSize}", done, MKFILE, 200))
+      check("mkfile answer: the WCS etag of the whole file and the fileKey", done.json?.hash === wcsEtag(fileBytes) && done.json?.key === b.fileKey, done.text);
+    up("POST /mkfile again (406: the object exists)", await mkfile(fileBytes.length, ctxs), MKFILE, 406);
+    for (const p of [`/mkblk/${blockSize}/0`, "/bput/x/0", "/mkfile/1"]) {
+      const api = p.startsWith("/mkblk") ? MKBLK : p.startsWith("/bput") ? BPUT : MKFILE;
+      up(`OPTIONS ${p} (CORS preflight)`, await raw("OPTIONS", p, { headers: { Origin: "http://app.example", "Access-Control-Request-Method": "POST" } }), api, 200);
+    }
+    await playbackCases(b.fileKey ?? "video/0/0/none.mp4", fileBytes);
+    await fopsCases(b.fileKey ?? "");
+  }
+
+  // The vendor's persistent-processing routes (docs/fops.md): their refusals
+  // and a job's status (the server runs with --processing off: it stays
+  // pending).
+  async function fopsCases(fileKey) {
+    up("GET /status/get/prefop, persistentId malformed", await raw("GET", "/status/get/prefop?persistentId=nope"), "/status/get/prefop", 400);
+    up("GET /status/get/prefop, no such job", await raw("GET", `/status/get/prefop?persistentId=tk${"0".repeat(30)}`), "/status/get/prefop", 404);
+    const bucket = (await request({ path: INFO, body: form({ videoId: fileKey.split("/")[2] ?? "" }) })).json?.data?.bucketName ?? "";
+    const body = form({ bucket: b64url(bucket), key: b64url(fileKey), fops: b64url("vframe/jpg/offset/0") });
+    const sign = (text) => b64url(crypto.createHmac("sha1", SK).update(text).digest("hex"));
+    const post = (authz) => raw("POST", "/fops", { headers: { Authorization: authz, "Content-Type": "application/x-www-form-urlencoded" }, body });
+    up("POST /fops with a management token of the wrong secret", await post(`${AK}:${b64url("0".repeat(40))}`), "/fops", 401);
+    const ok = await post(`${AK}:${sign(`/fops\n${body}`)}`);
+    if (up("POST /fops", ok, "/fops", 200)) {
+      const st = await raw("GET", `/status/get/prefop?persistentId=${ok.json?.persistentId}`);
+      up("GET /status/get/prefop of the job", st, "/status/get/prefop", 200);
+    }
+  }
+
+  async function playbackCases(key, bytes) {
+    const [, day, vid, file] = key.split("/");
+    const g = await raw("GET", `/${key}`);
+    if (up("GET the original at its fileKey", g, PLAY, 200))
+      check("GET: the bytes uploaded, ETag the quoted WCS etag, a media Content-Type",
+        g.bytes.equals(bytes) && g.headers.etag === `"${wcsEtag(bytes)}"` && g.headers["content-type"] === "video/mp4", JSON.stringify(g.headers));
+    const h = await raw("HEAD", `/${key}`);
+    up("HEAD the original", h, PLAY, 200);
+    check("HEAD: no body, the length of the object", h.bytes.length === 0 && +h.headers["content-length"] === bytes.length, JSON.stringify(h.headers));
+    const r = await raw("GET", `/${key}`, { headers: { Range: "bytes=10-19" } });
+    if (up("GET with Range: bytes=10-19", r, PLAY, 206))
+      check("206: those 10 bytes, Content-Range bytes 10-19/size", r.bytes.equals(bytes.subarray(10, 20)) &&
+        r.headers["content-range"] === `bytes 10-19/${bytes.length}`, JSON.stringify(r.headers));
+    const tail = await raw("GET", `/${key}`, { headers: { Range: "bytes=-5" } });
+    up("GET with Range: bytes=-5 (the last 5)", tail, PLAY, 206);
+    const past = await raw("GET", `/${key}`, { headers: { Range: `bytes=${bytes.length}-` } });
+    if (up("GET with a range past the end", past, PLAY, 416))
+      check("416: Content-Range bytes */size", past.headers["content-range"] === `bytes */${bytes.length}`, JSON.stringify(past.headers));
+    up("GET a key nothing was published at", await raw("GET", `/video/${day}/${vid}/nothing.mp4`), PLAY, 404);
+    up("GET an output the video does not have", await raw("GET", `/video/${day}/${vid}/hd/1280x720.mp4`), PLAY_OUT, 404);
+    up("HEAD an output the video does not have", await raw("HEAD", `/video/${day}/${vid}/hd/1280x720.mp4`), PLAY_OUT, 404);
+    if (haveAdmin) await signedPlaybackCases(file);
+  }
+
+  // Another account, whose playback is signed: a plain URL is refused, the
+  // URL getPlayInfo signs plays, a tampered one is refused.
+  async function signedPlaybackCases(name) {
+    let key;
+    try {
+      key = JSON.parse(admin("key", "create", "--name", "signed-playback", "--json"));
+      admin("--account", key.accessKey, "playback", "set", "signed");
+    } catch (e) {
+      return check("admin: an account with signed playback", false, `${e.stdout ?? ""}${e.stderr ?? e.message}`);
+    }
+    const who = { ak: key.accessKey, sk: key.secretKey };
+    const bytes = Buffer.from("signed playback bytes");
+    const t = await tokenFor(name, {}, who);
+    up("POST /file/upload (an account with signed playback)", await formUpload(t.uploadToken ?? "", bytes), FORM, 200);
+    up("GET a signed account's object without a token", await raw("GET", `/${t.fileKey}`), PLAY, 403);
+    const info = await request({ path: "/vod/videoManage/getPlayInfo", body: form({ videoId: t.videoId ?? "", expires: "600" }), ...who });
+    const url = info.json?.data?.playUrl ?? "";
+    check("getPlayInfo signs the playUrl: /vsig.<expires>.3.<sig>/<fileKey>",
+      new RegExp(`/vsig\\.[0-9]+\\.3\\.[0-9a-f]{32}/${t.fileKey}$`).test(url), info.text.slice(0, 300));
+    const p = new URL(url || "http://x/").pathname;
+    const g = await raw("GET", p, { headers: { Range: "bytes=0-5" } });
+    if (up("GET a signed URL with a Range", g, PLAY_SIGNED, 206))
+      check("signed 206: the first 6 bytes", g.bytes.equals(bytes.subarray(0, 6)), g.text);
+    up("HEAD a signed URL", await raw("HEAD", p), PLAY_SIGNED, 200);
+    const tampered = p.replace(/\.([0-9a-f])([0-9a-f]{31})\//, (m, c, rest) => `.${c === "0" ? "1" : "0"}${rest}/`);
+    const bad = await raw("GET", tampered);
+    if (up("GET a signed URL with a tampered signature", bad, PLAY_SIGNED, 403))
+      check("403 says the signature is bad", /signature/i.test(bad.json?.message ?? ""), bad.text);
+    const old = p.replace(/\/vsig\.[0-9]+\./, "/vsig.1000000000.");
+    up("GET a signed URL that expired (its signature no longer matches either)", await raw("GET", old), PLAY_SIGNED, 403);
+  }
+
+  await wcsCases();
 
   // ---- rate limit (the server runs with a small burst for this) ----
   {

@@ -12,7 +12,9 @@
  *    outputs, missing ones left out;
  *  - text from the server never reaches the terminal with a control
  *    character in it (ESC, BEL, newline, DEL, C1 CSI);
- *  - the duration and bitrate formats at their edges.
+ *  - the duration and bitrate formats at their edges;
+ *  - a getVideoList page as `vodup list` prints it: the heading with the
+ *    page count, then a table whose columns line up, the name last.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -264,6 +266,45 @@ static void test_bitrate(void **state)
     }
 }
 
+/* Formats a getVideoList `data` and compares with `want`. */
+static void assert_list(const char *text, const char *want)
+{
+    json_t *v = parse(text);
+    buf_t out;
+    buf_init(&out, 0);
+    assert_true(client_video_format_list(v, &out));
+    const char *got = out.data ? out.data : "";
+    if (strcmp(got, want) != 0)
+        fail_msg("list:\n%s\nwanted:\n%s", got, want);
+    buf_free(&out);
+    json_decref(v);
+}
+
+static void test_list(void **state)
+{
+    (void)state;
+    assert_list("{\"total\":12,\"pageIndex\":2,\"pageSize\":10,\"list\":["
+                "{\"videoId\":\"01a2\",\"videoName\":\"clip.mp4\",\"status\":\"ready\",\"size\":1572864,"
+                "\"duration\":75.2,\"width\":1920,\"height\":1080,\"createdAt\":\"2026-12-04T12:44:51.897Z\"},"
+                "{\"videoId\":\"01a3\",\"videoName\":\"a\\u001b[2Jb.mov\",\"status\":\"processing\",\"progress\":42,"
+                "\"size\":null,\"duration\":null,\"createdAt\":\"bogus\"}]}",
+                "12 videos, page 2 of 2 (10 per page)\n"
+                "VIDEOID  STATUS          SIZE      DURATION  WxH        CREATED (UTC)        NAME\n"
+                "01a2     ready           1.50 MiB  1:15      1920x1080  2026-12-04 12:44:51  clip.mp4\n"
+                "01a3     processing 42%  -         -         -          -                    a?[2Jb.mov\n");
+    assert_list("{\"total\":0,\"pageIndex\":1,\"pageSize\":10,\"list\":[]}", "no videos\n");
+    assert_list("{\"total\":1,\"pageIndex\":1,\"pageSize\":10,\"list\":[{\"videoId\":\"x\"}]}",
+                "1 video, page 1 of 1 (10 per page)\n"
+                "VIDEOID  STATUS  SIZE  DURATION  WxH  CREATED (UTC)  NAME\n"
+                "x        -       -     -         -    -              -\n");
+    buf_t out;
+    buf_init(&out, 0);
+    json_t *bad = parse("{\"total\":1}");
+    assert_false(client_video_format_list(bad, &out));
+    json_decref(bad);
+    buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_summary_wrong_types), cmocka_unit_test(test_table_widths),
         cmocka_unit_test(test_control_characters), cmocka_unit_test(test_urls),
         cmocka_unit_test(test_duration),          cmocka_unit_test(test_bitrate),
+        cmocka_unit_test(test_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

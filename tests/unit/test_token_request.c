@@ -1,6 +1,7 @@
 /*
  * Unit tests for api/token_request: every getUploadToken parameter rule,
- * and the order in which errors are reported (the error table's order).
+ * and the order in which errors are reported (the error table's order);
+ * a refused extension's message lists the accepted ones.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -177,12 +178,54 @@ static void test_token_request_media_extensions_option(void **state)
     config_free(&cfg);
 }
 
+/* The 1607 message for originFileName `name` with media-extensions `list`
+ * (NULL: the default), into detail (detail_len bytes). */
+static void refused_extension(const char *list, const char *name, char *detail, size_t detail_len)
+{
+    config_t cfg;
+    config_defaults(&cfg);
+    char err[128];
+    assert_true(!list || config_set(&cfg, "media-extensions", list, err, sizeof(err)));
+    assert_true(config_finish(&cfg, err, sizeof(err)));
+    params_t p;
+    params_init(&p);
+    assert_true(params_add(&p, "originFileName", 14, name, strlen(name)));
+    token_request_t r;
+    assert_int_equal(api_error_info(token_request_parse(&p, &cfg, &r, detail, detail_len))->code, 1607);
+    params_free(&p);
+    config_free(&cfg);
+}
+
+static void test_token_request_refused_extension_lists_accepted(void **state)
+{
+    (void)state;
+    char detail[256];
+    refused_extension("mp4,mov", "notes.TXT", detail, sizeof(detail));
+    assert_string_equal(detail, "Video source error: .txt is not an accepted extension (accepted: mp4,mov).");
+    refused_extension("mp4,mov", "notes", detail, sizeof(detail));
+    assert_string_equal(detail, "Video source error: the name has no extension (accepted: mp4,mov).");
+    refused_extension("mp4,mov", "a.m p4", detail, sizeof(detail));
+    assert_string_equal(detail, "Video source error: the name has no extension (accepted: mp4,mov).");
+    /* The default list fits the API's 256-byte message whole. */
+    refused_extension(NULL, "setup.exe", detail, sizeof(detail));
+    assert_true(strncmp(detail, "Video source error: .exe is not an accepted extension (accepted: mp4,m4v,", 73) == 0);
+    assert_non_null(strstr(detail, ",ape)."));
+    /* Too long a list is cut at an extension and says so. */
+    char small[80];
+    refused_extension("mp4,mov,mkv,webm,avi,flv", "a.txt", small, sizeof(small));
+    size_t n = strlen(small);
+    assert_true(n < sizeof(small));
+    assert_string_equal(small + n - 5, ",...)");
+    assert_non_null(strstr(small, "(accepted: mp4,mov,...)"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_token_request_rules),
         cmocka_unit_test(test_token_request_values),
         cmocka_unit_test(test_token_request_media_extensions_option),
+        cmocka_unit_test(test_token_request_refused_extension_lists_accepted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
