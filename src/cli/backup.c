@@ -27,7 +27,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,18 +70,6 @@ static void backup_usage(FILE *f)
                "  --to DEST         where the backup goes\n"
                "  --blob-dir DIR    the server's blob-dir, when it is not the data directory\n"
                "  -h, --help        print this help\n");
-}
-
-/* One line on stderr; returns the exit status of a failure. */
-__attribute__((format(printf, 1, 2))) static int backup_fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "vodup backup: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return 1;
 }
 
 /* ---- one round ---- */
@@ -132,16 +119,16 @@ static bool backup_round(backup_run_t *r)
     char err[512];
     r->objects = r->bytes = r->gone = 0;
     if (unlink(r->copy_db) != 0 && errno != ENOENT)
-        return backup_fail("cannot replace %s: %s", r->copy_db, strerror(errno)), false;
+        return backup_fail("backup", "cannot replace %s: %s", r->copy_db, strerror(errno)), false;
     if (store_backup_copy(r->db, r->copy_db, &r->version, err, sizeof(err)) != STORE_OK)
-        return backup_fail("%s", err), false;
+        return backup_fail("backup", "%s", err), false;
     if (r->version > store_schema_target())
         fprintf(stderr, "vodup backup: note: the database's schema version %d is newer than this vodup's (%d)\n",
                 r->version, store_schema_target());
     if (!backup_resources_copy(r->data_dir, r->partial, &r->resource_files))
         return false;
     if (store_refs_walk(r->copy_db, backup_take, r, err, sizeof(err)) != STORE_OK && !r->failed)
-        return backup_fail("%s", err), false;
+        return backup_fail("backup", "%s", err), false;
     return !r->failed;
 }
 
@@ -154,22 +141,23 @@ static int backup_prepare(backup_run_t *r, const char *dest)
     while (n > 1 && dest[n - 1] == '/')
         n--;
     if (n >= sizeof(r->dest) - 16)
-        return backup_fail("%s: %s", dest, "path too long");
+        return backup_fail("backup", "%s: %s", dest, "path too long");
     snprintf(r->dest, sizeof(r->dest), "%.*s", (int)n, dest);
     snprintf(r->partial, sizeof(r->partial), "%.*s.partial", (int)n, dest);
     bool exists = false;
     if (!backup_dir_fresh(r->dest, &exists))
-        return backup_fail("%s exists and is not empty: a backup goes into a new or empty directory", r->dest);
+        return backup_fail("backup", "%s exists and is not empty: a backup goes into a new or empty directory",
+                           r->dest);
     struct stat st;
     if (lstat(r->partial, &st) == 0)
-        return backup_fail("%s exists (left by an interrupted backup?): remove it first", r->partial);
+        return backup_fail("backup", "%s exists (left by an interrupted backup?): remove it first", r->partial);
     if (!backup_join(r->db, sizeof(r->db), r->data_dir, BACKUP_DB_NAME) ||
         !backup_join(r->copy_db, sizeof(r->copy_db), r->partial, BACKUP_DB_NAME))
-        return backup_fail("%s: %s", r->data_dir, "path too long");
+        return backup_fail("backup", "%s: %s", r->data_dir, "path too long");
     if (access(r->db, F_OK) != 0)
-        return backup_fail("no database at %s: %s", r->db, strerror(errno));
+        return backup_fail("backup", "no database at %s: %s", r->db, strerror(errno));
     if (!backup_mkdirs(r->partial))
-        return backup_fail("cannot create %s: %s", r->partial, strerror(errno));
+        return backup_fail("backup", "cannot create %s: %s", r->partial, strerror(errno));
     return 0;
 }
 
@@ -195,11 +183,11 @@ static bool backup_write_manifest(const backup_run_t *r)
 static int backup_finish(backup_run_t *r)
 {
     if (!backup_write_manifest(r) || !backup_sync(r->partial))
-        return backup_fail("cannot finish %s: %s", r->partial, strerror(errno));
+        return backup_fail("backup", "cannot finish %s: %s", r->partial, strerror(errno));
     if (rename(r->partial, r->dest) != 0)
-        return backup_fail("cannot rename the finished backup to %s: %s", r->dest, strerror(errno));
+        return backup_fail("backup", "cannot rename the finished backup to %s: %s", r->dest, strerror(errno));
     if (!backup_sync_parent(r->dest))
-        return backup_fail("cannot sync the directory of %s: %s", r->dest, strerror(errno));
+        return backup_fail("backup", "cannot sync the directory of %s: %s", r->dest, strerror(errno));
     printf("backup: %s: schema version %d, %lld objects (%lld bytes), %lld resource files\n", r->dest, r->version,
            (long long)r->objects, (long long)r->bytes, (long long)r->resource_files);
     return 0;

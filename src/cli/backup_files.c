@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,4 +266,15 @@ bool backup_resources_copy(const char *from_dir, const char *to_dir, int64_t *fi
     if (r != 0)
         fprintf(stderr, "vodup: cannot copy the resource files of %s\n", from_dir);
     return r == 0;
+}
+
+int backup_fail(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "vodup %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
 }

@@ -36,6 +36,10 @@ enum backup_copy_result {
  * it already; *copied (may be NULL) receives the bytes copied now. */
 int backup_object_copy(blob_t *from, blob_t *to, const char *id, int64_t size, int64_t *copied);
 
+/* Prints "vodup CMD: message" on one line of stderr; returns 1, the exit
+ * status of a runtime failure. */
+int backup_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Whether `b` holds object `id` with exactly `size` bytes. */
 bool backup_object_present(blob_t *b, const char *id, int64_t size);
 

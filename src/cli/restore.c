@@ -17,7 +17,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,17 +54,6 @@ static void restore_usage(FILE *f)
                "  -h, --help        print this help\n");
 }
 
-__attribute__((format(printf, 1, 2))) static int restore_fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "vodup restore: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return 1;
-}
-
 /* ---- checks before anything is written ---- */
 
 /* The backup is one that `vodup backup` finished: its manifest is there. */
@@ -74,21 +62,23 @@ static int restore_check_backup(restore_run_t *r)
     char manifest[BACKUP_PATH_MAX], head[sizeof(BACKUP_MANIFEST_HEAD)] = "";
     if (!backup_join(manifest, sizeof(manifest), r->from_dir, BACKUP_MANIFEST_NAME) ||
         !backup_join(r->from_db, sizeof(r->from_db), r->from_dir, BACKUP_DB_NAME))
-        return restore_fail("%s: path too long", r->from_dir);
+        return backup_fail("restore", "%s: path too long", r->from_dir);
     FILE *f = fopen(manifest, "r");
     size_t n = f ? fread(head, 1, sizeof(head) - 1, f) : 0;
     if (f)
         fclose(f);
     head[n] = '\0';
     if (strcmp(head, BACKUP_MANIFEST_HEAD) != 0 || access(r->from_db, R_OK) != 0)
-        return restore_fail("%s is not a finished vodup backup (no %s or %s)", r->from_dir, BACKUP_MANIFEST_NAME,
-                            BACKUP_DB_NAME);
+        return backup_fail("restore", "%s is not a finished vodup backup (no %s or %s)", r->from_dir,
+                           BACKUP_MANIFEST_NAME, BACKUP_DB_NAME);
     char err[512];
     if (store_schema_version(r->from_db, &r->version, err, sizeof(err)) != STORE_OK)
-        return restore_fail("%s", err);
+        return backup_fail("restore", "%s", err);
     if (r->version > store_schema_target())
-        return restore_fail("the backup's schema version %d is newer than this vodup's (%d): restore it with the"
-                            " vodup that made it (docs/upgrading.md)", r->version, store_schema_target());
+        return backup_fail("restore",
+                           "the backup's schema version %d is newer than this vodup's (%d): restore it with the"
+                           " vodup that made it (docs/upgrading.md)",
+                           r->version, store_schema_target());
     return 0;
 }
 
@@ -96,14 +86,14 @@ static int restore_check_target(restore_run_t *r)
 {
     bool exists = false;
     if (!backup_dir_fresh(r->data_dir, &exists))
-        return restore_fail("%s is not empty: a restore goes into a new or empty directory", r->data_dir);
+        return backup_fail("restore", "%s is not empty: a restore goes into a new or empty directory", r->data_dir);
     if (r->blob_dir != r->data_dir && !backup_dir_fresh(r->blob_dir, &exists))
-        return restore_fail("%s is not empty: a restore goes into a new or empty directory", r->blob_dir);
+        return backup_fail("restore", "%s is not empty: a restore goes into a new or empty directory", r->blob_dir);
     if (!backup_join(r->partial_db, sizeof(r->partial_db), r->data_dir, BACKUP_DB_NAME ".partial") ||
         !backup_join(r->final_db, sizeof(r->final_db), r->data_dir, BACKUP_DB_NAME))
-        return restore_fail("%s: path too long", r->data_dir);
+        return backup_fail("restore", "%s: path too long", r->data_dir);
     if (!backup_mkdirs(r->data_dir) || !backup_sync_parent(r->data_dir))
-        return restore_fail("cannot create %s: %s", r->data_dir, strerror(errno));
+        return backup_fail("restore", "cannot create %s: %s", r->data_dir, strerror(errno));
     return 0;
 }
 
@@ -148,10 +138,10 @@ static int restore_walk(restore_run_t *r, bool verifying)
     r->verifying = verifying;
     r->problems = r->objects = r->bytes = 0;
     if (store_refs_walk(r->partial_db, restore_take, r, err, sizeof(err)) != STORE_OK)
-        return restore_fail("%s", err);
+        return backup_fail("restore", "%s", err);
     if (r->problems)
-        return restore_fail("%lld items the database refers to are missing: %s is incomplete", (long long)r->problems,
-                            r->from_dir);
+        return backup_fail("restore", "%lld items the database refers to are missing: %s is incomplete",
+                           (long long)r->problems, r->from_dir);
     return 0;
 }
 
@@ -164,11 +154,11 @@ static int restore_run(restore_run_t *r)
     if (!backup_resources_copy(r->from_dir, r->data_dir, &r->resource_files))
         return 1;
     if (store_backup_copy(r->from_db, r->partial_db, &version, err, sizeof(err)) != STORE_OK)
-        return restore_fail("%s", err);
+        return backup_fail("restore", "%s", err);
     r->from = blob_local_open(r->from_dir);
     r->to = blob_local_open(r->blob_dir);
     if (!r->from || !r->to)
-        return restore_fail("cannot open the objects of %s or %s", r->from_dir, r->blob_dir);
+        return backup_fail("restore", "cannot open the objects of %s or %s", r->from_dir, r->blob_dir);
     int status = restore_walk(r, false);
     /* The database was checked as it was copied (store_backup_copy); this
      * pass checks what it names against what is now in NEWDIR. */
@@ -177,7 +167,7 @@ static int restore_run(restore_run_t *r)
     if (status != 0)
         return status;
     if (rename(r->partial_db, r->final_db) != 0 || !backup_sync(r->data_dir))
-        return restore_fail("cannot put %s in place: %s", r->final_db, strerror(errno));
+        return backup_fail("restore", "cannot put %s in place: %s", r->final_db, strerror(errno));
     printf("restore: %s: schema version %d, %lld objects (%lld bytes) and %lld resource files, verified\n",
            r->data_dir, version, (long long)r->objects, (long long)r->bytes, (long long)r->resource_files);
     return 0;
@@ -205,7 +195,8 @@ static int restore_parse(int argc, char **argv, restore_run_t *r)
             return restore_usage(stderr), 2;
     }
     if (optind < argc || !r->from_dir || !r->data_dir || !*r->from_dir || !*r->data_dir) {
-        fprintf(stderr, "vodup restore: %s\n", optind < argc ? "unexpected argument" : "--from and --data are required");
+        fprintf(stderr, "vodup restore: %s\n",
+                optind < argc ? "unexpected argument" : "--from and --data are required");
         return 2;
     }
     if (!r->blob_dir)

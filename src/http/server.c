@@ -638,7 +638,8 @@ static enum MHD_Result http_readiness(http_request_t *req)
     const char *why;
     int64_t store_free, blob_free;
     bool ready = http_ready(req->srv, &why, &store_free, &blob_free);
-    json_t *j = ready ? json_pack("{s:s}", "status", "ready") : json_pack("{s:s,s:s}", "status", "unready", "reason", why);
+    json_t *j =
+        ready ? json_pack("{s:s}", "status", "ready") : json_pack("{s:s,s:s}", "status", "unready", "reason", why);
     char *body = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(j);
     if (!ready)

@@ -17,8 +17,8 @@ int store_sqlite_task_count(store_t *base, int state, int64_t *count)
     *count = 0;
     if (state != STORE_TASK_QUEUED && state != STORE_TASK_RUNNING)
         return STORE_INVALID;
-    return store_sqlite_read_int64((store_sqlite_t *)base, SQ_TASK_COUNT_UNFINISHED, store_task_state_name(state), count,
-                                   "count tasks");
+    return store_sqlite_read_int64((store_sqlite_t *)base, SQ_TASK_COUNT_UNFINISHED, store_task_state_name(state),
+                                   count, "count tasks");
 }
 
 /* The database file is still the one opened: a data directory removed or

@@ -317,8 +317,8 @@ static const char *const store_sqlite_migration_notes[] = {
     "processing outputs: the listed outputs and the files playback serves",
     "webhooks, events and deliveries; the expiry of registrations never uploaded",
     "playback access per account (public or signed) and its signing key",
-    "persistent jobs (fops): a task's fops and notify URL, frame outputs, job notifications"
-    " (rebuilds outputs, events and deliveries)",
+    ("persistent jobs (fops): a task's fops and notify URL, frame outputs, job notifications (rebuilds outputs, "
+     "events and deliveries)"),
 };
 
 _Static_assert(sizeof(store_sqlite_migration_notes) / sizeof(store_sqlite_migration_notes[0]) ==
