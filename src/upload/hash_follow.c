@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "common/log.h"
 #include "common/workpool.h"
 
 #define HASH_FOLLOW_BUFFER (128 * 1024)
@@ -35,13 +36,17 @@ static void hash_follow_catch_up(hash_follow_t *f)
         int64_t from = f->hashed;
         size_t n = f->written - from > HASH_FOLLOW_BUFFER ? HASH_FOLLOW_BUFFER : (size_t)(f->written - from);
         pthread_mutex_unlock(&f->mu);
-        bool ok = f->blob->ops->read_at(f->reader, f->buffer, n, from) == (int64_t)n &&
-                  EVP_DigestUpdate(f->md5, f->buffer, n) == 1;
+        int64_t got = f->blob->ops->read_at(f->reader, f->buffer, n, from);
+        bool ok = got == (int64_t)n && EVP_DigestUpdate(f->md5, f->buffer, n) == 1;
         pthread_mutex_lock(&f->mu);
-        if (ok)
+        if (ok) {
             f->hashed += (int64_t)n;
-        else
+        } else {
+            /* The chunk's answer becomes a 500: say why (seen once under load). */
+            log_error("upload: reading a block back for its chunk MD5 failed at offset %lld: %lld of %zu bytes",
+                      (long long)from, (long long)got, n);
             f->failed = true;
+        }
     }
 }
 
