@@ -11,6 +11,7 @@
 #
 #   test_cli_docs.sh path/to/vodup
 set -uo pipefail
+. "$(dirname "$0")/lib/tap.sh"
 VODUP=${1:?usage: test_cli_docs.sh path/to/vodup}
 [[ $VODUP == /* ]] || VODUP="$PWD/$VODUP"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,7 +21,6 @@ for tool in ffmpeg jq; do
 done
 work=$(mktemp -d /tmp/vodup-cli-docs.XXXXXX)
 pid=""
-passed=0 failed=0
 cleanup() {
   if [ -n "$pid" ]; then
     kill -TERM "$pid" 2>/dev/null
@@ -29,11 +29,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-check() { # name, command...
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok - $name"
-  else failed=$((failed + 1)); echo "not ok - $name"; return 1; fi
-}
 finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
@@ -79,14 +74,8 @@ check "ffmpeg made the videos the examples upload (big.mkv over 16 MiB)" videos_
 cd "$work" || exit 1
 "$VODUP" serve --listen 127.0.0.1:0 --data ./data >"$work/server.out" 2>"$work/server.err" &
 pid=$!
-for _ in $(seq 1 200); do
-  grep -q '^vodup: listening on http://' "$work/server.out" && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.05
-done
-endpoint=$(sed -n 's|^vodup: listening on \(http://[^ ]*\) .*|\1|p' "$work/server.out")
-ak=$(sed -n 's/^  AccessKey: //p' "$work/server.out" | head -n 1)
-sk=$(sed -n 's/^  SecretKey: //p' "$work/server.out" | head -n 1)
+vodup_wait_started "$work/server.out" "$pid"
+endpoint=${hostport:+http://$hostport}
 started() { [ -n "$endpoint" ] && [ -n "$ak" ] && [ -n "$sk" ]; }
 if ! check "vodup serve started and printed its key" started; then
   cat "$work/server.out"; tail -n 20 "$work/server.err"

@@ -8,23 +8,18 @@
 # 40 MiB tmpfs (unshare + mount: root or unprivileged user namespaces).  The
 # test looks into that namespace through /proc/PID/root.
 set -uo pipefail
+. "$(dirname "$0")/lib/tap.sh"
 VODUP=${1:?usage: test_disk_full.sh path/to/vodup}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../../bench/lib/ws3.sh
 . "$ROOT/bench/lib/ws3.sh"
 work=$(mktemp -d /tmp/vodup-diskfull.XXXXXX)
 pid=""
-passed=0 failed=0
 cleanup() {
   [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
-check() { # name, command...
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok - $name"
-  else failed=$((failed + 1)); echo "not ok - $name"; fi
-}
 
 if ! unshare --mount --propagation private true 2>/dev/null &&
    ! unshare --user --map-root-user --mount true 2>/dev/null; then
@@ -38,13 +33,7 @@ unshare --mount --propagation private true 2>/dev/null || ns=(unshare --user --m
 "${ns[@]}" bash -c 'mount -t tmpfs -o size=40m,mode=0700 tmpfs "$1" && exec "$2" serve --listen 127.0.0.1:0 \
   --data "$1/data" --access-log off --processing off' _ "$work/fs" "$VODUP" >"$work/stdout" 2>"$work/stderr" &
 pid=$!
-for _ in $(seq 1 200); do
-  grep -q '^vodup: listening on http://' "$work/stdout" && break
-  sleep 0.05
-done
-hostport=$(sed -n 's|^vodup: listening on http://\([^ ]*\) .*|\1|p' "$work/stdout")
-ak=$(sed -n 's/^  AccessKey: //p' "$work/stdout")
-sk=$(sed -n 's/^  SecretKey: //p' "$work/stdout")
+vodup_wait_started "$work/stdout" "$pid"
 [ -n "$hostport" ] && [ -n "$ak" ] && [ -n "$sk" ] || { echo "server did not start"; cat "$work/stderr"; exit 1; }
 base="http://$hostport"
 data="/proc/$pid/root$work/fs/data" # the server's view of its data directory

@@ -14,22 +14,17 @@
 #    only to an ephemeral port and a temporary data directory: /healthz 200,
 #    the first AccessKey on stdout (the journal, under systemd), SIGTERM exits 0.
 set -uo pipefail
+. "$(dirname "$0")/lib/tap.sh"
 VODUP=${1:?usage: test_install.sh path/to/build/vodup}
 BUILD_DIR=$(cd "$(dirname "$VODUP")" && pwd)
 work=$(mktemp -d /tmp/vodup-install.XXXXXX)
 root="$work/root"
 pid=""
-passed=0 failed=0
 cleanup() {
   [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
-check() { # name, command...
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok - $name"
-  else failed=$((failed + 1)); echo "not ok - $name"; fi
-}
 need() { # program: make test installs it (scripts/install-deps.sh --test), so missing is a failure
   command -v "$1" >/dev/null && return 0
   echo "$1 is required (scripts/install-deps.sh --test installs it)"; exit 1
@@ -93,13 +88,7 @@ check "the example config sets listen and data" \
   test "$(grep -c -e '^listen = 127.0.0.1:0$' -e "^data = $work/data\$" "$work/vodup.conf")" -eq 2
 "$bin" serve --config "$work/vodup.conf" >"$work/stdout" 2>"$work/stderr" &
 pid=$!
-for _ in $(seq 1 200); do
-  grep -q '^vodup: listening on http://' "$work/stdout" && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.05
-done
-hostport=$(sed -n 's|^vodup: listening on http://\([^ ]*\) .*|\1|p' "$work/stdout")
-if [ -z "$hostport" ]; then
+if ! vodup_wait_started "$work/stdout" "$pid"; then
   echo "not ok - vodup serve --config (the example) starts"; sed 's/^/  stderr: /' "$work/stderr"; exit 1
 fi
 check "the example config starts the server" true

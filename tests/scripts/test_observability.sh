@@ -7,20 +7,15 @@
 # `vodup --version`; and stderr holding JSON lines only.  vodup binds
 # 127.0.0.1 on free ports and is stopped by PID.
 set -uo pipefail
+. "$(dirname "$0")/lib/tap.sh"
 VODUP=${1:?usage: test_observability.sh path/to/vodup}
 [[ $VODUP == /* || $VODUP != */* ]] || VODUP="$PWD/$VODUP"
 PY=/usr/bin/python3
 work=$(mktemp -d /tmp/vodup-observe.XXXXXX)
 pid=""
-passed=0 failed=0
 stop() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=""; }
 cleanup() { stop; rm -rf "$work"; }
 trap cleanup EXIT
-check() { # name, command...
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok - $name"
-  else failed=$((failed + 1)); echo "not ok - $name"; return 1; fi
-}
 finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ] || { echo "--- stderr (last 15)"; tail -n 15 "$work"/*.err 2>/dev/null; }
@@ -32,15 +27,9 @@ start() { # name, extra args...: sets host, mport, ak, sk
   "$VODUP" serve --listen 127.0.0.1:0 --data "$work/$name" --metrics-listen 127.0.0.1:0 --processing off "$@" \
     >"$work/$name.out" 2>"$work/$name.err" &
   pid=$!
-  for _ in $(seq 1 200); do
-    grep -q '^vodup: metrics on port' "$work/$name.out" && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  host=$(sed -n 's|^vodup: listening on http://\([^ ]*\) .*|\1|p' "$work/$name.out")
+  vodup_wait_started "$work/$name.out" "$pid" # the metrics line is flushed with the listening one
+  host=$hostport
   mport=$(sed -n 's/^vodup: metrics on port \([0-9]*\) .*/\1/p' "$work/$name.out")
-  ak=$(sed -n 's/^  AccessKey: //p' "$work/$name.out" | head -n 1)
-  sk=$(sed -n 's/^  SecretKey: //p' "$work/$name.out" | head -n 1)
   [ -n "$host" ] && [ -n "$mport" ] && [ -n "$ak" ]
 }
 check "Debian's python3-prometheus-client is importable" "$PY" -c 'import prometheus_client.parser' || finish

@@ -5,6 +5,7 @@
 # tests/js/openapi-check.mjs (swagger-parser + ajv, installed with `npm ci`
 # from tests/js/package-lock.json when tests/js/node_modules is missing).
 set -uo pipefail
+. "$(dirname "$0")/lib/tap.sh"
 VODUP=${1:?usage: test_openapi.sh path/to/vodup}
 # The node part runs in tests/js: a relative path must not depend on the cwd.
 [[ $VODUP == /* || $VODUP != */* ]] || VODUP="$PWD/$VODUP"
@@ -12,7 +13,6 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 JS="$ROOT/tests/js"
 work=$(mktemp -d /tmp/vodup-openapi.XXXXXX)
 pid=""
-passed=0 failed=0
 cleanup() {
   if [ -n "$pid" ]; then
     kill -TERM "$pid" 2>/dev/null
@@ -21,11 +21,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-check() { # name, command...; returns the command's success
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok - $name"
-  else failed=$((failed + 1)); echo "not ok - $name"; return 1; fi
-}
 finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
@@ -78,14 +73,7 @@ run_node spec
 "$VODUP" serve --listen 127.0.0.1:0 --data "$work/data" --rate-limit 1 --rate-burst 300 --key-cache-ttl 0 \
   --processing off >"$work/stdout" 2>"$work/stderr" &
 pid=$!
-for _ in $(seq 1 200); do
-  grep -q '^vodup: listening on http://' "$work/stdout" && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.05
-done
-hostport=$(sed -n 's|^vodup: listening on http://\([^ ]*\) .*|\1|p' "$work/stdout")
-ak=$(sed -n 's/^  AccessKey: //p' "$work/stdout" | head -n 1)
-sk=$(sed -n 's/^  SecretKey: //p' "$work/stdout" | head -n 1)
+vodup_wait_started "$work/stdout" "$pid"
 started() { [ -n "$hostport" ] && [ -n "$ak" ] && [ -n "$sk" ]; }
 if ! check "vodup serve started and printed its key" started; then
   echo "--- stdout"; cat "$work/stdout"; echo "--- stderr"; tail -n 30 "$work/stderr"

@@ -9,6 +9,7 @@
 # proxy causes, whose message shows the host vodup saw.  nginx and vodup
 # bind 127.0.0.1 on free ports and are stopped by PID.
 set -uo pipefail
+. "$(dirname "$0")/lib/tap.sh"
 VODUP=${1:?usage: test_proxy_tls.sh path/to/vodup}
 [[ $VODUP == /* || $VODUP != */* ]] || VODUP="$PWD/$VODUP"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,18 +18,12 @@ DEPS=${VODUP_WCS_SDK_DEPS:-$(cd "$(dirname "$VODUP")" && pwd)/wcs-sdk-js}
 NGINX=${NGINX:-/usr/sbin/nginx}
 work=$(mktemp -d /tmp/vodup-proxy.XXXXXX)
 vpid="" npid=""
-passed=0 failed=0
 cleanup() {
   [ -n "$npid" ] && kill -QUIT "$npid" 2>/dev/null && wait "$npid" 2>/dev/null
   [ -n "$vpid" ] && kill -TERM "$vpid" 2>/dev/null && wait "$vpid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
-check() { # name, command...
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok - $name"
-  else failed=$((failed + 1)); echo "not ok - $name"; return 1; fi
-}
 finish() {
   echo "$passed passed, $failed failed"
   if [ "$failed" -ne 0 ]; then
@@ -61,13 +56,8 @@ check "openssl made a CA and a certificate for localhost" make_certs || finish
 "$VODUP" serve --listen 127.0.0.1:0 --data "$work/data" --processing off --trusted-proxies 127.0.0.1 \
   >"$work/vodup.out" 2>"$work/vodup.err" &
 vpid=$!
-for _ in $(seq 1 200); do
-  grep -q '^vodup: listening on http://' "$work/vodup.out" && break
-  sleep 0.05
-done
-vport=$(sed -n 's|^vodup: listening on http://127.0.0.1:\([0-9]*\) .*|\1|p' "$work/vodup.out")
-ak=$(sed -n 's/^  AccessKey: //p' "$work/vodup.out" | head -n 1)
-sk=$(sed -n 's/^  SecretKey: //p' "$work/vodup.out" | head -n 1)
+vodup_wait_started "$work/vodup.out" "$vpid"
+vport=${hostport##*:}
 check "vodup started with a key" test -n "$vport" -a -n "$ak" -a -n "$sk" || finish
 
 # ---- nginx: deploy/nginx.conf with this test's ports and paths ----

@@ -2,31 +2,20 @@
 # The README's curl example and the one `vodup serve` prints on first start
 # must be the same lines, and both must work when pasted into a shell.
 set -uo pipefail
+. "$(dirname "$0")/lib/tap.sh"
 VODUP=${1:?usage: test_readme_example.sh path/to/vodup}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/vodup-readme.XXXXXX)
 pid=""
-passed=0 failed=0
 cleanup() {
   [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
-check() { # name, command...
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok - $name"
-  else failed=$((failed + 1)); echo "not ok - $name"; fi
-}
 
 "$VODUP" serve --listen 127.0.0.1:0 --data "$work/data" >"$work/stdout" 2>"$work/stderr" &
 pid=$!
-for _ in $(seq 1 200); do
-  grep -q '^vodup: listening on http://' "$work/stdout" && break
-  sleep 0.05
-done
-hostport=$(sed -n 's|^vodup: listening on http://\([^ ]*\) .*|\1|p' "$work/stdout")
-ak=$(sed -n 's/^  AccessKey: //p' "$work/stdout")
-sk=$(sed -n 's/^  SecretKey: //p' "$work/stdout")
+vodup_wait_started "$work/stdout" "$pid"
 [ -n "$hostport" ] && [ -n "$ak" ] && [ -n "$sk" ] || { echo "server did not start"; cat "$work/stderr"; exit 1; }
 
 # The printed example: from the AK= line to the blank line after it.

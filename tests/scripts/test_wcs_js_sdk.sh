@@ -8,6 +8,7 @@
 # `npm ci` from tests/js/wcs-sdk/package-lock.json into the build tree
 # (next to the vodup binary), once.
 set -uo pipefail
+. "$(dirname "$0")/lib/tap.sh"
 VODUP=${1:?usage: test_wcs_js_sdk.sh path/to/vodup}
 [[ $VODUP == /* || $VODUP != */* ]] || VODUP="$PWD/$VODUP"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,7 +19,6 @@ LIMIT=115 # seconds for the whole script (ctest allows more); a hung server fail
 START=$SECONDS
 work=$(mktemp -d /tmp/vodup-wcs-js.XXXXXX)
 pid=""
-passed=0 failed=0
 # SIGTERM, then SIGKILL if vodup is still draining after 20 s: a server stuck
 # on a hung upload must not hold the test past its limit.  Sets stop_rc.
 stop_vodup() {
@@ -38,11 +38,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-check() { # name, command...; returns the command's success
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok - $name"
-  else failed=$((failed + 1)); echo "not ok - $name"; return 1; fi
-}
 finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
@@ -62,14 +57,7 @@ echo "# step: start vodup serve on an ephemeral port"
 # The SDK uploads random bytes, not media: without processing they stay `uploaded`.
 "$VODUP" serve --listen 127.0.0.1:0 --data "$work/data" --processing off >"$work/stdout" 2>"$work/stderr" &
 pid=$!
-for _ in $(seq 1 200); do
-  grep -q '^vodup: listening on http://' "$work/stdout" && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.05
-done
-hostport=$(sed -n 's|^vodup: listening on http://\([^ ]*\) .*|\1|p' "$work/stdout")
-ak=$(sed -n 's/^  AccessKey: //p' "$work/stdout" | head -n 1)
-sk=$(sed -n 's/^  SecretKey: //p' "$work/stdout" | head -n 1)
+vodup_wait_started "$work/stdout" "$pid"
 started() { [ -n "$hostport" ] && [ -n "$ak" ] && [ -n "$sk" ]; }
 if ! check "vodup serve started and printed its key" started; then
   echo "--- stdout"; cat "$work/stdout"; echo "--- stderr"; tail -n 30 "$work/stderr"
