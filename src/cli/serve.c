@@ -35,6 +35,7 @@
 #include "store/store.h"
 #include "upload/digest.h"
 #include "upload/quota.h"
+#include "upload/tus_slot.h"
 #include "upload/upload.h"
 
 #define SERVE_DEFAULT_ACCOUNT "default"
@@ -198,6 +199,7 @@ int cli_serve(int argc, char **argv)
     keycache_t *keys = NULL;
     workpool_t *upload_workers = NULL;
     workpool_t *hashers = NULL;
+    tus_slots_t *tus_slots = NULL;
     blob_t *blob = NULL;
     digest_cache_t *digests = NULL;
     quota_t *quota = NULL;
@@ -335,9 +337,12 @@ int cli_serve(int argc, char **argv)
     quota = quota_new(cfg.max_staged_per_account, cfg.max_staged_per_token, cfg.preauth_spool_total);
     if (!digests || !quota)
         goto out;
+    tus_slots = tus_slots_new();
+    if (!tus_slots)
+        goto out;
     upload_ctx_t upload = {
         .cfg = &cfg, .store = store, .blob = blob, .keys = keys, .workers = upload_workers, .digests = digests,
-        .hashers = hashers, .quota = quota};
+        .hashers = hashers, .quota = quota, .tus_slots = tus_slots};
     /* Before the sweeper and the endpoint: blocks kept from earlier runs
      * count against their owners from the first request on. */
     if (!upload_quota_load(&upload)) {
@@ -385,8 +390,9 @@ int cli_serve(int argc, char **argv)
      * daemon stops. */
     workpool_free(readers);
     readers = NULL;
-    workpool_free(upload_workers);
-    upload_workers = NULL;
+    /* Stopped, not freed: a request the daemon cuts at its stop may still
+     * offer it a job (refused then). */
+    workpool_shutdown(upload_workers);
     upload_sweeper_stop(sweeper);
     sweeper = NULL;
     process_pool_stop(processing);
@@ -404,11 +410,13 @@ out:
         close(fd);
     /* Jobs use the store: finish them before it closes. */
     workpool_free(readers);
-    workpool_free(upload_workers);
+    workpool_shutdown(upload_workers);
     upload_sweeper_stop(sweeper);
     process_pool_stop(processing);
     event_dispatch_stop(webhooks);
     http_server_stop(http);
+    workpool_free(upload_workers);
+    tus_slots_free(tus_slots);
     /* After the poll threads and the upload workers, which use them. */
     digest_cache_stop(digests);
     workpool_free(hashers);

@@ -76,7 +76,7 @@ workpool_t *workpool_new_nice(size_t threads, int nice)
     return wp;
 }
 
-void workpool_free(workpool_t *wp)
+void workpool_shutdown(workpool_t *wp)
 {
     if (!wp)
         return;
@@ -86,6 +86,14 @@ void workpool_free(workpool_t *wp)
     pthread_mutex_unlock(&wp->mu);
     for (size_t i = 0; i < wp->count; i++)
         pthread_join(wp->threads[i], NULL);
+    wp->count = 0;
+}
+
+void workpool_free(workpool_t *wp)
+{
+    if (!wp)
+        return;
+    workpool_shutdown(wp);
     pthread_cond_destroy(&wp->cv);
     pthread_mutex_destroy(&wp->mu);
     free(wp);

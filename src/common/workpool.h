@@ -20,6 +20,9 @@ workpool_t *workpool_new(size_t threads);
 workpool_t *workpool_new_nice(size_t threads, int nice);
 /* Sets the calling thread's nice value (only that thread's). */
 void workpool_lower_priority(int nice);
+/* Runs every job still queued, then stops the threads; the pool stays
+ * allocated and refuses new jobs (workpool_submit false) until freed. */
+void workpool_shutdown(workpool_t *wp);
 /* Runs every job still queued, then stops the threads and frees the pool. */
 void workpool_free(workpool_t *wp);
 /* Queues fn(arg).  False (and fn is not run) when out of memory or stopping. */

@@ -36,13 +36,23 @@ void cors_add_headers(const config_t *cfg, struct MHD_Response *resp, const char
         return;
     }
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
-                            "X-Reqid, X-Request-Id, ETag, Content-Range, Content-Length, Location");
+                            "X-Reqid, X-Request-Id, ETag, Content-Range, Content-Length, Location, Upload-Offset, "
+                            "Upload-Length, Upload-Metadata, Upload-Defer-Length, Upload-Expires, Upload-Concat, "
+                            "Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm");
 }
 
-void cors_add_preflight(struct MHD_Response *resp)
+void cors_add_preflight(struct MHD_Response *resp, bool tus)
 {
-    MHD_add_response_header(resp, "Access-Control-Allow-Methods", "POST, OPTIONS");
-    MHD_add_response_header(resp, "Access-Control-Allow-Headers",
-                            "authorization, uploadbatch, key, mimetype, deadline, content-type");
+    if (tus) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods", "POST, HEAD, PATCH, DELETE, OPTIONS");
+        MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+                                "authorization, content-type, tus-resumable, upload-length, upload-offset, "
+                                "upload-metadata, upload-defer-length, upload-concat, upload-checksum, "
+                                "x-http-method-override, x-requested-with");
+    } else {
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods", "POST, OPTIONS");
+        MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+                                "authorization, uploadbatch, key, mimetype, deadline, content-type");
+    }
     MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
 }

@@ -18,8 +18,9 @@ struct MHD_Response;
  * `origin` (the request's Origin header, may be NULL) is allowed. */
 void cors_add_headers(const config_t *cfg, struct MHD_Response *resp, const char *origin);
 
-/* Adds the preflight answer's Allow-Methods, Allow-Headers and Max-Age. */
-void cors_add_preflight(struct MHD_Response *resp);
+/* Adds the preflight answer's Allow-Methods, Allow-Headers and Max-Age:
+ * the tus route's (tus) or the block protocol's. */
+void cors_add_preflight(struct MHD_Response *resp, bool tus);
 
 /* Whether `origin` is allowed (exact, case-sensitive match of an entry). */
 bool cors_origin_allowed(const char *allowed, const char *origin);

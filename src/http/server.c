@@ -100,8 +100,8 @@ enum http_metrics_route {
     HTTP_METRICS_HEALTH,
     HTTP_METRICS_READY,
     HTTP_METRICS_PLAYBACK,
-    HTTP_METRICS_UPLOAD, /* + UPLOAD_ROUTE_FORM .. UPLOAD_ROUTE_MKFILE */
-    HTTP_METRICS_API = HTTP_METRICS_UPLOAD + UPLOAD_ROUTE_MKFILE + 1, /* + api route */
+    HTTP_METRICS_UPLOAD, /* + UPLOAD_ROUTE_FORM .. UPLOAD_ROUTE_TUS */
+    HTTP_METRICS_API = HTTP_METRICS_UPLOAD + UPLOAD_ROUTE_TUS + 1, /* + api route */
 };
 
 typedef struct http_request {
@@ -443,11 +443,18 @@ static enum MHD_Result http_send_upload(http_request_t *req)
         MHD_create_response_from_buffer(ur.body_len, (void *)ur.body, MHD_RESPMEM_MUST_COPY);
     if (!resp)
         return MHD_NO;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ur.content_type);
+    if (ur.body_len > 0 || ur.status != 204)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ur.content_type);
     if (ur.location)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, ur.location);
+    for (size_t i = 0; i < ur.header_count; i++)
+        MHD_add_response_header(resp, ur.headers[i].name, ur.headers[i].value);
     if (ur.status == 405)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "POST, OPTIONS");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+                                req->upload_route == UPLOAD_ROUTE_TUS ? "OPTIONS, POST, HEAD, PATCH, DELETE"
+                                                                      : "POST, OPTIONS");
+    if (strcmp(req->method, "OPTIONS") == 0)
+        cors_add_preflight(resp, req->upload_route == UPLOAD_ROUTE_TUS);
     http_upload_headers(req, resp);
     return http_queue(req, ur.status, resp, ur.body_len);
 }
@@ -463,27 +470,29 @@ static enum MHD_Result http_begin_upload(http_request_t *req, int route)
     http_server_t *srv = req->srv;
     req->kind = HTTP_KIND_UPLOAD;
     req->upload_route = route;
-    if (strcmp(req->method, "OPTIONS") == 0) {
+    bool tus = route == UPLOAD_ROUTE_TUS; /* takes several methods: the upload module decides */
+    if (!tus && strcmp(req->method, "OPTIONS") == 0) {
         struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
         if (!resp)
             return MHD_NO;
         http_upload_headers(req, resp);
-        cors_add_preflight(resp);
+        cors_add_preflight(resp, false);
         req->ready_resp = resp;
         req->ready_status = 200;
         req->stage = HTTP_STAGE_READY;
         return MHD_YES;
     }
-    bool post = strcmp(req->method, "POST") == 0;
+    bool post = tus || strcmp(req->method, "POST") == 0;
     bool draining = atomic_load(&srv->draining);
     upload_request_t ur = {
         .route = post && !draining ? route : UPLOAD_ROUTE_NONE,
+        .method = req->method,
         .path = req->call.path,
         .request_id = req->request_id,
         .conn = req->conn,
         .header = http_upload_header,
         .header_arg = req,
-        .content_length = http_content_length(req),
+        .content_length = http_has_body(req) ? http_content_length(req) : 0,
         .on_complete = http_upload_complete,
         .complete_arg = req,
     };
@@ -873,10 +882,11 @@ static void http_metrics_routes(metrics_t *m)
     static const char *const fixed[] = {[HTTP_METRICS_HEALTH] = "/healthz", [HTTP_METRICS_READY] = "/readyz",
                                         [HTTP_METRICS_PLAYBACK] = "playback"};
     static const char *const upload[] = {[UPLOAD_ROUTE_FORM] = "/file/upload", [UPLOAD_ROUTE_MKBLK] = "/mkblk",
-                                         [UPLOAD_ROUTE_BPUT] = "/bput", [UPLOAD_ROUTE_MKFILE] = "/mkfile"};
+                                         [UPLOAD_ROUTE_BPUT] = "/bput", [UPLOAD_ROUTE_MKFILE] = "/mkfile",
+                                         [UPLOAD_ROUTE_TUS] = "/files"};
     for (int i = HTTP_METRICS_HEALTH; i <= HTTP_METRICS_PLAYBACK; i++)
         metrics_route_set(m, i, fixed[i]);
-    for (int r = UPLOAD_ROUTE_FORM; r <= UPLOAD_ROUTE_MKFILE; r++)
+    for (int r = UPLOAD_ROUTE_FORM; r <= UPLOAD_ROUTE_TUS; r++)
         metrics_route_set(m, HTTP_METRICS_UPLOAD + r, upload[r]);
     for (int r = 1; api_route_path(r); r++)
         metrics_route_set(m, HTTP_METRICS_API + r, api_route_path(r));

@@ -333,3 +333,13 @@ void store_delivery_list_free(store_delivery_list_t *l)
         memset(l, 0, sizeof(*l));
     }
 }
+
+void store_tus_free(store_tus_t *u)
+{
+    if (!u)
+        return;
+    free(u->file_key);
+    free(u->metadata);
+    free(u->parts);
+    u->file_key = u->metadata = u->parts = NULL;
+}

@@ -399,6 +399,53 @@ typedef struct store_id_list {
 
 void store_id_list_free(store_id_list_t *l);
 
+/* ---- tus uploads ----
+ *
+ * The state of a tus upload (upload/tus.c).  Its bytes are one blob block
+ * named by the upload id; the row says how many of them are durable
+ * (`offset`: only bytes the upload path fdatasynced), the declared length,
+ * the metadata and, for a final concatenation, its parts.  A row never
+ * authorises anything: the upload id the client holds is signed, and the
+ * token of each request decides who may touch it.
+ */
+#define STORE_TUS_ID_LEN 32 /* the blob block id: 32 lowercase hex */
+
+enum store_tus_kind {
+    STORE_TUS_SINGLE = 0, /* an ordinary upload: published when complete */
+    STORE_TUS_PARTIAL,    /* Upload-Concat: partial, waits for a final upload */
+    STORE_TUS_FINAL,      /* Upload-Concat: final, the join of partials */
+};
+
+enum store_tus_state {
+    STORE_TUS_OPEN = 0, /* taking bytes (or complete and not yet published) */
+    STORE_TUS_DONE,     /* published, or (a partial) joined into a final upload */
+};
+
+typedef struct store_tus {
+    char upload_id[STORE_TUS_ID_LEN + 1];
+    int64_t account_id;
+    char *file_key;
+    int kind;        /* enum store_tus_kind */
+    int state;       /* enum store_tus_state */
+    int64_t length;  /* Upload-Length; -1 while deferred */
+    int64_t offset;  /* durable bytes */
+    char *metadata;  /* Upload-Metadata as sent; NULL: none */
+    char *parts;     /* a final upload's Upload-Concat value; NULL otherwise */
+    int64_t created_ms;
+    int64_t updated_ms; /* the last write: the upload expires block-max-age after it */
+} store_tus_t;
+
+void store_tus_free(store_tus_t *u);
+
+/* What a tus write changes: the durable offset, the length (once set), the
+ * state, and the time of the write. */
+typedef struct store_tus_progress {
+    int64_t offset;
+    int64_t length;
+    int state;
+    int64_t now_ms;
+} store_tus_progress_t;
+
 /* ---- playback access ----
  *
  * An account's playback is public (any URL of a published object plays) or
@@ -774,6 +821,22 @@ struct store_ops {
     /* Removes finished deliveries whose last attempt is older than
      * before_ms, and events left with no delivery. */
     int (*delivery_prune)(store_t *s, int64_t before_ms);
+
+    /* ---- tus uploads (see "tus uploads" above); writes are durable when
+     * they return, like the upload path's, and must not run on an HTTP
+     * poll thread ---- */
+
+    /* Records a new upload.  STORE_EXISTS: the id is taken. */
+    int (*tus_create)(store_t *s, const store_tus_t *u);
+    /* Reads one (a read).  STORE_NOT_FOUND: no such upload. */
+    int (*tus_get)(store_t *s, const char *upload_id, store_tus_t *out);
+    /* Records progress.  STORE_NOT_FOUND: no such upload. */
+    int (*tus_update)(store_t *s, const char *upload_id, const store_tus_progress_t *p);
+    /* Removes one (termination).  STORE_NOT_FOUND: no such upload. */
+    int (*tus_remove)(store_t *s, const char *upload_id);
+    /* Removes at most `limit` uploads last written before before_ms and
+     * returns their ids (whose blocks the caller removes). */
+    int (*tus_expire)(store_t *s, int64_t before_ms, int limit, store_id_list_t *removed);
 };
 
 struct store {

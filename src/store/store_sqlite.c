@@ -261,4 +261,9 @@ static const struct store_ops store_sqlite_ops = {
     .task_count = store_sqlite_task_count,
     .check = store_sqlite_check,
     .delivery_prune = store_sqlite_delivery_prune,
+    .tus_create = store_sqlite_tus_create,
+    .tus_get = store_sqlite_tus_get,
+    .tus_update = store_sqlite_tus_update,
+    .tus_remove = store_sqlite_tus_remove,
+    .tus_expire = store_sqlite_tus_expire,
 };

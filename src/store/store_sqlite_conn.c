@@ -255,6 +255,15 @@ static const char *const store_sqlite_sql[SQ_COUNT] = {
                           " AND NOT EXISTS (SELECT 1 FROM domains WHERE account_id = ?1 AND is_default = 1)",
     [SQ_RESOURCE_DELETE] = "DELETE FROM resources WHERE account_id = ?1 AND kind = ?2 AND id = ?3",
     [SQ_PLAYBACK_GET] = "SELECT playback_access, playback_key FROM accounts WHERE id = ?1",
+    [SQ_TUS_INSERT] = "INSERT INTO tus_uploads (upload_id, account_id, file_key, kind, state, length, received,"
+                      " metadata, parts, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [SQ_TUS_GET] = "SELECT upload_id, account_id, file_key, kind, state, length, received, metadata, parts,"
+                   " created_ms, updated_ms FROM tus_uploads WHERE upload_id = ?1",
+    [SQ_TUS_UPDATE] = "UPDATE tus_uploads SET received = ?2, length = ?3, state = ?4, updated_ms = ?5"
+                      " WHERE upload_id = ?1",
+    [SQ_TUS_DELETE] = "DELETE FROM tus_uploads WHERE upload_id = ?1",
+    [SQ_TUS_EXPIRED] = "DELETE FROM tus_uploads WHERE upload_id IN (SELECT upload_id FROM tus_uploads"
+                       " WHERE updated_ms < ?1 ORDER BY updated_ms LIMIT ?2) RETURNING upload_id",
     [SQ_PLAYBACK_SET] = "UPDATE accounts SET playback_access = ?2,"
                         " playback_key = CASE WHEN ?4 OR playback_key IS NULL THEN ?3 ELSE playback_key END"
                         " WHERE id = ?1",

@@ -32,6 +32,7 @@
  *                             outputs and served files read
  *   store_sqlite_delete.c     deleteVideo's transaction, the expiry of
  *                             registrations never uploaded
+ *   store_sqlite_tus.c        tus uploads' durable state
  *   store_sqlite_events.c     webhooks, events written with the state
  *                             changes they report, deliveries claimed,
  *                             recorded, listed and pruned
@@ -223,6 +224,11 @@ enum store_sqlite_stmt_id {
     SQ_RESOURCE_DELETE,
     SQ_PLAYBACK_GET,
     SQ_PLAYBACK_SET,
+    SQ_TUS_INSERT,
+    SQ_TUS_GET,
+    SQ_TUS_UPDATE,
+    SQ_TUS_DELETE,
+    SQ_TUS_EXPIRED,
     SQ_COUNT
 };
 
@@ -455,5 +461,13 @@ int store_sqlite_delivery_pending_count(store_t *base, int64_t *count);
 int store_sqlite_task_count(store_t *base, int state, int64_t *count);
 int store_sqlite_check(store_t *base, int64_t *free_bytes);
 int store_sqlite_delivery_prune(store_t *base, int64_t before_ms);
+
+/* ---- store_sqlite_tus.c: ops ---- */
+
+int store_sqlite_tus_create(store_t *base, const store_tus_t *u);
+int store_sqlite_tus_get(store_t *base, const char *upload_id, store_tus_t *out);
+int store_sqlite_tus_update(store_t *base, const char *upload_id, const store_tus_progress_t *p);
+int store_sqlite_tus_remove(store_t *base, const char *upload_id);
+int store_sqlite_tus_expire(store_t *base, int64_t before_ms, int limit, store_id_list_t *removed);
 
 #endif /* VODUP_STORE_SQLITE_INTERNAL_H */

@@ -299,6 +299,20 @@ static const char *const store_sqlite_migrations[] = {
      "CREATE INDEX deliveries_event ON deliveries(event_seq);"
      "CREATE INDEX deliveries_finished ON deliveries(last_attempt_ms) WHERE state != 'pending';"
      "CREATE INDEX events_task ON events(task_id) WHERE task_id IS NOT NULL;"),
+    /* 8: tus uploads */
+    ("CREATE TABLE tus_uploads ("
+     "  upload_id TEXT PRIMARY KEY,"
+     "  account_id INTEGER NOT NULL,"
+     "  file_key TEXT NOT NULL,"
+     "  kind INTEGER NOT NULL CHECK (kind IN (0, 1, 2)),"
+     "  state INTEGER NOT NULL CHECK (state IN (0, 1)),"
+     "  length INTEGER NOT NULL,"
+     "  received INTEGER NOT NULL,"
+     "  metadata TEXT,"
+     "  parts TEXT,"
+     "  created_ms INTEGER NOT NULL,"
+     "  updated_ms INTEGER NOT NULL) WITHOUT ROWID;"
+     "CREATE INDEX tus_uploads_updated ON tus_uploads(updated_ms);"),
 };
 
 #define STORE_SQLITE_SCHEMA_VERSION \
@@ -319,6 +333,7 @@ static const char *const store_sqlite_migration_notes[] = {
     "playback access per account (public or signed) and its signing key",
     ("persistent jobs (fops): a task's fops and notify URL, frame outputs, job notifications (rebuilds outputs, "
      "events and deliveries)"),
+    "tus uploads: the durable offset, length, metadata and parts of each",
 };
 
 _Static_assert(sizeof(store_sqlite_migration_notes) / sizeof(store_sqlite_migration_notes[0]) ==

@@ -1,10 +1,8 @@
 /*
  * mkfile: the last step of the block protocol.  Checks that the ctx list
  * names complete blocks of this fileKey, in order, summing to fileSize;
- * then, on a worker, stages the blocks as the parts of an object (no copy),
- * hashes them (MD5 for the registry and fileMd5, SHA-1 pieces for the
- * etag) and publishes it.  Block names are removed only after the registry
- * row is written, so a crash at any point leaves them for a retry.  The
+ * then, on a worker, publishes them as the file (upload_assemble, which
+ * tus completion shares).  The
  * answer is the upload callback's when the token has a callbackUrl
  * (callback.h), else JSON: hash, key, persistentId when a job was queued,
  * and the returnBody's members.
@@ -21,8 +19,6 @@
 #include "upload/mkfile_args.h"
 #include "upload/return_body.h"
 #include "upload/upload_internal.h"
-
-#define MKFILE_COPY_BUFFER (1 << 20) /* read size while hashing */
 
 typedef struct mkfile_pairs {
     upload_call_t *call;
@@ -205,186 +201,24 @@ static bool mkfile_return_members(upload_call_t *call, json_t *obj, const return
     return !call->policy.return_body || return_body_members(call->policy.return_body, vars, obj);
 }
 
-/* Feeds blocks[from .. to), in file order, to `update`. */
-static bool mkfile_read_blocks(blob_t *blob, const block_ctx_t *blocks, size_t from, size_t to, char *buffer,
-                               bool (*update)(void *state, const void *data, size_t len), void *state)
-{
-    for (size_t i = from; i < to; i++) {
-        blob_reader_t *reader = NULL;
-        if (blob->ops->block_read_open(blob, blocks[i].block_id, &reader) != BLOB_OK)
-            return false;
-        bool ok = true;
-        for (int64_t off = 0; ok && off < blocks[i].offset;) {
-            int64_t left = blocks[i].offset - off;
-            size_t want = left > MKFILE_COPY_BUFFER ? MKFILE_COPY_BUFFER : (size_t)left;
-            int64_t n = blob->ops->read_at(reader, buffer, want, off);
-            ok = n > 0 && update(state, buffer, (size_t)n);
-            off += n;
-        }
-        blob->ops->reader_close(reader);
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
-static bool mkfile_md5_update(void *state, const void *data, size_t len)
-{
-    return EVP_DigestUpdate(state, data, len) == 1;
-}
-
-static bool mkfile_etag_update(void *state, const void *data, size_t len)
-{
-    return etag_update(state, data, len);
-}
-
-/* The hashing left to mkfile after what the digest thread did. */
-typedef struct mkfile_hashing {
-    upload_call_t *call;
-    digest_known_t known;
-    char *buffer; /* the etag half's own read buffer */
-    bool etag_ok;
-} mkfile_hashing_t;
-
-/* The etag: the digest thread's piece digests where a block starts and
- * ends on piece boundaries (blocks are 4 MiB multiples but the last), the
- * block's bytes otherwise. */
-static bool mkfile_etag(mkfile_hashing_t *h)
-{
-    upload_mkfile_state_t *st = &h->call->u.mkfile;
-    blob_t *blob = h->call->ctx->blob;
-    int64_t at = 0;
-    for (size_t i = 0; i < st->block_count; i++) {
-        int64_t len = st->blocks[i].offset;
-        bool aligned = at % (int64_t)ETAG_PIECE_SIZE == 0 &&
-                       (i + 1 == st->block_count || len % (int64_t)ETAG_PIECE_SIZE == 0);
-        const uint8_t *pieces = h->known.pieces[i];
-        if (pieces && aligned) {
-            for (int64_t off = 0, p = 0; off < len || (len == 0 && p == 0); off += (int64_t)ETAG_PIECE_SIZE, p++) {
-                int64_t piece = len - off < (int64_t)ETAG_PIECE_SIZE ? len - off : (int64_t)ETAG_PIECE_SIZE;
-                if (!etag_add_piece(&h->call->etag, pieces + p * DIGEST_SHA1_LEN, (size_t)piece))
-                    return false;
-            }
-        } else if (!mkfile_read_blocks(blob, st->blocks, i, i + 1, h->buffer, mkfile_etag_update, &h->call->etag)) {
-            return false;
-        }
-        at += len;
-    }
-    return true;
-}
-
-static void *mkfile_etag_main(void *arg)
-{
-    mkfile_hashing_t *h = arg;
-    h->etag_ok = mkfile_etag(h);
-    return NULL;
-}
-
-/*
- * Hashes the frozen blocks: MD5 (registry, fileMd5) and the etag's SHA-1
- * pieces.  The digest thread has usually hashed all but the last block or
- * two while they arrived; what it has not, this reads back: MD5 here and
- * the etag on a second thread, so the client waits for the slower of the
- * two rather than their sum.
- */
-static bool mkfile_hash_blocks(upload_call_t *call, char *buffer)
-{
-    upload_mkfile_state_t *st = &call->u.mkfile;
-    mkfile_hashing_t h = {.call = call};
-    bool ok = false;
-    if (!digest_take(call->ctx->digests, st->blocks, st->block_count, call->md5, &h.known))
-        goto out;
-    h.buffer = malloc(MKFILE_COPY_BUFFER);
-    pthread_t thread;
-    bool threaded = h.buffer && pthread_create(&thread, NULL, mkfile_etag_main, &h) == 0;
-    ok = mkfile_read_blocks(call->ctx->blob, st->blocks, h.known.md5_blocks, st->block_count, buffer,
-                            mkfile_md5_update, call->md5);
-    if (threaded) {
-        pthread_join(thread, NULL);
-    } else {
-        /* No second thread: the etag after the MD5, in its own buffer or, failing that, the MD5's. */
-        char *own = h.buffer;
-        h.buffer = own ? own : buffer;
-        h.etag_ok = mkfile_etag(&h);
-        h.buffer = own;
-    }
-    ok = ok && h.etag_ok;
-out:
-    free(h.buffer);
-    digest_known_free(&h.known, st->block_count);
-    if (!ok) {
-        upload_fail(call, 500, "Internal error.");
-        return false;
-    }
-    for (size_t i = 0; i < st->block_count; i++)
-        call->received += st->blocks[i].offset;
-    return true;
-}
-
-/*
- * The blocks become the object's parts without a copy: staging freezes
- * them (no chunk can change them any more), then they are hashed and the
- * object published.  Blocks stay usable for a retry until the registry row
- * is written; a refused object (fileMd5) unfreezes them.
- */
+/* Publishes the listed blocks (assemble.c), then answers: the upload
+ * callback's answer when the token has one, else JSON. */
 static void mkfile_work(upload_call_t *call)
 {
     upload_mkfile_state_t *st = &call->u.mkfile;
-    blob_t *blob = call->ctx->blob;
-    char *buffer = malloc(MKFILE_COPY_BUFFER);
-    const char **ids = calloc(st->block_count ? st->block_count : 1, sizeof(*ids));
-    int64_t *lengths = calloc(st->block_count ? st->block_count : 1, sizeof(*lengths));
-    if (!buffer || !ids || !lengths || !upload_hash_begin(call, true)) {
-        upload_fail(call, 500, "Internal error.");
-        goto out;
-    }
-    for (size_t i = 0; i < st->block_count; i++) {
-        ids[i] = st->blocks[i].block_id;
-        lengths[i] = st->blocks[i].offset;
-    }
-    int rc = blob->ops->object_stage_blocks(blob, ids, lengths, st->block_count, &call->writer);
-    if (rc == BLOB_NOT_FOUND) {
-        upload_fail(call, 412, "mkfile: a block is gone (swept or never stored); upload it again.");
-        goto out;
-    }
-    if (rc == BLOB_BUSY) {
-        upload_fail(call, 412, "mkfile: a block is still being written.");
-        goto out;
-    }
-    if (rc != BLOB_OK) {
-        upload_fail_blob(call, rc);
-        goto out;
-    }
-    if (!mkfile_hash_blocks(call, buffer))
-        goto out;
-    unsigned char md5[EVP_MAX_MD_SIZE];
-    unsigned int md5_len = 0;
-    char md5_hex[33], etag[29];
-    if (!EVP_DigestFinal_ex(call->md5, md5, &md5_len) || !etag_final(&call->etag, etag)) {
-        upload_fail(call, 500, "Internal error.");
-        goto out;
-    }
-    encoding_hex(md5, 16, md5_hex);
-    if (!upload_publish(call, md5_hex, etag, call->received))
-        goto out;
-    for (size_t i = 0; i < st->block_count; i++) {
-        blob->ops->block_remove(blob, st->blocks[i].block_id);
-        quota_block_set(call->ctx->quota, st->blocks[i].block_id, 0);
-    }
+    char etag[ETAG_LEN + 1];
+    if (!upload_assemble(call, st->blocks, st->block_count, etag))
+        return;
     return_vars_t vars;
     upload_return_vars(call, etag, st->file_size, &vars);
     if (upload_callback_answer(call, &vars))
-        goto out;
+        return;
     json_t *answer = json_pack("{s:s,s:s}", "hash", etag, "key", call->file_key);
     if (answer && !mkfile_return_members(call, answer, &vars)) {
         json_decref(answer);
         answer = NULL;
     }
     upload_succeed_json(call, answer);
-out:
-    free(buffer);
-    free(ids);
-    free(lengths);
 }
 
 void mkfile_finish(upload_call_t *call)

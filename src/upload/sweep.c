@@ -2,8 +2,9 @@
  * sweep: removes what no client can use any more: registrations never
  * uploaded past registration-ttl, blocks not written for block-max-age
  * (their ctx values expire with them), staged objects a crash left behind,
- * and published objects no registry row names (a crash between publish and
- * the row).  Runs on its own thread so that a large directory
+ * published objects no registry row names (a crash between publish and
+ * the row), and tus uploads not written for block-max-age (their rows, and
+ * the blocks of the unfinished ones).  Runs on its own thread so that a large directory
  * walk never holds up uploads.
  */
 #include <pthread.h>
@@ -75,9 +76,36 @@ static int64_t upload_expire_registrations(const upload_ctx_t *ctx, int64_t now_
     return total;
 }
 
+/* Removes tus uploads past their expiry, a batch at a time, with their
+ * blocks (a block of a published upload is gone already: no matter). */
+static int64_t upload_expire_tus(const upload_ctx_t *ctx, int64_t now_ms)
+{
+    int64_t before = now_ms - ctx->cfg->block_max_age * 1000, total = 0;
+    store_id_list_t gone;
+    size_t n = 0;
+    int rc;
+    do {
+        rc = ctx->store->ops->tus_expire(ctx->store, before, UPLOAD_EXPIRE_BATCH, &gone);
+        if (rc != STORE_OK)
+            break;
+        for (size_t i = 0; i < gone.count; i++) {
+            ctx->blob->ops->block_remove(ctx->blob, gone.items[i]);
+            quota_block_set(ctx->quota, gone.items[i], 0);
+        }
+        n = gone.count;
+        total += (int64_t)n;
+        store_id_list_free(&gone);
+    } while (n == UPLOAD_EXPIRE_BATCH);
+    if (rc != STORE_OK)
+        log_warn("sweep: expiring tus uploads: %s", store_rc_name(rc));
+    if (total > 0)
+        log_info("sweep: removed %lld expired tus uploads", (long long)total);
+    return total;
+}
+
 int64_t upload_sweep_once(const upload_ctx_t *ctx, int64_t now_ms)
 {
-    int64_t expired = upload_expire_registrations(ctx, now_ms);
+    int64_t expired = upload_expire_registrations(ctx, now_ms) + upload_expire_tus(ctx, now_ms);
     int64_t n = ctx->blob->ops->sweep(ctx->blob, now_ms, ctx->cfg->block_max_age * 1000, upload_object_in_use,
                                       upload_block_gone, (void *)ctx);
     if (n > 0)

@@ -23,6 +23,8 @@
 
 int upload_route_find(const char *path)
 {
+    if (strcmp(path, "/files") == 0 || strncmp(path, "/files/", 7) == 0)
+        return UPLOAD_ROUTE_TUS;
     if (strcmp(path, "/file/upload") == 0)
         return UPLOAD_ROUTE_FORM;
     if (strncmp(path, "/mkblk/", 7) == 0)
@@ -76,6 +78,17 @@ void upload_fail(upload_call_t *call, int status, const char *message)
     free(text);
     json_decref(j);
     call->content_type = "application/json; charset=utf-8";
+}
+
+bool upload_add_header(upload_call_t *call, const char *name, const char *value)
+{
+    if (call->header_count == UPLOAD_MAX_HEADERS)
+        return false;
+    char *v = strdup(value);
+    if (!v)
+        return false;
+    call->headers[call->header_count++] = (upload_header_t){name, v};
+    return true;
 }
 
 void upload_succeed_json(upload_call_t *call, void *json)
@@ -524,6 +537,9 @@ upload_call_t *upload_call_begin(const upload_ctx_t *ctx, const upload_request_t
     case UPLOAD_ROUTE_MKFILE:
         mkfile_begin(call);
         break;
+    case UPLOAD_ROUTE_TUS:
+        tus_begin(call);
+        break;
     default:
         break; /* refused by the HTTP layer (405, 503) */
     }
@@ -554,6 +570,8 @@ bool upload_call_body(upload_call_t *call, const char *data, size_t len)
         return block_body(call, data, len);
     case UPLOAD_ROUTE_MKFILE:
         return mkfile_body(call, data, len);
+    case UPLOAD_ROUTE_TUS:
+        return tus_body(call, data, len);
     default:
         return true;
     }
@@ -580,6 +598,9 @@ bool upload_call_finish(upload_call_t *call)
         case UPLOAD_ROUTE_MKFILE:
             mkfile_finish(call);
             break;
+        case UPLOAD_ROUTE_TUS:
+            tus_finish(call);
+            break;
         default:
             break;
         }
@@ -594,13 +615,17 @@ bool upload_call_finish(upload_call_t *call)
     return false;
 }
 
-void upload_call_response(const upload_call_t *call, upload_response_t *out)
+void upload_call_response(upload_call_t *call, upload_response_t *out)
 {
+    if (call->req.route == UPLOAD_ROUTE_TUS)
+        tus_answer_headers(call);
     out->status = call->status ? call->status : 500;
     out->body = call->body.data ? call->body.data : "";
     out->body_len = call->body.len;
     out->content_type = call->content_type ? call->content_type : "application/json; charset=utf-8";
     out->location = call->location;
+    out->headers = call->headers;
+    out->header_count = call->header_count;
 }
 
 const char *upload_call_access_key(const upload_call_t *call)
@@ -618,6 +643,10 @@ void upload_call_free(upload_call_t *call)
         mkfile_free(call);
     if (call->req.route == UPLOAD_ROUTE_MKBLK || call->req.route == UPLOAD_ROUTE_BPUT)
         block_free(call);
+    if (call->req.route == UPLOAD_ROUTE_TUS)
+        tus_free(call);
+    for (size_t i = 0; i < call->header_count; i++)
+        free(call->headers[i].value);
     if (call->writer)
         call->ctx->blob->ops->writer_close(call->writer);
     if (call->mark)

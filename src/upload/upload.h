@@ -55,6 +55,7 @@ typedef struct upload_ctx {
     workpool_t *hashers;           /* chunk MD5s alongside the poll threads (may be NULL) */
     quota_t *quota;                /* staged bytes per account and token (quota.h) */
     process_pool_t *processing;    /* woken when an upload queues its task (may be NULL) */
+    struct tus_slots *tus_slots;   /* who writes each tus upload (tus_slot.h) */
     unsigned char ctx_secret[32];  /* signs block ctx values (store secret "upload-ctx") */
 } upload_ctx_t;
 
@@ -64,6 +65,7 @@ enum upload_route {
     UPLOAD_ROUTE_MKBLK,  /* POST /mkblk/<blockSize>[/<index>] */
     UPLOAD_ROUTE_BPUT,   /* POST /bput/<ctx>/<offset> */
     UPLOAD_ROUTE_MKFILE, /* POST /mkfile/<fileSize>[/<name>/<b64 value>]... */
+    UPLOAD_ROUTE_TUS,    /* tus 1.0: OPTIONS, POST /files/; HEAD, PATCH, DELETE /files/<id> */
 };
 
 /* The route for a path (any method), UPLOAD_ROUTE_NONE if not an upload path. */
@@ -77,6 +79,7 @@ typedef void (*upload_complete_fn)(void *arg);
 /* What the HTTP layer needs to answer a request. */
 typedef struct upload_request {
     int route;
+    const char *method;           /* the request's (the tus route takes several) */
     const char *path;             /* decoded URL path */
     const char *request_id;
     struct MHD_Connection *conn;  /* for the multipart parser of the form route */
@@ -87,13 +90,22 @@ typedef struct upload_request {
     void *complete_arg;
 } upload_request_t;
 
-/* The answer: status, body, content type, and a Location for 303. */
+/* A header of an answer (tus). */
+typedef struct upload_header {
+    const char *name; /* static */
+    char *value;      /* owned by the call */
+} upload_header_t;
+
+/* The answer: status, body, content type, a Location (303, tus 201), and
+ * more headers (tus). */
 typedef struct upload_response {
     int status;
     const char *body; /* owned by the call */
     size_t body_len;
     const char *content_type;
-    const char *location; /* NULL unless 303 */
+    const char *location; /* NULL unless 303 or tus */
+    const upload_header_t *headers;
+    size_t header_count;
 } upload_response_t;
 
 /* Returns a new call (never NULL unless out of memory).  When it returns,
@@ -109,7 +121,8 @@ bool upload_call_body(upload_call_t *call, const char *data, size_t len);
 /* The body is complete.  True: the response is ready now.  False: it will be
  * ready when req->on_complete(complete_arg) runs on a worker thread. */
 bool upload_call_finish(upload_call_t *call);
-void upload_call_response(const upload_call_t *call, upload_response_t *out);
+/* The answer (its strings live as long as the call). */
+void upload_call_response(upload_call_t *call, upload_response_t *out);
 /* The AccessKey of the token, for the access log ("" when unknown). */
 const char *upload_call_access_key(const upload_call_t *call);
 /* Frees the call; discards staged bytes of an unfinished upload.  Must not

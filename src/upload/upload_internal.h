@@ -15,6 +15,9 @@
 #include "upload/hash_follow.h"
 #include "upload/quota.h"
 #include "upload/return_body.h"
+#include "upload/tus_headers.h"
+#include "upload/tus_id.h"
+#include "upload/tus_slot.h"
 #include "upload/upload.h"
 
 #define UPLOAD_MAX_XVARS 32
@@ -55,6 +58,33 @@ typedef struct upload_mkfile_state {
     size_t block_count, block_alloc;
 } upload_mkfile_state_t;
 
+/* tus (tus.c, tus_create.c, tus_patch.c). */
+typedef struct upload_tus_state {
+    int method;              /* enum upload_tus_method */
+    bool trailing_slash;     /* POST /files/ (Location "<id>") rather than /files ("files/<id>") */
+    tus_id_t id;
+    char id_text[TUS_ID_TEXT_LEN + 1];
+    store_tus_t row;         /* the upload's state as last read or written */
+    bool have_row;
+    tus_slot_t *slot;        /* claimed: this request may write the upload */
+    tus_handover_t handover; /* what a takeover handed to this request */
+    bool claim_on_worker;    /* the holder was finishing: claim (waiting) on the worker */
+    int64_t start;           /* the offset this request's bytes go to */
+    int64_t new_length;      /* Upload-Length this request sets; -1: none */
+    bool body;               /* the request carries upload bytes */
+    tus_checksum_t checksum; /* Upload-Checksum; alg TUS_CK_NONE: none */
+    EVP_MD_CTX *ck;          /* its digest of the bytes (sha1, md5) */
+    uint32_t crc;            /* its crc32 */
+    tus_concat_t concat;     /* POST: Upload-Concat */
+    char *concat_text;       /* POST final: the header as sent */
+    char *metadata;          /* POST: Upload-Metadata as sent */
+    quota_owner_t owner;     /* the block's owner, from its id */
+    int64_t reserved;        /* room (quota and disk) taken for this request's bytes */
+    bool version_told;       /* Tus-Version added to a 412 */
+} upload_tus_state_t;
+
+#define UPLOAD_MAX_HEADERS 12
+
 struct upload_call {
     const upload_ctx_t *ctx;
     upload_request_t req;
@@ -89,6 +119,7 @@ struct upload_call {
         upload_form_state_t form;
         upload_block_state_t block;
         upload_mkfile_state_t mkfile;
+        upload_tus_state_t tus;
     } u;
 
     /* Work run on the worker pool by upload_call_finish. */
@@ -104,8 +135,12 @@ struct upload_call {
     buf_t body;
     const char *content_type;
     char *location;
+    upload_header_t headers[UPLOAD_MAX_HEADERS];
+    size_t header_count;
 };
 
+/* Adds a header to the answer (copies value); false when out of room. */
+bool upload_add_header(upload_call_t *call, const char *name, const char *value);
 /* Decides an error answer (the first one wins). */
 void upload_fail(upload_call_t *call, int status, const char *message);
 /* Sets a 200 JSON answer from a jansson object (takes the reference). */
@@ -153,6 +188,13 @@ bool upload_payload(upload_call_t *call, const char *data, size_t len);
  * describe the staged bytes.  On success call->status is left to the caller.
  */
 bool upload_publish(upload_call_t *call, const char *md5_hex, const char *etag, int64_t size);
+/*
+ * Publishes `blocks` (complete, of this fileKey, in file order, distinct)
+ * as the file (assemble.c): staged without a copy, hashed, published with
+ * upload_publish, then the blocks removed.  Runs on a worker.  On success
+ * writes the etag; on failure the call has its error.
+ */
+bool upload_assemble(upload_call_t *call, const block_ctx_t *blocks, size_t count, char etag[ETAG_LEN + 1]);
 /* mimeType to record: the given one, else from the key's extension. */
 const char *upload_mime_type(const upload_call_t *call);
 
@@ -176,6 +218,13 @@ void block_finish(upload_call_t *call);
 void block_discard(upload_call_t *call);
 /* Stops the chunk's hashing thread work, before the block may change. */
 void block_free(upload_call_t *call);
+
+void tus_begin(upload_call_t *call);
+bool tus_body(upload_call_t *call, const char *data, size_t len);
+void tus_finish(upload_call_t *call);
+/* Before the answer goes out: the headers every tus answer carries. */
+void tus_answer_headers(upload_call_t *call);
+void tus_free(upload_call_t *call);
 
 void mkfile_begin(upload_call_t *call);
 bool mkfile_body(upload_call_t *call, const char *data, size_t len);

@@ -1574,13 +1574,13 @@ static void test_migrate_from_v1(void **state)
     make_v1_database(path, false);
     assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 1);
 
-    /* Straight to the current version (7: persistent jobs); the tasks
+    /* Straight to the current version (8: tus uploads); the tasks
      * of migration 3 are tested in test_store_tasks.c, the outputs of
      * migration 4 in test_store_outputs.c, the events of migration 5 in
      * test_store_events.c. */
     store_t *s = open_store(path);
     assert_non_null(s);
-    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 7);
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 8);
 
     /* The old rows are intact and the new column reads as NULL. */
     store_key_t k;
@@ -1607,7 +1607,7 @@ static void test_migrate_from_v1(void **state)
     /* Reopening finds it current and keeps everything. */
     s = open_store(path);
     assert_non_null(s);
-    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 7);
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 8);
     assert_int_equal(s->ops->secret_get(s, "ctx", again), STORE_OK);
     assert_memory_equal(secret, again, 32);
     assert_video_status(s, 7, V1_VIDEO, "uploaded", NULL, OBJ_1);
