@@ -42,31 +42,39 @@ typedef bool (*api_handler_fn)(const api_ctx_t *ctx, api_call_t *call, const par
  * capability, as with the vendor, whose Python SDK sends no token). */
 enum api_auth { API_AUTH_WS3 = 0, API_AUTH_MANAGE, API_AUTH_NONE };
 
+/* A path matches a row exactly, or, for a prefix row, by its start (the
+ * upload page's routes under /upload/<linkId>/, whose link id in the path
+ * is the capability: API_AUTH_NONE, the handler checks it). */
 static const struct api_route_row {
     const char *path;
     api_handler_fn handler;
     bool deferred;
     enum api_auth auth;
+    bool prefix;
 } api_routes[] = {
-    {"/vod/videoManage/getUploadToken", token_api_get_upload_token, false, API_AUTH_WS3},
-    {"/vod/videoManage/getVideoInfo", video_api_get_video_info, true, API_AUTH_WS3},
-    {"/vod/videoManage/getVideoList", video_api_get_video_list, true, API_AUTH_WS3},
-    {"/vod/videoManage/getTaskInfo", task_api_get_task_info, true, API_AUTH_WS3},
-    {"/vod/videoManage/reprocessVideo", task_api_reprocess_video, true, API_AUTH_WS3},
-    {"/vod/videoManage/cancelTask", task_api_cancel_task, true, API_AUTH_WS3},
-    {"/vod/videoManage/deleteVideo", delete_api_delete_video, true, API_AUTH_WS3},
-    {"/vod/videoManage/getPlayInfo", video_api_get_play_info, true, API_AUTH_WS3},
-    {"/fops", fops_api_submit, true, API_AUTH_MANAGE},
-    {"/status/get/prefop", fops_api_status, true, API_AUTH_NONE},
+    {"/vod/videoManage/getUploadToken", token_api_get_upload_token, false, API_AUTH_WS3, false},
+    {"/vod/videoManage/getVideoInfo", video_api_get_video_info, true, API_AUTH_WS3, false},
+    {"/vod/videoManage/getVideoList", video_api_get_video_list, true, API_AUTH_WS3, false},
+    {"/vod/videoManage/getTaskInfo", task_api_get_task_info, true, API_AUTH_WS3, false},
+    {"/vod/videoManage/reprocessVideo", task_api_reprocess_video, true, API_AUTH_WS3, false},
+    {"/vod/videoManage/cancelTask", task_api_cancel_task, true, API_AUTH_WS3, false},
+    {"/vod/videoManage/deleteVideo", delete_api_delete_video, true, API_AUTH_WS3, false},
+    {"/vod/videoManage/getPlayInfo", video_api_get_play_info, true, API_AUTH_WS3, false},
+    {"/fops", fops_api_submit, true, API_AUTH_MANAGE, false},
+    {"/status/get/prefop", fops_api_status, true, API_AUTH_NONE, false},
+    {"/vod/videoManage/createUploadLink", link_api_create, true, API_AUTH_WS3, false},
+    {"/upload/", link_api_page, true, API_AUTH_NONE, true},
 };
 
 #define API_ROUTE_COUNT (sizeof(api_routes) / sizeof(api_routes[0]))
 
 int api_route_find(const char *path)
 {
-    for (size_t i = 0; i < API_ROUTE_COUNT; i++)
-        if (strcmp(api_routes[i].path, path) == 0)
+    for (size_t i = 0; i < API_ROUTE_COUNT; i++) {
+        const struct api_route_row *r = &api_routes[i];
+        if (r->prefix ? strncmp(r->path, path, strlen(r->path)) == 0 : strcmp(r->path, path) == 0)
             return (int)i + 1;
+    }
     return API_ROUTE_NONE;
 }
 
@@ -127,6 +135,7 @@ char *api_json_text(const json_t *root, size_t flags)
 static void api_call_set_json(api_call_t *call, int status, json_t *root)
 {
     free(call->response);
+    call->content_type = NULL;
     call->status = status;
     call->response = api_json_text(root, JSON_COMPACT);
     json_decref(root);
@@ -143,6 +152,16 @@ static void api_call_set_json(api_call_t *call, int status, json_t *root)
 const char *api_call_public_url(const api_ctx_t *ctx, const api_call_t *call)
 {
     return call->public_url ? call->public_url : ctx->public_url;
+}
+
+void api_call_respond(api_call_t *call, int status, char *body, const char *content_type)
+{
+    free(call->response);
+    call->status = status;
+    call->response = body;
+    call->content_type = content_type;
+    if (!body)
+        api_call_error(call, API_ERR_INTERNAL, NULL);
 }
 
 void api_call_error(api_call_t *call, int err, const char *detail)

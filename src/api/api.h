@@ -93,6 +93,7 @@ struct api_call {
     ws3_auth_header_t auth;
     int status;               /* HTTP status of the response */
     char *response;           /* JSON text, malloc'd */
+    const char *content_type; /* of the response when it is not JSON (the upload page); NULL: JSON */
 };
 
 /* Zeroes the call and initialises its body buffer with the API body cap. */
@@ -132,5 +133,9 @@ void api_call_store_error(api_call_t *call, int rc);
 /* Builds {"code":200,"message":"Operation successfully","data":<data>} and
  * takes ownership of data (a jansson json_t*). */
 void api_call_success(api_call_t *call, void *json_data);
+
+/* Sets a response outside the API's envelope (the upload page's routes):
+ * status, a body (taken; JSON when content_type is NULL). */
+void api_call_respond(api_call_t *call, int status, char *body, const char *content_type);
 
 #endif

@@ -37,6 +37,18 @@ bool task_api_cancel_task(const api_ctx_t *ctx, api_call_t *call, const params_t
 bool fops_api_submit(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
 bool fops_api_status(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
 
+/* link_api.c: createUploadLink, and the upload page's routes under /upload/ */
+bool link_api_create(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
+bool link_api_page(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
+
+/* video_api.c: the getVideoInfo `data` of a video (NULL when out of memory). */
+json_t *video_api_video_json(const api_ctx_t *ctx, const api_call_t *call, const store_video_t *v);
+
+/* token_api.c: registers a video now (on a reader thread: waits for the
+ * store) and answers {"videoId","fileKey","uploadUrl","uploadToken"}
+ * without the envelope (the upload page's); params as getUploadToken's. */
+bool token_api_register_now(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
+
 /* The compact JSON text of root, malloc'd (NULL on failure); api.c. */
 char *api_json_text(const json_t *root, size_t flags);
 

@@ -177,68 +177,116 @@ static bool token_api_cmd_ok(api_call_t *call, const char *cmd, const char *file
     return ok;
 }
 
-bool token_api_get_upload_token(const api_ctx_t *ctx, api_call_t *call, const params_t *params)
-{
-    bool ready = true;
+/* A registration being built: the request parsed, its ids and key made. */
+typedef struct token_api_reg {
     token_request_t req;
-    char detail[256];
     char video_id[IDS_VIDEO_ID_LEN + 1];
-    char *domain = NULL;
+    char *domain;
     buf_t file_key;
-    buf_init(&file_key, 0);
+    int64_t now_ms;
+    store_video_reg_t reg;
+} token_api_reg_t;
 
-    int err = token_request_parse(params, ctx->cfg, &req, detail, sizeof(detail));
+static void token_api_reg_free(token_api_reg_t *r)
+{
+    free(r->domain);
+    buf_free(&r->file_key);
+    token_request_free(&r->req);
+}
+
+/* Parses and checks the request and fills r->reg; false with the response
+ * set.  r must be freed either way. */
+static bool token_api_prepare(const api_ctx_t *ctx, api_call_t *call, const params_t *params, token_api_reg_t *r)
+{
+    char detail[256];
+    memset(r, 0, sizeof(*r));
+    buf_init(&r->file_key, 0);
+    int err = token_request_parse(params, ctx->cfg, &r->req, detail, sizeof(detail));
     if (err != API_OK) {
         api_call_error(call, err, detail);
-        return true;
+        return false;
     }
-    if (!token_api_domain(ctx, call, req.domain, &domain))
-        goto out;
-    if (!token_api_resources_exist(ctx, call, &req))
-        goto out;
-
-    int64_t now = timeutil_now_ms();
-    if (!ids_video_id(now, video_id) || !filekey_build(req.name, req.name_len, video_id, now, &file_key)) {
+    const token_request_t *req = &r->req;
+    if (!token_api_domain(ctx, call, req->domain, &r->domain) || !token_api_resources_exist(ctx, call, req))
+        return false;
+    r->now_ms = timeutil_now_ms();
+    if (!ids_video_id(r->now_ms, r->video_id) || !filekey_build(req->name, req->name_len, r->video_id, r->now_ms,
+                                                                 &r->file_key)) {
         api_call_error(call, API_ERR_INTERNAL, NULL);
-        goto out;
+        return false;
     }
-    if (req.cmd && !token_api_cmd_ok(call, req.cmd, file_key.data))
-        goto out;
+    if (req->cmd && !token_api_cmd_ok(call, req->cmd, r->file_key.data))
+        return false;
+    r->reg = (store_video_reg_t){
+        .account_id = call->key.account_id,
+        .video_id = r->video_id,
+        .file_id = req->file_id,
+        .name = req->name,
+        .file_key = r->file_key.data,
+        .bucket = call->key.bucket,
+        .domain = r->domain,
+        .expected_size = req->file_size,
+        .expected_md5 = req->file_md5[0] ? req->file_md5 : NULL,
+        .overwrite = req->overwrite,
+        .workflow_id = req->workflow_id,
+        .cmd = req->cmd,
+        .watermark_name = req->watermark_name,
+        .template_name = req->template_name,
+        .subtitle_id = req->subtitle_id,
+        .categories = req->categories,
+        .category_count = req->category_count,
+        .now_ms = r->now_ms,
+    };
+    return true;
+}
+
+static token_api_pending_t *token_api_pending_new(api_call_t *call, const token_api_reg_t *r)
+{
     token_api_pending_t *pending = malloc(sizeof(*pending));
     if (!pending) {
         api_call_error(call, API_ERR_INTERNAL, NULL);
-        goto out;
+        return NULL;
     }
-    *pending = (token_api_pending_t){.overwrite = req.overwrite, .file_size = req.file_size, .now_ms = now};
+    *pending = (token_api_pending_t){.overwrite = r->req.overwrite, .file_size = r->req.file_size, .now_ms = r->now_ms};
     call->pending = pending;
-    call->continuation = token_api_respond;
-    store_video_reg_t reg = {
-        .account_id = call->key.account_id,
-        .video_id = video_id,
-        .file_id = req.file_id,
-        .name = req.name,
-        .file_key = file_key.data,
-        .bucket = call->key.bucket,
-        .domain = domain,
-        .expected_size = req.file_size,
-        .expected_md5 = req.file_md5[0] ? req.file_md5 : NULL,
-        .overwrite = req.overwrite,
-        .workflow_id = req.workflow_id,
-        .cmd = req.cmd,
-        .watermark_name = req.watermark_name,
-        .template_name = req.template_name,
-        .subtitle_id = req.subtitle_id,
-        .categories = req.categories,
-        .category_count = req.category_count,
-        .now_ms = now,
-    };
-    /* From here the call belongs to the store's writer thread until
-     * token_api_registered runs. */
-    ready = false;
-    ctx->store->ops->video_register(ctx->store, &reg, token_api_registered, call);
-out:
-    free(domain);
-    buf_free(&file_key);
-    token_request_free(&req);
+    return pending;
+}
+
+bool token_api_get_upload_token(const api_ctx_t *ctx, api_call_t *call, const params_t *params)
+{
+    token_api_reg_t r;
+    bool ready = true;
+    if (token_api_prepare(ctx, call, params, &r) && token_api_pending_new(call, &r)) {
+        call->continuation = token_api_respond;
+        /* From here the call belongs to the store's writer thread until
+         * token_api_registered runs. */
+        ready = false;
+        ctx->store->ops->video_register(ctx->store, &r.reg, token_api_registered, call);
+    }
+    token_api_reg_free(&r);
     return ready;
+}
+
+/* Drops the getUploadToken envelope: the upload page gets its data. */
+static void token_api_unwrap(api_call_t *call)
+{
+    json_t *root = call->status == 200 && call->response ? json_loads(call->response, 0, NULL) : NULL;
+    json_t *data = root ? json_object_get(root, "data") : NULL;
+    char *text = data ? api_json_text(data, JSON_COMPACT) : NULL;
+    if (text)
+        api_call_respond(call, 200, text, NULL);
+    json_decref(root);
+}
+
+bool token_api_register_now(const api_ctx_t *ctx, api_call_t *call, const params_t *params)
+{
+    token_api_reg_t r;
+    token_api_pending_t *pending = NULL;
+    if (token_api_prepare(ctx, call, params, &r) && (pending = token_api_pending_new(call, &r)) != NULL) {
+        pending->result.rc = store_video_register_sync(ctx->store, &r.reg, &pending->result);
+        token_api_respond(ctx, call);
+        token_api_unwrap(call);
+    }
+    token_api_reg_free(&r);
+    return true;
 }

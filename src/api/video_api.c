@@ -172,6 +172,11 @@ bool video_api_get_video_info(const api_ctx_t *ctx, api_call_t *call, const para
     return true;
 }
 
+json_t *video_api_video_json(const api_ctx_t *ctx, const api_call_t *call, const store_video_t *v)
+{
+    return video_api_to_json(ctx, api_call_public_url(ctx, call), v, ctx->cfg->play_url_ttl);
+}
+
 char *video_api_info_text(const api_ctx_t *ctx, int64_t account_id, const char *video_id)
 {
     store_video_t v = {0};

@@ -132,6 +132,15 @@ static const struct admin_usage_section {
      "                               signed: only signed URLs (getPlayInfo, getVideoInfo)\n"
      "                               play; the key (hex) is for a CDN that checks them too;\n"
      "                               --rotate-key invalidates every URL signed before\n"},
+    {"upload-link",
+     "\nUpload links (docs/upload-links.md):\n"
+    "  upload-link create [--expires DURATION] [--max-size N] [--uses N]\n"
+    "                [--template NAME] [--workflow ID] [--url BASE]\n"
+    "                               prints a URL whose page lets whoever holds it upload\n"
+    "                               N videos (default 1) of at most N bytes (K, M, G\n"
+    "                               suffixes) until DURATION has passed (90s, 30m, 24h\n"
+    "                               (default), 7d; at most 30d); BASE: the server's\n"
+    "                               public URL (default: the one it last started with)\n"},
 };
 
 static const char admin_usage_tail[] = "\nExit status: 0 success, 1 failure, 2 usage error.\n";
@@ -1527,6 +1536,7 @@ static const struct admin_object {
     {"subtitle", STORE_SUBTITLE, admin_subtitle_verbs, "add, list, remove"},
     {"webhook", -1, admin_webhook_verbs, "add, list, remove, deliveries"},
     {"playback", -1, admin_playback_verbs, "show, set"},
+    {"upload-link", -1, admin_link_verbs, "create"},
 };
 
 static bool admin_is_help(const char *arg)

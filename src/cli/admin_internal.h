@@ -94,5 +94,6 @@ void admin_print_pairs(const char *const *pairs, size_t n);
 
 extern const admin_verb_t admin_webhook_verbs[];
 extern const admin_verb_t admin_playback_verbs[];
+extern const admin_verb_t admin_link_verbs[];
 
 #endif

@@ -93,6 +93,23 @@ static bool serve_mkdir(const char *dir)
 
 /* Creates the default account's key on first start; prints it (and the
  * example) when new or when asked to. */
+/* DIR/server-url: the public URL this server answers on, for the commands
+ * that print URLs without a server to ask (`vodup admin upload-link`).
+ * Written whole (a temporary file renamed); a failure is only logged. */
+static void serve_note_url(const char *data_dir, const char *public_url)
+{
+    char path[1024], tmp[1040];
+    snprintf(path, sizeof(path), "%s/server-url", data_dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    bool ok = f && fprintf(f, "%s\n", public_url) > 0;
+    ok = f && fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        log_warn("cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+    }
+}
+
 static bool serve_initial_key(store_t *store, const char *hostport, bool print_anyway)
 {
     int64_t count = 0;
@@ -312,6 +329,7 @@ int cli_serve(int argc, char **argv)
         snprintf(public_url, sizeof(public_url), "%s", cfg.public_url);
     else
         snprintf(public_url, sizeof(public_url), "http://%s", hostport);
+    serve_note_url(cfg.data_dir, public_url);
     if (!serve_initial_key(store, hostport, print_example)) {
         log_error("cannot create the first AccessKey");
         goto out;

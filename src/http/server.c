@@ -54,6 +54,7 @@
 #include "http/metrics_server.h"
 #include "http/playback.h"
 #include "http/request_check.h"
+#include "http/web_page.h"
 #include "upload/quota.h"
 
 /* libmicrohttpd reads at most about half of this per body call, and clears
@@ -91,7 +92,14 @@ enum http_stage {
     HTTP_STAGE_DONE,    /* response queued */
 };
 
-enum http_kind { HTTP_KIND_API = 0, HTTP_KIND_HEALTH, HTTP_KIND_READY, HTTP_KIND_UPLOAD, HTTP_KIND_PLAYBACK };
+enum http_kind {
+    HTTP_KIND_API = 0,
+    HTTP_KIND_HEALTH,
+    HTTP_KIND_READY,
+    HTTP_KIND_UPLOAD,
+    HTTP_KIND_PLAYBACK,
+    HTTP_KIND_ASSET, /* the upload page's files */
+};
 
 /* The metrics' route table (metrics.h): these fixed rows, then one per
  * upload route (HTTP_METRICS_UPLOAD + route), then one per API route. */
@@ -100,6 +108,7 @@ enum http_metrics_route {
     HTTP_METRICS_HEALTH,
     HTTP_METRICS_READY,
     HTTP_METRICS_PLAYBACK,
+    HTTP_METRICS_ASSET,
     HTTP_METRICS_UPLOAD, /* + UPLOAD_ROUTE_FORM .. UPLOAD_ROUTE_TUS */
     HTTP_METRICS_API = HTTP_METRICS_UPLOAD + UPLOAD_ROUTE_TUS + 1, /* + api route */
 };
@@ -228,6 +237,8 @@ static enum MHD_Result http_send(http_request_t *req, int status, char *body, co
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    if (strncmp(content_type, "text/html", 9) == 0)
+        web_page_policy_headers(resp);
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff"); /* JSON is never sniffed as a page */
     if (status == 405)
@@ -241,7 +252,8 @@ static enum MHD_Result http_send_call(http_request_t *req)
 {
     char *body = req->call.response;
     req->call.response = NULL;
-    return http_send(req, req->call.status ? req->call.status : 500, body, "application/json; charset=utf-8");
+    return http_send(req, req->call.status ? req->call.status : 500, body,
+                     req->call.content_type ? req->call.content_type : "application/json; charset=utf-8");
 }
 
 static enum MHD_Result http_send_error(http_request_t *req, int err, const char *detail)
@@ -548,6 +560,21 @@ static enum MHD_Result http_begin_playback(http_request_t *req)
     return MHD_YES;
 }
 
+static enum MHD_Result http_begin_asset(http_request_t *req)
+{
+    req->kind = HTTP_KIND_ASSET;
+    int status = 500;
+    const char *inm = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    struct MHD_Response *resp = web_page_asset(req->call.path, inm, &status);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    req->ready_resp = resp;
+    req->ready_status = status;
+    req->stage = HTTP_STAGE_READY;
+    return MHD_YES;
+}
+
 /* ---- refusals of malformed requests ---- */
 
 static enum MHD_Result http_check_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
@@ -666,6 +693,8 @@ static enum MHD_Result http_begin(http_request_t *req)
     int upload_route = srv->upload ? upload_route_find(req->call.path) : UPLOAD_ROUTE_NONE;
     if (upload_route != UPLOAD_ROUTE_NONE)
         return http_begin_upload(req, upload_route);
+    if ((!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD")) && web_page_asset_path(req->call.path))
+        return http_begin_asset(req);
     /* The vendor's management routes (/fops, /status/get/prefop) sit outside
      * /vod/ like playback keys; no key can be one of them (keys are under
      * video/). */
@@ -798,6 +827,8 @@ static int http_metrics_route(const http_request_t *req)
         return HTTP_METRICS_READY;
     case HTTP_KIND_PLAYBACK:
         return HTTP_METRICS_PLAYBACK;
+    case HTTP_KIND_ASSET:
+        return HTTP_METRICS_ASSET;
     case HTTP_KIND_UPLOAD:
         return HTTP_METRICS_UPLOAD + req->upload_route;
     default:
@@ -880,11 +911,11 @@ static struct MHD_Daemon *http_daemon_start(http_server_t *srv, int listen_fd)
 static void http_metrics_routes(metrics_t *m)
 {
     static const char *const fixed[] = {[HTTP_METRICS_HEALTH] = "/healthz", [HTTP_METRICS_READY] = "/readyz",
-                                        [HTTP_METRICS_PLAYBACK] = "playback"};
+                                        [HTTP_METRICS_PLAYBACK] = "playback", [HTTP_METRICS_ASSET] = "/upload/assets/"};
     static const char *const upload[] = {[UPLOAD_ROUTE_FORM] = "/file/upload", [UPLOAD_ROUTE_MKBLK] = "/mkblk",
                                          [UPLOAD_ROUTE_BPUT] = "/bput", [UPLOAD_ROUTE_MKFILE] = "/mkfile",
                                          [UPLOAD_ROUTE_TUS] = "/files"};
-    for (int i = HTTP_METRICS_HEALTH; i <= HTTP_METRICS_PLAYBACK; i++)
+    for (int i = HTTP_METRICS_HEALTH; i <= HTTP_METRICS_ASSET; i++)
         metrics_route_set(m, i, fixed[i]);
     for (int r = UPLOAD_ROUTE_FORM; r <= UPLOAD_ROUTE_TUS; r++)
         metrics_route_set(m, HTTP_METRICS_UPLOAD + r, upload[r]);

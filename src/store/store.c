@@ -343,3 +343,13 @@ void store_tus_free(store_tus_t *u)
     free(u->parts);
     u->file_key = u->metadata = u->parts = NULL;
 }
+
+void store_link_free(store_link_t *l)
+{
+    if (!l)
+        return;
+    free(l->access_key);
+    free(l->template_name);
+    free(l->workflow_id);
+    l->access_key = l->template_name = l->workflow_id = NULL;
+}

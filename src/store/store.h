@@ -446,6 +446,31 @@ typedef struct store_tus_progress {
     int64_t now_ms;
 } store_tus_progress_t;
 
+/* ---- upload links ----
+ *
+ * An upload link (docs/upload-links.md) lets whoever holds its id register
+ * videos in an account, `uses` of them at most, until it expires.  Each
+ * video it registered is remembered by the fileId it was registered with
+ * (link_claim), so that the same file chosen again counts once and the
+ * page may read only its own videos.
+ */
+#define STORE_LINK_ID_LEN 35 /* "ul_" and 32 lowercase hex */
+
+typedef struct store_link {
+    char link_id[STORE_LINK_ID_LEN + 1];
+    int64_t account_id;
+    char *access_key;    /* whose secret signs the tokens the link hands out */
+    int64_t expires_ms;
+    int64_t max_size;    /* bytes per file */
+    int64_t uses;        /* videos it may register */
+    int64_t used;        /* videos it registered */
+    char *template_name; /* NULL: none */
+    char *workflow_id;   /* NULL: none */
+    int64_t created_ms;
+} store_link_t;
+
+void store_link_free(store_link_t *l);
+
 /* ---- playback access ----
  *
  * An account's playback is public (any URL of a published object plays) or
@@ -825,6 +850,21 @@ struct store_ops {
     /* ---- tus uploads (see "tus uploads" above); writes are durable when
      * they return, like the upload path's, and must not run on an HTTP
      * poll thread ---- */
+
+    /* ---- upload links (see "upload links" above); writes are durable
+     * when they return ---- */
+
+    /* Records a new link.  STORE_EXISTS: the id is taken. */
+    int (*link_create)(store_t *s, const store_link_t *l);
+    /* Reads one (a read).  STORE_NOT_FOUND: no such link. */
+    int (*link_get)(store_t *s, const char *link_id, store_link_t *out);
+    /* Counts `file_id` against the link's uses, once: STORE_OK when it is
+     * counted now or was before, STORE_CONFLICT when it is new and no use
+     * is left, STORE_NOT_FOUND for no such link.  Expiry is the caller's. */
+    int (*link_claim)(store_t *s, const char *link_id, const char *file_id, int64_t now_ms);
+    /* Whether the link registered `file_id` (a read): STORE_OK or
+     * STORE_NOT_FOUND. */
+    int (*link_has_file)(store_t *s, const char *link_id, const char *file_id);
 
     /* Records a new upload.  STORE_EXISTS: the id is taken. */
     int (*tus_create)(store_t *s, const store_tus_t *u);

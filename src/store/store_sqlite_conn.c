@@ -255,6 +255,13 @@ static const char *const store_sqlite_sql[SQ_COUNT] = {
                           " AND NOT EXISTS (SELECT 1 FROM domains WHERE account_id = ?1 AND is_default = 1)",
     [SQ_RESOURCE_DELETE] = "DELETE FROM resources WHERE account_id = ?1 AND kind = ?2 AND id = ?3",
     [SQ_PLAYBACK_GET] = "SELECT playback_access, playback_key FROM accounts WHERE id = ?1",
+    [SQ_LINK_INSERT] = "INSERT INTO upload_links (link_id, account_id, access_key, expires_ms, max_size, uses, used,"
+                       " template_name, workflow_id, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9)",
+    [SQ_LINK_GET] = "SELECT link_id, account_id, access_key, expires_ms, max_size, uses, used, template_name,"
+                    " workflow_id, created_ms FROM upload_links WHERE link_id = ?1",
+    [SQ_LINK_FILE_INSERT] = "INSERT OR IGNORE INTO upload_link_files (link_id, file_id, created_ms) VALUES (?1, ?2, ?3)",
+    [SQ_LINK_USE] = "UPDATE upload_links SET used = used + 1 WHERE link_id = ?1 AND used < uses",
+    [SQ_LINK_FILE_GET] = "SELECT 1 FROM upload_link_files WHERE link_id = ?1 AND file_id = ?2",
     [SQ_TUS_INSERT] = "INSERT INTO tus_uploads (upload_id, account_id, file_key, kind, state, length, received,"
                       " metadata, parts, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [SQ_TUS_GET] = "SELECT upload_id, account_id, file_key, kind, state, length, received, metadata, parts,"

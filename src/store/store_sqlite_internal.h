@@ -33,6 +33,7 @@
  *   store_sqlite_delete.c     deleteVideo's transaction, the expiry of
  *                             registrations never uploaded
  *   store_sqlite_tus.c        tus uploads' durable state
+ *   store_sqlite_links.c      upload links and the files they registered
  *   store_sqlite_events.c     webhooks, events written with the state
  *                             changes they report, deliveries claimed,
  *                             recorded, listed and pruned
@@ -229,6 +230,11 @@ enum store_sqlite_stmt_id {
     SQ_TUS_UPDATE,
     SQ_TUS_DELETE,
     SQ_TUS_EXPIRED,
+    SQ_LINK_INSERT,
+    SQ_LINK_GET,
+    SQ_LINK_FILE_INSERT,
+    SQ_LINK_USE,
+    SQ_LINK_FILE_GET,
     SQ_COUNT
 };
 
@@ -461,6 +467,13 @@ int store_sqlite_delivery_pending_count(store_t *base, int64_t *count);
 int store_sqlite_task_count(store_t *base, int state, int64_t *count);
 int store_sqlite_check(store_t *base, int64_t *free_bytes);
 int store_sqlite_delivery_prune(store_t *base, int64_t before_ms);
+
+/* ---- store_sqlite_links.c: ops ---- */
+
+int store_sqlite_link_create(store_t *base, const store_link_t *l);
+int store_sqlite_link_get(store_t *base, const char *link_id, store_link_t *out);
+int store_sqlite_link_claim(store_t *base, const char *link_id, const char *file_id, int64_t now_ms);
+int store_sqlite_link_has_file(store_t *base, const char *link_id, const char *file_id);
 
 /* ---- store_sqlite_tus.c: ops ---- */
 

@@ -299,7 +299,7 @@ static const char *const store_sqlite_migrations[] = {
      "CREATE INDEX deliveries_event ON deliveries(event_seq);"
      "CREATE INDEX deliveries_finished ON deliveries(last_attempt_ms) WHERE state != 'pending';"
      "CREATE INDEX events_task ON events(task_id) WHERE task_id IS NOT NULL;"),
-    /* 8: tus uploads */
+    /* 8: tus uploads; upload links and the files (fileIds) each one registered */
     ("CREATE TABLE tus_uploads ("
      "  upload_id TEXT PRIMARY KEY,"
      "  account_id INTEGER NOT NULL,"
@@ -312,7 +312,23 @@ static const char *const store_sqlite_migrations[] = {
      "  parts TEXT,"
      "  created_ms INTEGER NOT NULL,"
      "  updated_ms INTEGER NOT NULL) WITHOUT ROWID;"
-     "CREATE INDEX tus_uploads_updated ON tus_uploads(updated_ms);"),
+     "CREATE INDEX tus_uploads_updated ON tus_uploads(updated_ms);"
+     "CREATE TABLE upload_links ("
+     "  link_id TEXT PRIMARY KEY,"
+     "  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+     "  access_key TEXT NOT NULL,"
+     "  expires_ms INTEGER NOT NULL,"
+     "  max_size INTEGER NOT NULL,"
+     "  uses INTEGER NOT NULL,"
+     "  used INTEGER NOT NULL DEFAULT 0,"
+     "  template_name TEXT,"
+     "  workflow_id TEXT,"
+     "  created_ms INTEGER NOT NULL) WITHOUT ROWID;"
+     "CREATE TABLE upload_link_files ("
+     "  link_id TEXT NOT NULL REFERENCES upload_links(link_id) ON DELETE CASCADE,"
+     "  file_id TEXT NOT NULL,"
+     "  created_ms INTEGER NOT NULL,"
+     "  PRIMARY KEY (link_id, file_id)) WITHOUT ROWID;"),
 };
 
 #define STORE_SQLITE_SCHEMA_VERSION \
@@ -333,7 +349,7 @@ static const char *const store_sqlite_migration_notes[] = {
     "playback access per account (public or signed) and its signing key",
     ("persistent jobs (fops): a task's fops and notify URL, frame outputs, job notifications (rebuilds outputs, "
      "events and deliveries)"),
-    "tus uploads: the durable offset, length, metadata and parts of each",
+    "tus uploads (the durable offset, length, metadata and parts of each) and upload links",
 };
 
 _Static_assert(sizeof(store_sqlite_migration_notes) / sizeof(store_sqlite_migration_notes[0]) ==

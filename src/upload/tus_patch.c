@@ -100,24 +100,33 @@ bool tus_bytes_begin(upload_call_t *call, blob_writer_t *w)
     return tus_reserve(call, w, want);
 }
 
+/* A refused body: its bytes are dropped and the upload let go now, before
+ * the answer, so that the client's next request finds it free. */
+static bool tus_body_refused(upload_call_t *call, size_t len)
+{
+    upload_tus_state_t *st = &call->u.tus;
+    call->drained = len;
+    if (st->slot) {
+        tus_patch_abandon(call);
+        tus_slot_release(call->ctx->tus_slots, st->slot, call);
+        st->slot = NULL;
+    }
+    return true;
+}
+
 bool tus_body(upload_call_t *call, const char *data, size_t len)
 {
     upload_tus_state_t *st = &call->u.tus;
     int64_t end = st->start + call->received + (int64_t)len, length = tus_length(call);
     if (!st->body || (length >= 0 && end > length)) {
         upload_fail(call, 413, "The request carries bytes past Upload-Length.");
-        call->drained = len;
-        return true;
+        return tus_body_refused(call, len);
     }
-    if (!upload_check_size(call, end)) {
-        call->drained = len;
-        return true;
-    }
+    if (!upload_check_size(call, end))
+        return tus_body_refused(call, len);
     int64_t need = call->received + (int64_t)len - st->reserved;
-    if (need > 0 && !tus_reserve(call, NULL, need > TUS_RESERVE_STEP ? need : TUS_RESERVE_STEP)) {
-        call->drained = len;
-        return true;
-    }
+    if (need > 0 && !tus_reserve(call, NULL, need > TUS_RESERVE_STEP ? need : TUS_RESERVE_STEP))
+        return tus_body_refused(call, len);
     upload_mark_uploading(call);
     if (st->checksum.alg == TUS_CK_CRC32)
         st->crc = (uint32_t)crc32(st->crc, (const Bytef *)data, (uInt)len);
@@ -128,8 +137,7 @@ bool tus_body(upload_call_t *call, const char *data, size_t len)
         if (rc == BLOB_OK)
             return false; /* taken over by a newer request: cut this one */
         upload_fail_blob(call, rc);
-        call->drained = len;
-        return true;
+        return tus_body_refused(call, len);
     }
     call->received += (int64_t)len;
     return true;

@@ -1,5 +1,6 @@
 /* Unit tests for the store's tus uploads (store.h, "tus uploads"):
- * create, read, progress, removal, expiry, and that they survive a reopen. */
+ * create, read, progress, removal, expiry, and that they survive a reopen;
+ * and for upload links ("upload links"): create, read, claims counted once. */
 #define _GNU_SOURCE /* nftw, in unit_tmpdir.h */
 #include <stdarg.h>
 #include <stddef.h>
@@ -110,11 +111,47 @@ static void test_remove_and_expire(void **state)
     store_id_list_free(&gone);
 }
 
+#define LINK "ul_0123456789abcdef0123456789abcdef"
+
+static void test_links(void **state)
+{
+    fixture_t *f = *state;
+    store_t *s = f->store;
+    store_link_t l = {.account_id = f->account, .access_key = "AKTEST", .expires_ms = T0 + 1000, .max_size = 10,
+                      .uses = 2, .template_name = "web", .created_ms = T0};
+    snprintf(l.link_id, sizeof(l.link_id), "%s", LINK);
+    assert_int_equal(s->ops->link_create(s, &l), STORE_OK);
+    assert_int_equal(s->ops->link_create(s, &l), STORE_EXISTS);
+    store_link_t r;
+    assert_int_equal(s->ops->link_get(s, LINK, &r), STORE_OK);
+    assert_string_equal(r.access_key, "AKTEST");
+    assert_string_equal(r.template_name, "web");
+    assert_null(r.workflow_id);
+    assert_int_equal(r.uses, 2);
+    assert_int_equal(r.used, 0);
+    store_link_free(&r);
+    /* Two files count; a third is refused and leaves nothing behind; a file
+     * counted before is counted once, also with no use left. */
+    assert_int_equal(s->ops->link_claim(s, LINK, "fa", T0), STORE_OK);
+    assert_int_equal(s->ops->link_claim(s, LINK, "fa", T0), STORE_OK);
+    assert_int_equal(s->ops->link_claim(s, LINK, "fb", T0), STORE_OK);
+    assert_int_equal(s->ops->link_claim(s, LINK, "fc", T0), STORE_CONFLICT);
+    assert_int_equal(s->ops->link_claim(s, LINK, "fa", T0), STORE_OK);
+    assert_int_equal(s->ops->link_has_file(s, LINK, "fb"), STORE_OK);
+    assert_int_equal(s->ops->link_has_file(s, LINK, "fc"), STORE_NOT_FOUND);
+    assert_int_equal(s->ops->link_get(s, LINK, &r), STORE_OK);
+    assert_int_equal(r.used, 2);
+    store_link_free(&r);
+    assert_int_equal(s->ops->link_claim(s, "ul_ffffffffffffffffffffffffffffffff", "fa", T0), STORE_NOT_FOUND);
+    assert_int_equal(s->ops->link_get(s, "ul_nothex", &r), STORE_NOT_FOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_get_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_and_expire, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_links, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
