@@ -130,13 +130,31 @@ out:
     return true;
 }
 
+/* The MD5 (hex) and etag of the frozen blocks; false with the call's error. */
+static bool assemble_hashes(upload_call_t *call, const block_ctx_t *blocks, size_t count, char *buffer,
+                            char md5_hex[33], char etag[ETAG_LEN + 1])
+{
+    unsigned char md5[EVP_MAX_MD_SIZE];
+    unsigned int md5_len = 0;
+    if (!assemble_hash_blocks(call, blocks, count, buffer))
+        return false;
+    if (!EVP_DigestFinal_ex(call->md5, md5, &md5_len) || !etag_final(&call->etag, etag)) {
+        upload_fail(call, 500, "Internal error.");
+        return false;
+    }
+    encoding_hex(md5, 16, md5_hex);
+    return true;
+}
+
 /*
  * The blocks become the object's parts without a copy: staging freezes
  * them (no chunk can change them any more), then they are hashed and the
- * object published.  Blocks stay usable for a retry until the registry row
- * is written; a refused object (fileMd5) unfreezes them.
+ * object published (`known`: their hashes, computed while they arrived).
+ * Blocks stay usable for a retry until the registry row is written; a
+ * refused object (fileMd5) unfreezes them.
  */
-bool upload_assemble(upload_call_t *call, const block_ctx_t *blocks, size_t count, char etag[ETAG_LEN + 1])
+bool upload_assemble(upload_call_t *call, const block_ctx_t *blocks, size_t count, const upload_hashes_t *known,
+                     char etag[ETAG_LEN + 1])
 {
     blob_t *blob = call->ctx->blob;
     bool ok = false;
@@ -164,16 +182,13 @@ bool upload_assemble(upload_call_t *call, const block_ctx_t *blocks, size_t coun
         upload_fail_blob(call, rc);
         goto out;
     }
-    if (!assemble_hash_blocks(call, blocks, count, buffer))
-        goto out;
-    unsigned char md5[EVP_MAX_MD_SIZE];
-    unsigned int md5_len = 0;
     char md5_hex[33];
-    if (!EVP_DigestFinal_ex(call->md5, md5, &md5_len) || !etag_final(&call->etag, etag)) {
-        upload_fail(call, 500, "Internal error.");
+    if (known) {
+        memcpy(md5_hex, known->md5_hex, sizeof(md5_hex));
+        memcpy(etag, known->etag, ETAG_LEN + 1);
+    } else if (!assemble_hashes(call, blocks, count, buffer, md5_hex, etag)) {
         goto out;
     }
-    encoding_hex(md5, 16, md5_hex);
     int64_t size = 0;
     for (size_t i = 0; i < count; i++)
         size += blocks[i].offset;

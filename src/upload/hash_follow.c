@@ -17,7 +17,9 @@ struct hash_follow {
     workpool_t *pool;
     blob_t *blob;
     blob_reader_t *reader;
-    EVP_MD_CTX *md5;
+    EVP_MD_CTX *md5;                 /* the chunk MD5's (hash_follow_start) */
+    hash_follow_update_fn update;    /* what the bytes are fed to */
+    void *state;
     pthread_mutex_t mu;
     pthread_cond_t idle;
     int64_t written; /* block offset up to which bytes are written */
@@ -37,7 +39,7 @@ static void hash_follow_catch_up(hash_follow_t *f)
         size_t n = f->written - from > HASH_FOLLOW_BUFFER ? HASH_FOLLOW_BUFFER : (size_t)(f->written - from);
         pthread_mutex_unlock(&f->mu);
         int64_t got = f->blob->ops->read_at(f->reader, f->buffer, n, from);
-        bool ok = got == (int64_t)n && EVP_DigestUpdate(f->md5, f->buffer, n) == 1;
+        bool ok = got == (int64_t)n && f->update(f->state, f->buffer, n);
         pthread_mutex_lock(&f->mu);
         if (ok) {
             f->hashed += (int64_t)n;
@@ -70,22 +72,41 @@ static void hash_follow_free(hash_follow_t *f)
     free(f);
 }
 
-hash_follow_t *hash_follow_start(workpool_t *pool, blob_t *blob, const char *block_id, int64_t start)
+hash_follow_t *hash_follow_start_with(workpool_t *pool, blob_t *blob, const char *block_id, int64_t start,
+                                      hash_follow_update_fn update, void *state)
 {
     hash_follow_t *f = calloc(1, sizeof(*f));
     if (!f)
         return NULL;
     f->pool = pool;
     f->blob = blob;
+    f->update = update;
+    f->state = state;
     f->written = f->hashed = start;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->idle, NULL);
-    f->md5 = EVP_MD_CTX_new();
-    if (!f->md5 || EVP_DigestInit_ex(f->md5, EVP_md5(), NULL) != 1 ||
-        blob->ops->block_read_open(blob, block_id, &f->reader) != BLOB_OK) {
+    if (blob->ops->block_read_open(blob, block_id, &f->reader) != BLOB_OK) {
         hash_follow_free(f);
         return NULL;
     }
+    return f;
+}
+
+static bool hash_follow_md5_update(void *state, const void *data, size_t len)
+{
+    return EVP_DigestUpdate(state, data, len) == 1;
+}
+
+hash_follow_t *hash_follow_start(workpool_t *pool, blob_t *blob, const char *block_id, int64_t start)
+{
+    EVP_MD_CTX *md5 = EVP_MD_CTX_new();
+    hash_follow_t *f = md5 && EVP_DigestInit_ex(md5, EVP_md5(), NULL) == 1
+                           ? hash_follow_start_with(pool, blob, block_id, start, hash_follow_md5_update, md5)
+                           : NULL;
+    if (!f)
+        EVP_MD_CTX_free(md5);
+    else
+        f->md5 = md5;
     return f;
 }
 
@@ -108,16 +129,24 @@ static void hash_follow_wait(hash_follow_t *f)
         pthread_cond_wait(&f->idle, &f->mu);
 }
 
-bool hash_follow_finish(hash_follow_t *f, unsigned char md5[16])
+bool hash_follow_end(hash_follow_t *f)
 {
     pthread_mutex_lock(&f->mu);
     hash_follow_wait(f);
     hash_follow_catch_up(f);
     bool ok = !f->failed;
     pthread_mutex_unlock(&f->mu);
-    unsigned int len = 0;
-    ok = ok && EVP_DigestFinal_ex(f->md5, md5, &len) == 1 && len == 16;
     hash_follow_free(f);
+    return ok;
+}
+
+bool hash_follow_finish(hash_follow_t *f, unsigned char md5[16])
+{
+    EVP_MD_CTX *md5_ctx = f->md5;
+    f->md5 = NULL;
+    unsigned int len = 0;
+    bool ok = hash_follow_end(f) && EVP_DigestFinal_ex(md5_ctx, md5, &len) == 1 && len == 16;
+    EVP_MD_CTX_free(md5_ctx);
     return ok;
 }
 

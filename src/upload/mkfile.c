@@ -207,7 +207,7 @@ static void mkfile_work(upload_call_t *call)
 {
     upload_mkfile_state_t *st = &call->u.mkfile;
     char etag[ETAG_LEN + 1];
-    if (!upload_assemble(call, st->blocks, st->block_count, etag))
+    if (!upload_assemble(call, st->blocks, st->block_count, NULL, etag))
         return;
     return_vars_t vars;
     upload_return_vars(call, etag, st->file_size, &vars);

@@ -268,6 +268,7 @@ static void tus_delete_work(upload_call_t *call)
     if (st->handover.writer)
         blob->ops->writer_close(st->handover.writer);
     st->handover.writer = NULL;
+    tus_slot_forget(st->slot);
     int rc = store->ops->tus_remove(store, st->id.block_id);
     if (rc == STORE_OK || rc == STORE_NOT_FOUND) {
         if (st->row.kind != STORE_TUS_FINAL && st->row.state == STORE_TUS_OPEN) {
@@ -425,8 +426,9 @@ static void tus_parts_done(upload_call_t *call, const tus_id_t *ids, size_t coun
 }
 
 /* Publishes the blocks, then the callback (whose body a tus answer has no
- * room for: only its failure, 579, is told). */
-static bool tus_publish(upload_call_t *call, const block_ctx_t *blocks, size_t count)
+ * room for: only its failure, 579, is told).  known: the hashes, when the
+ * slot's running digest had them. */
+static bool tus_publish(upload_call_t *call, const block_ctx_t *blocks, size_t count, const upload_hashes_t *known)
 {
     upload_tus_state_t *st = &call->u.tus;
     buf_t filetype;
@@ -435,7 +437,7 @@ static bool tus_publish(upload_call_t *call, const block_ctx_t *blocks, size_t c
         upload_set_mime_type(call, filetype.data ? filetype.data : "", filetype.len);
     buf_free(&filetype);
     char etag[ETAG_LEN + 1];
-    if (!upload_check_overwrite(call) || !upload_assemble(call, blocks, count, etag))
+    if (!upload_check_overwrite(call) || !upload_assemble(call, blocks, count, known, etag))
         return false;
     st->row.state = STORE_TUS_DONE;
     if (!tus_record(call))
@@ -452,7 +454,9 @@ bool tus_complete(upload_call_t *call)
         block_ctx_t b = {.index = 0, .block_size = st->row.length, .offset = st->row.length};
         memcpy(b.block_id, st->id.block_id, sizeof(b.block_id));
         memcpy(b.key_hash, st->id.key_hash, sizeof(b.key_hash));
-        return tus_publish(call, &b, 1);
+        upload_hashes_t known;
+        bool have = st->slot && tus_slot_digest(st->slot, st->row.length, known.md5_hex, known.etag);
+        return tus_publish(call, &b, 1, have ? &known : NULL);
     }
     tus_concat_t concat;
     tus_id_t *ids = NULL;
@@ -462,7 +466,7 @@ bool tus_complete(upload_call_t *call)
     if (!ok)
         upload_fail(call, 500, "Internal error.");
     ok = ok && tus_final_parts(call, &concat, &ids) && (blocks = calloc(concat.count, sizeof(*blocks))) != NULL &&
-         tus_part_blocks(call, ids, concat.count, blocks, &total) && tus_publish(call, blocks, concat.count);
+         tus_part_blocks(call, ids, concat.count, blocks, &total) && tus_publish(call, blocks, concat.count, NULL);
     if (ok)
         tus_parts_done(call, ids, concat.count);
     else if (!call->failed)

@@ -92,6 +92,14 @@ bool tus_bytes_begin(upload_call_t *call, blob_writer_t *w)
                        ? call->req.content_length
                        : TUS_RESERVE_STEP;
     tus_slot_set_writer(st->slot, call, w, st->start, st->checksum.alg != TUS_CK_NONE);
+    /* The file's MD5 and etag on a hashing thread, off this poll thread. */
+    void *digest = call->ctx->hashers ? tus_slot_lend(st->slot, call) : NULL;
+    if (digest) {
+        st->follow = hash_follow_start_with(call->ctx->hashers, call->ctx->blob, st->id.block_id, st->start,
+                                            tus_slot_digest_update, digest);
+        if (!st->follow)
+            tus_slot_giveback(st->slot, call, false);
+    }
     if (!tus_checksum_begin(call)) {
         upload_fail(call, 500, "Internal error.");
         return false;
@@ -139,8 +147,24 @@ bool tus_body(upload_call_t *call, const char *data, size_t len)
         upload_fail_blob(call, rc);
         return tus_body_refused(call, len);
     }
+    if (st->follow)
+        hash_follow_written(st->follow, len);
     call->received += (int64_t)len;
     return true;
+}
+
+/* The follower stops (end: after the last byte; else at once) and the
+ * digest goes back to the slot, kept only when it saw every byte. */
+static void tus_follow_stop(upload_call_t *call, bool end)
+{
+    upload_tus_state_t *st = &call->u.tus;
+    if (!st->follow)
+        return;
+    bool ok = end && hash_follow_end(st->follow);
+    if (!end)
+        hash_follow_cancel(st->follow);
+    st->follow = NULL;
+    tus_slot_giveback(st->slot, call, ok);
 }
 
 bool tus_bytes_end(upload_call_t *call)
@@ -148,7 +172,9 @@ bool tus_bytes_end(upload_call_t *call)
     upload_tus_state_t *st = &call->u.tus;
     blob_t *blob = call->ctx->blob;
     blob_writer_t *w = NULL;
-    if (!tus_slot_finishing(st->slot, call, &w)) {
+    bool mine = tus_slot_finishing(st->slot, call, &w);
+    tus_follow_stop(call, mine);
+    if (!mine) {
         upload_fail(call, 409, "A newer request took this upload over.");
         return false;
     }
@@ -372,6 +398,7 @@ void tus_patch_abandon(upload_call_t *call)
 {
     upload_tus_state_t *st = &call->u.tus;
     blob_writer_t *w = NULL;
+    tus_follow_stop(call, false);
     if (!tus_slot_finishing(st->slot, call, &w) || !w)
         return;
     bool keep = st->method == TUS_M_PATCH && st->have_row && !call->failed && st->checksum.alg == TUS_CK_NONE &&

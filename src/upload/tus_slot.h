@@ -13,6 +13,14 @@
  * a slot lives while a request refers to it.  The holder writes its bytes
  * through tus_slot_write, under the slot's lock, so that a takeover never
  * races a write.  All functions are thread-safe.
+ *
+ * A slot also keeps the running MD5 and etag of the upload's bytes as they
+ * are written from offset 0 on, so that completion need not read them all
+ * back.  Nothing depends on it for correctness: a digest is used only when
+ * it covers exactly the upload's bytes [0, length); any write that does
+ * not continue it (a truncation, a restart, another node) drops it, and
+ * the completion then reads the bytes back.  A slot with a digest stays in
+ * the table between requests, at most TUS_SLOT_IDLE_MAX of them.
  */
 #ifndef VODUP_TUS_SLOT_H
 #define VODUP_TUS_SLOT_H
@@ -22,6 +30,7 @@
 #include <stdint.h>
 
 #include "blob/blob.h"
+#include "upload/etag.h"
 
 typedef struct tus_slots tus_slots_t;
 typedef struct tus_slot tus_slot_t;
@@ -60,6 +69,20 @@ bool tus_slot_write(tus_slot_t *s, const void *who, blob_t *blob, const void *da
  * takeover waits), and takes its writer back (NULL if it had none).  false
  * when it was taken over. */
 bool tus_slot_finishing(tus_slot_t *s, const void *who, blob_writer_t **writer);
+/* The running digest, lent to `who` (the holder) for a hash_follow that
+ * feeds it with tus_slot_digest_update while the bytes arrive, when it
+ * continues exactly at the holder's start; NULL otherwise (the bytes are
+ * then hashed inline by tus_slot_write, when a digest goes on at all).
+ * The borrower gives it back with tus_slot_giveback, also after it lost
+ * the slot: ok false drops it (its follower stopped short). */
+void *tus_slot_lend(tus_slot_t *s, const void *who);
+bool tus_slot_digest_update(void *digest, const void *data, size_t len);
+void tus_slot_giveback(tus_slot_t *s, const void *who, bool ok);
+/* Takes the running digest when it covers exactly [0, length): writes the
+ * lowercase hex MD5 and the etag and returns true.  Drops it either way. */
+bool tus_slot_digest(tus_slot_t *s, int64_t length, char md5_hex[33], char etag[ETAG_LEN + 1]);
+/* Drops the running digest (the upload is gone). */
+void tus_slot_forget(tus_slot_t *s);
 /* Hands the holder's place to `to` (a job that finishes for a request
  * that is gone). */
 void tus_slot_pass(tus_slot_t *s, const void *from, const void *to);

@@ -74,6 +74,7 @@ typedef struct upload_tus_state {
     bool body;               /* the request carries upload bytes */
     tus_checksum_t checksum; /* Upload-Checksum; alg TUS_CK_NONE: none */
     EVP_MD_CTX *ck;          /* its digest of the bytes (sha1, md5) */
+    hash_follow_t *follow;   /* feeds the slot's running digest (tus_slot_lend); NULL: none */
     uint32_t crc;            /* its crc32 */
     tus_concat_t concat;     /* POST: Upload-Concat */
     char *concat_text;       /* POST final: the header as sent */
@@ -188,13 +189,21 @@ bool upload_payload(upload_call_t *call, const char *data, size_t len);
  * describe the staged bytes.  On success call->status is left to the caller.
  */
 bool upload_publish(upload_call_t *call, const char *md5_hex, const char *etag, int64_t size);
+/* A file's hashes, when they are known without reading it. */
+typedef struct upload_hashes {
+    char md5_hex[33];
+    char etag[ETAG_LEN + 1];
+} upload_hashes_t;
+
 /*
  * Publishes `blocks` (complete, of this fileKey, in file order, distinct)
- * as the file (assemble.c): staged without a copy, hashed, published with
- * upload_publish, then the blocks removed.  Runs on a worker.  On success
- * writes the etag; on failure the call has its error.
+ * as the file (assemble.c): staged without a copy, hashed (unless `known`
+ * gives the hashes), published with upload_publish, then the blocks
+ * removed.  Runs on a worker.  On success writes the etag; on failure the
+ * call has its error.
  */
-bool upload_assemble(upload_call_t *call, const block_ctx_t *blocks, size_t count, char etag[ETAG_LEN + 1]);
+bool upload_assemble(upload_call_t *call, const block_ctx_t *blocks, size_t count, const upload_hashes_t *known,
+                     char etag[ETAG_LEN + 1]);
 /* mimeType to record: the given one, else from the key's extension. */
 const char *upload_mime_type(const upload_call_t *call);
 
