@@ -15,6 +15,7 @@
 #include "api/api_handlers.h"
 #include "api/errors.h"
 #include "api/keycache.h"
+#include "api/ratelimit.h"
 #include "common/ids.h"
 #include "common/timeutil.h"
 #include "links/link.h"
@@ -152,10 +153,17 @@ static bool link_api_key(const api_ctx_t *ctx, api_call_t *call, const store_lin
     free(call->default_domain);
     call->default_domain = NULL;
     int rc = keycache_lookup(ctx->keys, l->access_key, timeutil_monotonic_ns(), &call->key, &call->default_domain);
-    if (rc == STORE_OK && call->key.enabled && call->key.account_id == l->account_id)
-        return true;
-    link_api_fail(call, 410, "The upload link's AccessKey is disabled or gone.");
-    return false;
+    if (rc != STORE_OK || !call->key.enabled || call->key.account_id != l->account_id) {
+        link_api_fail(call, 410, "The upload link's AccessKey is disabled or gone.");
+        return false;
+    }
+    /* A registration is a durable write: the link's holder spends the
+     * rate of the key the link signs with, as the key's own calls do. */
+    if (!ratelimit_take(ctx->ratelimit, call->key.access_key, timeutil_monotonic_ns())) {
+        api_call_error(call, API_ERR_RATE_LIMIT, NULL);
+        return false;
+    }
+    return true;
 }
 
 /* The body's name, size and fileId, as getUploadToken's parameters. */
