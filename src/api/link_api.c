@@ -47,12 +47,12 @@ static const char *link_api_text(const params_t *params, const char *name)
     return p && p->value_len > 0 ? p->value : NULL;
 }
 
-static json_t *link_api_json(const store_link_t *l, const char *url)
+static json_t *link_api_json(const api_ctx_t *ctx, const store_link_t *l, const char *url)
 {
     char expires[TIMEUTIL_ISO_LEN];
     timeutil_iso8601(l->expires_ms, expires);
     return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s?, s:s?}", "linkId", l->link_id, "uploadLink", url, "expiresAt",
-                     expires, "maxSize", (json_int_t)l->max_size, "uses", (json_int_t)l->uses,
+                     expires, "maxSize", (json_int_t)link_max_size(l, ctx->cfg), "uses", (json_int_t)l->uses,
                      "transCodeCombineName", l->template_name, "workflowId", l->workflow_id);
 }
 
@@ -79,7 +79,7 @@ bool link_api_create(const api_ctx_t *ctx, api_call_t *call, const params_t *par
         return true;
     }
     char *url = link_url(api_call_public_url(ctx, call), l.link_id);
-    json_t *data = url ? link_api_json(&l, url) : NULL;
+    json_t *data = url ? link_api_json(ctx, &l, url) : NULL;
     if (data)
         api_call_success(call, data);
     else
@@ -139,7 +139,7 @@ static void link_api_info(const api_ctx_t *ctx, api_call_t *call, const store_li
         p += n;
         p += strspn(p, ", ");
     }
-    json_t *j = json_pack("{s:I, s:I, s:s, s:o?}", "maxSize", (json_int_t)l->max_size, "usesLeft",
+    json_t *j = json_pack("{s:I, s:I, s:s, s:o?}", "maxSize", (json_int_t)link_max_size(l, ctx->cfg), "usesLeft",
                           (json_int_t)(l->uses - l->used), "expiresAt", expires, "extensions", ext);
     char *text = j ? api_json_text(j, JSON_COMPACT) : NULL;
     json_decref(j);
@@ -167,7 +167,8 @@ static bool link_api_key(const api_ctx_t *ctx, api_call_t *call, const store_lin
 }
 
 /* The body's name, size and fileId, as getUploadToken's parameters. */
-static bool link_api_video_params(api_call_t *call, const store_link_t *l, const params_t *in, params_t *out)
+static bool link_api_video_params(const api_ctx_t *ctx, api_call_t *call, const store_link_t *l, const params_t *in,
+                                  params_t *out)
 {
     const param_t *name = params_get(in, "name"), *size = params_get(in, "size"), *fid = params_get(in, "fileId");
     char file_id[LINK_FILE_ID_MAX + 1];
@@ -177,7 +178,7 @@ static bool link_api_video_params(api_call_t *call, const store_link_t *l, const
         link_api_fail(call, 400, "Send JSON {\"name\", \"size\", \"fileId\"} (fileId: 1..32 of A-Z a-z 0-9 _ -).");
         return false;
     }
-    if (n > l->max_size) {
+    if (n > link_max_size(l, ctx->cfg)) {
         link_api_fail(call, 413, "The file is larger than this upload link allows.");
         return false;
     }
@@ -195,24 +196,44 @@ static bool link_api_video_params(api_call_t *call, const store_link_t *l, const
     return ok;
 }
 
-/* Registers a video: the link's use is counted (once per fileId) first. */
+/* An error of getUploadToken's work, in the page routes' form: the HTTP
+ * status as the code, the message kept. */
+static void link_api_rewrap(api_call_t *call)
+{
+    json_t *root = call->response ? json_loads(call->response, 0, NULL) : NULL;
+    const char *msg = json_string_value(json_object_get(root, "message"));
+    char *text = msg ? strdup(msg) : NULL;
+    json_decref(root);
+    link_api_fail(call, call->status, text ? text : "Internal error.");
+    free(text);
+}
+
+/* Registers a video (getUploadToken's work), then counts it against the
+ * link's uses, once per fileId: a refused request spends nothing, and a
+ * registration the count then refuses is never handed out (it expires
+ * unused, as any registration never uploaded). */
 static void link_api_register(const api_ctx_t *ctx, api_call_t *call, const store_link_t *l, const params_t *in)
 {
     params_t p;
     params_init(&p);
-    const param_t *fid = params_get(in, "fileId");
     char file_id[LINK_FILE_ID_MAX + 1];
-    if (!link_api_key(ctx, call, l) || !link_api_video_params(call, l, in, &p))
+    if (!link_api_key(ctx, call, l) || !link_api_video_params(ctx, call, l, in, &p))
         goto out;
-    int rc = link_file_id(l->link_id, fid->value, file_id)
-                 ? ctx->store->ops->link_claim(ctx->store, l->link_id, file_id, timeutil_now_ms())
-                 : STORE_ERROR;
+    const param_t *fid = params_get(in, "fileId");
+    if (!link_file_id(l->link_id, fid->value, file_id)) {
+        link_api_fail(call, 500, "Internal error.");
+        goto out;
+    }
+    token_api_register_now(ctx, call, &p);
+    if (call->status != 200) {
+        link_api_rewrap(call);
+        goto out;
+    }
+    int rc = ctx->store->ops->link_claim(ctx->store, l->link_id, file_id, timeutil_now_ms());
     if (rc == STORE_CONFLICT)
         link_api_fail(call, 410, "This upload link has no videos left.");
     else if (rc != STORE_OK)
-        api_call_store_error(call, rc);
-    else
-        token_api_register_now(ctx, call, &p);
+        link_api_fail(call, rc == STORE_UNAVAILABLE ? 503 : 500, "The database could not count the upload; try again.");
 out:
     params_free(&p);
 }
@@ -265,19 +286,20 @@ bool link_api_page(const api_ctx_t *ctx, api_call_t *call, const params_t *param
     store_link_t l = {0};
     int store_rc = STORE_OK;
     bool known = link_api_path(call->path, link_id, &what, &id);
+    bool page = get && (known ? !what[0] : !strchr(call->path + strlen("/upload/"), '/'));
     int state = known ? link_api_load(ctx, link_id, &l, &store_rc) : LINK_UNKNOWN;
     if (state == LINK_UNKNOWN && store_rc != STORE_OK && store_rc != STORE_NOT_FOUND)
         api_call_store_error(call, store_rc);
-    else if (get && known && !what[0])
+    else if (page)
         link_api_page_html(call, state);
     else if (state == LINK_UNKNOWN)
         link_api_fail(call, 404, "No such upload link.");
-    else if (get && !strcmp(what, "info"))
-        link_api_info(ctx, call, &l);
-    else if (get && link_api_is(what, "videos") && id)
+    else if (get && link_api_is(what, "videos") && id) /* an open page follows its videos after the expiry */
         link_api_video(ctx, call, &l, id);
     else if (state == LINK_GONE)
         link_api_fail(call, 410, "This upload link expired.");
+    else if (get && !strcmp(what, "info"))
+        link_api_info(ctx, call, &l);
     else if (!get && !strcmp(what, "videos"))
         link_api_register(ctx, call, &l, params);
     else

@@ -84,12 +84,16 @@ static int admin_link_print(const admin_ctx_t *ctx, const store_link_t *l, const
 {
     char expires[TIMEUTIL_ISO_LEN], max[24], uses[24];
     timeutil_iso8601(l->expires_ms, expires);
-    snprintf(max, sizeof(max), "%lld", (long long)l->max_size);
+    if (l->max_size > 0)
+        snprintf(max, sizeof(max), "%lld", (long long)l->max_size);
+    else
+        snprintf(max, sizeof(max), "max-upload-size");
     snprintf(uses, sizeof(uses), "%lld", (long long)l->uses);
     if (ctx->json)
-        return admin_print_json(json_pack("{s:s, s:s, s:s, s:I, s:I, s:s?, s:s?}", "linkId", l->link_id, "uploadLink",
-                                          url, "expiresAt", expires, "maxSize", (json_int_t)l->max_size, "uses",
-                                          (json_int_t)l->uses, "template", l->template_name, "workflowId",
+        return admin_print_json(json_pack("{s:s, s:s, s:s, s:o, s:I, s:s?, s:s?}", "linkId", l->link_id, "uploadLink",
+                                          url, "expiresAt", expires, "maxSize",
+                                          l->max_size > 0 ? json_integer(l->max_size) : json_null(), "uses",
+                                          (json_int_t)l->uses, "transCodeCombineName", l->template_name, "workflowId",
                                           l->workflow_id));
     printf("%s\n", url);
     fprintf(stderr, "link %s: until %s, %s video%s of at most %s bytes%s%s\n", l->link_id, expires, uses,
@@ -114,6 +118,8 @@ static int admin_link_create(admin_ctx_t *ctx, int argc, char **argv)
         r = admin_open_account(ctx, &account_id);
     if (r >= 0)
         return r;
+    /* The server's max-upload-size is not known here: a link made without
+     * --max-size takes whatever it is when a file comes (maxSize 0). */
     config_t cfg;
     config_defaults(&cfg);
     char *ak = admin_link_key(ctx->store, account_id), *base = admin_link_base(ctx, o.url), *url = NULL;

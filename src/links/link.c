@@ -46,13 +46,11 @@ static const char *link_settings_check(link_settings_t *s, const config_t *cfg)
 {
     if (s->expires_s == 0)
         s->expires_s = LINK_DEFAULT_EXPIRES_S;
-    if (s->max_size == 0)
-        s->max_size = cfg->max_upload_size;
     if (s->uses == 0)
         s->uses = 1;
     if (s->expires_s < LINK_MIN_EXPIRES_S || s->expires_s > LINK_MAX_EXPIRES_S)
         return "expiresIn must be 60 .. 2592000 seconds (1 minute .. 30 days).";
-    if (s->max_size < 1 || s->max_size > cfg->max_upload_size)
+    if (s->max_size < 0 || s->max_size > cfg->max_upload_size)
         return "maxSize must be 1 .. max-upload-size bytes.";
     if (s->uses < 1 || s->uses > LINK_MAX_USES)
         return "uses must be 1 .. 1000.";
@@ -100,6 +98,11 @@ int link_make(store_t *store, const config_t *cfg, int64_t account_id, const cha
     if (*store_rc != STORE_OK)
         store_link_free(out);
     return *store_rc == STORE_OK ? LINK_MADE : LINK_STORE_ERROR;
+}
+
+int64_t link_max_size(const store_link_t *l, const config_t *cfg)
+{
+    return l->max_size > 0 && l->max_size < cfg->max_upload_size ? l->max_size : cfg->max_upload_size;
 }
 
 char *link_url(const char *base, const char *link_id)

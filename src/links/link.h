@@ -24,7 +24,8 @@
 #define LINK_MAX_USES 1000
 #define LINK_FILE_ID_MAX 32 /* a client's fileId: 1..32 of [A-Za-z0-9_-] */
 
-/* What a link is made with; 0 / NULL: the default. */
+/* What a link is made with; 0 / NULL: the default (max_size 0: the
+ * server's max-upload-size, whatever it is when a file comes). */
 typedef struct link_settings {
     int64_t expires_s;
     int64_t max_size;
@@ -50,6 +51,10 @@ enum link_make_rc {
 int link_make(store_t *store, const config_t *cfg, int64_t account_id, const char *access_key,
               const link_settings_t *settings, int64_t now_ms, store_link_t *out, int *store_rc, char *msg,
               size_t msglen);
+
+/* The largest file the link takes now: its maxSize, at most the server's
+ * max-upload-size. */
+int64_t link_max_size(const store_link_t *l, const config_t *cfg);
 
 /* The page's URL for a link: base (no trailing slash needed) + "/upload/" + id (malloc'd). */
 char *link_url(const char *base, const char *link_id);

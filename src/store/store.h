@@ -461,7 +461,7 @@ typedef struct store_link {
     int64_t account_id;
     char *access_key;    /* whose secret signs the tokens the link hands out */
     int64_t expires_ms;
-    int64_t max_size;    /* bytes per file */
+    int64_t max_size;    /* bytes per file; 0: the server's max-upload-size */
     int64_t uses;        /* videos it may register */
     int64_t used;        /* videos it registered */
     char *template_name; /* NULL: none */

@@ -113,7 +113,7 @@ static int store_sqlite_run_link_create(store_sqlite_conn_t *c, store_sqlite_wri
 
 int store_sqlite_link_create(store_t *base, const store_link_t *l)
 {
-    if (!l || !store_sqlite_link_id_valid(l->link_id) || !l->access_key || l->uses < 1 || l->max_size < 1)
+    if (!l || !store_sqlite_link_id_valid(l->link_id) || !l->access_key || l->uses < 1 || l->max_size < 0)
         return STORE_INVALID;
     store_sqlite_link_job_t j = {.link = l};
     store_sqlite_write_t w = {.run = store_sqlite_run_link_create, .ctx = &j};

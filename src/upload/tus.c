@@ -344,8 +344,7 @@ void tus_free(upload_call_t *call)
     upload_tus_state_t *st = &call->u.tus;
     if (st->slot)
         tus_patch_abandon(call);
-    if (st->handover.writer)
-        call->ctx->blob->ops->writer_close(st->handover.writer);
+    tus_handover_keep(call);
     if (st->slot)
         tus_release(call);
     quota_give(call->ctx->quota, &st->owner, st->reserved);

@@ -52,5 +52,9 @@ void tus_patch_work(upload_call_t *call);
 /* The request ended without its finish (the client left): keeps the bytes
  * a PATCH received (on a worker) or drops them. */
 void tus_patch_abandon(upload_call_t *call);
+/* The request ends holding what a takeover handed over and it did not use
+ * (a PATCH whose offset did not match it, a HEAD that failed before its
+ * work): the bytes are kept as the old request would have kept them. */
+void tus_handover_keep(upload_call_t *call);
 
 #endif

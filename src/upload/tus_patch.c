@@ -375,14 +375,16 @@ static void tus_save_run(void *arg)
     free(s);
 }
 
-/* Queues the job that keeps a left PATCH's bytes; false: not queued. */
-static bool tus_save(upload_call_t *call, blob_writer_t *w)
+/* Queues the job that keeps the bytes a writer holds up to `offset` (a
+ * left PATCH's, or what a takeover handed over and nothing used); false:
+ * not queued. */
+static bool tus_save(upload_call_t *call, blob_writer_t *w, int64_t offset)
 {
     upload_tus_state_t *st = &call->u.tus;
     tus_save_t *s = calloc(1, sizeof(*s));
     if (!s)
         return false;
-    *s = (tus_save_t){call->ctx, st->slot, w, "", {st->start + call->received, tus_length(call), STORE_TUS_OPEN, 0}};
+    *s = (tus_save_t){call->ctx, st->slot, w, "", {offset, tus_length(call), STORE_TUS_OPEN, 0}};
     memcpy(s->upload_id, st->id.block_id, sizeof(s->upload_id));
     tus_slot_pass(st->slot, call, s);
     if (!workpool_submit(call->ctx->workers, tus_save_run, s)) {
@@ -403,8 +405,21 @@ void tus_patch_abandon(upload_call_t *call)
         return;
     bool keep = st->method == TUS_M_PATCH && st->have_row && !call->failed && st->checksum.alg == TUS_CK_NONE &&
                 call->received > 0;
-    if (keep && tus_save(call, w))
+    if (keep && tus_save(call, w, st->start + call->received))
         return;
     call->ctx->blob->ops->writer_close(w);
     tus_truncate(call, st->start);
+}
+
+void tus_handover_keep(upload_call_t *call)
+{
+    upload_tus_state_t *st = &call->u.tus;
+    tus_handover_t *h = &st->handover;
+    if (!h->writer)
+        return;
+    blob_writer_t *w = h->writer;
+    h->writer = NULL;
+    if (st->slot && st->have_row && !h->checked && h->written > 0 && tus_save(call, w, h->start + h->written))
+        return;
+    call->ctx->blob->ops->writer_close(w); /* the next writer cuts the block back */
 }
