@@ -17,6 +17,11 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libssl-dev libsql
 # subtitles need a font that fontconfig finds (libass draws with it).
 # openssl: the signed curl example `make run` prints (and README.md shows) uses it.
 run_pkgs=(ffmpeg fonts-dejavu-core fontconfig openssl)
+# npm: the build bundles the upload page's scripts (tus-js-client, hls.js)
+# with `npm ci` from web/package-lock.json (cmake/web_assets.cmake).  Any
+# node with npm will do (nodesource's too), so Debian's are installed only
+# when there is no npm at all.
+command -v npm >/dev/null 2>&1 || build_pkgs+=(nodejs npm)
 # clang, libclang-rt-14-dev: `make fuzz` (libFuzzer).
 # chromium: the browser SDK test (tests/scripts/test_wcs_js_sdk.sh) drives it headless.
 # nginx-light: tests that put nginx in front of vodup (deploy/nginx.conf).

@@ -46,8 +46,11 @@ json_t *video_api_video_json(const api_ctx_t *ctx, const api_call_t *call, const
 
 /* token_api.c: registers a video now (on a reader thread: waits for the
  * store) and answers {"videoId","fileKey","uploadUrl","uploadToken"}
- * without the envelope (the upload page's); params as getUploadToken's. */
-bool token_api_register_now(const api_ctx_t *ctx, api_call_t *call, const params_t *params);
+ * without the envelope (the upload page's); params as getUploadToken's.
+ * result: the store's (video_id and file_key also with STORE_CONFLICT: a
+ * fileId whose upload completed). */
+bool token_api_register_now(const api_ctx_t *ctx, api_call_t *call, const params_t *params,
+                            store_video_reg_result_t *result);
 
 /* The compact JSON text of root, malloc'd (NULL on failure); api.c. */
 char *api_json_text(const json_t *root, size_t flags);

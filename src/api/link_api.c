@@ -208,6 +208,16 @@ static void link_api_rewrap(api_call_t *call)
     free(text);
 }
 
+/* The answer for a file of the link whose upload completed: its video,
+ * with no token (there is nothing left to upload). */
+static void link_api_uploaded(const api_ctx_t *ctx, api_call_t *call, const store_video_reg_result_t *reg)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s, s:n, s:b}", "videoId", reg->video_id, "fileKey", reg->file_key, "uploadUrl",
+                          api_call_public_url(ctx, call), "uploadToken", "uploaded", 1);
+    api_call_respond(call, 200, j ? api_json_text(j, JSON_COMPACT) : NULL, NULL);
+    json_decref(j);
+}
+
 /* Registers a video (getUploadToken's work), then counts it against the
  * link's uses, once per fileId: a refused request spends nothing, and a
  * registration the count then refuses is never handed out (it expires
@@ -224,7 +234,12 @@ static void link_api_register(const api_ctx_t *ctx, api_call_t *call, const stor
         link_api_fail(call, 500, "Internal error.");
         goto out;
     }
-    token_api_register_now(ctx, call, &p);
+    store_video_reg_result_t reg;
+    token_api_register_now(ctx, call, &p, &reg);
+    if (reg.rc == STORE_CONFLICT && reg.video_id[0]) {
+        link_api_uploaded(ctx, call, &reg); /* the same file again, its upload done: the video */
+        goto out;
+    }
     if (call->status != 200) {
         link_api_rewrap(call);
         goto out;

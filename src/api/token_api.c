@@ -278,12 +278,16 @@ static void token_api_unwrap(api_call_t *call)
     json_decref(root);
 }
 
-bool token_api_register_now(const api_ctx_t *ctx, api_call_t *call, const params_t *params)
+bool token_api_register_now(const api_ctx_t *ctx, api_call_t *call, const params_t *params,
+                            store_video_reg_result_t *result)
 {
     token_api_reg_t r;
     token_api_pending_t *pending = NULL;
+    memset(result, 0, sizeof(*result));
+    result->rc = STORE_INVALID;
     if (token_api_prepare(ctx, call, params, &r) && (pending = token_api_pending_new(call, &r)) != NULL) {
         pending->result.rc = store_video_register_sync(ctx->store, &r.reg, &pending->result);
+        *result = pending->result;
         token_api_respond(ctx, call);
         token_api_unwrap(call);
     }

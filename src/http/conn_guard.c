@@ -27,6 +27,7 @@ typedef struct conn_guard_entry {
     bool peer_gone_seen;   /* the previous scan saw the peer gone */
     bool reaped;           /* shut down already; waiting for libmicrohttpd to close it */
     bool counted;          /* counts towards its address's connections-per-ip */
+    uint64_t serial;       /* names the connection for conn_guard_cut; never reused */
     char peer[FORWARDED_ADDR_MAX];
 } conn_guard_entry_t;
 
@@ -39,6 +40,7 @@ struct conn_guard {
     int64_t per_ip_limit;
     const forwarded_proxies_t *proxies; /* exempt from per_ip_limit */
     conn_guard_entry_t *head;
+    uint64_t next_serial;
 };
 
 /* ---- the table, under g->mu ---- */
@@ -107,6 +109,7 @@ static void conn_guard_started(conn_guard_t *g, struct MHD_Connection *conn, voi
     conn_guard_peer(conn, e->peer);
     e->counted = e->peer[0] && !forwarded_is_trusted(g->proxies, e->peer);
     pthread_mutex_lock(&g->mu);
+    e->serial = ++g->next_serial;
     conn_guard_link(g, e);
     bool refuse = conn_guard_over_limit(g, e);
     if (refuse)
@@ -153,9 +156,30 @@ static void conn_guard_set_state(conn_guard_t *g, struct MHD_Connection *conn, i
     pthread_mutex_unlock(&g->mu);
 }
 
-void conn_guard_head_done(conn_guard_t *g, struct MHD_Connection *conn)
+uint64_t conn_guard_head_done(conn_guard_t *g, struct MHD_Connection *conn)
 {
     conn_guard_set_state(g, conn, CONN_GUARD_REQUEST);
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_guard_entry_t *e = info ? info->socket_context : NULL;
+    pthread_mutex_lock(&g->mu);
+    uint64_t serial = e ? e->serial : 0;
+    pthread_mutex_unlock(&g->mu);
+    return serial;
+}
+
+void conn_guard_cut(void *guard, uint64_t serial)
+{
+    conn_guard_t *g = guard;
+    if (!g || serial == 0)
+        return;
+    pthread_mutex_lock(&g->mu);
+    for (conn_guard_entry_t *e = g->head; e; e = e->next)
+        if (e->serial == serial) {
+            if (!e->reaped)
+                conn_guard_reap(e);
+            break;
+        }
+    pthread_mutex_unlock(&g->mu);
 }
 
 void conn_guard_request_done(conn_guard_t *g, struct MHD_Connection *conn)

@@ -62,8 +62,16 @@ void conn_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_con
                        enum MHD_ConnectionNotificationCode code);
 
 /* The connection's request head is complete (the first access-handler
- * call): no deadline from now on, and no reaping until the request ends. */
-void conn_guard_head_done(conn_guard_t *guard, struct MHD_Connection *conn);
+ * call): no deadline from now on, and no reaping until the request ends.
+ * Returns the connection's serial (0 when it is not tracked). */
+uint64_t conn_guard_head_done(conn_guard_t *g, struct MHD_Connection *conn);
+/* Shuts down the connection `serial` names (conn_guard_head_done's
+ * answer) if it is still open: libmicrohttpd then ends its request as
+ * aborted.  For a request another one took over (a tus PATCH left on a dead
+ * connection); a connection already closed is not touched, whatever reused
+ * its descriptor.  guard: the conn_guard_t (void for callers that only
+ * pass it along). */
+void conn_guard_cut(void *guard, uint64_t serial);
 
 /* The connection's request has ended (keep-alive): a client that closes it
  * now is reaped again; the deadline does not come back. */

@@ -124,6 +124,7 @@ typedef struct http_request {
     char *raw_target; /* the request target as sent, before libmicrohttpd decodes it */
     struct timespec start;
     char request_id[32];
+    uint64_t conn_serial;            /* conn_guard's name of the connection (conn_guard_cut) */
     char client[FORWARDED_ADDR_MAX]; /* the client's address, through trusted proxies */
     char user_agent[160];            /* for the access log, cut */
     char *public_url;                /* from a trusted proxy's headers, when public-url is unset */
@@ -373,7 +374,7 @@ static void http_request_start(http_request_t *req, const char *url, const char 
     http_request_identify(req);
     req->started = true;
     atomic_fetch_add(&srv->in_flight, 1);
-    conn_guard_head_done(srv->guard, req->conn);
+    req->conn_serial = conn_guard_head_done(srv->guard, req->conn);
 }
 
 static void http_request_free(http_request_t *req)
@@ -507,6 +508,7 @@ static enum MHD_Result http_begin_upload(http_request_t *req, int route)
         .content_length = http_has_body(req) ? http_content_length(req) : 0,
         .on_complete = http_upload_complete,
         .complete_arg = req,
+        .cut = {conn_guard_cut, srv->guard, req->conn_serial},
     };
     req->upload = upload_call_begin(srv->upload, &ur);
     if (!req->upload)

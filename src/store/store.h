@@ -188,8 +188,9 @@ typedef struct store_video_reg {
     int64_t now_ms;
 } store_video_reg_t;
 
-/* Result of a registration: rc plus, on STORE_OK, the video's ids.
- * `existed` tells whether a fileId resume found an earlier registration. */
+/* Result of a registration: rc plus, on STORE_OK, the video's ids (also on
+ * STORE_CONFLICT: the fileId's video, whose upload completed).  `existed`
+ * tells whether a fileId resume found an earlier registration. */
 typedef struct store_video_reg_result {
     int rc;
     char video_id[33];

@@ -151,7 +151,10 @@ static void store_sqlite_run_batch(store_sqlite_t *s, store_sqlite_job_t *batch)
                 break;
             continue;
         }
-        store_sqlite_job_fail(j, jrc);
+        if (jrc == STORE_CONFLICT && !j->write)
+            j->result.rc = jrc; /* a completed fileId: its ids stay, they name a durable video */
+        else
+            store_sqlite_job_fail(j, jrc);
         /* SQLite rolls the whole transaction back by itself after some
          * errors (disk full, I/O error): then the batch is lost. */
         if (sqlite3_get_autocommit(c->db)) {

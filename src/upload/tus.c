@@ -112,12 +112,18 @@ void tus_answer_headers(upload_call_t *call)
 
 /* ---- the upload of a /files/<id> request ---- */
 
-/* Verifies the token: the key is the scope's, else the upload's own. */
-static bool tus_authorise(upload_call_t *call, const char *request_key)
+bool tus_verify_token(upload_call_t *call, const char *request_key)
 {
     const char *auth = tus_header(call, "authorization");
-    return upload_auth_verify(call, auth ? auth : "", auth ? strlen(auth) : 0, request_key);
+    if (upload_auth_verify(call, auth ? auth : "", auth ? strlen(auth) : 0, request_key))
+        return true;
+    if (call->status == 631) { /* the WCS code for a foreign bucket: tus clients know 403 */
+        call->failed = false;
+        upload_fail(call, 403, "The upload token's bucket is not its account's.");
+    }
+    return false;
 }
+
 
 /* The id decoded, the row read, the token verified and matched to it. */
 static bool tus_resource_load(upload_call_t *call, const char *id)
@@ -135,7 +141,7 @@ static bool tus_resource_load(upload_call_t *call, const char *id)
         return false;
     }
     st->have_row = true;
-    if (!tus_authorise(call, st->row.file_key))
+    if (!tus_verify_token(call, st->row.file_key)) /* the key: the scope's, else the upload's own */
         return false;
     uint8_t key_hash[8];
     if (!block_ctx_key_hash(call->key.bucket, call->file_key, key_hash) ||
@@ -196,7 +202,7 @@ static bool tus_adopt(upload_call_t *call)
 static bool tus_claim(upload_call_t *call, bool wait)
 {
     upload_tus_state_t *st = &call->u.tus;
-    int rc = tus_slot_claim(call->ctx->tus_slots, st->id.block_id, call, wait, &st->slot, &st->handover);
+    int rc = tus_slot_claim(call->ctx->tus_slots, st->id.block_id, call, &call->req.cut, wait, &st->slot, &st->handover);
     if (rc == TUS_CLAIM_BUSY)
         upload_fail(call, 423, "The upload is being completed; try again.");
     else if (rc != TUS_CLAIM_OK)
@@ -244,7 +250,7 @@ out:
 static void tus_head_begin(upload_call_t *call)
 {
     upload_tus_state_t *st = &call->u.tus;
-    int rc = tus_slot_claim(call->ctx->tus_slots, st->id.block_id, call, false, &st->slot, &st->handover);
+    int rc = tus_slot_claim(call->ctx->tus_slots, st->id.block_id, call, &call->req.cut, false, &st->slot, &st->handover);
     if (rc == TUS_CLAIM_ERROR) {
         upload_fail(call, 500, "Internal error.");
         return;

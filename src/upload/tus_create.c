@@ -62,8 +62,7 @@ static bool tus_create_authorise(upload_call_t *call)
     buf_init(&key, 0);
     bool has_key = st->metadata && tus_metadata_get(st->metadata, "key", &key) && buf_append(&key, "", 1) &&
                    !memchr(key.data, '\0', key.len - 1);
-    const char *auth = tus_header(call, "authorization");
-    bool ok = upload_auth_verify(call, auth ? auth : "", auth ? strlen(auth) : 0, has_key ? key.data : NULL);
+    bool ok = tus_verify_token(call, has_key ? key.data : NULL);
     buf_free(&key);
     return ok;
 }
@@ -133,7 +132,7 @@ static void tus_create_body(upload_call_t *call)
     blob_t *blob = call->ctx->blob;
     blob_writer_t *w = NULL;
     tus_handover_t none;
-    if (tus_slot_claim(call->ctx->tus_slots, st->id.block_id, call, false, &st->slot, &none) != TUS_CLAIM_OK) {
+    if (tus_slot_claim(call->ctx->tus_slots, st->id.block_id, call, &call->req.cut, false, &st->slot, &none) != TUS_CLAIM_OK) {
         upload_fail(call, 500, "Internal error.");
         return;
     }

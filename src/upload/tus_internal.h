@@ -22,6 +22,9 @@ bool tus_add_number(upload_call_t *call, const char *name, int64_t v);
 /* Decides a bodiless success answer. */
 void tus_succeed(upload_call_t *call, int status);
 
+/* Verifies Authorization: UpToken (upload_auth_verify), with request_key
+ * for a token whose scope names no key; a foreign bucket is 403 here. */
+bool tus_verify_token(upload_call_t *call, const char *request_key);
 /* Whether the upload has all its bytes and is not published yet. */
 bool tus_needs_completion(const store_tus_t *row);
 /* Publishes the upload of st->row (single: its block; final: its parts'

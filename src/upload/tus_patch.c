@@ -283,7 +283,7 @@ void tus_patch_begin(upload_call_t *call)
     }
     if (!tus_patch_headers(call, &offset) || !tus_patch_length(call, offset))
         return;
-    int rc = tus_slot_claim(call->ctx->tus_slots, st->id.block_id, call, false, &st->slot, &st->handover);
+    int rc = tus_slot_claim(call->ctx->tus_slots, st->id.block_id, call, &call->req.cut, false, &st->slot, &st->handover);
     if (rc != TUS_CLAIM_OK) {
         upload_fail(call, rc == TUS_CLAIM_BUSY ? 423 : 500,
                     rc == TUS_CLAIM_BUSY ? "The upload is being completed; try again." : "Internal error.");

@@ -30,6 +30,7 @@ struct tus_slot {
     pthread_mutex_t mu; /* the rest */
     pthread_cond_t cv;  /* a finishing holder let go */
     const void *holder; /* NULL: free */
+    upload_cut_t cut;   /* the holder's connection */
     bool finishing;
     blob_writer_t *writer;
     int64_t start, written;
@@ -157,8 +158,8 @@ static void tus_slot_unref(tus_slots_t *ss, tus_slot_t *s)
     pthread_mutex_unlock(&ss->mu);
 }
 
-int tus_slot_claim(tus_slots_t *ss, const char *upload_id, const void *who, bool wait, tus_slot_t **out,
-                   tus_handover_t *handover)
+int tus_slot_claim(tus_slots_t *ss, const char *upload_id, const void *who, const upload_cut_t *cut, bool wait,
+                   tus_slot_t **out, tus_handover_t *handover)
 {
     memset(handover, 0, sizeof(*handover));
     *out = NULL;
@@ -166,20 +167,29 @@ int tus_slot_claim(tus_slots_t *ss, const char *upload_id, const void *who, bool
     if (!s)
         return TUS_CLAIM_ERROR;
     pthread_mutex_lock(&s->mu);
-    while (s->holder && s->finishing && wait)
+    /* Only a holder receiving bytes is taken over; one that is finishing,
+     * or has no bytes to receive (a HEAD, a DELETE, a bodiless PATCH), is
+     * about to let go and is waited for. */
+    while (s->holder && (s->finishing || !s->writer) && wait)
         pthread_cond_wait(&s->cv, &s->mu);
-    if (s->holder && s->finishing) {
+    if (s->holder && (s->finishing || !s->writer)) {
         pthread_mutex_unlock(&s->mu);
         tus_slot_unref(ss, s);
         return TUS_CLAIM_BUSY;
     }
-    if (s->holder) /* receiving: its next body call finds it is no longer the holder */
+    upload_cut_t old = {0};
+    if (s->holder) { /* receiving: its next body call finds it is no longer the holder */
         *handover = (tus_handover_t){s->writer, s->start, s->written, s->checked};
+        old = s->cut;
+    }
     s->holder = who;
+    s->cut = cut ? *cut : (upload_cut_t){0};
     s->writer = NULL;
     s->start = s->written = 0;
     s->checked = false;
     pthread_mutex_unlock(&s->mu);
+    if (old.fn)
+        old.fn(old.arg, old.id);
     *out = s;
     return TUS_CLAIM_OK;
 }
@@ -310,8 +320,10 @@ bool tus_slot_finishing(tus_slot_t *s, const void *who, blob_writer_t **writer)
 void tus_slot_pass(tus_slot_t *s, const void *from, const void *to)
 {
     pthread_mutex_lock(&s->mu);
-    if (s->holder == from)
+    if (s->holder == from) {
         s->holder = to;
+        s->cut = (upload_cut_t){0}; /* a job has no connection */
+    }
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -322,6 +334,7 @@ void tus_slot_release(tus_slots_t *ss, tus_slot_t *s, const void *who)
     pthread_mutex_lock(&s->mu);
     if (s->holder == who) {
         s->holder = NULL;
+        s->cut = (upload_cut_t){0};
         s->finishing = false;
         s->writer = NULL;
         pthread_cond_broadcast(&s->cv);

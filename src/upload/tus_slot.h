@@ -31,6 +31,7 @@
 
 #include "blob/blob.h"
 #include "upload/etag.h"
+#include "upload/upload.h"
 
 typedef struct tus_slots tus_slots_t;
 typedef struct tus_slot tus_slot_t;
@@ -55,10 +56,13 @@ enum tus_claim_rc {
 };
 
 /* Makes `who` the holder of upload `upload_id`'s slot, taking it over from
- * a holder that is receiving.  wait: sleep while a holder finishes (worker
- * threads only; never on an HTTP poll thread). */
-int tus_slot_claim(tus_slots_t *ss, const char *upload_id, const void *who, bool wait, tus_slot_t **out,
-                   tus_handover_t *handover);
+ * a holder that is receiving, whose connection is then cut (with its `cut`,
+ * given when it claimed): its client is gone or has given up on it, and it
+ * would otherwise hold a connection until the idle timeout.  wait: sleep
+ * while a holder finishes (worker threads only; never on an HTTP poll
+ * thread). */
+int tus_slot_claim(tus_slots_t *ss, const char *upload_id, const void *who, const upload_cut_t *cut, bool wait,
+                   tus_slot_t **out, tus_handover_t *handover);
 /* The holder's writer, appending at `start`; `checked`: its bytes count only
  * once a checksum matches. */
 void tus_slot_set_writer(tus_slot_t *s, const void *who, blob_writer_t *w, int64_t start, bool checked);

@@ -76,6 +76,16 @@ typedef const char *(*upload_header_fn)(void *arg, const char *name);
 typedef struct upload_call upload_call_t;
 typedef void (*upload_complete_fn)(void *arg);
 
+/* How to cut a request's connection from another thread (a request that
+ * takes an upload over cuts the one it took it from): fn(arg, id) shuts
+ * down the connection `id` names if it is still open.  Plain values, valid
+ * after the request is gone. */
+typedef struct upload_cut {
+    void (*fn)(void *arg, uint64_t id);
+    void *arg;
+    uint64_t id;
+} upload_cut_t;
+
 /* What the HTTP layer needs to answer a request. */
 typedef struct upload_request {
     int route;
@@ -88,6 +98,7 @@ typedef struct upload_request {
     int64_t content_length;       /* -1 when unknown (chunked) */
     upload_complete_fn on_complete; /* called from a worker when a pending finish is done */
     void *complete_arg;
+    upload_cut_t cut;             /* this request's connection (fn NULL: cannot be cut) */
 } upload_request_t;
 
 /* A header of an answer (tus). */
