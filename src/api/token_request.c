@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/errors.h"
+#include "common/ids.h"
 #include "common/utf8.h"
 
 void token_request_free(token_request_t *r)
@@ -72,14 +73,7 @@ static int token_request_refuse_extension(const config_t *cfg, const char *ext, 
 
 static bool token_request_is_id(const param_t *v, size_t max)
 {
-    if (v->value_len < 1 || v->value_len > max)
-        return false;
-    for (size_t i = 0; i < v->value_len; i++) {
-        char c = v->value[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
-            return false;
-    }
-    return true;
+    return ids_token_chars(v->value, v->value_len, max);
 }
 
 /* Resource names as the admin command accepts them: [A-Za-z0-9._-]. */

@@ -17,6 +17,7 @@
 
 #include "auth/crypto.h"
 #include "common/buf.h"
+#include "common/ids.h"
 #include "common/encoding.h"
 
 #define CLIENT_RECORD_PURGE_MAX 10000 /* directory entries looked at */
@@ -37,15 +38,7 @@ bool client_identity_equal(const client_identity_t *a, const client_identity_t *
 
 bool client_file_id_valid(const char *s)
 {
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > CLIENT_FILE_ID_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
+    return s && ids_token_chars(s, strlen(s), CLIENT_FILE_ID_MAX);
 }
 
 bool client_file_id_derive(const char *endpoint, const char *access_key, const char *abs_path,

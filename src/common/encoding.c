@@ -134,3 +134,17 @@ size_t encoding_form_unescape(char *s, size_t len)
     }
     return w;
 }
+
+bool encoding_parse_decimal(const char *s, size_t len, int64_t *out)
+{
+    if (!s || len == 0 || len > 18)
+        return false;
+    int64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}

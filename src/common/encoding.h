@@ -23,6 +23,10 @@ bool encoding_b64url_encode(const void *in, size_t len, buf_t *out);
  * Returns false on malformed input. */
 bool encoding_b64url_decode(const char *in, size_t len, buf_t *out);
 
+/* A non-negative decimal of 1..18 digits (no sign, no spaces): false
+ * otherwise. */
+bool encoding_parse_decimal(const char *s, size_t len, int64_t *out);
+
 /* Percent-encodes per RFC 3986: A-Z a-z 0-9 - _ . ~ kept, else %XX upper. */
 bool encoding_percent_encode(const char *in, size_t len, buf_t *out);
 

@@ -54,3 +54,15 @@ bool ids_random_hex(size_t nbytes, char *out)
     encoding_hex(r, nbytes, out);
     return true;
 }
+
+bool ids_token_chars(const char *s, size_t len, size_t max)
+{
+    if (!s || len < 1 || len > max)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}

@@ -27,4 +27,8 @@ bool ids_random_string(const char *prefix, const char *alphabet, size_t total_le
 /* Lowercase hex of n random bytes; out must hold 2n+1. */
 bool ids_random_hex(size_t nbytes, char *out);
 
+/* Whether s[0..len) is 1..max characters of [A-Za-z0-9_-], the alphabet of
+ * the ids clients choose (fileId) and of resource ids. */
+bool ids_token_chars(const char *s, size_t len, size_t max);
+
 #endif

@@ -118,15 +118,7 @@ char *link_url(const char *base, const char *link_id)
 
 bool link_client_file_id_valid(const char *s)
 {
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > LINK_FILE_ID_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
+    return s && ids_token_chars(s, strlen(s), LINK_FILE_ID_MAX);
 }
 
 bool link_file_id(const char *link_id, const char *client_file_id, char out[LINK_FILE_ID_MAX + 1])

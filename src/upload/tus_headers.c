@@ -10,17 +10,7 @@
 
 bool tus_parse_size(const char *s, int64_t *out)
 {
-    size_t len = s ? strlen(s) : 0;
-    if (len == 0 || len > 18)
-        return false;
-    int64_t v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
+    return s && encoding_parse_decimal(s, strlen(s), out);
 }
 
 /* Standard base64 (RFC 4648 section 4, padded) decoded onto out. */

@@ -49,16 +49,7 @@ char *upload_b64_text(const char *s, size_t len)
 
 bool upload_parse_uint(const char *s, size_t len, int64_t *out)
 {
-    if (len == 0 || len > 18)
-        return false;
-    int64_t v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
+    return encoding_parse_decimal(s, len, out);
 }
 
 /* ---- answers ---- */

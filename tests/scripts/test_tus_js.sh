@@ -46,19 +46,6 @@ MiB=$((1024 * 1024))
 GiB=$((1024 * MiB))
 CHUNK=$((8 * MiB))
 
-# SIGTERM, then SIGKILL if vodup is still draining after 20 s.  Sets stop_rc.
-stop_vodup() {
-  stop_rc=-1
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for _ in $(seq 1 200); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && { echo "# vodup still running 20 s after SIGTERM: SIGKILL"; kill -KILL "$pid"; }
-  wait "$pid" 2>/dev/null; stop_rc=$?
-  pid=""
-}
 cleanup() {
   if [ -n "$cpid" ]; then kill -KILL "$cpid" 2>/dev/null; wait "$cpid" 2>/dev/null; fi
   stop_vodup

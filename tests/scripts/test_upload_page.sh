@@ -25,18 +25,6 @@ LIMIT=280 # seconds for the whole script (ctest allows 300)
 START=$SECONDS
 work=$(mktemp -d /tmp/vodup-upload-page.XXXXXX)
 pid=""
-stop_vodup() {
-  stop_rc=-1
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for _ in $(seq 1 200); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && { echo "# vodup still running 20 s after SIGTERM: SIGKILL"; kill -KILL "$pid"; }
-  wait "$pid" 2>/dev/null; stop_rc=$?
-  pid=""
-}
 cleanup() {
   stop_vodup
   rm -rf "$work"

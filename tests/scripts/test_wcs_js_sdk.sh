@@ -19,20 +19,6 @@ LIMIT=115 # seconds for the whole script (ctest allows more); a hung server fail
 START=$SECONDS
 work=$(mktemp -d /tmp/vodup-wcs-js.XXXXXX)
 pid=""
-# SIGTERM, then SIGKILL if vodup is still draining after 20 s: a server stuck
-# on a hung upload must not hold the test past its limit.  Sets stop_rc.
-stop_vodup() {
-  stop_rc=-1
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for _ in $(seq 1 200); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && { echo "# vodup still running 20 s after SIGTERM: SIGKILL"; kill -KILL "$pid"; }
-  wait "$pid" 2>/dev/null; stop_rc=$?
-  pid=""
-}
 cleanup() {
   stop_vodup
   rm -rf "$work"

@@ -27,3 +27,20 @@ vodup_wait_started() {
   sk=$(sed -n 's/^  SecretKey: //p' "$out" | head -n 1)
   [ -n "$hostport" ]
 }
+
+# stop_vodup: SIGTERM to $pid (the vodup serve the test started), then
+# SIGKILL if it is still draining after 20 s: a server stuck on a hung
+# upload must not hold the test past its limit.  Sets stop_rc (-1 when
+# there was none) and clears pid.
+stop_vodup() {
+  stop_rc=-1
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 1 200); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$pid" 2>/dev/null && { echo "# vodup still running 20 s after SIGTERM: SIGKILL"; kill -KILL "$pid"; }
+  wait "$pid" 2>/dev/null; stop_rc=$?
+  pid=""
+}
