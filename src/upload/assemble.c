@@ -130,6 +130,20 @@ out:
     return true;
 }
 
+/* Blocks that cannot be staged, in the words of the route that asked: the
+ * block protocol's 412, or tus's 410 (expired) and 423 (retry); 412 means
+ * something else to a tus client (Tus-Resumable). */
+static void assemble_refuse(upload_call_t *call, bool busy)
+{
+    if (call->req.route == UPLOAD_ROUTE_TUS)
+        upload_fail(call, busy ? 423 : 410,
+                    busy ? "The upload is being written by another request; try again."
+                         : "The upload's bytes are gone (expired).");
+    else
+        upload_fail(call, 412, busy ? "mkfile: a block is still being written."
+                                    : "mkfile: a block is gone (swept or never stored); upload it again.");
+}
+
 /* The MD5 (hex) and etag of the frozen blocks; false with the call's error. */
 static bool assemble_hashes(upload_call_t *call, const block_ctx_t *blocks, size_t count, char *buffer,
                             char md5_hex[33], char etag[ETAG_LEN + 1])
@@ -170,12 +184,8 @@ bool upload_assemble(upload_call_t *call, const block_ctx_t *blocks, size_t coun
         lengths[i] = blocks[i].offset;
     }
     int rc = blob->ops->object_stage_blocks(blob, ids, lengths, count, &call->writer);
-    if (rc == BLOB_NOT_FOUND) {
-        upload_fail(call, 412, "mkfile: a block is gone (swept or never stored); upload it again.");
-        goto out;
-    }
-    if (rc == BLOB_BUSY) {
-        upload_fail(call, 412, "mkfile: a block is still being written.");
+    if (rc == BLOB_NOT_FOUND || rc == BLOB_BUSY) {
+        assemble_refuse(call, rc == BLOB_BUSY);
         goto out;
     }
     if (rc != BLOB_OK) {
