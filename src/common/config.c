@@ -85,6 +85,8 @@ static const config_option_t config_options[] = {
      "bytes of unfinished uploads (blocks not yet in a file, forms being received) one account may hold (413 above)"},
     {"max-staged-per-token", CONFIG_INT, OFF(max_staged_per_token), "68719476736", 1, INT64_MAX,
      "the same bound per upload token (413 above)"},
+    {"max-tus-uploads-per-file", CONFIG_INT, OFF(max_tus_uploads_per_file), "64", 1, 1000000,
+     "unfinished tus uploads one fileKey may have at once (403 above)"},
     {"preauth-spool", CONFIG_INT, OFF(preauth_spool), "8388608", 0, INT64_MAX,
      "form-upload file bytes accepted before the token field, per request (401 above)"},
     {"preauth-spool-total", CONFIG_INT, OFF(preauth_spool_total), "67108864", 0, INT64_MAX,

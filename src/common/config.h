@@ -50,6 +50,7 @@ typedef struct config {
     int64_t hash_threads;
     int64_t max_staged_per_account;  /* bytes of unfinished uploads an account may hold */
     int64_t max_staged_per_token;    /* the same, per upload token */
+    int64_t max_tus_uploads_per_file; /* unfinished tus uploads of one fileKey */
     int64_t preauth_spool;           /* form bytes accepted before the token, per request */
     int64_t preauth_spool_total;     /* the same, all requests together */
     char *playback;             /* "public" or "off" */

@@ -867,8 +867,11 @@ struct store_ops {
      * STORE_NOT_FOUND. */
     int (*link_has_file)(store_t *s, const char *link_id, const char *file_id);
 
-    /* Records a new upload.  STORE_EXISTS: the id is taken. */
-    int (*tus_create)(store_t *s, const store_tus_t *u);
+    /* Records a new upload, unless its account has `max_open` (> 0)
+     * unfinished (STORE_TUS_OPEN) uploads of the same file_key already:
+     * then STORE_CONFLICT and nothing is written; the count and the insert
+     * are one atomic step.  STORE_EXISTS: the id is taken. */
+    int (*tus_create)(store_t *s, const store_tus_t *u, int64_t max_open);
     /* Reads one (a read).  STORE_NOT_FOUND: no such upload. */
     int (*tus_get)(store_t *s, const char *upload_id, store_tus_t *out);
     /* Records progress.  STORE_NOT_FOUND: no such upload. */

@@ -264,6 +264,8 @@ static const char *const store_sqlite_sql[SQ_COUNT] = {
     [SQ_LINK_FILE_GET] = "SELECT 1 FROM upload_link_files WHERE link_id = ?1 AND file_id = ?2",
     [SQ_TUS_INSERT] = "INSERT INTO tus_uploads (upload_id, account_id, file_key, kind, state, length, received,"
                       " metadata, parts, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [SQ_TUS_COUNT_OPEN] = "SELECT count(*) FROM (SELECT 1 FROM tus_uploads"
+                          " WHERE account_id = ?1 AND file_key = ?2 AND state = 0 LIMIT ?3)",
     [SQ_TUS_GET] = "SELECT upload_id, account_id, file_key, kind, state, length, received, metadata, parts,"
                    " created_ms, updated_ms FROM tus_uploads WHERE upload_id = ?1",
     [SQ_TUS_UPDATE] = "UPDATE tus_uploads SET received = ?2, length = ?3, state = ?4, updated_ms = ?5"

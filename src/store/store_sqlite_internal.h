@@ -226,6 +226,7 @@ enum store_sqlite_stmt_id {
     SQ_PLAYBACK_GET,
     SQ_PLAYBACK_SET,
     SQ_TUS_INSERT,
+    SQ_TUS_COUNT_OPEN,
     SQ_TUS_GET,
     SQ_TUS_UPDATE,
     SQ_TUS_DELETE,
@@ -477,7 +478,7 @@ int store_sqlite_link_has_file(store_t *base, const char *link_id, const char *f
 
 /* ---- store_sqlite_tus.c: ops ---- */
 
-int store_sqlite_tus_create(store_t *base, const store_tus_t *u);
+int store_sqlite_tus_create(store_t *base, const store_tus_t *u, int64_t max_open);
 int store_sqlite_tus_get(store_t *base, const char *upload_id, store_tus_t *out);
 int store_sqlite_tus_update(store_t *base, const char *upload_id, const store_tus_progress_t *p);
 int store_sqlite_tus_remove(store_t *base, const char *upload_id);

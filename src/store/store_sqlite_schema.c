@@ -329,6 +329,8 @@ static const char *const store_sqlite_migrations[] = {
      "  file_id TEXT NOT NULL,"
      "  created_ms INTEGER NOT NULL,"
      "  PRIMARY KEY (link_id, file_id)) WITHOUT ROWID;"),
+    /* 9: the unfinished tus uploads of one fileKey, counted at creation */
+    ("CREATE INDEX tus_uploads_file ON tus_uploads(account_id, file_key, state);"),
 };
 
 #define STORE_SQLITE_SCHEMA_VERSION \
@@ -350,6 +352,7 @@ static const char *const store_sqlite_migration_notes[] = {
     ("persistent jobs (fops): a task's fops and notify URL, frame outputs, job notifications (rebuilds outputs, "
      "events and deliveries)"),
     "tus uploads (the durable offset, length, metadata and parts of each) and upload links",
+    "an index of tus uploads by fileKey, for max-tus-uploads-per-file",
 };
 
 _Static_assert(sizeof(store_sqlite_migration_notes) / sizeof(store_sqlite_migration_notes[0]) ==

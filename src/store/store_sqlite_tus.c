@@ -67,6 +67,7 @@ typedef struct store_sqlite_tus_job {
     const store_tus_t *upload;
     const store_tus_progress_t *progress;
     int64_t before_ms;
+    int64_t max_open;
     int limit;
     store_id_list_t *removed;
 } store_sqlite_tus_job_t;
@@ -77,11 +78,37 @@ static int store_sqlite_tus_write(store_t *base, store_sqlite_write_fn run, stor
     return store_sqlite_write_sync((store_sqlite_t *)base, &w);
 }
 
+/* How many unfinished uploads the account has for the file_key, counting
+ * no further than `max`: *out. */
+static int store_sqlite_tus_count_open(store_sqlite_conn_t *c, const store_tus_t *u, int64_t max, int64_t *out)
+{
+    sqlite3_stmt *st;
+    int rc = store_sqlite_prepare(c, SQ_TUS_COUNT_OPEN, &st);
+    if (rc != STORE_OK)
+        return rc;
+    int err = SQLITE_OK;
+    store_sqlite_bind_int64(st, 1, u->account_id, &err);
+    store_sqlite_bind_text(st, 2, u->file_key, &err);
+    store_sqlite_bind_int64(st, 3, max, &err);
+    int src = err != SQLITE_OK ? err : sqlite3_step(st);
+    rc = src == SQLITE_ROW ? STORE_OK : store_sqlite_map(c->db, src, "count tus uploads");
+    *out = rc == STORE_OK ? sqlite3_column_int64(st, 0) : 0;
+    store_sqlite_release(st);
+    return rc;
+}
+
 static int store_sqlite_run_tus_create(store_sqlite_conn_t *c, store_sqlite_write_t *w)
 {
-    const store_tus_t *u = ((store_sqlite_tus_job_t *)w->ctx)->upload;
+    const store_sqlite_tus_job_t *j = w->ctx;
+    const store_tus_t *u = j->upload;
+    int64_t open = 0;
+    int rc = j->max_open > 0 ? store_sqlite_tus_count_open(c, u, j->max_open, &open) : STORE_OK;
+    if (rc != STORE_OK)
+        return rc;
+    if (j->max_open > 0 && open >= j->max_open)
+        return STORE_CONFLICT;
     sqlite3_stmt *st;
-    int rc = store_sqlite_prepare(c, SQ_TUS_INSERT, &st);
+    rc = store_sqlite_prepare(c, SQ_TUS_INSERT, &st);
     if (rc != STORE_OK)
         return rc;
     int err = SQLITE_OK;
@@ -99,12 +126,12 @@ static int store_sqlite_run_tus_create(store_sqlite_conn_t *c, store_sqlite_writ
     return store_sqlite_step_done(c, st, err, "record tus upload");
 }
 
-int store_sqlite_tus_create(store_t *base, const store_tus_t *u)
+int store_sqlite_tus_create(store_t *base, const store_tus_t *u, int64_t max_open)
 {
     if (!u || !store_sqlite_tus_id_valid(u->upload_id) || !u->file_key || u->kind < STORE_TUS_SINGLE ||
         u->kind > STORE_TUS_FINAL || u->offset < 0 || u->length < -1)
         return STORE_INVALID;
-    store_sqlite_tus_job_t j = {.upload = u};
+    store_sqlite_tus_job_t j = {.upload = u, .max_open = max_open};
     return store_sqlite_tus_write(base, store_sqlite_run_tus_create, &j);
 }
 

@@ -452,6 +452,26 @@ static bool tus_publish(upload_call_t *call, const block_ctx_t *blocks, size_t c
     return !upload_callback_answer(call, &vars) || !call->failed;
 }
 
+/* Whether an earlier completion published these blocks and a crash came
+ * before the upload was marked done: publishing consumes the blocks, so
+ * the video then holds an object of the upload's length and none of the
+ * blocks is left.  Publishing again could only fail on the missing blocks
+ * (or on overwrite 0); the upload is done. */
+static bool tus_published_before(upload_call_t *call, const block_ctx_t *blocks, size_t count)
+{
+    if (!call->video.object_id || call->video.size != call->u.tus.row.length)
+        return false;
+    blob_t *blob = call->ctx->blob;
+    for (size_t i = 0; i < count; i++) {
+        int64_t size;
+        if (blob->ops->block_size(blob, blocks[i].block_id, &size) != BLOB_NOT_FOUND)
+            return false;
+    }
+    log_info("tus: upload %s was published before a restart; marking it done", call->u.tus.row.upload_id);
+    call->u.tus.row.state = STORE_TUS_DONE;
+    return true;
+}
+
 bool tus_complete(upload_call_t *call)
 {
     upload_tus_state_t *st = &call->u.tus;
@@ -459,6 +479,8 @@ bool tus_complete(upload_call_t *call)
         block_ctx_t b = {.index = 0, .block_size = st->row.length, .offset = st->row.length};
         memcpy(b.block_id, st->id.block_id, sizeof(b.block_id));
         memcpy(b.key_hash, st->id.key_hash, sizeof(b.key_hash));
+        if (tus_published_before(call, &b, 1))
+            return tus_record(call);
         upload_hashes_t known;
         bool have = st->slot && tus_slot_digest(st->slot, st->row.length, known.md5_hex, known.etag);
         return tus_publish(call, &b, 1, have ? &known : NULL);
@@ -471,7 +493,10 @@ bool tus_complete(upload_call_t *call)
     if (!ok)
         upload_fail(call, 500, "Internal error.");
     ok = ok && tus_final_parts(call, &concat, &ids) && (blocks = calloc(concat.count, sizeof(*blocks))) != NULL &&
-         tus_part_blocks(call, ids, concat.count, blocks, &total) && tus_publish(call, blocks, concat.count, NULL);
+         tus_part_blocks(call, ids, concat.count, blocks, &total);
+    if (ok)
+        ok = tus_published_before(call, blocks, concat.count) ? tus_record(call)
+                                                              : tus_publish(call, blocks, concat.count, NULL);
     if (ok)
         tus_parts_done(call, ids, concat.count);
     else if (!call->failed)

@@ -217,8 +217,12 @@ static bool tus_create_record(upload_call_t *call)
     row->created_ms = row->updated_ms = ids_now_ms();
     st->have_row = true;
     store_t *store = call->ctx->store;
-    int rc = row->file_key ? store->ops->tus_create(store, row) : STORE_ERROR;
-    if (rc != STORE_OK)
+    int rc = row->file_key ? store->ops->tus_create(store, row, call->ctx->cfg->max_tus_uploads_per_file) : STORE_ERROR;
+    if (rc == STORE_CONFLICT)
+        upload_fail(call, 403,
+                    "This fileKey has max-tus-uploads-per-file unfinished tus uploads: finish or terminate "
+                    "(DELETE) one, or let one expire, before creating another.");
+    else if (rc != STORE_OK)
         upload_fail_store(call, rc == STORE_UNAVAILABLE ? rc : STORE_ERROR);
     return rc == STORE_OK;
 }

@@ -1580,7 +1580,7 @@ static void test_migrate_from_v1(void **state)
      * test_store_events.c. */
     store_t *s = open_store(path);
     assert_non_null(s);
-    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 8);
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), store_schema_target());
 
     /* The old rows are intact and the new column reads as NULL. */
     store_key_t k;
@@ -1607,7 +1607,7 @@ static void test_migrate_from_v1(void **state)
     /* Reopening finds it current and keeps everything. */
     s = open_store(path);
     assert_non_null(s);
-    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), 8);
+    assert_int_equal(raw_count_at(path, "PRAGMA user_version"), store_schema_target());
     assert_int_equal(s->ops->secret_get(s, "ctx", again), STORE_OK);
     assert_memory_equal(secret, again, 32);
     assert_video_status(s, 7, V1_VIDEO, "uploaded", NULL, OBJ_1);

@@ -49,8 +49,8 @@ static void test_create_get_update(void **state)
     fixture_t *f = *state;
     store_t *s = f->store;
     store_tus_t u = sample(ID_A, f->account, STORE_TUS_PARTIAL, T0);
-    assert_int_equal(s->ops->tus_create(s, &u), STORE_OK);
-    assert_int_equal(s->ops->tus_create(s, &u), STORE_EXISTS);
+    assert_int_equal(s->ops->tus_create(s, &u, 0), STORE_OK);
+    assert_int_equal(s->ops->tus_create(s, &u, 0), STORE_EXISTS);
     store_tus_t r;
     assert_int_equal(s->ops->tus_get(s, ID_A, &r), STORE_OK);
     assert_string_equal(r.file_key, "video/a.mp4");
@@ -87,8 +87,8 @@ static void test_remove_and_expire(void **state)
     store_t *s = f->store;
     store_tus_t a = sample(ID_A, f->account, STORE_TUS_SINGLE, T0), b = sample(ID_B, f->account, STORE_TUS_FINAL, T0 + 100);
     b.parts = "final;/files/x /files/y";
-    assert_int_equal(s->ops->tus_create(s, &a), STORE_OK);
-    assert_int_equal(s->ops->tus_create(s, &b), STORE_OK);
+    assert_int_equal(s->ops->tus_create(s, &a, 0), STORE_OK);
+    assert_int_equal(s->ops->tus_create(s, &b, 0), STORE_OK);
     assert_int_equal(raw_count_at(f->path, "SELECT count(*) FROM tus_uploads"), 2);
     /* A write moves the expiry on; a row aged behind the store's back does not. */
     store_tus_progress_t p = {1, -1, STORE_TUS_OPEN, T0 + 60};
@@ -109,6 +109,39 @@ static void test_remove_and_expire(void **state)
     assert_int_equal(s->ops->tus_expire(s, T0 + 1000, 10, &gone), STORE_OK);
     assert_int_equal(gone.count, 0);
     store_id_list_free(&gone);
+}
+
+#define ID_C "00000000000100abcdef0123456789ad"
+
+/* max_open bounds the unfinished uploads of one account's fileKey: a full
+ * fileKey refuses (nothing written) until one finishes or goes, while
+ * another fileKey or another account is not affected. */
+static void test_create_bounded_per_file(void **state)
+{
+    fixture_t *f = *state;
+    store_t *s = f->store;
+    store_tus_t a = sample(ID_A, f->account, STORE_TUS_PARTIAL, T0), b = sample(ID_B, f->account, STORE_TUS_PARTIAL, T0);
+    store_tus_t c = sample(ID_C, f->account, STORE_TUS_SINGLE, T0);
+    assert_int_equal(s->ops->tus_create(s, &a, 2), STORE_OK);
+    assert_int_equal(s->ops->tus_create(s, &b, 2), STORE_OK);
+    assert_int_equal(s->ops->tus_create(s, &c, 2), STORE_CONFLICT);
+    store_tus_t r;
+    assert_int_equal(s->ops->tus_get(s, ID_C, &r), STORE_NOT_FOUND);
+    c.file_key = "video/b.mp4";
+    assert_int_equal(s->ops->tus_create(s, &c, 1), STORE_OK);
+    assert_int_equal(s->ops->tus_remove(s, ID_C), STORE_OK);
+    c.file_key = "video/a.mp4";
+    c.account_id = f->account + 1;
+    assert_int_equal(s->ops->tus_create(s, &c, 2), STORE_OK);
+    assert_int_equal(s->ops->tus_remove(s, ID_C), STORE_OK);
+    c.account_id = f->account;
+    /* A finished upload no longer counts; a removed one neither. */
+    store_tus_progress_t done = {10, 10, STORE_TUS_DONE, T0 + 1};
+    assert_int_equal(s->ops->tus_update(s, ID_A, &done), STORE_OK);
+    assert_int_equal(s->ops->tus_create(s, &c, 2), STORE_OK);
+    assert_int_equal(s->ops->tus_remove(s, ID_C), STORE_OK);
+    assert_int_equal(s->ops->tus_remove(s, ID_B), STORE_OK);
+    assert_int_equal(s->ops->tus_create(s, &c, 1), STORE_OK);
 }
 
 #define LINK "ul_0123456789abcdef0123456789abcdef"
@@ -151,6 +184,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_get_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_and_expire, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_bounded_per_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_links, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
