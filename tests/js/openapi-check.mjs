@@ -12,7 +12,11 @@
 //       against the operation's documented response; then uploads real
 //       bytes with the WCS protocol (form upload, mkblk/bput/mkfile, their
 //       refusals, CORS preflights) and plays them back (GET/HEAD, ranges,
-//       416, 404, signed URLs and their 403s), validating those answers too.
+//       416, 404, signed URLs and their 403s), uploads with tus (OPTIONS,
+//       creation, HEAD, PATCH with and without checksums, termination, and
+//       their refusals), and makes an upload link and drives the page's
+//       routes (page, info, registering and reading a video, assets and
+//       304), validating those answers too.
 //
 // Prints one "ok"/"not ok" line per check and ends with
 // "openapi-check: N passed, M failed"; exits 1 when anything failed.
@@ -1022,6 +1026,95 @@ async function liveMode() {
   }
 
   await wcsCases();
+
+  // ---- tus 1.0 (docs/upload.md, "tus 1.0 uploads") ----
+  const TUS = "/files/", TUS_ID = "/files/{uploadId}";
+  const digest64 = (alg, b) => crypto.createHash(alg).update(b).digest("base64");
+  async function tusCases() {
+    const bytes = crypto.randomBytes(3000);
+    const t = await tokenFor("tus.mp4", { fileSize: String(bytes.length) });
+    const auth = { Authorization: `UpToken ${t.uploadToken ?? ""}`, "Tus-Resumable": "1.0.0" };
+    const octet = { ...auth, "Content-Type": "application/offset+octet-stream" };
+    const opt = await raw("OPTIONS", TUS);
+    if (up("OPTIONS /files/", opt, TUS, 204))
+      check("OPTIONS /files/: Tus-Max-Size is max-upload-size", /^[0-9]+$/.test(opt.headers["tus-max-size"] ?? ""), JSON.stringify(opt.headers));
+    up("POST /files/ without Tus-Resumable", await raw("POST", TUS, { headers: { Authorization: auth.Authorization, "Upload-Length": "3000" } }), TUS, 412);
+    up("POST /files/ without a token", await raw("POST", TUS, { headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "3000" } }), TUS, 401);
+    up("POST /files/ with an Upload-Length unlike the registered fileSize", await raw("POST", TUS, { headers: { ...auth, "Upload-Length": "10" } }), TUS, 400);
+    const c = await raw("POST", TUS, { headers: { ...auth, "Upload-Length": "3000", "Upload-Metadata": `filetype ${Buffer.from("video/mp4").toString("base64")}` } });
+    if (!up("POST /files/", c, TUS, 201)) return;
+    const p = `/files/${(c.headers.location ?? "").replace(/^files\//, "")}`;
+    const h = await raw("HEAD", p, { headers: auth });
+    if (up("HEAD /files/{uploadId}", h, TUS_ID, 200))
+      check("HEAD: offset 0, the length and the metadata echoed", h.headers["upload-offset"] === "0" && h.headers["upload-length"] === "3000" &&
+        /^filetype /.test(h.headers["upload-metadata"] ?? ""), JSON.stringify(h.headers));
+    up("PATCH at a wrong Upload-Offset", await raw("PATCH", p, { headers: { ...octet, "Upload-Offset": "7" }, body: bytes.subarray(7, 20) }), TUS_ID, 409);
+    up("PATCH without application/offset+octet-stream", await raw("PATCH", p, { headers: { ...auth, "Content-Type": "text/plain", "Upload-Offset": "0" }, body: bytes.subarray(0, 10) }), TUS_ID, 415);
+    up("PATCH whose Upload-Checksum does not match", await raw("PATCH", p, { headers: { ...octet, "Upload-Offset": "0", "Upload-Checksum": `sha1 ${digest64("sha1", "other")}` }, body: bytes.subarray(0, 10) }), TUS_ID, 460);
+    const p1 = await raw("PATCH", p, { headers: { ...octet, "Upload-Offset": "0", "Upload-Checksum": `md5 ${digest64("md5", bytes.subarray(0, 1000))}` }, body: bytes.subarray(0, 1000) });
+    if (up("PATCH the first 1000 bytes", p1, TUS_ID, 204))
+      check("PATCH: Upload-Offset 1000 and Upload-Expires while unfinished", p1.headers["upload-offset"] === "1000" && !!p1.headers["upload-expires"], JSON.stringify(p1.headers));
+    const p2 = await raw("PATCH", p, { headers: { ...octet, "Upload-Offset": "1000" }, body: bytes.subarray(1000) });
+    if (up("PATCH the rest (completes the upload)", p2, TUS_ID, 204)) {
+      const info = await request({ path: INFO, body: form({ videoId: t.videoId ?? "" }) });
+      const md5 = crypto.createHash("md5").update(bytes).digest("hex");
+      check("tus upload: getVideoInfo shows it uploaded with its size and MD5", info.json?.data?.size === 3000 && info.json?.data?.md5 === md5 &&
+        info.json?.data?.uploadedAt, info.text.slice(0, 300));
+    }
+    up("HEAD an unknown upload", await raw("HEAD", "/files/AAAAAAAA", { headers: auth }), TUS_ID, 404);
+    const t2 = await tokenFor("tus2.mp4"), t3 = await tokenFor("tus3.mp4");
+    const auth2 = { Authorization: `UpToken ${t2.uploadToken ?? ""}`, "Tus-Resumable": "1.0.0" };
+    const c2 = await raw("POST", TUS, { headers: { ...auth2, "Upload-Defer-Length": "1" } });
+    if (!up("POST /files/ with Upload-Defer-Length", c2, TUS, 201)) return;
+    const q = `/files/${(c2.headers.location ?? "").replace(/^files\//, "")}`;
+    up("PATCH with another fileKey's token", await raw("PATCH", q, { headers: { Authorization: `UpToken ${t3.uploadToken ?? ""}`, "Tus-Resumable": "1.0.0",
+      "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0" }, body: bytes.subarray(0, 10) }), TUS_ID, 403);
+    up("DELETE /files/{uploadId}", await raw("DELETE", q, { headers: auth2 }), TUS_ID, 204);
+    up("HEAD a terminated upload", await raw("HEAD", q, { headers: auth2 }), TUS_ID, 404);
+  }
+  await tusCases();
+
+  // ---- upload links and the page's routes (docs/upload-links.md) ----
+  async function linkCases() {
+    const LINK = "/vod/videoManage/createUploadLink";
+    const made = await apiCase("POST createUploadLink", { path: LINK, params: { uses: "1", maxSize: "100000", expiresIn: "600" },
+      expect: { status: 200, reqValid: true } });
+    await apiCase("GET createUploadLink", { path: LINK, method: "GET", kind: "query", params: { uses: "2" }, expect: { status: 200, reqValid: true } });
+    await apiCase("POST createUploadLink with uses 0", { path: LINK, params: { uses: "0" }, expect: { status: 400 } });
+    await apiCase("POST createUploadLink with an unknown template", { path: LINK, params: { transCodeCombineName: "no-such-template" }, expect: { status: 400 } });
+    const l = made.json?.data ?? {};
+    check("createUploadLink: uploadLink is <public URL>/upload/<linkId>", (l.uploadLink ?? "").endsWith(`/upload/${l.linkId}`), made.text);
+    const L = `/upload/${l.linkId}`;
+    const page = await raw("GET", L);
+    if (up("GET /upload/{linkId}", page, "/upload/{linkId}", 200))
+      check("the page is HTML", /^text\/html/.test(page.headers["content-type"] ?? "") && /<html/i.test(page.text), page.text.slice(0, 100));
+    up("GET /upload/{linkId} of an unknown link", await raw("GET", "/upload/ul_00000000000000000000000000000000"), "/upload/{linkId}", 404);
+    const info = await raw("GET", `${L}/info`);
+    if (up("GET /upload/{linkId}/info", info, "/upload/{linkId}/info", 200))
+      check("info: usesLeft 1, maxSize 100000", info.json?.usesLeft === 1 && info.json?.maxSize === 100000, info.text);
+    up("GET /upload/{linkId}/info of an unknown link", await raw("GET", "/upload/ul_00000000000000000000000000000000/info"), "/upload/{linkId}/info", 404);
+    const json = { "Content-Type": "application/json" };
+    const reg = (o) => raw("POST", `${L}/videos`, { headers: json, body: JSON.stringify(o) });
+    up("POST /upload/{linkId}/videos without a fileId", await reg({ name: "a.mp4", size: 10 }), "/upload/{linkId}/videos", 400);
+    up("POST /upload/{linkId}/videos over maxSize", await reg({ name: "a.mp4", size: 100001, fileId: "f1" }), "/upload/{linkId}/videos", 413);
+    const v = await reg({ name: "a.mp4", size: 10, fileId: "f1" });
+    if (up("POST /upload/{linkId}/videos", v, "/upload/{linkId}/videos", 200))
+      check("the registration carries a token and the video", !!v.json?.uploadToken && /^[0-9a-f]{32}$/.test(v.json?.videoId ?? ""), v.text);
+    up("POST /upload/{linkId}/videos, a new file when no use is left", await reg({ name: "b.mp4", size: 10, fileId: "f2" }), "/upload/{linkId}/videos", 410);
+    const got = await raw("GET", `${L}/videos/${v.json?.videoId ?? "x"}`);
+    if (up("GET /upload/{linkId}/videos/{videoId}", got, "/upload/{linkId}/videos/{videoId}", 200))
+      check("the link's video, as getVideoInfo's data", got.json?.videoId === v.json?.videoId, got.text.slice(0, 200));
+    up("GET /upload/{linkId}/videos/{videoId} of a video the link did not register", await raw("GET", `${L}/videos/${t0VideoId}`),
+      "/upload/{linkId}/videos/{videoId}", 404);
+    const m = /src="\/upload\/assets\/([^"]+)"/.exec(page.text);
+    const asset = await raw("GET", `/upload/assets/${m?.[1] ?? "app.js"}`);
+    if (up("GET /upload/assets/{file}", asset, "/upload/assets/{file}", 200))
+      up("GET /upload/assets/{file} with its ETag", await raw("GET", `/upload/assets/${m?.[1] ?? "app.js"}`, { headers: { "If-None-Match": asset.headers.etag ?? "" } }),
+        "/upload/assets/{file}", 304);
+    up("GET /upload/assets/{file} of no such file", await raw("GET", "/upload/assets/nope.js"), "/upload/assets/{file}", 404);
+  }
+  const t0VideoId = (await tokenFor("not-a-link.mp4")).videoId ?? "x";
+  await linkCases();
 
   // ---- rate limit (the server runs with a small burst for this) ----
   {
