@@ -12,7 +12,7 @@ DATA      ?= ./data
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 
-.PHONY: all deps deps-test build run install test test-plain test-asan fuzz bench bench-upload bench-processing bench-client clean
+.PHONY: all deps deps-test build run install test test-plain test-asan fuzz bench bench-upload bench-processing bench-client bench-tus clean
 
 all: build
 
@@ -78,6 +78,10 @@ bench-processing: build
 bench-client: build
 	@scripts/install-deps.sh --bench
 	bench/client.sh
+
+bench-tus: build
+	@scripts/install-deps.sh --bench
+	bench/tus.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZDIR)

@@ -122,21 +122,7 @@ if [ "$NGINX_ONLY" != 1 ]; then
 fi
 
 # vodup_info VIDEOID: prints getVideoInfo's answer (a signed POST); fails unless HTTP 200 and code 200.
-CT='application/x-www-form-urlencoded'
-vodup_info() {
-  local path=/vod/videoManage/getVideoInfo body="videoId=$1" ts sig out
-  ts=$(date +%s)
-  sig=$(ws3_signature POST "$path" '' "127.0.0.1:$VODUP_PORT" "$CT" "$body" "$ts" "$SK")
-  out=$(curl -sS -w '\n%{http_code}' "$ENDPOINT$path" -H "Content-Type: $CT" \
-    -H "X-WS-AccessKey: $AK" -H "X-WS-Timestamp: $ts" \
-    -H "Authorization: WS3-HMAC-SHA256 Credential=$AK, SignedHeaders=content-type;host, Signature=$sig" \
-    --data "$body") || return 1
-  if [ "$(tail -n 1 <<<"$out")" != 200 ] || ! sed '$d' <<<"$out" | jq -e '.code == 200' >/dev/null; then
-    echo "client: getVideoInfo $1 answered: $out" >&2
-    return 1
-  fi
-  sed '$d' <<<"$out"
-}
+vodup_info() { bench_vodup_post /vod/videoManage/getVideoInfo "videoId=$1"; }
 
 mibps() { # BYTES T0 T1
   awk -v b="$1" -v t0="$2" -v t1="$3" 'BEGIN {printf "%.1f", b / 1048576 / (t1 - t0)}'

@@ -372,22 +372,7 @@ declare -A LABEL=(
 )
 for s in $SCENARIOS; do [ -n "${PARAMS[$s]:-}" ] || die "unknown scenario $s (A, B or C)"; done
 
-# ---- signed API calls ----
-CT='application/x-www-form-urlencoded'
-vodup_post() { # PATH BODY: the answer of a signed POST; fails unless a 200 with code 200
-  local ts sig out
-  ts=$(date +%s)
-  sig=$(ws3_signature POST "$1" '' "127.0.0.1:$VODUP_PORT" "$CT" "$2" "$ts" "$SK")
-  out=$(curl -sS -w '\n%{http_code}' "http://127.0.0.1:$VODUP_PORT$1" -H "Content-Type: $CT" \
-    -H "X-WS-AccessKey: $AK" -H "X-WS-Timestamp: $ts" \
-    -H "Authorization: WS3-HMAC-SHA256 Credential=$AK, SignedHeaders=content-type;host, Signature=$sig" \
-    --data "$2") || return 1
-  if [ "$(tail -n 1 <<<"$out")" != 200 ] || ! sed '$d' <<<"$out" | jq -e '.code == 200' >/dev/null; then
-    echo "processing: POST $1 $2 answered: $out" >&2
-    return 1
-  fi
-  sed '$d' <<<"$out"
-}
+# ---- signed API calls (bench_vodup_post: bench/lib/servers.sh) ----
 info_headers() { # VIDEOID: sets INFO_TS and INFO_AUTH for a GET getVideoInfo signed now
   INFO_TS=$(date +%s)
   INFO_AUTH="WS3-HMAC-SHA256 Credential=$AK, SignedHeaders=host, Signature=$(ws3_signature GET "$INFO_PATH" \
@@ -435,7 +420,7 @@ wait_idle() {
 task_count=0
 vodup_task() {
   local scenario=$1 src=$2 name=$3 tok url token code
-  tok=$(vodup_post "$TOKEN_PATH" "originFileName=bench.mp4&${PARAMS[$scenario]}") || die "getUploadToken failed"
+  tok=$(bench_vodup_post "$TOKEN_PATH" "originFileName=bench.mp4&${PARAMS[$scenario]}") || die "getUploadToken failed"
   TASK_VIDEO=$(jq -r .data.videoId <<<"$tok")
   url=$(jq -r .data.uploadUrl <<<"$tok")
   token=$(jq -r .data.uploadToken <<<"$tok")

@@ -136,30 +136,15 @@ fi
 
 # ---- signed API calls ----
 CT='application/x-www-form-urlencoded'
-# vodup_post PATH BODY: prints the answer of a signed POST; fails unless it is a 200 with code 200.
-vodup_post() {
-  local ts sig out
-  ts=$(date +%s)
-  sig=$(ws3_signature POST "$1" '' "127.0.0.1:$VODUP_PORT" "$CT" "$2" "$ts" "$SK")
-  out=$(curl -sS -w '\n%{http_code}' "http://127.0.0.1:$VODUP_PORT$1" -H "Content-Type: $CT" \
-    -H "X-WS-AccessKey: $AK" -H "X-WS-Timestamp: $ts" \
-    -H "Authorization: WS3-HMAC-SHA256 Credential=$AK, SignedHeaders=content-type;host, Signature=$sig" \
-    --data "$2") || return 1
-  if [ "$(tail -n 1 <<<"$out")" != 200 ] || ! sed '$d' <<<"$out" | jq -e '.code == 200' >/dev/null; then
-    echo "upload: POST $1 $2 answered: $out" >&2
-    return 1
-  fi
-  sed '$d' <<<"$out"
-}
 # vodup_token BYTES MD5: registers a video; prints "videoId uploadUrl uploadToken".
 vodup_token() {
-  vodup_post "$API_PATH" "originFileName=bench.mp4&fileSize=$1&fileMd5=$2" |
+  bench_vodup_post "$API_PATH" "originFileName=bench.mp4&fileSize=$1&fileMd5=$2" |
     jq -r '.data | "\(.videoId) \(.uploadUrl) \(.uploadToken)"'
 }
 # vodup_check VIDEOID BYTES MD5: getVideoInfo must show the upload complete and intact.
 vodup_check() {
   local info
-  info=$(vodup_post /vod/videoManage/getVideoInfo "videoId=$1") || return 1
+  info=$(bench_vodup_post /vod/videoManage/getVideoInfo "videoId=$1") || return 1
   jq -e --arg md5 "$3" --argjson size "$2" \
     '(.data.status == "uploaded" or .data.status == "processing") and .data.uploadedAt != null and
      .data.md5 == $md5 and .data.size == $size' <<<"$info" >/dev/null || {

@@ -72,6 +72,24 @@ bench_vodup_start() { # PORT DIR ARGS...
   [ -n "$AK" ] && [ -n "$SK" ] || die "vodup printed no AccessKey/SecretKey"
 }
 
+# bench_vodup_post PATH BODY: prints the answer of a POST signed with the
+# first-start key (AK, SK) to the vodup on VODUP_PORT; fails (saying why on
+# stderr) unless it is a 200 with code 200.  Needs bench/lib/ws3.sh, jq.
+bench_vodup_post() {
+  local ct='application/x-www-form-urlencoded' ts sig out
+  ts=$(date +%s)
+  sig=$(ws3_signature POST "$1" '' "127.0.0.1:$VODUP_PORT" "$ct" "$2" "$ts" "$SK")
+  out=$(curl -sS -w '\n%{http_code}' "http://127.0.0.1:$VODUP_PORT$1" -H "Content-Type: $ct" \
+    -H "X-WS-AccessKey: $AK" -H "X-WS-Timestamp: $ts" \
+    -H "Authorization: WS3-HMAC-SHA256 Credential=$AK, SignedHeaders=content-type;host, Signature=$sig" \
+    --data "$2") || return 1
+  if [ "$(tail -n 1 <<<"$out")" != 200 ] || ! sed '$d' <<<"$out" | jq -e '.code == 200' >/dev/null; then
+    echo "POST $1 $2 answered: $out" >&2
+    return 1
+  fi
+  sed '$d' <<<"$out"
+}
+
 # For cleanup traps: vodup gets SIGTERM (it drains), nginx SIGQUIT.
 bench_stop_servers() {
   if [ -n "${vodup_pid:-}" ] && kill -0 "$vodup_pid" 2>/dev/null; then
