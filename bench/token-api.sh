@@ -62,10 +62,6 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/vodup-bench.XXXXXX")
 vodup_pid="" nginx_pid="" peer_pid=""
 cleanup() {
   local rc=$?
-  if [ -n "$peer_pid" ]; then
-    kill -TERM "$peer_pid" 2>/dev/null || true
-    wait "$peer_pid" 2>/dev/null || true
-  fi
   bench_stop_servers
   rm -rf "$work"
   exit "$rc"
@@ -78,14 +74,7 @@ port_busy "$NGINX_PORT" && die "port $NGINX_PORT is in use (set NGINX_PORT)"
 port_busy "$PEER_PORT" && die "port $PEER_PORT is in use (set PEER_PORT)"
 
 # ---- the peer: @tus/server with its FileStore ----
-if ! cmp -s "$ROOT/bench/js/package-lock.json" "$PEER_DEPS/package-lock.json" 2>/dev/null; then
-  mkdir -p "$PEER_DEPS" && cp "$ROOT/bench/js/package.json" "$ROOT/bench/js/package-lock.json" "$PEER_DEPS/"
-  (cd "$PEER_DEPS" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci of bench/js failed"
-fi
-mkdir -p "$work/tus"
-NODE_PATH=$PEER_DEPS/node_modules node "$ROOT/bench/js/tus-peer.mjs" "$PEER_PORT" "$work/tus" >"$work/peer.log" 2>&1 &
-peer_pid=$!
-wait_port "$PEER_PORT" "$peer_pid" || { cat "$work/peer.log" >&2; die "@tus/server did not start"; }
+bench_peer_start "$PEER_PORT" "$work/tus"
 cat >"$work/tus.lua" <<'EOF'
 wrk.method = "POST"
 wrk.headers["Tus-Resumable"] = "1.0.0"

@@ -102,10 +102,6 @@ vodup_pid="" peer_pid="" client_pid="" sampler_pids=()
 cleanup() {
   local rc=$? p
   for p in $client_pid "${sampler_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  if [ -n "$peer_pid" ]; then
-    kill -TERM "$peer_pid" 2>/dev/null || true
-    wait "$peer_pid" 2>/dev/null || true
-  fi
   bench_stop_servers
   rm -rf "$work"
   exit "$rc"
@@ -133,16 +129,9 @@ for i in $(seq 1 "$STREAMS"); do
   SMALLS+=("$f")
 done
 
-# ---- the peer and the client: npm ci of bench/js ----
-if ! cmp -s "$ROOT/bench/js/package-lock.json" "$PEER_DEPS/package-lock.json" 2>/dev/null; then
-  mkdir -p "$PEER_DEPS" && cp "$ROOT/bench/js/package.json" "$ROOT/bench/js/package-lock.json" "$PEER_DEPS/"
-  (cd "$PEER_DEPS" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci of bench/js failed"
-fi
+# ---- the peer (its npm ci also installs the client, tus-js-client) ----
+bench_peer_start "$PEER_PORT" "$work/peer"
 export NODE_PATH=$PEER_DEPS/node_modules
-mkdir -p "$work/peer"
-node "$ROOT/bench/js/tus-peer.mjs" "$PEER_PORT" "$work/peer" >"$work/peer.log" 2>&1 &
-peer_pid=$!
-wait_port "$PEER_PORT" "$peer_pid" || { cat "$work/peer.log" >&2; die "@tus/server did not start"; }
 
 # ---- vodup ----
 # shellcheck disable=SC2086 # VODUP_ARGS is a list of flags

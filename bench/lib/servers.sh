@@ -1,6 +1,6 @@
 # servers.sh: what the benchmarks share to run nginx and vodup side by side
 # on loopback.  Source it after defining die(); it uses $work (the run's
-# temp dir) and sets nginx_pid / vodup_pid / AK / SK.
+# temp dir) and sets nginx_pid / vodup_pid / peer_pid / AK / SK.
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -90,8 +90,29 @@ bench_vodup_post() {
   sed '$d' <<<"$out"
 }
 
-# For cleanup traps: vodup gets SIGTERM (it drains), nginx SIGQUIT.
+# Starts the self-hosted peer, @tus/server with its FileStore
+# (bench/js/tus-peer.mjs), on PORT storing under DIR; sets peer_pid.  Its
+# npm packages (and the benchmarks' tus-js-client) come from
+# bench/js/package-lock.json, installed with `npm ci` into PEER_DEPS
+# (default build/bench-js) when the lockfile there differs.
+bench_peer_start() { # PORT DIR
+  local deps=${PEER_DEPS:-$ROOT/build/bench-js}
+  if ! cmp -s "$ROOT/bench/js/package-lock.json" "$deps/package-lock.json" 2>/dev/null; then
+    mkdir -p "$deps" && cp "$ROOT/bench/js/package.json" "$ROOT/bench/js/package-lock.json" "$deps/"
+    (cd "$deps" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci of bench/js failed"
+  fi
+  mkdir -p "$2"
+  NODE_PATH=$deps/node_modules node "$ROOT/bench/js/tus-peer.mjs" "$1" "$2" >"$work/peer.log" 2>&1 &
+  peer_pid=$!
+  wait_port "$1" "$peer_pid" || { cat "$work/peer.log" >&2; die "@tus/server did not start"; }
+}
+
+# For cleanup traps: vodup and the peer get SIGTERM (vodup drains), nginx SIGQUIT.
 bench_stop_servers() {
+  if [ -n "${peer_pid:-}" ]; then
+    kill -TERM "$peer_pid" 2>/dev/null || true
+    wait "$peer_pid" 2>/dev/null || true
+  fi
   if [ -n "${vodup_pid:-}" ] && kill -0 "$vodup_pid" 2>/dev/null; then
     kill -TERM "$vodup_pid" 2>/dev/null || true
     wait "$vodup_pid" 2>/dev/null || true
