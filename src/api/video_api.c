@@ -12,13 +12,11 @@
 #include "api/errors.h"
 #include "api/play_url.h"
 #include "common/timeutil.h"
+#include "common/video_status.h"
 
 #define VIDEO_API_MAX_PAGE_SIZE 100
 #define VIDEO_API_DEFAULT_PAGE_SIZE 10
 #define VIDEO_API_MAX_PLAY_TTL 604800 /* a week: longer-lived URLs are as good as public */
-
-static const char *const video_api_statuses[] = {"created", "uploading", "uploaded",
-                                                 "processing", "ready", "failed", NULL};
 
 static json_t *video_api_time(int64_t ms)
 {
@@ -55,7 +53,7 @@ static json_t *video_api_to_json(const api_ctx_t *ctx, const char *base, const s
     json_object_set_new(o, "fileId", video_api_string(v->file_id));
     json_object_set_new(o, "fileKey", video_api_string(v->file_key));
     json_object_set_new(o, "bucketName", video_api_string(v->bucket));
-    json_object_set_new(o, "status", video_api_string(v->status));
+    json_object_set_new(o, "status", video_api_string(video_status_name(v->status)));
     json_object_set_new(o, "failReason", video_api_string(v->fail_reason));
     json_object_set_new(o, "size", v->size >= 0 ? json_integer(v->size) : json_null());
     json_object_set_new(o, "md5", video_api_string(v->md5));
@@ -97,7 +95,7 @@ static void video_api_task_fields(const api_ctx_t *ctx, const store_video_t *v, 
     int rc = ctx->store->ops->task_latest(ctx->store, v->account_id, v->video_id, &t);
     bool has = rc == STORE_OK;
     bool unfinished = has && !store_task_state_finished(t.state);
-    int progress = !unfinished && v->status && !strcmp(v->status, "ready") ? 100 : t.progress;
+    int progress = !unfinished && v->status == VIDEO_READY ? 100 : t.progress;
     json_object_set_new(o, "taskId", has ? json_string(t.task_id) : json_null());
     json_object_set_new(o, "progress", has ? json_integer(progress) : json_null());
     store_task_free(&t);
@@ -248,15 +246,13 @@ bool video_api_get_video_list(const api_ctx_t *ctx, api_call_t *call, const para
     if ((p = params_get(params, "videoName")) && p->value_len > 0)
         f.name_substring = p->value;
     if ((p = params_get(params, "status")) && p->value_len > 0) {
-        bool known = false;
-        for (size_t i = 0; video_api_statuses[i]; i++)
-            known = known || strcmp(video_api_statuses[i], p->value) == 0;
-        if (!known) {
+        f.status = video_status_parse(p->value);
+        if (f.status == VIDEO_STATUS_UNKNOWN) {
             api_call_error(call, API_ERR_PARAM,
                            "Parameter status must be one of created, uploading, uploaded, processing, ready, failed.");
             return true;
         }
-        f.status = p->value;
+        f.by_status = true;
     }
     if ((p = params_get(params, "categoryName")) && p->value_len > 0)
         f.category_name = p->value;

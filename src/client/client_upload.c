@@ -27,6 +27,7 @@
 #include "client/client_progress.h"
 #include "client/client_record.h"
 #include "common/timeutil.h"
+#include "common/video_status.h"
 
 #define UPLOAD_TICK_MS 100                  /* progress and record flush period */
 #define UPLOAD_RECORD_SLOW_SIZE ((size_t)1024 * 1024) /* larger records are written at most once a second */
@@ -351,8 +352,7 @@ static bool upload_check_published(upload_t *u, const char *md5, client_upload_r
     const char *etag = json_string_value(json_object_get(d, "etag"));
     const char *play = json_string_value(json_object_get(d, "playUrl"));
     json_t *size = json_object_get(d, "size");
-    bool published = status && (!strcmp(status, "uploaded") || !strcmp(status, "processing") ||
-                                !strcmp(status, "ready"));
+    bool published = video_status_uploaded(video_status_parse(status));
     if (play)
         snprintf(res->play_url, sizeof(res->play_url), "%s", play);
     done = published && md5 && got_md5 && !strcmp(got_md5, md5) && json_is_integer(size) &&

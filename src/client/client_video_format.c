@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "client/client_progress.h"
+#include "common/video_status.h"
 
 #define VIDEO_LABEL_WIDTH 12 /* "resolution" and "failReason" plus two spaces */
 #define VIDEO_URL_LABEL_WIDTH 10
@@ -244,7 +245,7 @@ static void video_status_text(const json_t *video, char *text, size_t textlen)
     double progress;
     if (!status)
         snprintf(text, textlen, "%s", "");
-    else if (strcmp(status, "processing") != 0 || !video_num(video, "progress", &progress))
+    else if (video_status_parse(status) != VIDEO_PROCESSING || !video_num(video, "progress", &progress))
         snprintf(text, textlen, "%s", status);
     else
         snprintf(text, textlen, "processing %.0f%%", progress < 0 ? 0 : progress > 100 ? 100 : floor(progress));

@@ -13,21 +13,11 @@
 #include "client/client_video_format.h"
 #include "common/encoding.h"
 #include "common/timeutil.h"
+#include "common/video_status.h"
 
 #define WAIT_NS_PER_MS 1000000LL
 
 /* ---- one answer ----------------------------------------------------------------------------- */
-
-/* Statuses that come before an end: a task queued or running, or (created,
- * uploading) another upload over the same video under way. */
-static bool wait_status_pending(const char *status)
-{
-    static const char *const pending[] = {"uploaded", "processing", "created", "uploading"};
-    for (size_t i = 0; i < sizeof(pending) / sizeof(pending[0]); i++)
-        if (strcmp(status, pending[i]) == 0)
-            return true;
-    return false;
-}
 
 /* The status as shown: control characters as '?', cut to fit. */
 static void wait_status_copy(const char *status, char *out, size_t outlen)
@@ -57,18 +47,20 @@ enum client_wait_verdict client_wait_decide(const json_t *video, client_wait_sta
         return CLIENT_WAIT_INVALID;
     }
     wait_status_copy(status, st->status, sizeof(st->status));
-    if (strcmp(status, "ready") == 0)
+    int state = video_status_parse(status);
+    if (state == VIDEO_READY)
         return CLIENT_WAIT_READY;
-    if (strcmp(status, "failed") == 0)
+    if (state == VIDEO_FAILED)
         return CLIENT_WAIT_FAILED;
-    if (!wait_status_pending(status)) {
+    if (state == VIDEO_STATUS_UNKNOWN) {
         snprintf(why, whylen, "unexpected status '%s'", st->status);
         return CLIENT_WAIT_INVALID;
     }
-    /* Every completed upload queues a task in the same transaction, so an
+    /* Not at an end yet: created or uploading (another upload of the video
+     * under way), uploaded or processing (a task queued or running).  Every
+     * completed upload queues a task in the same transaction, so an
      * uploaded video without one is a server that will never process it. */
-    bool completed = strcmp(status, "uploaded") == 0 || strcmp(status, "processing") == 0;
-    if (completed && !json_is_string(json_object_get(video, "taskId"))) {
+    if (video_status_uploaded(state) && !json_is_string(json_object_get(video, "taskId"))) {
         snprintf(why, whylen, "the video is %s but has no processing task (taskId): this server does not process "
                               "videos",
                  st->status);
@@ -85,7 +77,7 @@ bool client_wait_changed(const client_wait_state_t *a, const client_wait_state_t
 void client_wait_line(const client_wait_state_t *st, char *out, size_t outlen)
 {
     /* A failed task's progress is where it stopped, which tells nothing. */
-    if (st->progress >= 0 && strcmp(st->status, "failed") != 0)
+    if (st->progress >= 0 && video_status_parse(st->status) != VIDEO_FAILED)
         snprintf(out, outlen, "%s %d%%", st->status, st->progress);
     else
         snprintf(out, outlen, "%s", st->status);

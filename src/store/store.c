@@ -143,7 +143,7 @@ void store_video_free(store_video_t *v)
     if (!v)
         return;
     char **strs[] = {&v->video_id, &v->file_id, &v->name, &v->file_key, &v->bucket, &v->domain,
-                     &v->status, &v->fail_reason, &v->md5, &v->etag, &v->mime_type, &v->expected_md5,
+                     &v->fail_reason, &v->md5, &v->etag, &v->mime_type, &v->expected_md5,
                      &v->workflow_id, &v->cmd, &v->watermark_name, &v->template_name, &v->subtitle_id,
                      &v->codecs, &v->object_id};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)

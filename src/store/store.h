@@ -136,7 +136,7 @@ typedef struct store_video {
     char *file_key;
     char *bucket;
     char *domain;         /* "" when the account has no domain */
-    char *status;         /* created|uploading|uploaded|processing|ready|failed */
+    int status;           /* enum video_status (common/video_status.h) */
     char *fail_reason;    /* NULL unless failed */
     int64_t size;         /* -1 until uploaded */
     char *md5;            /* NULL until uploaded */
@@ -202,7 +202,8 @@ typedef void (*store_reg_done_fn)(void *arg, const store_video_reg_result_t *res
 
 typedef struct store_video_filter {
     const char *name_substring; /* NULL or "" for any */
-    const char *status;         /* NULL for any */
+    bool by_status;             /* false: any status */
+    int status;                 /* with by_status: enum video_status */
     const char *category_name;  /* NULL for any: matches a parent or a child name */
     int64_t page_index;         /* from 1 */
     int64_t page_size;          /* 1..100 */

@@ -16,6 +16,8 @@
  */
 #include "store/store_sqlite_internal.h"
 
+#include "common/video_status.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -194,11 +196,6 @@ int store_sqlite_video_set_failed(store_t *base, int64_t account_id, const char 
 
 /* ---- video registration: one job of the writer thread's batch ---- */
 
-static bool store_sqlite_status_completed(const char *status)
-{
-    return status && (!strcmp(status, "uploaded") || !strcmp(status, "processing") || !strcmp(status, "ready"));
-}
-
 /* Creates missing categories and links the video to each, in order. */
 static int store_sqlite_link_categories(store_sqlite_conn_t *c, const store_video_reg_t *r, const char *video_id)
 {
@@ -323,7 +320,7 @@ int store_sqlite_register_one(store_sqlite_conn_t *c, const store_video_reg_t *r
                                                 (const char *)sqlite3_column_text(st, 0)) &&
                         store_sqlite_copy_field(res->file_key, sizeof(res->file_key),
                                                 (const char *)sqlite3_column_text(st, 1));
-            bool completed = store_sqlite_status_completed((const char *)sqlite3_column_text(st, 2));
+            bool completed = video_status_uploaded(video_status_parse((const char *)sqlite3_column_text(st, 2)));
             store_sqlite_release(st);
             if (!fits)
                 return STORE_ERROR;
@@ -362,7 +359,6 @@ static int store_sqlite_video_row(sqlite3_stmt *st, store_video_t *out)
         {VC_FILE_KEY, offsetof(store_video_t, file_key)},
         {VC_BUCKET, offsetof(store_video_t, bucket)},
         {VC_DOMAIN, offsetof(store_video_t, domain)},
-        {VC_STATUS, offsetof(store_video_t, status)},
         {VC_FAIL_REASON, offsetof(store_video_t, fail_reason)},
         {VC_MD5, offsetof(store_video_t, md5)},
         {VC_ETAG, offsetof(store_video_t, etag)},
@@ -380,6 +376,8 @@ static int store_sqlite_video_row(sqlite3_stmt *st, store_video_t *out)
     bool ok = true;
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
         *(char **)((char *)out + texts[i].offset) = store_sqlite_col_text(st, texts[i].col, &ok);
+    out->status = video_status_parse((const char *)sqlite3_column_text(st, VC_STATUS));
+    ok = ok && out->status != VIDEO_STATUS_UNKNOWN;
     out->account_id = sqlite3_column_int64(st, VC_ACCOUNT_ID);
     out->size = sqlite3_column_int64(st, VC_SIZE);
     out->expected_size = sqlite3_column_int64(st, VC_EXPECTED_SIZE);
@@ -522,7 +520,7 @@ static void store_sqlite_bind_filter(sqlite3_stmt *st, int64_t account_id, const
 {
     store_sqlite_bind_int64(st, 1, account_id, err);
     store_sqlite_bind_text(st, 2, like, err);
-    store_sqlite_bind_text(st, 3, f->status && f->status[0] ? f->status : NULL, err);
+    store_sqlite_bind_text(st, 3, f->by_status ? video_status_name(f->status) : NULL, err);
     store_sqlite_bind_text(st, 4, f->category_name && f->category_name[0] ? f->category_name : NULL, err);
 }
 
@@ -532,7 +530,7 @@ int store_sqlite_video_list(store_t *base, int64_t account_id, const store_video
     store_sqlite_t *s = (store_sqlite_t *)base;
     memset(out, 0, sizeof(*out));
     if (!filter || filter->page_index < 1 || filter->page_size < 1 || filter->page_size > 100 ||
-        filter->page_index > INT64_MAX / filter->page_size)
+        filter->page_index > INT64_MAX / filter->page_size || (filter->by_status && !video_status_name(filter->status)))
         return STORE_INVALID;
     char *like = NULL;
     if (filter->name_substring && filter->name_substring[0]) {

@@ -14,6 +14,7 @@
 #include "common/encoding.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/video_status.h"
 #include "common/workpool.h"
 #include "events/event_url.h"
 #include "process/fops_plan.h"
@@ -199,10 +200,10 @@ static void upload_mark_run(void *arg)
 
 void upload_mark_uploading(upload_call_t *call)
 {
-    if (call->marked_uploading || !call->authorised || !call->video.status)
+    if (call->marked_uploading || !call->authorised || !call->video.video_id)
         return;
     call->marked_uploading = true;
-    if (strcmp(call->video.status, "created") != 0 && strcmp(call->video.status, "failed") != 0)
+    if (!video_status_awaits_upload(call->video.status))
         return;
     upload_mark_t *m = calloc(1, sizeof(*m));
     if (!m)

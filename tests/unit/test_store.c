@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/ids.h"
+#include "common/video_status.h"
 #include "store/store.h"
 #include "unit_tmpdir.h"
 
@@ -470,7 +471,7 @@ static void test_register_resume_conflict(void **state)
 
     store_video_t v;
     assert_int_equal(s->ops->video_get(s, a, vid, &v), STORE_OK);
-    assert_string_equal(v.status, "created");
+    assert_int_equal(v.status, VIDEO_CREATED);
     assert_int_equal(v.size, -1);
     assert_true(v.duration < 0);
     assert_string_equal(v.name, "clip.mp4");
@@ -867,7 +868,12 @@ static void test_video_list(void **state)
         {"", NULL, "local", 5},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        store_video_filter_t cf = {cases[i].name, cases[i].status, cases[i].category, 1, 100};
+        store_video_filter_t cf = {.name_substring = cases[i].name,
+                                   .by_status = cases[i].status != NULL,
+                                   .status = video_status_parse(cases[i].status),
+                                   .category_name = cases[i].category,
+                                   .page_index = 1,
+                                   .page_size = 100};
         assert_int_equal(s->ops->video_list(s, a, &cf, &p), STORE_OK);
         if (p.total != cases[i].total)
             fail_msg("case %zu: total %lld, want %lld", i, (long long)p.total, (long long)cases[i].total);
@@ -946,7 +952,7 @@ static void assert_video_status(store_t *s, int64_t account_id, const char *vid,
 {
     store_video_t v;
     assert_int_equal(s->ops->video_get(s, account_id, vid, &v), STORE_OK);
-    assert_string_equal(v.status, status);
+    assert_string_equal(video_status_name(v.status), status);
     if (fail_reason)
         assert_string_equal(v.fail_reason, fail_reason);
     else
@@ -992,7 +998,7 @@ static void test_find_by_key(void **state)
             assert_string_equal(v.video_id, vid);
             assert_string_equal(v.file_key, key);
             assert_int_equal(v.account_id, a);
-            assert_string_equal(v.status, "created");
+            assert_int_equal(v.status, VIDEO_CREATED);
             assert_null(v.object_id);
         }
         store_video_free(&v);
@@ -1096,7 +1102,7 @@ static void test_set_uploaded_conflict_overwrite(void **state)
     assert_null(old);
     store_video_t v;
     assert_int_equal(s->ops->video_get(s, a, vid, &v), STORE_OK);
-    assert_string_equal(v.status, "uploaded");
+    assert_int_equal(v.status, VIDEO_UPLOADED);
     assert_null(v.fail_reason);
     assert_int_equal(v.size, 1000);
     assert_string_equal(v.md5, MD5_A);
@@ -1131,7 +1137,7 @@ static void test_set_uploaded_conflict_overwrite(void **state)
     assert_string_equal(old, OBJ_1);
     free(old);
     assert_int_equal(s->ops->video_get(s, a, vid, &v), STORE_OK);
-    assert_string_equal(v.status, "uploaded");
+    assert_int_equal(v.status, VIDEO_UPLOADED);
     assert_string_equal(v.object_id, OBJ_2);
     assert_int_equal(v.size, 2000);
     assert_string_equal(v.md5, MD5_B);
@@ -1590,7 +1596,7 @@ static void test_migrate_from_v1(void **state)
     store_video_t v;
     assert_int_equal(s->ops->video_find_by_key(s, -1, V1_KEY, &v), STORE_OK);
     assert_string_equal(v.video_id, V1_VIDEO);
-    assert_string_equal(v.status, "uploading");
+    assert_int_equal(v.status, VIDEO_UPLOADING);
     assert_null(v.object_id);
     store_video_free(&v);
 

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "common/ids.h"
+#include "common/video_status.h"
 #include "store/store.h"
 #include "unit_tmpdir.h"
 
@@ -101,7 +102,7 @@ static void assert_status(fixture_t *f, int64_t account_id, const char *vid, con
 {
     store_video_t v;
     assert_int_equal(f->store->ops->video_get(f->store, account_id, vid, &v), STORE_OK);
-    assert_string_equal(v.status, status);
+    assert_string_equal(video_status_name(v.status), status);
     store_video_free(&v);
 }
 

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/ids.h"
+#include "common/video_status.h"
 #include "store/store.h"
 #include "unit_tmpdir.h"
 
@@ -72,7 +73,7 @@ static void assert_video(store_t *s, int64_t account_id, const char *vid, const 
 {
     store_video_t v;
     assert_int_equal(s->ops->video_get(s, account_id, vid, &v), STORE_OK);
-    assert_string_equal(v.status, status);
+    assert_string_equal(video_status_name(v.status), status);
     if (fail_reason)
         assert_string_equal(v.fail_reason, fail_reason);
     else
@@ -205,7 +206,7 @@ static void test_upload_and_task_are_atomic(void **state)
     assert_string_equal(tid, "");
     store_video_t v;
     assert_int_equal(s->ops->video_get(s, f->account, vid, &v), STORE_OK);
-    assert_string_equal(v.status, "created");
+    assert_int_equal(v.status, VIDEO_CREATED);
     assert_null(v.object_id);
     store_video_free(&v);
 
@@ -707,7 +708,7 @@ static void test_migrate_from_v2(void **state)
     store_key_free(&k);
     store_video_t v;
     assert_int_equal(s->ops->video_get(s, 7, V2_VIDEO, &v), STORE_OK);
-    assert_string_equal(v.status, "uploaded");
+    assert_int_equal(v.status, VIDEO_UPLOADED);
     assert_string_equal(v.object_id, V2_OBJECT);
     assert_int_equal(v.size, 42);
     store_video_free(&v);
