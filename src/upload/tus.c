@@ -334,6 +334,8 @@ void tus_begin(upload_call_t *call)
         tus_create_begin(call);
     else
         tus_resource_begin(call, rest + 1);
+    if (call->failed)
+        tus_let_go(call);
 }
 
 void tus_finish(upload_call_t *call)
@@ -345,14 +347,20 @@ void tus_finish(upload_call_t *call)
         call->work = tus_patch_work;
 }
 
+void tus_let_go(upload_call_t *call)
+{
+    if (!call->u.tus.slot)
+        return;
+    tus_patch_abandon(call);
+    tus_handover_keep(call);
+    tus_release(call);
+}
+
 void tus_free(upload_call_t *call)
 {
     upload_tus_state_t *st = &call->u.tus;
-    if (st->slot)
-        tus_patch_abandon(call);
-    tus_handover_keep(call);
-    if (st->slot)
-        tus_release(call);
+    tus_let_go(call);
+    tus_handover_keep(call); /* with no slot: closes a writer handed over */
     quota_give(call->ctx->quota, &st->owner, st->reserved);
     EVP_MD_CTX_free(st->ck);
     tus_concat_free(&st->concat);

@@ -59,5 +59,11 @@ void tus_patch_abandon(upload_call_t *call);
  * (a PATCH whose offset did not match it, a HEAD that failed before its
  * work): the bytes are kept as the old request would have kept them. */
 void tus_handover_keep(upload_call_t *call);
+/* Lets the upload go now (if the request holds it): what the request wrote
+ * is saved or cut back (tus_patch_abandon), bytes a takeover handed over are
+ * kept (tus_handover_keep), and the slot is released.  A refused request
+ * calls it before its answer goes out, so that the client's next request
+ * finds the upload free instead of racing the release (423). */
+void tus_let_go(upload_call_t *call);
 
 #endif

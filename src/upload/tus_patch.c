@@ -112,13 +112,8 @@ bool tus_bytes_begin(upload_call_t *call, blob_writer_t *w)
  * the answer, so that the client's next request finds it free. */
 static bool tus_body_refused(upload_call_t *call, size_t len)
 {
-    upload_tus_state_t *st = &call->u.tus;
     call->drained = len;
-    if (st->slot) {
-        tus_patch_abandon(call);
-        tus_slot_release(call->ctx->tus_slots, st->slot, call);
-        st->slot = NULL;
-    }
+    tus_let_go(call);
     return true;
 }
 
