@@ -13,10 +13,14 @@
 //       bytes with the WCS protocol (form upload, mkblk/bput/mkfile, their
 //       refusals, CORS preflights) and plays them back (GET/HEAD, ranges,
 //       416, 404, signed URLs and their 403s), uploads with tus (OPTIONS,
-//       creation, HEAD, PATCH with and without checksums, termination, and
-//       their refusals), and makes an upload link and drives the page's
-//       routes (page, info, registering and reading a video, assets and
-//       304), validating those answers too.
+//       creation, creation-with-upload, deferred length, HEAD, PATCH with
+//       each checksum, concatenation, termination, a failing callback's
+//       579, and their refusals: 400/401/403/404/406/409/410/412/413/415/
+//       460), and makes upload links and drives the page's routes (page,
+//       info, registering and reading a video, expired and used-up links,
+//       assets and 304), validating those answers too.  Expiry is not
+//       waited for: the upload or link is aged in the database with the
+//       sqlite3 shell (skipped without it), as test_upload_page.sh does.
 //
 // Prints one "ok"/"not ok" line per check and ends with
 // "openapi-check: N passed, M failed"; exits 1 when anything failed.
@@ -203,6 +207,35 @@ async function specMode() {
     }
   }
   check("GET /healthz documented, unsigned", api.paths["/healthz"]?.get && api.paths["/healthz"].get.security?.length === 0);
+  // tus (docs/upload.md): every answer but OPTIONS's says Tus-Resumable,
+  // every one X-Reqid and X-Request-Id; the link and page routes are
+  // unsigned and say X-Request-Id.
+  {
+    const bad = [];
+    for (const p of ["/files/", "/files/{uploadId}"])
+      for (const [m, op] of Object.entries(api.paths[p] ?? {})) {
+        if (!op.responses) continue;
+        for (const [s, r] of Object.entries(op.responses)) {
+          const h = r.headers ?? {};
+          if (m !== "options" && !h["Tus-Resumable"]?.required) bad.push(`${m} ${p} ${s}: Tus-Resumable`);
+          if (!h["X-Reqid"]?.required || !h["X-Request-Id"]?.required) bad.push(`${m} ${p} ${s}: X-Reqid/X-Request-Id`);
+        }
+      }
+    check("tus: the five operations documented", ["options", "post"].every((m) => api.paths["/files/"]?.[m]) &&
+      ["head", "patch", "delete"].every((m) => api.paths["/files/{uploadId}"]?.[m]));
+    check("tus: every response declares Tus-Resumable (but OPTIONS), X-Reqid and X-Request-Id", bad.length === 0, bad.join(", "));
+    const links = ["/upload/{linkId}", "/upload/{linkId}/info", "/upload/{linkId}/videos", "/upload/{linkId}/videos/{videoId}", "/upload/assets/{file}"];
+    const noId = [];
+    for (const p of links)
+      for (const [m, op] of Object.entries(api.paths[p] ?? { missing: { responses: { "": {} } } }))
+        for (const [s, r] of Object.entries(op.responses ?? {})) {
+          if (op.security?.length !== 0) noId.push(`${m} ${p}: not unsigned`);
+          if (!r.headers?.["X-Request-Id"]?.required && s !== "429") noId.push(`${m} ${p} ${s}`);
+        }
+    check("upload link routes: documented, unsigned, every response declares X-Request-Id", noId.length === 0, noId.join(", "));
+    const cl = api.paths["/vod/videoManage/createUploadLink"] ?? {};
+    check("createUploadLink: GET and POST documented, signed", cl.get && cl.post && cl.get.security === undefined && cl.post.security === undefined);
+  }
   const schemes = api.components.securitySchemes;
   check("WS3 security schemes are the three headers",
     schemes.WS3AccessKey?.name === "X-WS-AccessKey" && schemes.WS3Timestamp?.name === "X-WS-Timestamp" &&
@@ -1030,88 +1063,403 @@ async function liveMode() {
   // ---- tus 1.0 (docs/upload.md, "tus 1.0 uploads") ----
   const TUS = "/files/", TUS_ID = "/files/{uploadId}";
   const digest64 = (alg, b) => crypto.createHash(alg).update(b).digest("base64");
+  const crc64 = (b) => { const x = Buffer.alloc(4); x.writeUInt32BE(zlib.crc32(b)); return x.toString("base64"); };
+  const OCTET = "application/offset+octet-stream";
+  // The upload's path from a creation's relative Location.
+  const tusPath = (res) => `/files/${(res.headers.location ?? "").replace(/^files\//, "")}`;
+  // The database, for what a test cannot wait for (an upload or a link
+  // expiring), as tests/scripts/test_upload_page.sh ages its link.
+  let haveSqlite = true;
+  try { execFileSync("sqlite3", ["-version"], { stdio: "ignore" }); } catch { haveSqlite = false; }
+  const db = (sql) => execFileSync("sqlite3", ["-cmd", ".timeout 5000", path.join(DATA, "vodup.db"), sql], { encoding: "utf8" });
+  if (!haveSqlite) console.log("# sqlite3 not installed: the expiry cases (tus 410, link 410) are skipped");
+  // A token as an app mints it with the WCS SDK: getUploadToken's policy
+  // with `change` applied, signed again with the secret.
+  function mint(token, change) {
+    const parts = token.split(":");
+    const policy = change(JSON.parse(Buffer.from(parts[2] ?? "e30=", "base64").toString("utf8")));
+    const enc = b64url(JSON.stringify(policy));
+    return `${AK}:${b64url(crypto.createHmac("sha1", SK).update(enc).digest("hex"))}:${enc}`;
+  }
+  // A port nothing listens on (the callback of a 579).
+  const closedPort = () => new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+  const infoOf = async (videoId) => (await request({ path: INFO, body: form({ videoId }) })).json?.data ?? {};
+  const md5hex = (b) => crypto.createHash("md5").update(b).digest("hex");
+
   async function tusCases() {
     const bytes = crypto.randomBytes(3000);
     const t = await tokenFor("tus.mp4", { fileSize: String(bytes.length) });
     const auth = { Authorization: `UpToken ${t.uploadToken ?? ""}`, "Tus-Resumable": "1.0.0" };
-    const octet = { ...auth, "Content-Type": "application/offset+octet-stream" };
+    const octet = { ...auth, "Content-Type": OCTET };
     const opt = await raw("OPTIONS", TUS);
     if (up("OPTIONS /files/", opt, TUS, 204))
-      check("OPTIONS /files/: Tus-Max-Size is max-upload-size", /^[0-9]+$/.test(opt.headers["tus-max-size"] ?? ""), JSON.stringify(opt.headers));
-    up("POST /files/ without Tus-Resumable", await raw("POST", TUS, { headers: { Authorization: auth.Authorization, "Upload-Length": "3000" } }), TUS, 412);
+      check("OPTIONS /files/: Tus-Max-Size is max-upload-size, no Tus-Resumable", /^[0-9]+$/.test(opt.headers["tus-max-size"] ?? "") &&
+        opt.headers["tus-resumable"] === undefined, JSON.stringify(opt.headers));
+    const pre = await raw("OPTIONS", TUS, { headers: { Origin: "http://app.example", "Access-Control-Request-Method": "POST",
+      "Access-Control-Request-Headers": "tus-resumable,upload-length,upload-metadata" } });
+    if (up("OPTIONS /files/ (CORS preflight)", pre, TUS, 204))
+      check("the preflight allows the tus headers and exposes Location, Upload-* and Tus-*",
+        /upload-length/.test(pre.headers["access-control-allow-headers"] ?? "") &&
+        /Location/.test(pre.headers["access-control-expose-headers"] ?? "") && /Upload-Offset/.test(pre.headers["access-control-expose-headers"] ?? ""),
+        JSON.stringify(pre.headers));
+    const g = await raw("GET", TUS, { headers: auth });
+    check("GET /files/: 405 with Allow: OPTIONS, POST, HEAD, PATCH, DELETE and Tus-Resumable",
+      g.status === 405 && g.headers.allow === "OPTIONS, POST, HEAD, PATCH, DELETE" && g.headers["tus-resumable"] === "1.0.0" && g.json?.code === 405,
+      `${g.status} ${JSON.stringify(g.headers)}`);
+
+    // ---- creation: its refusals ----
+    const post = (headers, body) => raw("POST", TUS, { headers: { ...auth, ...headers }, body });
+    const p412 = await raw("POST", TUS, { headers: { Authorization: auth.Authorization, "Upload-Length": "3000" } });
+    if (up("POST /files/ without Tus-Resumable", p412, TUS, 412))
+      check("412 says Tus-Version: 1.0.0", p412.headers["tus-version"] === "1.0.0", JSON.stringify(p412.headers));
+    up("POST /files/ with Tus-Resumable: 0.2.2", await post({ "Tus-Resumable": "0.2.2", "Upload-Length": "3000" }), TUS, 412);
     up("POST /files/ without a token", await raw("POST", TUS, { headers: { "Tus-Resumable": "1.0.0", "Upload-Length": "3000" } }), TUS, 401);
-    up("POST /files/ with an Upload-Length unlike the registered fileSize", await raw("POST", TUS, { headers: { ...auth, "Upload-Length": "10" } }), TUS, 400);
-    const c = await raw("POST", TUS, { headers: { ...auth, "Upload-Length": "3000", "Upload-Metadata": `filetype ${Buffer.from("video/mp4").toString("base64")}` } });
+    up("POST /files/ with a token of a wrong signature", await post({ Authorization: `UpToken ${(t.uploadToken ?? "").replace(/:[^:]*:/, ":AAAA:")}`,
+      "Upload-Length": "3000" }), TUS, 401);
+    up("POST /files/ with an Upload-Length unlike the registered fileSize", await post({ "Upload-Length": "10" }), TUS, 400);
+    up("POST /files/ with both Upload-Length and Upload-Defer-Length", await post({ "Upload-Length": "3000", "Upload-Defer-Length": "1" }), TUS, 400);
+    up("POST /files/ with neither Upload-Length nor Upload-Defer-Length", await post({}), TUS, 400);
+    up("POST /files/ with a malformed Upload-Metadata (a value not base64)", await post({ "Upload-Length": "3000", "Upload-Metadata": "filename a!b" }), TUS, 400);
+    up("POST /files/ with a metadata key twice", await post({ "Upload-Length": "3000", "Upload-Metadata": "a,a" }), TUS, 400);
+    up("POST /files/ with a malformed Upload-Concat", await post({ "Upload-Length": "3000", "Upload-Concat": "whole" }), TUS, 400);
+    up("POST /files/ with bytes, not application/offset+octet-stream", await post({ "Upload-Length": "3000", "Content-Type": "text/plain" }, bytes.subarray(0, 10)), TUS, 415);
+    up("POST /files/ with an unknown checksum algorithm", await post({ "Upload-Length": "3000", "Content-Type": OCTET, "Upload-Checksum": "sha256 AAAA" }, bytes.subarray(0, 10)), TUS, 400);
+    up("POST /files/ with a body whose Upload-Checksum does not match", await post({ "Upload-Length": "3000", "Content-Type": OCTET,
+      "Upload-Checksum": `sha1 ${digest64("sha1", "other")}` }, bytes.subarray(0, 10)), TUS, 460);
+    const any = await tokenFor("tus-any.mp4");
+    const anyAuth = { Authorization: `UpToken ${any.uploadToken ?? ""}`, "Tus-Resumable": "1.0.0" };
+    up("POST /files/ with an Upload-Length over max-upload-size", await raw("POST", TUS, { headers: { ...anyAuth, "Upload-Length": "99999999999999" } }), TUS, 413);
+    up("POST /files/ with more bytes than its Upload-Length", await raw("POST", TUS, { headers: { ...anyAuth, "Upload-Length": "3", "Content-Type": OCTET },
+      body: Buffer.from("abcd") }), TUS, 413);
+    const foreign = mint(any.uploadToken ?? "", (p) => ({ ...p, scope: `vod-not-this-account:${any.fileKey}` }));
+    up("POST /files/ with a token whose bucket is not its account's", await raw("POST", TUS, { headers: { ...anyAuth, Authorization: `UpToken ${foreign}`,
+      "Upload-Length": "3" } }), TUS, 403);
+
+    // ---- an upload in three PATCHes, each with another checksum ----
+    const c = await post({ "Upload-Length": "3000", "Upload-Metadata": `filetype ${Buffer.from("video/mp4").toString("base64")},flag` });
     if (!up("POST /files/", c, TUS, 201)) return;
-    const p = `/files/${(c.headers.location ?? "").replace(/^files\//, "")}`;
+    check("201: Location relative (the id, for a path ending in /), Upload-Offset 0, Upload-Expires",
+      /^[A-Za-z0-9_-]+$/.test(c.headers.location ?? "") && c.headers["upload-offset"] === "0" && !!c.headers["upload-expires"], JSON.stringify(c.headers));
+    const p = tusPath(c);
     const h = await raw("HEAD", p, { headers: auth });
     if (up("HEAD /files/{uploadId}", h, TUS_ID, 200))
-      check("HEAD: offset 0, the length and the metadata echoed", h.headers["upload-offset"] === "0" && h.headers["upload-length"] === "3000" &&
-        /^filetype /.test(h.headers["upload-metadata"] ?? ""), JSON.stringify(h.headers));
-    up("PATCH at a wrong Upload-Offset", await raw("PATCH", p, { headers: { ...octet, "Upload-Offset": "7" }, body: bytes.subarray(7, 20) }), TUS_ID, 409);
-    up("PATCH without application/offset+octet-stream", await raw("PATCH", p, { headers: { ...auth, "Content-Type": "text/plain", "Upload-Offset": "0" }, body: bytes.subarray(0, 10) }), TUS_ID, 415);
-    up("PATCH whose Upload-Checksum does not match", await raw("PATCH", p, { headers: { ...octet, "Upload-Offset": "0", "Upload-Checksum": `sha1 ${digest64("sha1", "other")}` }, body: bytes.subarray(0, 10) }), TUS_ID, 460);
-    const p1 = await raw("PATCH", p, { headers: { ...octet, "Upload-Offset": "0", "Upload-Checksum": `md5 ${digest64("md5", bytes.subarray(0, 1000))}` }, body: bytes.subarray(0, 1000) });
-    if (up("PATCH the first 1000 bytes", p1, TUS_ID, 204))
+      check("HEAD: offset 0, the length, the metadata as sent, Upload-Expires", h.headers["upload-offset"] === "0" && h.headers["upload-length"] === "3000" &&
+        h.headers["upload-metadata"] === `filetype ${Buffer.from("video/mp4").toString("base64")},flag` && !!h.headers["upload-expires"], JSON.stringify(h.headers));
+    up("HEAD /files/{uploadId} without Tus-Resumable", await raw("HEAD", p, { headers: { Authorization: auth.Authorization } }), TUS_ID, 412);
+    up("HEAD /files/{uploadId} without a token", await raw("HEAD", p, { headers: { "Tus-Resumable": "1.0.0" } }), TUS_ID, 401);
+    const patch = (headers, body) => raw("PATCH", p, { headers: { ...octet, ...headers }, body });
+    up("PATCH at a wrong Upload-Offset", await patch({ "Upload-Offset": "7" }, bytes.subarray(7, 20)), TUS_ID, 409);
+    up("PATCH without application/offset+octet-stream", await patch({ "Content-Type": "text/plain", "Upload-Offset": "0" }, bytes.subarray(0, 10)), TUS_ID, 415);
+    up("PATCH without Upload-Offset", await patch({}, bytes.subarray(0, 10)), TUS_ID, 400);
+    up("PATCH without Tus-Resumable", await patch({ "Tus-Resumable": "", "Upload-Offset": "0" }, bytes.subarray(0, 10)), TUS_ID, 412);
+    up("PATCH with an unknown checksum algorithm", await patch({ "Upload-Offset": "0", "Upload-Checksum": "sha256 AAAA" }, bytes.subarray(0, 10)), TUS_ID, 400);
+    up("PATCH whose Upload-Checksum does not match", await patch({ "Upload-Offset": "0", "Upload-Checksum": `sha1 ${digest64("sha1", "other")}` }, bytes.subarray(0, 10)), TUS_ID, 460);
+    up("PATCH with an Upload-Length unlike the upload's", await patch({ "Upload-Offset": "0", "Upload-Length": "2999" }, bytes.subarray(0, 10)), TUS_ID, 400);
+    up("PATCH past Upload-Length", await patch({ "Upload-Offset": "0" }, Buffer.concat([bytes, Buffer.from("x")])), TUS_ID, 413);
+    const h0 = await raw("HEAD", p, { headers: auth });
+    check("the refused PATCHes kept nothing: offset 0", h0.headers["upload-offset"] === "0", JSON.stringify(h0.headers));
+    const p1 = await patch({ "Upload-Offset": "0", "Upload-Checksum": `md5 ${digest64("md5", bytes.subarray(0, 1000))}` }, bytes.subarray(0, 1000));
+    if (up("PATCH the first 1000 bytes (md5 checksum)", p1, TUS_ID, 204))
       check("PATCH: Upload-Offset 1000 and Upload-Expires while unfinished", p1.headers["upload-offset"] === "1000" && !!p1.headers["upload-expires"], JSON.stringify(p1.headers));
-    const p2 = await raw("PATCH", p, { headers: { ...octet, "Upload-Offset": "1000" }, body: bytes.subarray(1000) });
-    if (up("PATCH the rest (completes the upload)", p2, TUS_ID, 204)) {
-      const info = await request({ path: INFO, body: form({ videoId: t.videoId ?? "" }) });
-      const md5 = crypto.createHash("md5").update(bytes).digest("hex");
-      check("tus upload: getVideoInfo shows it uploaded with its size and MD5", info.json?.data?.size === 3000 && info.json?.data?.md5 === md5 &&
-        info.json?.data?.uploadedAt, info.text.slice(0, 300));
+    const p2 = await patch({ "Upload-Offset": "1000", "Upload-Checksum": `crc32 ${crc64(bytes.subarray(1000, 2000))}` }, bytes.subarray(1000, 2000));
+    up("PATCH the next 1000 bytes (crc32 checksum)", p2, TUS_ID, 204);
+    const p3 = await patch({ "Upload-Offset": "2000", "Upload-Checksum": `sha1 ${digest64("sha1", bytes.subarray(2000))}` }, bytes.subarray(2000));
+    if (up("PATCH the rest (sha1 checksum; completes the upload)", p3, TUS_ID, 204)) {
+      check("the completing PATCH: Upload-Offset 3000, no Upload-Expires", p3.headers["upload-offset"] === "3000" && p3.headers["upload-expires"] === undefined,
+        JSON.stringify(p3.headers));
+      const d = await infoOf(t.videoId ?? "");
+      check("tus upload: getVideoInfo shows it uploaded with its size, MD5 and the metadata's filetype", d.size === 3000 && d.md5 === md5hex(bytes) &&
+        !!d.uploadedAt && d.mimeType === "video/mp4", JSON.stringify(d).slice(0, 300));
     }
+    const hd = await raw("HEAD", p, { headers: auth });
+    if (up("HEAD a finished upload", hd, TUS_ID, 200))
+      check("HEAD of a finished upload: offset = length, no Upload-Expires", hd.headers["upload-offset"] === "3000" && hd.headers["upload-expires"] === undefined,
+        JSON.stringify(hd.headers));
+    up("PATCH a finished upload at its offset, no bytes", await patch({ "Upload-Offset": "3000" }), TUS_ID, 204);
+    up("POST /files/ for a fileKey uploaded already, overwrite 0", await post({ "Upload-Length": "3000" }), TUS, 406);
     up("HEAD an unknown upload", await raw("HEAD", "/files/AAAAAAAA", { headers: auth }), TUS_ID, 404);
+    up("PATCH an unknown upload", await raw("PATCH", "/files/AAAAAAAA", { headers: { ...octet, "Upload-Offset": "0" }, body: Buffer.from("x") }), TUS_ID, 404);
+    up("DELETE an unknown upload", await raw("DELETE", "/files/AAAAAAAA", { headers: auth }), TUS_ID, 404);
+    up("DELETE without Tus-Resumable", await raw("DELETE", p, { headers: { Authorization: auth.Authorization } }), TUS_ID, 412);
+
+    // ---- creation-with-upload ----
+    const small = crypto.randomBytes(5);
+    const w = await tokenFor("tus-with.mp4", { fileSize: "5" });
+    const wAuth = { Authorization: `UpToken ${w.uploadToken ?? ""}`, "Tus-Resumable": "1.0.0" };
+    const cw = await raw("POST", "/files", { headers: { ...wAuth, "Upload-Length": "5", "Content-Type": OCTET }, body: small });
+    if (up("POST /files with the whole file (creation-with-upload)", cw, TUS, 201)) {
+      check("201 of a completed creation: Location files/<id> (the path ends without /), Upload-Offset 5, no Upload-Expires",
+        /^files\/[A-Za-z0-9_-]+$/.test(cw.headers.location ?? "") && cw.headers["upload-offset"] === "5" && cw.headers["upload-expires"] === undefined,
+        JSON.stringify(cw.headers));
+      const d = await infoOf(w.videoId ?? "");
+      check("creation-with-upload: the video is uploaded, its MD5 the bytes'", d.size === 5 && d.md5 === md5hex(small), JSON.stringify(d).slice(0, 300));
+    }
+    const part = await raw("POST", TUS, { headers: { ...anyAuth, "Upload-Length": "10", "Content-Type": OCTET }, body: small });
+    if (up("POST /files/ with the first bytes of an upload", part, TUS, 201))
+      check("201: Upload-Offset 5 and Upload-Expires", part.headers["upload-offset"] === "5" && !!part.headers["upload-expires"], JSON.stringify(part.headers));
+
+    // ---- deferred length, another file's token, termination ----
     const t2 = await tokenFor("tus2.mp4"), t3 = await tokenFor("tus3.mp4");
     const auth2 = { Authorization: `UpToken ${t2.uploadToken ?? ""}`, "Tus-Resumable": "1.0.0" };
     const c2 = await raw("POST", TUS, { headers: { ...auth2, "Upload-Defer-Length": "1" } });
     if (!up("POST /files/ with Upload-Defer-Length", c2, TUS, 201)) return;
-    const q = `/files/${(c2.headers.location ?? "").replace(/^files\//, "")}`;
+    const q = tusPath(c2);
+    const hq = await raw("HEAD", q, { headers: auth2 });
+    if (up("HEAD an upload whose length is deferred", hq, TUS_ID, 200))
+      check("HEAD: Upload-Defer-Length 1, no Upload-Length", hq.headers["upload-defer-length"] === "1" && hq.headers["upload-length"] === undefined, JSON.stringify(hq.headers));
+    const ql = await raw("PATCH", q, { headers: { ...auth2, "Content-Type": OCTET, "Upload-Offset": "0", "Upload-Length": "20" }, body: bytes.subarray(0, 10) });
+    up("PATCH with Upload-Length (the deferred length given)", ql, TUS_ID, 204);
+    const hq2 = await raw("HEAD", q, { headers: auth2 });
+    check("HEAD after it: Upload-Length 20, offset 10", hq2.headers["upload-length"] === "20" && hq2.headers["upload-offset"] === "10" &&
+      hq2.headers["upload-defer-length"] === undefined, JSON.stringify(hq2.headers));
     up("PATCH with another fileKey's token", await raw("PATCH", q, { headers: { Authorization: `UpToken ${t3.uploadToken ?? ""}`, "Tus-Resumable": "1.0.0",
-      "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0" }, body: bytes.subarray(0, 10) }), TUS_ID, 403);
-    up("DELETE /files/{uploadId}", await raw("DELETE", q, { headers: auth2 }), TUS_ID, 204);
+      "Content-Type": OCTET, "Upload-Offset": "10" }, body: bytes.subarray(0, 10) }), TUS_ID, 403);
+    const del = await raw("POST", q, { headers: { ...auth2, "X-HTTP-Method-Override": "DELETE" } });
+    validate("POST /files/{uploadId} with X-HTTP-Method-Override: DELETE", del, { apiPath: TUS_ID, method: "DELETE" });
+    check("POST with X-HTTP-Method-Override: DELETE terminates: 204", del.status === 204, `${del.status} ${del.text}`);
     up("HEAD a terminated upload", await raw("HEAD", q, { headers: auth2 }), TUS_ID, 404);
+    const c3 = await raw("POST", TUS, { headers: { ...auth2, "Upload-Length": "4" } });
+    if (up("POST /files/ (to terminate)", c3, TUS, 201))
+      up("DELETE /files/{uploadId}", await raw("DELETE", tusPath(c3), { headers: auth2 }), TUS_ID, 204);
+
+    await tusConcatCases();
+    await tusLimitCases();
+  }
+
+  // Concatenation: two partial uploads joined by a final one.
+  async function tusConcatCases() {
+    const a = crypto.randomBytes(700), b = crypto.randomBytes(300);
+    const t = await tokenFor("tus-concat.mp4", { fileSize: "1000" });
+    const auth = { Authorization: `UpToken ${t.uploadToken ?? ""}`, "Tus-Resumable": "1.0.0" };
+    const pa = await raw("POST", TUS, { headers: { ...auth, "Upload-Length": "700", "Upload-Concat": "partial", "Content-Type": OCTET }, body: a });
+    const pb = await raw("POST", TUS, { headers: { ...auth, "Upload-Length": "300", "Upload-Concat": "partial" } });
+    if (!up("POST /files/ a partial upload with its bytes", pa, TUS, 201) | !up("POST /files/ a partial upload", pb, TUS, 201)) return;
+    check("a partial upload with all its bytes is not published: Upload-Expires, the video not uploaded",
+      !!pa.headers["upload-expires"] && (await infoOf(t.videoId ?? "")).uploadedAt === null, JSON.stringify(pa.headers));
+    const A = tusPath(pa), B = tusPath(pb);
+    const ha = await raw("HEAD", A, { headers: auth });
+    if (up("HEAD a partial upload", ha, TUS_ID, 200))
+      check("HEAD of a partial upload: Upload-Concat: partial", ha.headers["upload-concat"] === "partial", JSON.stringify(ha.headers));
+    const final = (extra = {}) => raw("POST", TUS, { headers: { ...auth, "Upload-Concat": `final;${base.origin}${A} ${B.slice(1)}`, ...extra } });
+    up("POST /files/ a final upload naming an unfinished partial", await final(), TUS, 400);
+    up("POST /files/ a final upload with an Upload-Length", await final({ "Upload-Length": "1000" }), TUS, 400);
+    up("PATCH the second partial upload", await raw("PATCH", B, { headers: { ...auth, "Content-Type": OCTET, "Upload-Offset": "0" }, body: b }), TUS_ID, 204);
+    const other = await tokenFor("tus-concat-other.mp4");
+    up("POST /files/ a final upload of another fileKey's partials", await raw("POST", TUS, { headers: { Authorization: `UpToken ${other.uploadToken ?? ""}`,
+      "Tus-Resumable": "1.0.0", "Upload-Concat": `final;${A} ${B}` } }), TUS, 403);
+    const f = await final();
+    if (!up("POST /files/ a final upload (concatenation)", f, TUS, 201)) return;
+    check("201 of a final upload: Upload-Offset the parts' total, no Upload-Expires", f.headers["upload-offset"] === "1000" && f.headers["upload-expires"] === undefined,
+      JSON.stringify(f.headers));
+    const d = await infoOf(t.videoId ?? "");
+    check("concatenation: the video holds the parts in order (size, MD5)", d.size === 1000 && d.md5 === md5hex(Buffer.concat([a, b])), JSON.stringify(d).slice(0, 300));
+    const F = tusPath(f);
+    const hf = await raw("HEAD", F, { headers: auth });
+    if (up("HEAD a final upload", hf, TUS_ID, 200))
+      check("HEAD of a final upload: Upload-Concat as created, offset = length = 1000", hf.headers["upload-concat"] === `final;${base.origin}${A} ${B.slice(1)}` &&
+        hf.headers["upload-offset"] === "1000" && hf.headers["upload-length"] === "1000", JSON.stringify(hf.headers));
+    up("PATCH a final upload", await raw("PATCH", F, { headers: { ...auth, "Content-Type": OCTET, "Upload-Offset": "1000" }, body: Buffer.from("x") }), TUS_ID, 403);
+    up("HEAD a partial upload a final one consumed", await raw("HEAD", A, { headers: auth }), TUS_ID, 404);
+  }
+
+  // Expiry, the per-fileKey bound and a failing upload callback.
+  async function tusLimitCases() {
+    const t = await tokenFor("tus-limits.mp4");
+    const auth = { Authorization: `UpToken ${t.uploadToken ?? ""}`, "Tus-Resumable": "1.0.0" };
+    const create = () => raw("POST", TUS, { headers: { ...auth, "Upload-Length": "10" } });
+    const first = await create();
+    if (!up("POST /files/ (to expire)", first, TUS, 201)) return;
+    const E = tusPath(first);
+    if (haveSqlite) {
+      // An upload expires block-max-age after its last write: aged in the database.
+      try {
+        const rows = db(`UPDATE tus_uploads SET updated_ms = 1 WHERE file_key = '${t.fileKey}'; SELECT changes();`).trim();
+        check("an upload aged in the database", rows === "1", rows);
+      } catch (e) {
+        check("an upload aged in the database", false, `${e.stderr ?? e.message}`);
+      }
+      up("HEAD an expired upload", await raw("HEAD", E, { headers: auth }), TUS_ID, 410);
+      up("PATCH an expired upload", await raw("PATCH", E, { headers: { ...auth, "Content-Type": OCTET, "Upload-Offset": "0" }, body: Buffer.from("x") }), TUS_ID, 410);
+      up("DELETE an expired upload", await raw("DELETE", E, { headers: auth }), TUS_ID, 410);
+    }
+    // max-tus-uploads-per-file (64) unfinished uploads per fileKey: the
+    // aged one still counts until the sweep removes it.
+    let made = 1, last;
+    while (made < 64 && (last = await create()).status === 201) made++;
+    check("64 unfinished uploads of one fileKey are created", made === 64, last ? `${last.status} ${last.text}` : "");
+    const over = await create();
+    if (up("POST /files/ past max-tus-uploads-per-file", over, TUS, 403))
+      check("403 names max-tus-uploads-per-file", /max-tus-uploads-per-file/.test(over.json?.message ?? ""), over.text);
+
+    // A token minted with a callbackUrl no one answers: the completing
+    // PATCH publishes the file, then says 579.
+    const port = await closedPort();
+    const cb = await tokenFor("tus-callback.mp4");
+    const minted = mint(cb.uploadToken ?? "", (p) => ({ ...p, callbackUrl: `http://127.0.0.1:${port}/cb`, callbackBody: "key=$(key)" }));
+    const cbAuth = { Authorization: `UpToken ${minted}`, "Tus-Resumable": "1.0.0" };
+    const cc = await raw("POST", TUS, { headers: { ...cbAuth, "Upload-Length": "3" } });
+    if (!up("POST /files/ with a token minted with a callbackUrl", cc, TUS, 201)) return;
+    const C = tusPath(cc);
+    const failed = await raw("PATCH", C, { headers: { ...cbAuth, "Content-Type": OCTET, "Upload-Offset": "0" }, body: Buffer.from("abc") });
+    if (up("PATCH completing an upload whose callback fails", failed, TUS_ID, 579))
+      check("579: the callback failed, the file is stored", /callback failed/.test(failed.json?.message ?? "") &&
+        (await infoOf(cb.videoId ?? "")).size === 3, failed.text);
+    const after = await raw("HEAD", C, { headers: cbAuth });
+    if (up("HEAD after the 579", after, TUS_ID, 200))
+      check("the upload is done after the 579: offset 3, no Upload-Expires", after.headers["upload-offset"] === "3" && after.headers["upload-expires"] === undefined,
+        JSON.stringify(after.headers));
   }
   await tusCases();
 
   // ---- upload links and the page's routes (docs/upload-links.md) ----
+  const LINK = "/vod/videoManage/createUploadLink";
+  const NO_LINK = "ul_00000000000000000000000000000000";
   async function linkCases() {
-    const LINK = "/vod/videoManage/createUploadLink";
     const made = await apiCase("POST createUploadLink", { path: LINK, params: { uses: "1", maxSize: "100000", expiresIn: "600" },
       expect: { status: 200, reqValid: true } });
-    await apiCase("GET createUploadLink", { path: LINK, method: "GET", kind: "query", params: { uses: "2" }, expect: { status: 200, reqValid: true } });
-    await apiCase("POST createUploadLink with uses 0", { path: LINK, params: { uses: "0" }, expect: { status: 400 } });
-    await apiCase("POST createUploadLink with an unknown template", { path: LINK, params: { transCodeCombineName: "no-such-template" }, expect: { status: 400 } });
     const l = made.json?.data ?? {};
-    check("createUploadLink: uploadLink is <public URL>/upload/<linkId>", (l.uploadLink ?? "").endsWith(`/upload/${l.linkId}`), made.text);
+    check("createUploadLink: uploadLink is <public URL>/upload/<linkId>, the settings as asked",
+      l.uploadLink === `${base.origin}/upload/${l.linkId}` && l.uses === 1 && l.maxSize === 100000 &&
+      Math.abs(Date.parse(l.expiresAt) - Date.now() - 600e3) < 120e3 && l.transCodeCombineName === null && l.workflowId === null, made.text);
+    const dflt = await apiCase("GET createUploadLink", { path: LINK, method: "GET", kind: "query", params: {}, expect: { status: 200, reqValid: true } });
+    const dl = dflt.json?.data ?? {};
+    const maxUpload = +((await raw("OPTIONS", TUS)).headers["tus-max-size"] ?? 0);
+    check("createUploadLink defaults: 1 use, maxSize max-upload-size, 24 hours", dl.uses === 1 && dl.maxSize === maxUpload &&
+      Math.abs(Date.parse(dl.expiresAt) - Date.now() - 86400e3) < 120e3, dflt.text);
+    const many = await apiCase("POST JSON createUploadLink", { path: LINK, kind: "json", params: { uses: 3, maxSize: 100000, expiresIn: 3600 },
+      expect: { status: 200, reqValid: true } });
+    await apiCase("createUploadLink without a signature", { path: LINK, params: { uses: "1" }, auth: false, expect: { status: 401 } });
+    await apiCase("POST createUploadLink with uses 0", { path: LINK, params: { uses: "0" }, expect: { status: 400 } });
+    await apiCase("POST createUploadLink with uses 1001", { path: LINK, params: { uses: "1001" }, expect: { status: 400 } });
+    await apiCase("POST createUploadLink with expiresIn 59", { path: LINK, params: { expiresIn: "59" }, expect: { status: 400 } });
+    const big = await apiCase("POST createUploadLink with maxSize over max-upload-size", { path: LINK, params: { maxSize: String(maxUpload + 1) },
+      expect: { status: 400 } });
+    check("400 names maxSize", /maxSize/.test(big.json?.message ?? ""), big.text);
+    await apiCase("POST JSON createUploadLink with uses true", { path: LINK, kind: "json", params: { uses: true }, expect: { status: 400, reqValid: false } });
+    const tmpl = await apiCase("POST createUploadLink with an unknown template", { path: LINK, params: { transCodeCombineName: "no-such-template" }, expect: { status: 400 } });
+    check("400 names transCodeCombineName", /transCodeCombineName/.test(tmpl.json?.message ?? ""), tmpl.text);
+    await apiCase("POST createUploadLink with an unknown workflow", { path: LINK, params: { workflowId: "wfnope" }, expect: { status: 400 } });
+
+    // ---- the page ----
     const L = `/upload/${l.linkId}`;
     const page = await raw("GET", L);
     if (up("GET /upload/{linkId}", page, "/upload/{linkId}", 200))
       check("the page is HTML", /^text\/html/.test(page.headers["content-type"] ?? "") && /<html/i.test(page.text), page.text.slice(0, 100));
-    up("GET /upload/{linkId} of an unknown link", await raw("GET", "/upload/ul_00000000000000000000000000000000"), "/upload/{linkId}", 404);
+    const none = await raw("GET", `/upload/${NO_LINK}`);
+    if (up("GET /upload/{linkId} of an unknown link", none, "/upload/{linkId}", 404))
+      check("404: the same page", none.text === page.text, none.text.slice(0, 100));
+    up("GET /upload/{linkId} of a malformed link id", await raw("GET", "/upload/not-a-link"), "/upload/{linkId}", 404);
+
+    // ---- info ----
     const info = await raw("GET", `${L}/info`);
     if (up("GET /upload/{linkId}/info", info, "/upload/{linkId}/info", 200))
-      check("info: usesLeft 1, maxSize 100000", info.json?.usesLeft === 1 && info.json?.maxSize === 100000, info.text);
-    up("GET /upload/{linkId}/info of an unknown link", await raw("GET", "/upload/ul_00000000000000000000000000000000/info"), "/upload/{linkId}/info", 404);
+      check("info: usesLeft 1, maxSize 100000, expiresAt and the extensions", info.json?.usesLeft === 1 && info.json?.maxSize === 100000 &&
+        info.json?.expiresAt === l.expiresAt && info.json?.extensions?.includes("mp4"), info.text);
+    up("GET /upload/{linkId}/info of an unknown link", await raw("GET", `/upload/${NO_LINK}/info`), "/upload/{linkId}/info", 404);
+    up("GET /upload/{linkId}/info of a malformed link id", await raw("GET", "/upload/not-a-link/info"), "/upload/{linkId}/info", 404);
+
+    // ---- registering videos ----
     const json = { "Content-Type": "application/json" };
-    const reg = (o) => raw("POST", `${L}/videos`, { headers: json, body: JSON.stringify(o) });
-    up("POST /upload/{linkId}/videos without a fileId", await reg({ name: "a.mp4", size: 10 }), "/upload/{linkId}/videos", 400);
-    up("POST /upload/{linkId}/videos over maxSize", await reg({ name: "a.mp4", size: 100001, fileId: "f1" }), "/upload/{linkId}/videos", 413);
+    const reg = (o, link = L) => raw("POST", `${link}/videos`, { headers: json, body: JSON.stringify(o) });
+    const VIDEOS = "/upload/{linkId}/videos";
+    up("POST /upload/{linkId}/videos without a fileId", await reg({ name: "a.mp4", size: 10 }), VIDEOS, 400);
+    up("POST /upload/{linkId}/videos with a malformed fileId", await reg({ name: "a.mp4", size: 10, fileId: "a/b" }), VIDEOS, 400);
+    up("POST /upload/{linkId}/videos with a negative size", await reg({ name: "a.mp4", size: -1, fileId: "f1" }), VIDEOS, 400);
+    up("POST /upload/{linkId}/videos over maxSize", await reg({ name: "a.mp4", size: 100001, fileId: "f1" }), VIDEOS, 413);
+    const ext = await reg({ name: "a.exe", size: 10, fileId: "f1" });
+    if (up("POST /upload/{linkId}/videos of a name without an accepted extension", ext, VIDEOS, 400))
+      check("400 says which extensions are accepted", /accepted/.test(ext.json?.message ?? ""), ext.text);
+    up("POST /upload/{linkId}/videos of an unknown link", await reg({ name: "a.mp4", size: 10, fileId: "f1" }, `/upload/${NO_LINK}`), VIDEOS, 404);
+    const bytes = crypto.randomBytes(10);
     const v = await reg({ name: "a.mp4", size: 10, fileId: "f1" });
-    if (up("POST /upload/{linkId}/videos", v, "/upload/{linkId}/videos", 200))
-      check("the registration carries a token and the video", !!v.json?.uploadToken && /^[0-9a-f]{32}$/.test(v.json?.videoId ?? ""), v.text);
-    up("POST /upload/{linkId}/videos, a new file when no use is left", await reg({ name: "b.mp4", size: 10, fileId: "f2" }), "/upload/{linkId}/videos", 410);
+    if (up("POST /upload/{linkId}/videos", v, VIDEOS, 200))
+      check("the registration carries a token and the video", !!v.json?.uploadToken && /^[0-9a-f]{32}$/.test(v.json?.videoId ?? "") &&
+        v.json?.uploadUrl === base.origin && v.json?.fileKey?.endsWith(`/${v.json?.videoId}/a.mp4`), v.text);
+    const again = await reg({ name: "a.mp4", size: 10, fileId: "f1" });
+    if (up("POST /upload/{linkId}/videos, the same fileId again", again, VIDEOS, 200))
+      check("the same fileId: the same video, a fresh token, no use counted", again.json?.videoId === v.json?.videoId && !!again.json?.uploadToken &&
+        (await raw("GET", `${L}/info`)).json?.usesLeft === 0, again.text);
+    up("POST /upload/{linkId}/videos, a new file when no use is left", await reg({ name: "b.mp4", size: 10, fileId: "f2" }), VIDEOS, 410);
+    // The link's token uploads with tus; the same file chosen again then
+    // gets its video and no token.
+    const la = { Authorization: `UpToken ${again.json?.uploadToken ?? ""}`, "Tus-Resumable": "1.0.0" };
+    const lc = await raw("POST", TUS, { headers: { ...la, "Upload-Length": "10", "Content-Type": OCTET }, body: bytes });
+    up("POST /files/ with the link's token (the whole file)", lc, TUS, 201);
+    const done = await reg({ name: "a.mp4", size: 10, fileId: "f1" });
+    if (up("POST /upload/{linkId}/videos of a file whose upload completed", done, VIDEOS, 200))
+      check("an uploaded file: its video, uploadToken null, uploaded true", done.json?.videoId === v.json?.videoId && done.json?.uploadToken === null &&
+        done.json?.uploaded === true, done.text);
+
+    // ---- reading a video ----
+    const VIDEO = "/upload/{linkId}/videos/{videoId}";
     const got = await raw("GET", `${L}/videos/${v.json?.videoId ?? "x"}`);
-    if (up("GET /upload/{linkId}/videos/{videoId}", got, "/upload/{linkId}/videos/{videoId}", 200))
-      check("the link's video, as getVideoInfo's data", got.json?.videoId === v.json?.videoId, got.text.slice(0, 200));
-    up("GET /upload/{linkId}/videos/{videoId} of a video the link did not register", await raw("GET", `${L}/videos/${t0VideoId}`),
-      "/upload/{linkId}/videos/{videoId}", 404);
-    const m = /src="\/upload\/assets\/([^"]+)"/.exec(page.text);
-    const asset = await raw("GET", `/upload/assets/${m?.[1] ?? "app.js"}`);
-    if (up("GET /upload/assets/{file}", asset, "/upload/assets/{file}", 200))
-      up("GET /upload/assets/{file} with its ETag", await raw("GET", `/upload/assets/${m?.[1] ?? "app.js"}`, { headers: { "If-None-Match": asset.headers.etag ?? "" } }),
-        "/upload/assets/{file}", 304);
-    up("GET /upload/assets/{file} of no such file", await raw("GET", "/upload/assets/nope.js"), "/upload/assets/{file}", 404);
+    if (up("GET /upload/{linkId}/videos/{videoId}", got, VIDEO, 200))
+      check("the link's video, as getVideoInfo's data, uploaded", got.json?.videoId === v.json?.videoId && got.json?.size === 10 &&
+        got.json?.md5 === md5hex(bytes), got.text.slice(0, 200));
+    up("GET /upload/{linkId}/videos/{videoId} of a video the link did not register", await raw("GET", `${L}/videos/${t0VideoId}`), VIDEO, 404);
+    up("GET /upload/{linkId}/videos/{videoId} of an unknown link", await raw("GET", `/upload/${NO_LINK}/videos/${v.json?.videoId ?? "x"}`), VIDEO, 404);
+
+    // ---- an expired link (aged in the database) ----
+    if (haveSqlite) {
+      const M = `/upload/${many.json?.data?.linkId ?? NO_LINK}`;
+      const mv = await reg({ name: "m.mp4", size: 10, fileId: "m1" }, M);
+      up("POST /upload/{linkId}/videos (a link of 3 uses)", mv, VIDEOS, 200);
+      try {
+        const rows = db(`UPDATE upload_links SET expires_ms = 1 WHERE link_id = '${many.json?.data?.linkId}'; SELECT changes();`).trim();
+        check("a link aged in the database", rows === "1", rows);
+      } catch (e) {
+        check("a link aged in the database", false, `${e.stderr ?? e.message}`);
+      }
+      const gone = await raw("GET", M);
+      if (up("GET /upload/{linkId} of an expired link", gone, "/upload/{linkId}", 410))
+        check("410: the same page", gone.text === page.text, gone.text.slice(0, 100));
+      up("GET /upload/{linkId}/info of an expired link", await raw("GET", `${M}/info`), "/upload/{linkId}/info", 410);
+      up("POST /upload/{linkId}/videos of an expired link", await reg({ name: "m.mp4", size: 10, fileId: "m1" }, M), VIDEOS, 410);
+      up("GET /upload/{linkId}/videos/{videoId} of an expired link (an open page follows its videos)",
+        await raw("GET", `${M}/videos/${mv.json?.videoId ?? "x"}`), VIDEO, 200);
+    }
+
+    // ---- a link whose AccessKey was disabled ----
+    if (haveAdmin) {
+      let key;
+      try {
+        key = JSON.parse(admin("key", "create", "--name", "link-owner", "--json"));
+      } catch (e) {
+        check("admin: another account for a link", false, `${e.stdout ?? ""}${e.stderr ?? e.message}`);
+      }
+      if (key) {
+        const k = await request({ path: LINK, body: form({ uses: "2" }), ak: key.accessKey, sk: key.secretKey });
+        const K = `/upload/${k.json?.data?.linkId ?? NO_LINK}`;
+        admin("key", "disable", key.accessKey);
+        up("POST /upload/{linkId}/videos of a link whose AccessKey is disabled", await reg({ name: "k.mp4", size: 10, fileId: "k1" }, K), VIDEOS, 410);
+        up("GET /upload/{linkId}/info of a link whose AccessKey is disabled (still open)", await raw("GET", `${K}/info`), "/upload/{linkId}/info", 200);
+      }
+    }
+
+    // ---- the page's assets ----
+    const ASSET = "/upload/assets/{file}";
+    const names = [...page.text.matchAll(/(?:src|href)="\/upload\/assets\/([^"]+)"/g)].map((m) => m[1]);
+    check("the page names its assets under /upload/assets/", names.length >= 2, page.text.slice(0, 300));
+    for (const name of names) {
+      const a = await raw("GET", `/upload/assets/${name}`);
+      if (up(`GET /upload/assets/${name}`, a, ASSET, 200))
+        check(`${name}: its ETag is the quoted SHA-256 of its bytes`, a.headers.etag === `"${crypto.createHash("sha256").update(a.bytes).digest("hex")}"`, a.headers.etag);
+    }
+    const first = `/upload/assets/${names[0] ?? "app.js"}`;
+    const asset = await raw("GET", first);
+    const nm = await raw("GET", first, { headers: { "If-None-Match": asset.headers.etag ?? "" } });
+    if (up("GET /upload/assets/{file} with its ETag", nm, ASSET, 304))
+      check("304: no body", nm.bytes.length === 0, nm.text.slice(0, 50));
+    up("GET /upload/assets/{file} with its weak ETag in a list", await raw("GET", first, { headers: { "If-None-Match": `"x", W/${asset.headers.etag ?? ""}` } }), ASSET, 304);
+    up("GET /upload/assets/{file} with another ETag", await raw("GET", first, { headers: { "If-None-Match": '"0000"' } }), ASSET, 200);
+    const ah = await raw("HEAD", first);
+    if (up("HEAD /upload/assets/{file}", ah, ASSET, 200))
+      check("HEAD: no body, GET's length and ETag", ah.bytes.length === 0 && +ah.headers["content-length"] === asset.bytes.length &&
+        ah.headers.etag === asset.headers.etag, JSON.stringify(ah.headers));
+    up("GET /upload/assets/{file} of no such file", await raw("GET", "/upload/assets/nope.js"), ASSET, 404);
+    up("GET /upload/assets/{file} below a directory", await raw("GET", "/upload/assets/x/app.js"), ASSET, 404);
   }
   const t0VideoId = (await tokenFor("not-a-link.mp4")).videoId ?? "x";
   await linkCases();

@@ -4,6 +4,8 @@
 # successes and errors of each operation.  The node part is
 # tests/js/openapi-check.mjs (swagger-parser + ajv, installed with `npm ci`
 # from tests/js/package-lock.json when tests/js/node_modules is missing).
+# The sqlite3 shell, when installed, ages a tus upload and an upload link in
+# the server's database for their 410s (those cases are skipped without it).
 set -uo pipefail
 . "$(dirname "$0")/lib/tap.sh"
 VODUP=${1:?usage: test_openapi.sh path/to/vodup}
